@@ -1,0 +1,5 @@
+export * from './identity-types.ts';
+export * from './mpid.ts';
+export * from './normalise.ts';
+export * from './blocked-values.ts';
+export * from './scope-config.ts';

@@ -1,0 +1,234 @@
+/**
+ * IDSync HTTP API v1 bodies (SPEC PR-1..PR-9), wire-compatible with mParticle's identity API
+ * (spec §4): identify, login, logout and search share one request body; modify and alias have
+ * their own. Unknown top-level fields are ignored (SDKs add fields over time); unknown identity
+ * keys are rejected (§1.6 decision). Parsed bodies use canonical identity keys and camelCase.
+ */
+import { z } from 'zod';
+import {
+  canonicalIdentityType,
+  IdentityTypeSchema,
+  MAX_IDENTITY_VALUE_LENGTH,
+  type IdentityType,
+} from '../identity/identity-types.ts';
+import { EnvironmentSchema } from '../identity/scope-config.ts';
+import { isMpid, MpidSchema, parseMpid } from '../identity/mpid.ts';
+
+/** Identity type → value, canonical keys only. */
+export type IdentityMap = Partial<Record<IdentityType, string>>;
+
+export const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_CONTEXT_LENGTH = 4096;
+const MAX_IDENTITY_KEYS = 64;
+
+export const RequestIdSchema = z
+  .string()
+  .regex(/^[\x21-\x7e]{1,128}$/, 'a request_id is 1-128 printable ASCII characters without spaces');
+
+const ClientSdkSchema = z.object({
+  platform: z.string().max(32).optional(),
+  sdk_vendor: z.string().max(64).optional(),
+  sdk_version: z.string().max(64).optional(),
+});
+
+type Ctx = z.core.$RefinementCtx;
+
+function reject(ctx: Ctx, reason: string, message: string, path: (string | number)[]): typeof z.NEVER {
+  ctx.addIssue({ code: 'custom', message, path, params: { reason } });
+  return z.NEVER;
+}
+
+/** Checks one identity value: `null` and `""` mean "absent"; anything else must be a short string. */
+function identityValue(value: unknown, ctx: Ctx, path: (string | number)[]): string | null | typeof z.NEVER {
+  if (value === null || value === undefined || value === '') return null;
+  if (typeof value !== 'string') {
+    return reject(ctx, 'INVALID_IDENTITY_VALUE', `identity values are strings, got ${typeof value}`, path);
+  }
+  if (value.length > MAX_IDENTITY_VALUE_LENGTH) {
+    return reject(
+      ctx,
+      'INVALID_IDENTITY_VALUE',
+      `identity value is ${value.length} characters; the limit is ${MAX_IDENTITY_VALUE_LENGTH}`,
+      path,
+    );
+  }
+  return value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * `known_identities`: alternate spellings become canonical keys, `null`/`""` values are dropped
+ * (§2.1.2), and at least one identity must remain (§2.1.1).
+ */
+export const KnownIdentitiesSchema = z.unknown().transform((raw, ctx): IdentityMap => {
+  if (!isPlainObject(raw)) return reject(ctx, 'VALIDATION_ERROR', 'known_identities must be an object', []);
+  const keys = Object.keys(raw);
+  if (keys.length > MAX_IDENTITY_KEYS) {
+    return reject(
+      ctx,
+      'VALIDATION_ERROR',
+      `known_identities has ${keys.length} keys; at most ${MAX_IDENTITY_KEYS}`,
+      [],
+    );
+  }
+  const out: IdentityMap = {};
+  for (const key of keys) {
+    const type = canonicalIdentityType(key);
+    if (type === null)
+      return reject(ctx, 'UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, [key]);
+    const value = identityValue(raw[key], ctx, [key]);
+    if (value === z.NEVER) return z.NEVER;
+    if (value === null) continue;
+    const existing = out[type];
+    if (existing !== undefined && existing !== value) {
+      return reject(ctx, 'DUPLICATE_IDENTITY_TYPE', `two different values for identity type "${type}"`, [
+        key,
+      ]);
+    }
+    out[type] = value;
+  }
+  if (Object.keys(out).length === 0) {
+    return reject(
+      ctx,
+      'VALIDATION_ERROR',
+      'known_identities must contain at least one non-empty identity',
+      [],
+    );
+  }
+  return out;
+});
+
+/** `previous_mpid`: absent, `null`, `"0"` and `0` all mean "no current user" (§4.3). */
+const PreviousMpidSchema = z
+  .unknown()
+  .optional()
+  .transform((raw, ctx): string | null => {
+    if (raw === undefined || raw === null || raw === '0' || raw === 0 || raw === '') return null;
+    const mpid = parseMpid(raw);
+    return mpid ?? reject(ctx, 'INVALID_MPID', 'previous_mpid is not a valid MPID', []);
+  });
+
+const envelope = {
+  client_sdk: ClientSdkSchema.nullish(),
+  environment: EnvironmentSchema,
+  request_id: RequestIdSchema.nullish(),
+  request_timestamp_ms: z.number().int().min(0).nullish(),
+};
+
+export const IdentityRequestBodySchema = z
+  .object({
+    ...envelope,
+    context: z.string().max(MAX_CONTEXT_LENGTH).nullish(),
+    previous_mpid: PreviousMpidSchema,
+    known_identities: KnownIdentitiesSchema,
+  })
+  .transform((body) => ({
+    environment: body.environment,
+    requestId: body.request_id ?? null,
+    previousMpid: body.previous_mpid,
+    knownIdentities: body.known_identities,
+  }));
+export type IdentityRequestBody = z.output<typeof IdentityRequestBodySchema>;
+
+const IdentityTypeKeySchema = z.string().transform((key, ctx): IdentityType => {
+  const type = canonicalIdentityType(key);
+  return type ?? reject(ctx, 'UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, []);
+});
+
+const ChangeValueSchema = z.union([z.string(), z.null()]).transform((value, ctx): string | null => {
+  if (value === null || value === '') return null;
+  if (value.length > MAX_IDENTITY_VALUE_LENGTH) {
+    return reject(
+      ctx,
+      'INVALID_IDENTITY_VALUE',
+      `identity value longer than ${MAX_IDENTITY_VALUE_LENGTH}`,
+      [],
+    );
+  }
+  return value;
+});
+
+export const IdentityChangeSchema = z
+  .object({
+    identity_type: IdentityTypeKeySchema,
+    old_value: ChangeValueSchema,
+    new_value: ChangeValueSchema,
+  })
+  .transform((change) => ({
+    type: change.identity_type,
+    oldValue: change.old_value,
+    newValue: change.new_value,
+  }));
+export type IdentityChange = z.output<typeof IdentityChangeSchema>;
+
+export const ModifyRequestBodySchema = z
+  .object({ ...envelope, identity_changes: z.array(IdentityChangeSchema).max(MAX_IDENTITY_KEYS) })
+  .transform((body) => ({
+    environment: body.environment,
+    requestId: body.request_id ?? null,
+    changes: body.identity_changes,
+  }));
+export type ModifyRequestBody = z.output<typeof ModifyRequestBodySchema>;
+
+/** The MPID in the modify path (`/v1/{mpid}/modify`). */
+export const PathMpidSchema = z.unknown().transform((raw, ctx): string => {
+  if (typeof raw === 'string' && isMpid(raw)) return raw;
+  return reject(ctx, 'INVALID_MPID', 'the path does not carry a valid MPID', []);
+});
+
+const RequiredMpidSchema = z
+  .unknown()
+  .optional()
+  .transform((raw, ctx): string => {
+    if (raw === undefined || raw === null) return reject(ctx, 'VALIDATION_ERROR', 'an MPID is required', []);
+    return parseMpid(raw) ?? reject(ctx, 'INVALID_MPID', 'not a valid MPID', []);
+  });
+
+const TimeMsSchema = z.number().int().min(0).max(8.64e15);
+
+/** The SDK alias wire body (§5.2). Times are optional: the server applies the window defaults. */
+export const AliasRequestBodySchema = z
+  .object({
+    request_id: RequestIdSchema.nullish(),
+    request_type: z.literal('alias').optional(),
+    environment: EnvironmentSchema,
+    api_key: z.string().max(256).optional(),
+    data: z.object({
+      source_mpid: RequiredMpidSchema,
+      destination_mpid: RequiredMpidSchema,
+      start_unixtime_ms: TimeMsSchema.nullish(),
+      end_unixtime_ms: TimeMsSchema.nullish(),
+      scope: z.enum(['device', 'mpid']).nullish(),
+      device_application_stamp: z.string().max(MAX_IDENTITY_VALUE_LENGTH).nullish(),
+    }),
+  })
+  .transform((body) => ({
+    environment: body.environment,
+    requestId: body.request_id ?? null,
+    sourceMpid: body.data.source_mpid,
+    destinationMpid: body.data.destination_mpid,
+    startMs: body.data.start_unixtime_ms ?? null,
+    endMs: body.data.end_unixtime_ms ?? null,
+    scope: body.data.scope ?? 'device',
+    deviceApplicationStamp: body.data.device_application_stamp ?? null,
+  }));
+export type AliasRequestBody = z.output<typeof AliasRequestBodySchema>;
+
+/** 200 body of identify / login / logout / search (§4.4). */
+export const IdentityResponseSchema = z.object({
+  context: z.string().nullable(),
+  mpid: MpidSchema,
+  matched_identities: z.partialRecord(IdentityTypeSchema, z.string()),
+  is_ephemeral: z.boolean(),
+  is_logged_in: z.boolean(),
+});
+export type IdentityResponse = z.infer<typeof IdentityResponseSchema>;
+
+/** 200 body of modify (§4.5): `change_results` names the profile each change modified. */
+export const ModifyResponseSchema = z.object({
+  change_results: z.array(z.object({ identity_type: IdentityTypeSchema, modified_mpid: MpidSchema })),
+});
+export type ModifyResponse = z.infer<typeof ModifyResponseSchema>;

@@ -1,0 +1,74 @@
+/**
+ * What a resolution needs besides the store: the scope config, the time, randomness and who is
+ * asking. Nothing in the resolver reads a clock or a random generator of its own (SPEC RS-2).
+ */
+import type { Environment, ScopeConfig } from '../identity/scope-config.ts';
+import type { RandomSource } from '../util/random.ts';
+import { compileConfig, type CompiledConfig } from './compiled-config.ts';
+import type { Actor, HistoryKind, Namespace, NewHistoryEntry } from './records.ts';
+import type { IdentityType } from '../identity/identity-types.ts';
+
+export interface Clock {
+  now(): number;
+}
+
+export interface ResolveOptions {
+  readonly config: ScopeConfig;
+  readonly random: RandomSource;
+  readonly now: number;
+  readonly actor: Actor;
+  /** Dry run (`read_only`): resolve and answer, persist nothing. */
+  readonly readOnly?: boolean;
+  /** An MPID to issue if this request creates a profile and the MPID is free (device adoption). */
+  readonly preferredMpid?: string;
+}
+
+export interface ResolveContext {
+  readonly cc: CompiledConfig;
+  readonly ns: Namespace;
+  readonly options: ResolveOptions;
+  readonly requestId: string | null;
+}
+
+export function resolveContext(
+  options: ResolveOptions,
+  environment: Environment,
+  requestId: string | null,
+): ResolveContext {
+  return {
+    cc: compileConfig(options.config),
+    ns: { scopeId: options.config.scopeId, environment },
+    options,
+    requestId,
+  };
+}
+
+export interface HistoryDetail {
+  readonly identityType?: IdentityType;
+  readonly value?: string;
+  readonly otherMpid?: string;
+  readonly aliasId?: string;
+}
+
+export function historyEntry(
+  ctx: ResolveContext,
+  kind: HistoryKind,
+  mpid: string,
+  reason: string,
+  detail: HistoryDetail = {},
+): NewHistoryEntry {
+  return {
+    at: ctx.options.now,
+    scopeId: ctx.ns.scopeId,
+    environment: ctx.ns.environment,
+    kind,
+    mpid,
+    identityType: detail.identityType ?? null,
+    value: detail.value ?? null,
+    otherMpid: detail.otherMpid ?? null,
+    aliasId: detail.aliasId ?? null,
+    requestId: ctx.requestId,
+    actor: ctx.options.actor,
+    reason,
+  };
+}

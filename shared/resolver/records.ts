@@ -1,0 +1,127 @@
+/**
+ * What the resolver stores (SPEC ST-1..ST-4): identity records (profiles), requests with their
+ * results and explain traces, the append-only history, and alias records. These schemas are the
+ * contract with every store adapter and with the admin API, so they are zod schemas too.
+ */
+import { z } from 'zod';
+import { IdentityTypeSchema, type IdentityType } from '../identity/identity-types.ts';
+import { EnvironmentSchema, type Environment } from '../identity/scope-config.ts';
+import { MpidSchema } from '../identity/mpid.ts';
+import { ExplainTraceSchema } from './trace.ts';
+
+/** The namespace every lookup is confined to (SPEC ID-5, A11). */
+export interface Namespace {
+  readonly scopeId: string;
+  readonly environment: Environment;
+}
+
+/** Identity type → the values a record holds (several for non-unique types). */
+export type IdentitySet = Partial<Record<IdentityType, readonly string[]>>;
+
+export const ProfileRecordSchema = z.object({
+  mpid: MpidSchema,
+  scopeId: z.string(),
+  environment: EnvironmentSchema,
+  identities: z.partialRecord(IdentityTypeSchema, z.array(z.string())),
+  createdAt: z.number(),
+  firstSeenAt: z.number(),
+  lastSeenAt: z.number(),
+  /** Set when a modify removed the record's last identifier; an orphan is never returned again. */
+  orphanedAt: z.number().nullable(),
+});
+export interface ProfileRecord {
+  readonly mpid: string;
+  readonly scopeId: string;
+  readonly environment: Environment;
+  readonly identities: IdentitySet;
+  readonly createdAt: number;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  readonly orphanedAt: number | null;
+}
+
+export const ActorSchema = z.object({
+  kind: z.enum(['app', 'device', 'admin', 'system']),
+  id: z.string(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const REQUEST_KINDS = ['identify', 'login', 'logout', 'modify', 'alias'] as const;
+export const RequestKindSchema = z.enum(REQUEST_KINDS);
+export type RequestKind = (typeof REQUEST_KINDS)[number];
+
+/**
+ * A request that changed (or could have changed) the graph, kept for idempotency (a replay of its
+ * `request_id` returns `response` and writes nothing) and for admins (its explain trace).
+ */
+export const StoredRequestSchema = z.object({
+  scopeId: z.string(),
+  requestId: z.string(),
+  kind: RequestKindSchema,
+  environment: EnvironmentSchema,
+  fingerprint: z.string(),
+  at: z.number(),
+  actor: ActorSchema,
+  /** The profiles the request returned or touched, for the admin profile view. */
+  mpids: z.array(MpidSchema),
+  status: z.number().int(),
+  response: z.unknown(),
+  trace: ExplainTraceSchema,
+});
+export type StoredRequest = z.infer<typeof StoredRequestSchema>;
+
+export const HISTORY_KINDS = [
+  'profile_created',
+  'identity_added',
+  'identity_removed',
+  'identity_moved',
+  'profile_orphaned',
+  'alias_accepted',
+  'alias_applied',
+  'alias_rejected',
+  'alias_undone',
+] as const;
+export type HistoryKind = (typeof HISTORY_KINDS)[number];
+
+/** One append-only history entry (D5). `seq` is assigned by the store, strictly increasing. */
+export const HistoryEntrySchema = z.object({
+  seq: z.number().int(),
+  at: z.number(),
+  scopeId: z.string(),
+  environment: EnvironmentSchema,
+  kind: z.enum(HISTORY_KINDS),
+  mpid: MpidSchema,
+  identityType: IdentityTypeSchema.nullable(),
+  value: z.string().nullable(),
+  /** The other profile involved: where a value moved to, the alias partner. */
+  otherMpid: MpidSchema.nullable(),
+  aliasId: z.string().nullable(),
+  requestId: z.string().nullable(),
+  actor: ActorSchema,
+  reason: z.string(),
+});
+export type HistoryEntry = z.infer<typeof HistoryEntrySchema>;
+export type NewHistoryEntry = Omit<HistoryEntry, 'seq'>;
+
+export const ALIAS_STATUSES = ['pending', 'applied', 'rejected', 'undone'] as const;
+export type AliasStatus = (typeof ALIAS_STATUSES)[number];
+
+export const AliasRecordSchema = z.object({
+  id: z.string(),
+  scopeId: z.string(),
+  environment: EnvironmentSchema,
+  sourceMpid: MpidSchema,
+  destinationMpid: MpidSchema,
+  startMs: z.number(),
+  endMs: z.number(),
+  scope: z.enum(['device', 'mpid']),
+  deviceApplicationStamp: z.string().nullable(),
+  requestedAt: z.number(),
+  dueAt: z.number(),
+  status: z.enum(ALIAS_STATUSES),
+  statusReason: z.string().nullable(),
+  processedAt: z.number().nullable(),
+  /** The destination's first-seen time before the alias overwrote it, restored by an undo. */
+  previousDestinationFirstSeenAt: z.number().nullable(),
+});
+export type AliasRecord = z.infer<typeof AliasRecordSchema>;
