@@ -41,8 +41,24 @@ export const ERROR_CATALOGUE = {
   ALIAS_NOT_AVAILABLE: { status: 403, wire: 'ALIAS_ERROR' },
   /** A workspace configuration failed validation. */
   INVALID_CONFIG: { status: 400, wire: 'VALIDATION_ERROR' },
+  /** No valid credentials: unknown or revoked key, wrong secret, bad or stale signature. */
+  UNAUTHORIZED: { status: 401, wire: 'BAD_REQUEST' },
+  /** Valid credentials that may not do this (key-only use not allowed for the input, wrong workspace). */
+  FORBIDDEN: { status: 403, wire: 'BAD_REQUEST' },
+  /** No such route or resource. */
+  NOT_FOUND: { status: 404, wire: 'NOT_FOUND_ERROR' },
+  /** A change that conflicts with stored data (a config that would make duplicate values unique). */
+  CONFLICT: { status: 409, wire: 'BAD_REQUEST' },
+  /** The body is larger than the limit for this route. */
+  PAYLOAD_TOO_LARGE: { status: 413, wire: 'BAD_REQUEST' },
+  /** The body is not JSON (or not gzip-compressed JSON). */
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, wire: 'BAD_REQUEST' },
+  /** Too many requests for this key; retry after the `Retry-After` seconds. */
+  RATE_LIMITED: { status: 429, wire: 'BAD_REQUEST' },
   /** Something that should never happen did; the request changed nothing. */
   INTERNAL_ERROR: { status: 500, wire: 'INTERNAL_ERROR' },
+  /** The server is starting or stopping, or its database is unreachable; retry with back-off. */
+  UNAVAILABLE: { status: 503, wire: 'INTERNAL_ERROR' },
 } as const satisfies Record<string, { status: number; wire: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -227,8 +227,14 @@ export const IdentityResponseSchema = z.object({
 });
 export type IdentityResponse = z.infer<typeof IdentityResponseSchema>;
 
-/** 200 body of modify (§4.5): `change_results` names the profile each change modified. */
+/**
+ * 200 body of modify (§4.5): `change_results` names the profile each change modified. `mpid` and
+ * `is_logged_in` are there for the web SDK, which reads `is_logged_in` from every identity
+ * response, modify included, and would otherwise mark the user logged out.
+ */
 export const ModifyResponseSchema = z.object({
+  mpid: MpidSchema,
+  is_logged_in: z.boolean(),
   change_results: z.array(z.object({ identity_type: IdentityTypeSchema, modified_mpid: MpidSchema })),
 });
 export type ModifyResponse = z.infer<typeof ModifyResponseSchema>;

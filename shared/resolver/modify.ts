@@ -119,6 +119,11 @@ class Simulation {
     return out;
   }
 
+  /** Known after the changes so far: holds a login-type value. */
+  isKnown(mpid: string, loginTypes: readonly IdentityType[]): boolean {
+    return loginTypes.some((type) => this.values(mpid, type).length > 0);
+  }
+
   isEmpty(mpid: string): boolean {
     for (const values of this.identities.get(mpid)?.values() ?? []) if (values.length > 0) return false;
     return true;
@@ -260,6 +265,8 @@ export function* modifyProgram(
   }
   sim.orphanEmptied();
   const response: ModifyResponse = {
+    mpid: target.mpid,
+    is_logged_in: sim.isKnown(target.mpid, cc.loginList),
     change_results: changes.value.map((c) => ({ identity_type: c.type, modified_mpid: target.mpid })),
   };
   const trace: ExplainTrace = {

@@ -76,6 +76,7 @@ export const HISTORY_KINDS = [
   'identity_removed',
   'identity_moved',
   'profile_orphaned',
+  'profile_deleted',
   'alias_accepted',
   'alias_applied',
   'alias_rejected',

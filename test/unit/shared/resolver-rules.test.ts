@@ -293,7 +293,7 @@ describe('modify details', () => {
     await h.seed([{ mpid: '11', identities: { ios_idfv: ['d1'] } }]);
     const before = (await h.dump()).profiles;
     const r = expectOk(await h.modify('11', []));
-    expect(r.response).toEqual({ change_results: [] });
+    expect(r.response).toEqual({ mpid: '11', is_logged_in: false, change_results: [] });
     expect((await h.dump()).profiles).toEqual(before);
     expect(expectFailure(await h.modify('11', [{ type: 'email', old: null, new: null }])).error.code).toBe(
       'VALIDATION_ERROR',
@@ -391,7 +391,11 @@ describe('modify details', () => {
     const h = harness();
     await h.seed([{ mpid: '11', identities: { customerid: ['c1'], email: ['a@x.com'] } }]);
     const r = expectOk(await h.modify('11', [{ type: 'email', old: 'zzz', new: 'b@x.com' }]));
-    expect(r.response).toEqual({ change_results: [{ identity_type: 'email', modified_mpid: '11' }] });
+    expect(r.response).toEqual({
+      mpid: '11',
+      is_logged_in: true,
+      change_results: [{ identity_type: 'email', modified_mpid: '11' }],
+    });
     expect((await h.identitiesOf('11'))['email']).toEqual(['b@x.com']);
   });
 

@@ -1,0 +1,139 @@
+/**
+ * `npm start`: the central identity server. One command starts it on the embedded default (SQLite
+ * in ./data) and prints the URL it listens on. Flags override environment variables.
+ */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type ServerOptionsInput } from './options.ts';
+import { startServer, StartupError } from './server.ts';
+
+const USAGE = `usage: npm start -- [options]
+
+Starts the Identity Sync central server. Without options it keeps its data in SQLite under ./data
+and listens on http://127.0.0.1:8080.
+
+options (environment variable in brackets; flags win):
+  --port <n>             port to listen on, 0 picks a free one            [IDSYNC_PORT, 8080]
+  --host <address>       address to bind                                  [IDSYNC_HOST, 127.0.0.1]
+  --database <target>    SQLite file, :memory:, or postgres://user:pass@host:5432/db
+                                                                          [IDSYNC_DATABASE, <data-dir>/identity-sync.sqlite]
+  --data-dir <dir>       folder for the SQLite file and server.key        [IDSYNC_DATA_DIR, data]
+  --config <file>        workspace config (JSON) for the first workspace  [IDSYNC_CONFIG]
+  --admin-token <token>  admin token to accept (created if missing)       [IDSYNC_ADMIN_TOKEN]
+  --api-key <key>        API key of the bootstrap input                   [IDSYNC_API_KEY]
+  --api-secret <secret>  its secret (generated when absent)               [IDSYNC_API_SECRET]
+  --cors-origin <url>    browser origin allowed on the IDSync API; repeat; * for any
+                                                                          [IDSYNC_CORS_ORIGINS, comma-separated, *]
+  --rate-limit <n>       requests per second per API key, 0 = off         [IDSYNC_RATE_LIMIT, 200]
+  --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
+  --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
+  --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
+  -h, --help             this text
+  (environment only) IDSYNC_SERVER_KEY: base64url key (32+ bytes) that seals input secrets;
+                     default: <data-dir>/server.key, created on first start
+
+On first start the server creates a workspace (from --config, or the default profile-conversion
+config), an input and an admin token, and prints the new credentials once.`;
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        database: { type: 'string' },
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        'admin-token': { type: 'string' },
+        'api-key': { type: 'string' },
+        'api-secret': { type: 'string' },
+        'cors-origin': { type: 'string', multiple: true },
+        'rate-limit': { type: 'string' },
+        'body-limit': { type: 'string' },
+        'alias-poll-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+  const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
+  const cors =
+    v['cors-origin'] ??
+    env['IDSYNC_CORS_ORIGINS']
+      ?.split(',')
+      .map((o) => o.trim())
+      .filter((o) => o !== '');
+  const entries = {
+    port: pick(v.port, 'IDSYNC_PORT'),
+    host: pick(v.host, 'IDSYNC_HOST'),
+    database: pick(v.database, 'IDSYNC_DATABASE'),
+    dataDir: pick(v['data-dir'], 'IDSYNC_DATA_DIR'),
+    configFile: pick(v.config, 'IDSYNC_CONFIG'),
+    adminToken: pick(v['admin-token'], 'IDSYNC_ADMIN_TOKEN'),
+    apiKey: pick(v['api-key'], 'IDSYNC_API_KEY'),
+    apiSecret: pick(v['api-secret'], 'IDSYNC_API_SECRET'),
+    corsOrigins: cors,
+    rateLimitPerSecond: pick(v['rate-limit'], 'IDSYNC_RATE_LIMIT'),
+    bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
+    aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
+    logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
+    serverKey: pick(undefined, 'IDSYNC_SERVER_KEY'),
+  };
+  const defined: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(entries)) if (value !== undefined) defined[name] = value;
+  return defined;
+}
+
+async function main(): Promise<void> {
+  let server;
+  try {
+    server = await startServer(options(process.argv.slice(2), process.env));
+  } catch (error) {
+    if (error instanceof StartupError) fail(error.message);
+    throw error;
+  }
+  const { bootstrap } = server;
+  const lines = [
+    `Identity Sync server listening on ${server.url}`,
+    `database: ${server.database}`,
+    `workspace: ${bootstrap.workspaceId}`,
+  ];
+  if (bootstrap.apiKey !== null) lines.push(`API key: ${bootstrap.apiKey}`);
+  if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
+  if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
+  lines.push(`API docs: ${server.url}/docs`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) process.exit(1);
+    closing = true;
+    process.stdout.write(`${signal}: finishing in-flight requests and closing the database\n`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`error while closing: ${(error as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+await main();

@@ -1,0 +1,115 @@
+/**
+ * Opening the database: an embedded SQLite file (the default; a data folder is created on first
+ * start; WAL mode) or PostgreSQL via a connection URL. Both come back as one Kysely instance plus
+ * the dialect, migrated to the current schema.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { migrate } from './migrations.ts';
+import type { Database } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface DatabaseHandle {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Where the data lives, for logs: a file path, ":memory:" or the URL without its password. */
+  readonly location: string;
+  close(): Promise<void>;
+}
+
+// int8 columns (times, sequence numbers) are safe integers: read them as numbers, not strings.
+pg.types.setTypeParser(20, (value: string) => Number(value));
+
+/**
+ * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares per query. Caching the
+ * compiled statements by SQL text removes that cost from every request.
+ */
+function withStatementCache(database: BetterSqlite3.Database, limit = 500): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(sqlText: string): SqliteStatement {
+      let statement = cache.get(sqlText);
+      if (statement === undefined) {
+        statement = database.prepare(sqlText);
+        if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+        cache.set(sqlText, statement);
+      }
+      return statement;
+    },
+  };
+}
+
+export function isPostgresUrl(target: string): boolean {
+  return /^postgres(ql)?:\/\//.test(target);
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+export interface OpenOptions {
+  /** A SQLite file path, ":memory:", or a postgres:// URL. */
+  readonly target: string;
+  readonly now?: () => number;
+  /** PostgreSQL only: the schema to use (tests isolate themselves in a schema of their own). */
+  readonly searchPath?: string;
+  readonly poolSize?: number;
+}
+
+export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
+  const now = options.now ?? Date.now;
+  if (isPostgresUrl(options.target)) {
+    const pool = new pg.Pool({
+      connectionString: options.target,
+      max: options.poolSize ?? 10,
+      ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath}` }),
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const handle: DatabaseHandle = {
+      db,
+      dialect: 'postgres',
+      location: redact(options.target),
+      close: () => db.destroy(),
+    };
+    try {
+      await migrate(db, 'postgres', now);
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    return handle;
+  }
+  if (options.target !== ':memory:')
+    mkdirSync(path.dirname(path.resolve(options.target)), { recursive: true });
+  const sqlite = new BetterSqlite3(options.target);
+  sqlite.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode: a committed transaction survives a crash of this process (not a power cut).
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const handle: DatabaseHandle = {
+    db,
+    dialect: 'sqlite',
+    location: options.target,
+    close: () => db.destroy(),
+  };
+  try {
+    await migrate(db, 'sqlite', now);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}

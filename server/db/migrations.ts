@@ -1,0 +1,212 @@
+/**
+ * Forward-only, numbered migrations. Each runs once, in order, inside a transaction, and is
+ * recorded in `schema_migrations`. A database that already has a version this server does not
+ * know is refused rather than touched. Never edit a released migration: add the next number.
+ */
+import { sql, type Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import type { Dialect } from './connect.ts';
+
+interface Migration {
+  readonly version: number;
+  readonly name: string;
+  up(db: Kysely<Database>, dialect: Dialect): Promise<void>;
+}
+
+/** An auto-incrementing 64-bit sequence column (history order, request order, identity order). */
+function sequenceType(dialect: Dialect) {
+  return dialect === 'postgres' ? sql`bigserial` : sql`integer`;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'identity graph, requests, history, aliases, workspaces and credentials',
+    async up(db, dialect) {
+      const seq = sequenceType(dialect);
+      const autoIncrement = dialect === 'sqlite';
+      await db.schema
+        .createTable('workspaces')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .addColumn('config_version', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('updated_at', 'bigint', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('workspace_config_history')
+        .addColumn('seq', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('config', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('inputs')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('secret_box', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('allow_key_only', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('admin_tokens')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('profiles')
+        .addColumn('mpid', 'text', (c) => c.primaryKey())
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('first_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('orphaned_at', 'bigint')
+        .addColumn('deleted_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('identities')
+        .addColumn('id', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('identity_type', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('mpid', 'text', (c) => c.notNull().references('profiles.mpid'))
+        .addColumn('is_unique', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('identities_per_profile', ['mpid', 'identity_type', 'value'])
+        .execute();
+      await db.schema
+        .createIndex('identities_lookup')
+        .on('identities')
+        .columns(['scope_id', 'environment', 'identity_type', 'value'])
+        .execute();
+      // The database itself guarantees that a unique identity value has one holder per namespace.
+      await db.schema
+        .createIndex('identities_unique_value')
+        .unique()
+        .on('identities')
+        .columns(['scope_id', 'environment', 'identity_type', 'value'])
+        .where(sql.ref('is_unique'), '=', 1)
+        .execute();
+      await db.schema
+        .createTable('requests')
+        .addColumn('seq', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('mpids', 'text', (c) => c.notNull())
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .addColumn('response', 'text', (c) => c.notNull())
+        .addColumn('trace', 'text', (c) => c.notNull())
+        .addUniqueConstraint('requests_by_id', ['scope_id', 'request_id'])
+        .execute();
+      await db.schema
+        .createTable('request_profiles')
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('mpid', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('request_profiles_pk', ['mpid', 'scope_id', 'request_id'])
+        .execute();
+      await db.schema
+        .createTable('history')
+        .addColumn('seq', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('mpid', 'text', (c) => c.notNull())
+        .addColumn('identity_type', 'text')
+        .addColumn('value', 'text')
+        .addColumn('other_mpid', 'text')
+        .addColumn('alias_id', 'text')
+        .addColumn('request_id', 'text')
+        .addColumn('actor', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('history_by_profile').on('history').columns(['mpid', 'seq']).execute();
+      await db.schema.createIndex('history_by_scope').on('history').columns(['scope_id', 'seq']).execute();
+      await db.schema
+        .createTable('aliases')
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('source_mpid', 'text', (c) => c.notNull())
+        .addColumn('destination_mpid', 'text', (c) => c.notNull())
+        .addColumn('start_ms', 'bigint', (c) => c.notNull())
+        .addColumn('end_ms', 'bigint', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('device_application_stamp', 'text')
+        .addColumn('requested_at', 'bigint', (c) => c.notNull())
+        .addColumn('due_at', 'bigint', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('status_reason', 'text')
+        .addColumn('processed_at', 'bigint')
+        .addColumn('previous_destination_first_seen_at', 'bigint')
+        .addPrimaryKeyConstraint('aliases_pk', ['scope_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('aliases_due')
+        .on('aliases')
+        .columns(['scope_id', 'status', 'due_at'])
+        .execute();
+      await db.schema.createIndex('aliases_by_source').on('aliases').columns(['source_mpid']).execute();
+      await db.schema
+        .createIndex('aliases_by_destination')
+        .on('aliases')
+        .columns(['destination_mpid'])
+        .execute();
+    },
+  },
+];
+
+export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+
+export class DatabaseTooNewError extends Error {
+  override readonly name = 'DatabaseTooNewError';
+  constructor(readonly found: number) {
+    super(
+      `the database is at schema version ${found}, newer than this server's ${SCHEMA_VERSION}; upgrade the server`,
+    );
+  }
+}
+
+/** Applies every pending migration; returns the versions applied. */
+export async function migrate(db: Kysely<Database>, dialect: Dialect, now: () => number): Promise<number[]> {
+  await db.schema
+    .createTable('schema_migrations')
+    .ifNotExists()
+    .addColumn('version', 'integer', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('applied_at', 'bigint', (c) => c.notNull())
+    .execute();
+  const applied = new Set(
+    (await db.selectFrom('schema_migrations').select('version').execute()).map((r) => r.version),
+  );
+  const newest = Math.max(0, ...applied);
+  if (newest > SCHEMA_VERSION) throw new DatabaseTooNewError(newest);
+  const done: number[] = [];
+  for (const migration of MIGRATIONS) {
+    if (applied.has(migration.version)) continue;
+    await db.transaction().execute(async (trx) => {
+      await migration.up(trx, dialect);
+      await trx
+        .insertInto('schema_migrations')
+        .values({ version: migration.version, name: migration.name, applied_at: now() })
+        .execute();
+    });
+    done.push(migration.version);
+  }
+  return done;
+}

@@ -1,0 +1,138 @@
+/**
+ * The SQL schema as Kysely sees it. Times are epoch milliseconds (BIGINT, read back as numbers);
+ * MPIDs are canonical decimal strings (TEXT); JSON columns are TEXT holding JSON, portable across
+ * SQLite and PostgreSQL.
+ */
+import type { Generated } from 'kysely';
+
+export interface WorkspacesTable {
+  id: string;
+  config: string;
+  config_version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WorkspaceConfigHistoryTable {
+  seq: Generated<number>;
+  workspace_id: string;
+  version: number;
+  at: number;
+  actor: string;
+  config: string;
+}
+
+export interface InputsTable {
+  key: string;
+  workspace_id: string;
+  name: string;
+  secret_box: string;
+  secret_hash: string;
+  allow_key_only: number;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface AdminTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface ProfilesTable {
+  mpid: string;
+  scope_id: string;
+  environment: string;
+  created_at: number;
+  first_seen_at: number;
+  last_seen_at: number;
+  orphaned_at: number | null;
+  deleted_at: number | null;
+}
+
+export interface IdentitiesTable {
+  id: Generated<number>;
+  scope_id: string;
+  environment: string;
+  identity_type: string;
+  value: string;
+  mpid: string;
+  is_unique: number;
+}
+
+export interface RequestsTable {
+  seq: Generated<number>;
+  scope_id: string;
+  request_id: string;
+  kind: string;
+  environment: string;
+  fingerprint: string;
+  at: number;
+  actor: string;
+  mpids: string;
+  status: number;
+  response: string;
+  trace: string;
+}
+
+export interface RequestProfilesTable {
+  scope_id: string;
+  request_id: string;
+  mpid: string;
+}
+
+export interface HistoryTable {
+  seq: Generated<number>;
+  at: number;
+  scope_id: string;
+  environment: string;
+  kind: string;
+  mpid: string;
+  identity_type: string | null;
+  value: string | null;
+  other_mpid: string | null;
+  alias_id: string | null;
+  request_id: string | null;
+  actor: string;
+  reason: string;
+}
+
+export interface AliasesTable {
+  scope_id: string;
+  id: string;
+  environment: string;
+  source_mpid: string;
+  destination_mpid: string;
+  start_ms: number;
+  end_ms: number;
+  scope: string;
+  device_application_stamp: string | null;
+  requested_at: number;
+  due_at: number;
+  status: string;
+  status_reason: string | null;
+  processed_at: number | null;
+  previous_destination_first_seen_at: number | null;
+}
+
+export interface SchemaMigrationsTable {
+  version: number;
+  name: string;
+  applied_at: number;
+}
+
+export interface Database {
+  workspaces: WorkspacesTable;
+  workspace_config_history: WorkspaceConfigHistoryTable;
+  inputs: InputsTable;
+  admin_tokens: AdminTokensTable;
+  profiles: ProfilesTable;
+  identities: IdentitiesTable;
+  requests: RequestsTable;
+  request_profiles: RequestProfilesTable;
+  history: HistoryTable;
+  aliases: AliasesTable;
+  schema_migrations: SchemaMigrationsTable;
+}

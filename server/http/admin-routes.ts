@@ -1,0 +1,238 @@
+/**
+ * The admin API (`/admin/v1`, `Authorization: Bearer <admin token>`): workspaces and their configs,
+ * input credentials, admin tokens, profile search and detail, the history feed, stored requests with
+ * their explain traces, alias undo and profile deletion for data-subject requests.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { IdentityTypeSchema } from '../../shared/identity/identity-types.ts';
+import { EnvironmentSchema } from '../../shared/identity/scope-config.ts';
+import { MpidSchema } from '../../shared/identity/mpid.ts';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import { parseWith } from '../../shared/protocol/parse.ts';
+import { undoAliasProgram } from '../../shared/resolver/alias.ts';
+import type { Clock } from '../../shared/resolver/context.ts';
+import { HISTORY_KINDS, type Actor } from '../../shared/resolver/records.ts';
+import type { RandomSource } from '../../shared/util/random.ts';
+import type { ProfileAdmin } from '../db/profile-admin.ts';
+import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
+import type { WorkspaceStore } from '../db/workspace-store.ts';
+import { sendError } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface AdminDeps {
+  readonly store: SqlIdentityStore;
+  readonly workspaces: WorkspaceStore;
+  readonly profiles: ProfileAdmin;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly metrics: Metrics;
+  /** Called when an input is revoked, so cached credentials are dropped at once. */
+  readonly onInputRevoked: (key: string) => void;
+}
+
+export const CreateInputSchema = z.object({
+  name: z.string().min(1).max(100),
+  allowKeyOnly: z.boolean().default(false),
+});
+export const CreateAdminTokenSchema = z.object({ name: z.string().min(1).max(100) });
+export const ProfileSearchSchema = z.object({
+  identity_type: IdentityTypeSchema,
+  value: z.string().min(1).max(1024),
+  environment: EnvironmentSchema.optional(),
+});
+export const HistoryQuerySchema = z.object({
+  mpid: MpidSchema.optional(),
+  kind: z.enum(HISTORY_KINDS).optional(),
+  before_seq: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
+const ProfileParams = WorkspaceParams.extend({ mpid: MpidSchema });
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    adminActor?: Actor;
+  }
+}
+
+export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void {
+  const { workspaces, profiles, metrics } = deps;
+  const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
+  const actorOf = (request: FastifyRequest): Actor => request.adminActor ?? { kind: 'admin', id: 'unknown' };
+
+  app.register(
+    (admin, _options, done) => {
+      admin.addHook('preHandler', async (request, reply) => {
+        const header = request.headers.authorization;
+        const token = header !== undefined && /^bearer /i.test(header) ? header.slice(7).trim() : '';
+        const found = token === '' ? null : await workspaces.findAdminToken(token);
+        if (found === null)
+          return fail(reply, apiError('UNAUTHORIZED', 'send Authorization: Bearer <admin token>'));
+        request.adminActor = { kind: 'admin', id: found.id };
+      });
+
+      /** Parses params, query or body with a schema, answering 400 (and returning null) when it fails. */
+      const parse = <S extends z.ZodType>(reply: FastifyReply, schema: S, input: unknown) => {
+        const parsed = parseWith(schema, input);
+        if (!parsed.ok) {
+          void fail(reply, parsed.error);
+          return null;
+        }
+        return parsed.value;
+      };
+
+      admin.get('/workspaces', async () => ({ workspaces: await workspaces.list() }));
+
+      admin.post('/workspaces', async (request, reply) => {
+        const created = await workspaces.create(request.body, actorOf(request));
+        if (!created.ok) return fail(reply, created.error);
+        return reply.code(201).send(created.value);
+      });
+
+      admin.get('/workspaces/:workspace/config', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        const found = await workspaces.get(params.workspace);
+        return found === null
+          ? fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`))
+          : found;
+      });
+
+      admin.put('/workspaces/:workspace/config', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        const updated = await workspaces.updateConfig(params.workspace, request.body, actorOf(request));
+        return updated.ok ? updated.value : fail(reply, updated.error);
+      });
+
+      admin.get('/workspaces/:workspace/config/history', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        return { history: await workspaces.configHistory(params.workspace) };
+      });
+
+      admin.get('/workspaces/:workspace/inputs', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        return { inputs: await workspaces.listInputs(params.workspace) };
+      });
+
+      admin.post('/workspaces/:workspace/inputs', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        const body = params === null ? null : parse(reply, CreateInputSchema, request.body);
+        if (params === null || body === null) return reply;
+        const created = await workspaces.createInput(params.workspace, body.name, body.allowKeyOnly);
+        return created.ok ? reply.code(201).send(created.value) : fail(reply, created.error);
+      });
+
+      admin.delete('/workspaces/:workspace/inputs/:key', async (request, reply) => {
+        const params = parse(
+          reply,
+          WorkspaceParams.extend({ key: z.string().min(1).max(128) }),
+          request.params,
+        );
+        if (params === null) return reply;
+        if (!(await workspaces.revokeInput(params.workspace, params.key))) {
+          return fail(reply, apiError('NOT_FOUND', `no active input ${params.key} in ${params.workspace}`));
+        }
+        deps.onInputRevoked(params.key);
+        return reply.code(204).send();
+      });
+
+      admin.get('/workspaces/:workspace/profiles', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        const query = params === null ? null : parse(reply, ProfileSearchSchema, request.query);
+        if (params === null || query === null) return reply;
+        const found = await profiles.search(
+          params.workspace,
+          query.identity_type,
+          query.value,
+          query.environment,
+        );
+        return { profiles: found };
+      });
+
+      admin.get('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
+        const params = parse(reply, ProfileParams, request.params);
+        if (params === null) return reply;
+        const detail = await profiles.detail(params.workspace, params.mpid);
+        return (
+          detail ?? fail(reply, apiError('NOT_FOUND', `no profile ${params.mpid} in ${params.workspace}`))
+        );
+      });
+
+      admin.delete('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
+        const params = parse(reply, ProfileParams, request.params);
+        if (params === null) return reply;
+        const deleted = await profiles.delete(
+          params.workspace,
+          params.mpid,
+          actorOf(request),
+          deps.clock.now(),
+        );
+        return deleted
+          ? { deleted: params.mpid }
+          : fail(reply, apiError('NOT_FOUND', `no live profile ${params.mpid} in ${params.workspace}`));
+      });
+
+      admin.get('/workspaces/:workspace/history', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        const query = params === null ? null : parse(reply, HistoryQuerySchema, request.query);
+        if (params === null || query === null) return reply;
+        return profiles.history({
+          scopeId: params.workspace,
+          limit: query.limit,
+          ...(query.mpid === undefined ? {} : { mpid: query.mpid }),
+          ...(query.kind === undefined ? {} : { kind: query.kind }),
+          ...(query.before_seq === undefined ? {} : { beforeSeq: query.before_seq }),
+        });
+      });
+
+      admin.get('/workspaces/:workspace/requests/:requestId', async (request, reply) => {
+        const params = parse(
+          reply,
+          WorkspaceParams.extend({ requestId: z.string().min(1).max(128) }),
+          request.params,
+        );
+        if (params === null) return reply;
+        const found = await profiles.request(params.workspace, params.requestId);
+        return found ?? fail(reply, apiError('NOT_FOUND', `no stored request ${params.requestId}`));
+      });
+
+      admin.post('/workspaces/:workspace/aliases/:aliasId/undo', async (request, reply) => {
+        const params = parse(
+          reply,
+          WorkspaceParams.extend({ aliasId: z.string().min(1).max(160) }),
+          request.params,
+        );
+        if (params === null) return reply;
+        const now = deps.clock.now();
+        const outcome = await deps.store.runProgram(params.workspace, (config) =>
+          undoAliasProgram(params.aliasId, { config, random: deps.random, now, actor: actorOf(request) }),
+        );
+        if (outcome === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
+        return outcome.ok ? outcome.value : fail(reply, outcome.error.error);
+      });
+
+      admin.get('/tokens', async () => ({ tokens: await workspaces.listAdminTokens() }));
+
+      admin.post('/tokens', async (request, reply) => {
+        const body = parse(reply, CreateAdminTokenSchema, request.body);
+        if (body === null) return reply;
+        return reply.code(201).send(await workspaces.createAdminToken(body.name));
+      });
+
+      admin.delete('/tokens/:id', async (request, reply) => {
+        const params = parse(reply, z.object({ id: z.string().min(1).max(64) }), request.params);
+        if (params === null) return reply;
+        return (await workspaces.revokeAdminToken(params.id))
+          ? reply.code(204).send()
+          : fail(reply, apiError('NOT_FOUND', `no active admin token ${params.id}`));
+      });
+
+      done();
+    },
+    { prefix: '/admin/v1' },
+  );
+}

@@ -1,0 +1,224 @@
+/**
+ * The HTTP application: body parsing, CORS for the IDSync API, per-key rate limiting, the error
+ * body for every failure (including Fastify's own), health and readiness, metrics, the OpenAPI
+ * document and docs UI, the IDSync routes and the admin routes.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { sql } from 'kysely';
+import { apiError, errorBody, type ApiError } from '../../shared/protocol/errors.ts';
+import type { Clock } from '../../shared/resolver/context.ts';
+import type { RandomSource } from '../../shared/util/random.ts';
+import type { AliasWorker } from '../alias-worker.ts';
+import type { InputCredential } from '../auth/authenticate.ts';
+import type { ServerKey } from '../auth/secrets.ts';
+import type { DatabaseHandle } from '../db/connect.ts';
+import type { ProfileAdmin } from '../db/profile-admin.ts';
+import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
+import type { WorkspaceStore } from '../db/workspace-store.ts';
+import type { ServerOptions } from '../options.ts';
+import { registerAdminRoutes } from './admin-routes.ts';
+import { BodyError, registerBodyParsing } from './body.ts';
+import { sendError } from './errors.ts';
+import { registerIdsyncRoutes } from './idsync-routes.ts';
+import type { Metrics } from './metrics.ts';
+import { openApiDocument } from './openapi.ts';
+
+export interface AppContext {
+  readonly handle: DatabaseHandle;
+  readonly store: SqlIdentityStore;
+  readonly workspaces: WorkspaceStore;
+  readonly profiles: ProfileAdmin;
+  readonly serverKey: ServerKey;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly options: ServerOptions;
+  readonly metrics: Metrics;
+  readonly aliasWorker: AliasWorker;
+  readonly logger: FastifyBaseLogger;
+}
+
+/** Input credentials cached briefly: one lookup per key per few seconds, dropped at once on revoke. */
+class InputCache {
+  private readonly entries = new Map<string, { input: InputCredential | null; until: number }>();
+
+  constructor(
+    private readonly load: (key: string) => Promise<InputCredential | null>,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  async get(key: string): Promise<InputCredential | null> {
+    const now = Date.now();
+    const hit = this.entries.get(key);
+    if (hit !== undefined && hit.until > now) return hit.input;
+    const input = await this.load(key);
+    if (this.entries.size > 10_000) this.entries.clear();
+    this.entries.set(key, { input, until: now + this.ttlMs });
+    return input;
+  }
+
+  forget(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+/** The key a request is rate-limited by: its API key wherever it was sent, else its address. */
+function rateLimitKey(request: FastifyRequest): string {
+  const header = request.headers['x-mp-key'];
+  if (typeof header === 'string' && header !== '') return `key:${header}`;
+  const authorization = request.headers.authorization;
+  if (authorization !== undefined && /^basic /i.test(authorization)) {
+    const user = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8').split(':')[0];
+    if (user !== undefined && user !== '') return `key:${user}`;
+  }
+  const apiKey = (request.params as { apiKey?: unknown } | undefined)?.apiKey;
+  return typeof apiKey === 'string' ? `key:${apiKey}` : `ip:${request.ip}`;
+}
+
+/** Fastify's own failures (limits, media types, rate limiting) as catalogue errors. */
+function frameworkError(error: FastifyError | BodyError): ApiError {
+  if (error instanceof BodyError) return error.apiError;
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return apiError('PAYLOAD_TOO_LARGE', error.message);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return apiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return apiError('VALIDATION_ERROR', error.message);
+    default:
+      if (error.statusCode === 429) return apiError('RATE_LIMITED', error.message);
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+        return apiError('VALIDATION_ERROR', error.message);
+      }
+      return apiError('INTERNAL_ERROR', 'something went wrong; the request changed nothing');
+  }
+}
+
+export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+  const { options, metrics } = ctx;
+  const app = Fastify({
+    loggerInstance: ctx.logger,
+    bodyLimit: options.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+  registerBodyParsing(app, options.bodyLimitBytes);
+
+  app.setErrorHandler(async (error: FastifyError | BodyError, request, reply) => {
+    const mapped = frameworkError(error);
+    if (mapped.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'unhandled error');
+    return sendError(reply, metrics, mapped);
+  });
+  app.setNotFoundHandler(async (request, reply) =>
+    sendError(
+      reply,
+      metrics,
+      apiError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0] ?? ''}`),
+    ),
+  );
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  const allowAny = options.corsOrigins.includes('*');
+  await app.register(cors, {
+    hook: 'onRequest',
+    delegator: (request, callback) => {
+      if (!request.url.startsWith('/v1/')) return callback(null, { origin: false });
+      callback(null, {
+        origin: allowAny ? true : options.corsOrigins,
+        methods: ['POST', 'OPTIONS'],
+        allowedHeaders: [
+          'content-type',
+          'x-mp-key',
+          'x-mp-signature',
+          'date',
+          'authorization',
+          'x-request-id',
+        ],
+        exposedHeaders: ['x-mp-max-age', 'retry-after', 'x-request-id'],
+        maxAge: 600,
+      });
+    },
+  });
+
+  const routeConfig: Record<string, unknown> = {};
+  if (options.rateLimitPerSecond > 0) {
+    await app.register(rateLimit, {
+      global: false,
+      keyGenerator: rateLimitKey,
+      errorResponseBuilder: (_request, context) => {
+        metrics.errors.inc({ code: 'RATE_LIMITED' });
+        return {
+          statusCode: 429,
+          ...errorBody(
+            apiError(
+              'RATE_LIMITED',
+              `more than ${context.max} requests per second for this key; retry in ${context.after}`,
+            ),
+            null,
+          ),
+        };
+      },
+    });
+    routeConfig['rateLimit'] = { max: options.rateLimitPerSecond, timeWindow: 1000 };
+  }
+
+  app.get('/healthz', () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(ctx.handle.db);
+      return { status: 'ready', database: ctx.handle.dialect };
+    } catch (error) {
+      return sendError(
+        reply,
+        metrics,
+        apiError('UNAVAILABLE', `database unreachable: ${(error as Error).message}`),
+      );
+    }
+  });
+  app.get('/metrics', async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  const document = openApiDocument();
+  app.get('/openapi.json', () => document);
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const inputs = new InputCache((key) => ctx.workspaces.findInput(key));
+  registerIdsyncRoutes(app, {
+    store: ctx.store,
+    findInput: (key) => inputs.get(key),
+    serverKey: ctx.serverKey,
+    clock: ctx.clock,
+    random: ctx.random,
+    metrics,
+    aliasWorker: ctx.aliasWorker,
+    routeConfig,
+  });
+  registerAdminRoutes(app, {
+    store: ctx.store,
+    workspaces: ctx.workspaces,
+    profiles: ctx.profiles,
+    clock: ctx.clock,
+    random: ctx.random,
+    metrics,
+    onInputRevoked: (key) => inputs.forget(key),
+  });
+  return app;
+}

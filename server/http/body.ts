@@ -1,0 +1,62 @@
+/**
+ * Request bodies: JSON (optionally gzip-encoded, as Android sends it) parsed from the exact bytes
+ * received, which HMAC signatures cover. The bytes are kept on the request. Prototype-poisoning
+ * keys (`__proto__`, `constructor.prototype`) are refused before any code sees the object.
+ */
+import { createGunzip } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import secureJson from 'secure-json-parse';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: Buffer;
+  }
+}
+
+export class BodyError extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+  }
+}
+
+export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): void {
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding === undefined || encoding === 'identity') return payload;
+    if (encoding !== 'gzip') {
+      throw new BodyError(
+        apiError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          `content-encoding ${encoding} is not supported; send gzip or none`,
+        ),
+      );
+    }
+    return payload.pipe(createGunzip());
+  });
+  const parse = (body: Buffer): unknown => {
+    try {
+      return secureJson.parse(body.toString('utf8'), undefined, {
+        protoAction: 'error',
+        constructorAction: 'error',
+      });
+    } catch (error) {
+      throw new BodyError(
+        apiError('VALIDATION_ERROR', `the body is not valid JSON: ${(error as Error).message}`),
+      );
+    }
+  };
+  app.removeAllContentTypeParsers();
+  for (const type of ['application/json', 'text/plain']) {
+    app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+      const bytes = body as Buffer;
+      request.rawBody = bytes;
+      if (bytes.length === 0) return done(null, undefined);
+      try {
+        done(null, parse(bytes));
+      } catch (error) {
+        done(error as Error, undefined);
+      }
+    });
+  }
+}

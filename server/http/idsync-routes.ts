@@ -1,0 +1,216 @@
+/**
+ * The IDSync HTTP API v1 (spec §4, §5): identify, login, logout, search, modify and alias, wire
+ * compatible with mParticle's identity API. Each request is authenticated, parsed at the boundary
+ * by the shared protocol schemas, and resolved by the shared resolver in one database transaction
+ * that also reads the workspace's config.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import { parseWith } from '../../shared/protocol/parse.ts';
+import { aliasProgram } from '../../shared/resolver/alias.ts';
+import type { Clock } from '../../shared/resolver/context.ts';
+import { identityProgram, type IdentityKind } from '../../shared/resolver/identify.ts';
+import { modifyProgram } from '../../shared/resolver/modify.ts';
+import type { Actor } from '../../shared/resolver/records.ts';
+import { searchProgram } from '../../shared/resolver/search.ts';
+import type { Program } from '../../shared/resolver/store-port.ts';
+import type { ExplainTrace } from '../../shared/resolver/trace.ts';
+import type { RandomSource } from '../../shared/util/random.ts';
+import type { Result } from '../../shared/util/result.ts';
+import type { AliasWorker } from '../alias-worker.ts';
+import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
+import type { ServerKey } from '../auth/secrets.ts';
+import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
+import { sendError } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+
+export interface IdsyncDeps {
+  readonly store: SqlIdentityStore;
+  readonly findInput: (key: string) => Promise<InputCredential | null>;
+  readonly serverKey: ServerKey;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly metrics: Metrics;
+  readonly aliasWorker: AliasWorker;
+  /** Route options applied to every IDSync route (rate limiting). */
+  readonly routeConfig: Record<string, unknown>;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+const Flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const QuerySchema = z.object({ read_only: Flag.optional(), return_matches: Flag.optional() });
+
+function* withConfig<R>(
+  config: ScopeConfig,
+  program: Program<R>,
+): Program<{ config: ScopeConfig; result: R }> {
+  const result = yield* program;
+  return { config, result };
+}
+
+/** The identities of the request and how each was used; no other profile's MPID is revealed. */
+function lookupSummary(trace: ExplainTrace) {
+  return trace.identities.map((i) => ({ identity_type: i.identityType, value: i.value, use: i.use }));
+}
+
+export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): void {
+  const { store, metrics, clock, random } = deps;
+
+  async function principal(request: FastifyRequest, pathKey?: string): Promise<Result<Principal, ApiError>> {
+    return authenticate(
+      {
+        method: request.method,
+        url: request.url,
+        headers: request.headers,
+        body: request.rawBody ?? EMPTY,
+        ...(pathKey === undefined ? {} : { pathKey }),
+      },
+      deps.findInput,
+      deps.serverKey,
+      clock.now(),
+    );
+  }
+
+  /** Authenticates, then runs the program for the key's workspace; `null` when it sent an error. */
+  async function resolve<R>(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    make: (config: ScopeConfig, actor: Actor, flags: z.output<typeof QuerySchema>) => Program<R>,
+    pathKey?: string,
+  ): Promise<{
+    config: ScopeConfig;
+    result: R;
+    principal: Principal;
+    flags: z.output<typeof QuerySchema>;
+  } | null> {
+    const who = await principal(request, pathKey);
+    if (!who.ok) {
+      await sendError(reply, metrics, who.error);
+      return null;
+    }
+    const flags = parseWith(QuerySchema, request.query);
+    if (!flags.ok) {
+      await sendError(reply, metrics, flags.error);
+      return null;
+    }
+    const actor: Actor = { kind: 'app', id: who.value.apiKey };
+    const ran = await store.runProgram(who.value.workspaceId, (config) =>
+      withConfig(config, make(config, actor, flags.value)),
+    );
+    if (ran === null) {
+      await sendError(
+        reply,
+        metrics,
+        apiError('FORBIDDEN', 'the workspace of this API key no longer exists'),
+      );
+      return null;
+    }
+    return { ...ran, principal: who.value, flags: flags.value };
+  }
+
+  const identityRoute = (kind: IdentityKind) => async (request: FastifyRequest, reply: FastifyReply) => {
+    const now = clock.now();
+    const ran = await resolve(request, reply, (config, actor, flags) =>
+      identityProgram(kind, request.body, {
+        config,
+        random,
+        now,
+        actor,
+        ...(flags.read_only === true ? { readOnly: true } : {}),
+      }),
+    );
+    if (ran === null) return reply;
+    const outcome = ran.result;
+    if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+    const { response, trace, created } = outcome.value;
+    metrics.resolutions.inc({
+      kind,
+      strategy: trace.strategy,
+      branch: trace.branch,
+      situation: trace.situation ?? 'none',
+      created: String(created),
+    });
+    reply.header('x-mp-max-age', String(ran.config.identityCacheMaxAgeSec));
+    return reply
+      .code(200)
+      .send(ran.flags.return_matches === true ? { ...response, lookup: lookupSummary(trace) } : response);
+  };
+
+  for (const kind of ['identify', 'login', 'logout'] as const) {
+    app.post(`/v1/${kind}`, { config: deps.routeConfig }, identityRoute(kind));
+  }
+
+  app.post('/v1/search', { config: deps.routeConfig }, async (request, reply) => {
+    const now = clock.now();
+    const ran = await resolve(request, reply, (config, actor) =>
+      searchProgram(request.body, { config, random, now, actor }),
+    );
+    if (ran === null) return reply;
+    const outcome = ran.result;
+    if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+    const { response, trace } = outcome.value;
+    return reply
+      .code(200)
+      .send(ran.flags.return_matches === true ? { ...response, lookup: lookupSummary(trace) } : response);
+  });
+
+  app.post<{ Params: { mpid: string } }>(
+    '/v1/:mpid/modify',
+    { config: deps.routeConfig },
+    async (request, reply) => {
+      const now = clock.now();
+      const ran = await resolve(request, reply, (config, actor, flags) =>
+        modifyProgram(request.params.mpid, request.body, {
+          config,
+          random,
+          now,
+          actor,
+          ...(flags.read_only === true ? { readOnly: true } : {}),
+        }),
+      );
+      if (ran === null) return reply;
+      const outcome = ran.result;
+      if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+      metrics.resolutions.inc({
+        kind: 'modify',
+        strategy: ran.config.strategy,
+        branch: 'modify',
+        situation: 'none',
+        created: 'false',
+      });
+      return reply.code(200).send(outcome.value.response);
+    },
+  );
+
+  const aliasRoute =
+    (pathKey: (request: FastifyRequest) => string | undefined) =>
+    async (request: FastifyRequest, reply: FastifyReply) => {
+      const now = clock.now();
+      const ran = await resolve(
+        request,
+        reply,
+        (config, actor) => aliasProgram(request.body, { config, random, now, actor }),
+        pathKey(request),
+      );
+      if (ran === null) return reply;
+      const outcome = ran.result;
+      if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+      void deps.aliasWorker.kick(ran.principal.workspaceId);
+      return reply.code(202).send();
+    };
+
+  app.post(
+    '/v1/alias',
+    { config: deps.routeConfig },
+    aliasRoute(() => undefined),
+  );
+  // The web SDK posts aliases to {aliasUrl}{apiKey}/Alias with the key in the path and no x-mp-key.
+  app.post<{ Params: { apiKey: string } }>(
+    '/v1/identity/:apiKey/Alias',
+    { config: deps.routeConfig },
+    aliasRoute((request) => (request.params as { apiKey: string }).apiKey),
+  );
+}

@@ -1,0 +1,189 @@
+/**
+ * The composition root: opens (and migrates) the database, makes sure there is a workspace and
+ * credentials to use it with, builds the HTTP app, starts the alias worker and listens.
+ */
+import { getRandomValues } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { defaultScopeConfig, ScopeConfigSchema } from '../shared/identity/scope-config.ts';
+import { parseWith } from '../shared/protocol/parse.ts';
+import type { Clock } from '../shared/resolver/context.ts';
+import { randomFromFill, type RandomSource } from '../shared/util/random.ts';
+import { AliasWorker } from './alias-worker.ts';
+import { pino } from 'pino';
+import { randomToken, ServerKey, sha256Hex, safeEqual } from './auth/secrets.ts';
+import { isPostgresUrl, openDatabase } from './db/connect.ts';
+import { ProfileAdmin } from './db/profile-admin.ts';
+import { SqlIdentityStore } from './db/sql-identity-store.ts';
+import { WorkspaceStore } from './db/workspace-store.ts';
+import { buildApp } from './http/app.ts';
+import { Metrics } from './http/metrics.ts';
+import {
+  databaseTarget,
+  ServerOptionsSchema,
+  type ServerOptions,
+  type ServerOptionsInput,
+} from './options.ts';
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Credentials created at this start; shown once, never stored in clear. */
+export interface Bootstrap {
+  readonly workspaceId: string;
+  readonly createdWorkspace: boolean;
+  readonly adminToken: string | null;
+  readonly apiKey: string | null;
+  readonly apiSecret: string | null;
+}
+
+export interface RunningServer {
+  readonly url: string;
+  readonly app: FastifyInstance;
+  readonly options: ServerOptions;
+  readonly bootstrap: Bootstrap;
+  readonly database: string;
+  close(): Promise<void>;
+}
+
+export interface StartOverrides {
+  readonly clock?: Clock;
+  readonly random?: RandomSource;
+  readonly metricsWithProcess?: boolean;
+}
+
+const BOOTSTRAP_ACTOR = { kind: 'system', id: 'bootstrap' } as const;
+
+function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new StartupError(`cannot read the workspace config file ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new StartupError(`the workspace config file ${file} is not JSON: ${(error as Error).message}`);
+  }
+}
+
+async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Promise<Bootstrap> {
+  let createdWorkspace = false;
+  let [first] = await workspaces.list();
+  if (first === undefined) {
+    const input =
+      options.configFile === undefined ? defaultScopeConfig('default') : readConfigFile(options.configFile);
+    const parsed = parseWith(ScopeConfigSchema, input, 'INVALID_CONFIG');
+    if (!parsed.ok) throw new StartupError(`invalid workspace config: ${parsed.error.message}`);
+    const created = await workspaces.create(parsed.value, BOOTSTRAP_ACTOR);
+    if (!created.ok) throw new StartupError(created.error.message);
+    createdWorkspace = true;
+    [first] = await workspaces.list();
+  }
+  const workspaceId = (first as { id: string }).id;
+
+  let apiKey: string | null = null;
+  let apiSecret: string | null = null;
+  if (options.apiKey !== undefined) {
+    const existing = await workspaces.findInput(options.apiKey);
+    if (existing === null) {
+      const created = await workspaces.createInput(workspaceId, 'bootstrap', true, {
+        key: options.apiKey,
+        secret: options.apiSecret ?? randomToken(32),
+      });
+      if (!created.ok) throw new StartupError(created.error.message);
+      apiKey = created.value.key;
+      apiSecret = options.apiSecret === undefined ? created.value.secret : null;
+    } else if (
+      options.apiSecret !== undefined &&
+      !safeEqual(sha256Hex(options.apiSecret), existing.secretHash)
+    ) {
+      throw new StartupError(
+        `IDSYNC_API_SECRET does not match the stored secret of API key ${options.apiKey}`,
+      );
+    }
+  } else if ((await workspaces.listInputs(workspaceId)).length === 0) {
+    const created = await workspaces.createInput(workspaceId, 'bootstrap', true);
+    if (!created.ok) throw new StartupError(created.error.message);
+    apiKey = created.value.key;
+    apiSecret = created.value.secret;
+  }
+
+  let adminToken: string | null = null;
+  if (options.adminToken !== undefined) {
+    if ((await workspaces.findAdminToken(options.adminToken)) === null) {
+      await workspaces.createAdminToken('bootstrap', options.adminToken);
+    }
+  } else if (!(await workspaces.hasAdminTokens())) {
+    adminToken = (await workspaces.createAdminToken('bootstrap')).token;
+  }
+  return { workspaceId, createdWorkspace, adminToken, apiKey, apiSecret };
+}
+
+export async function startServer(
+  input: ServerOptionsInput,
+  overrides: StartOverrides = {},
+): Promise<RunningServer> {
+  const parsed = ServerOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new StartupError(`invalid option ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`);
+  }
+  const options = parsed.data;
+  const target = databaseTarget(options);
+  mkdirSync(options.dataDir, { recursive: true });
+  const serverKey = ServerKey.load(options.serverKey, options.dataDir);
+  const clock = overrides.clock ?? { now: () => Date.now() };
+  const random = overrides.random ?? randomFromFill((buffer) => getRandomValues(buffer));
+  let handle;
+  try {
+    handle = await openDatabase({ target, now: () => clock.now() });
+  } catch (error) {
+    const where = isPostgresUrl(target) ? 'PostgreSQL' : `SQLite file ${target}`;
+    throw new StartupError(`cannot open the database (${where}): ${(error as Error).message}`);
+  }
+  const store = new SqlIdentityStore(handle);
+  const workspaces = new WorkspaceStore(handle, serverKey, () => clock.now());
+  const profiles = new ProfileAdmin(handle, store);
+  const metrics = new Metrics(overrides.metricsWithProcess ?? true);
+  let app: FastifyInstance | null = null;
+  try {
+    const boot = await bootstrap(workspaces, options);
+    const logger = pino({ level: options.logLevel });
+    const aliasWorker = new AliasWorker(store, workspaces, clock, random, logger);
+    app = await buildApp({
+      handle,
+      store,
+      workspaces,
+      profiles,
+      serverKey,
+      clock,
+      random,
+      options,
+      metrics,
+      aliasWorker,
+      logger,
+    });
+    const address = await app.listen({ host: options.host, port: options.port });
+    aliasWorker.start(options.aliasPollMs);
+    const running = app;
+    return {
+      url: address,
+      app: running,
+      options,
+      bootstrap: boot,
+      database: handle.location,
+      async close() {
+        await aliasWorker.stop();
+        await running.close();
+        await handle.close();
+      },
+    };
+  } catch (error) {
+    if (app !== null) await app.close();
+    await handle.close();
+    throw error;
+  }
+}
