@@ -237,20 +237,20 @@ export class SqlTransaction implements AsyncStoreTx {
     );
     const wanted: string[] = [];
     if (identities.length > 0) {
-      const holders = await this.db
-        .selectFrom('identities')
-        .select('mpid')
-        .where('scope_id', '=', ns.scopeId)
-        .where('environment', '=', ns.environment)
-        .where((eb) =>
-          eb.or(
-            identities.map((k) =>
-              eb.and([eb('identity_type', '=', k.identityType), eb('value', '=', k.value)]),
-            ),
-          ),
-        )
-        .orderBy('id')
-        .execute();
+      // One index lookup per value, glued with UNION ALL: an OR of (type, value) pairs would make
+      // SQLite scan the whole namespace.
+      const lookup = (k: IdentityKey) =>
+        this.db
+          .selectFrom('identities')
+          .select(['id', 'mpid'])
+          .where('scope_id', '=', ns.scopeId)
+          .where('environment', '=', ns.environment)
+          .where('identity_type', '=', k.identityType)
+          .where('value', '=', k.value);
+      const [first, ...rest] = identities as [IdentityKey, ...IdentityKey[]];
+      let query = lookup(first);
+      for (const key of rest) query = query.unionAll(lookup(key));
+      const holders = await query.orderBy('id').execute();
       for (const { mpid } of holders) if (!wanted.includes(mpid)) wanted.push(mpid);
     }
     for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);

@@ -32,7 +32,13 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
         ),
       );
     }
-    return payload.pipe(createGunzip());
+    // Fastify checks Content-Length against `receivedEncodedLength` (the compressed bytes) and
+    // the body limit against the decompressed bytes, which stops zip bombs.
+    const gunzip = Object.assign(createGunzip(), { receivedEncodedLength: 0 });
+    payload.on('data', (chunk: Buffer) => {
+      gunzip.receivedEncodedLength += chunk.length;
+    });
+    return payload.pipe(gunzip);
   });
   const parse = (body: Buffer): unknown => {
     try {

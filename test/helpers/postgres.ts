@@ -28,6 +28,26 @@ async function probe(): Promise<string | null> {
 export const pgSkipReason = await probe();
 if (pgSkipReason !== null) console.warn(`PostgreSQL suites skipped: ${pgSkipReason}`);
 
+/** A fresh schema and a connection URL that uses it (for servers started by tests). */
+export async function createTestSchema(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const url = new URL(PG_URL as string);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: url.toString(),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: PG_URL });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
+
 /** A migrated database in a fresh schema; `close` drops the schema. */
 export async function openTestPostgres(poolSize = 10): Promise<DatabaseHandle> {
   const schema = `t_${randomBytes(6).toString('hex')}`;

@@ -1,0 +1,221 @@
+/**
+ * Server benchmark: identify and login over real HTTP, driven by autocannon from this process
+ * against the server running as its own process (the `npm start` bundle), next to a no-op route
+ * (GET /healthz) on the same server in the same run. Prints throughput, p50/p99 latency at full load
+ * and p99 at half of the peak rate, the ratio to the no-op route, and one JSON line.
+ *
+ *   npm run bench:server                              SQLite (and PostgreSQL when IDSYNC_TEST_PG_URL is set)
+ *   npm run bench:server -- --duration 5 --profiles 5000
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import pg from 'pg';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '8' },
+    connections: { type: 'string', default: '16' },
+    profiles: { type: 'string', default: '10000' },
+    postgres: { type: 'string', default: process.env['IDSYNC_TEST_PG_URL'] ?? '' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url]');
+  process.exit(0);
+}
+const DURATION = Number(args.duration);
+const CONNECTIONS = Number(args.connections);
+const PROFILES = Number(args.profiles);
+const ROOT = process.cwd();
+const KEY = 'us1-bench-key';
+const CONFIG = JSON.stringify({
+  scopeId: 'default',
+  strategy: 'profile_conversion',
+  identityPriority: ['customerid', 'email', 'device_application_stamp'],
+  loginIdentities: ['customerid', 'email'],
+  uniqueIdentities: ['customerid', 'email'],
+});
+
+interface Server {
+  readonly url: string;
+  readonly process: ChildProcess;
+}
+
+async function startServer(database: string, dataDir: string): Promise<Server> {
+  const { writeFileSync } = await import('node:fs');
+  const config = path.join(dataDir, 'workspace.json');
+  writeFileSync(config, CONFIG);
+  const child = spawn(
+    process.execPath,
+    [path.join(ROOT, 'dist', 'server.mjs'), '--port', '0', '--data-dir', dataDir, '--database', database, '--config', config, '--rate-limit', '0', '--log-level', 'warn'],
+    { env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' }, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match !== null) resolve(match[1] as string);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { url, process: child };
+}
+
+async function populate(url: string): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < PROFILES) {
+      const k = next++;
+      const response = await fetch(`${url}/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
+        body: JSON.stringify({ environment: 'production', known_identities: { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `das${k}` } }),
+      });
+      if (response.status !== 200) throw new Error(`populate failed: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+}
+
+interface Measure {
+  readonly requestsPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly non2xx: number;
+  readonly errors: number;
+}
+
+function bodies(kind: 'identify' | 'login') {
+  let n = 0;
+  return (request: autocannon.Request): autocannon.Request => {
+    const k = (n * 7919) % PROFILES;
+    n++;
+    const identities =
+      kind === 'identify'
+        ? { customerid: `c${k}`, device_application_stamp: `das${k}` }
+        : { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `bench-das-${n}` };
+    return { ...request, body: JSON.stringify({ environment: 'production', known_identities: identities }) };
+  };
+}
+
+async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?: number): Promise<Measure> {
+  const request =
+    route === 'noop'
+      ? { method: 'GET' as const, path: '/healthz' }
+      : { method: 'POST' as const, path: `/v1/${route}`, headers: { 'content-type': 'application/json', 'x-mp-key': KEY }, setupRequest: bodies(route) };
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: DURATION,
+    requests: [request],
+    ...(rate === undefined ? {} : { overallRate: rate }),
+  });
+  return {
+    requestsPerSec: result.requests.average,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  };
+}
+
+interface Row {
+  database: string;
+  noop: Measure;
+  identify: Measure;
+  login: Measure;
+  identifyHalfLoadP99Ms: number;
+  loginHalfLoadP99Ms: number;
+  identifyRatio: number;
+  loginRatio: number;
+}
+
+async function run(label: string, database: string): Promise<Row> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
+  const server = await startServer(database, dataDir);
+  try {
+    process.stderr.write(`${label}: populating ${PROFILES} profiles...\n`);
+    await populate(server.url);
+    process.stderr.write(`${label}: measuring (${DURATION} s per run, ${CONNECTIONS} connections)...\n`);
+    await measure(server.url, 'noop');
+    const noop = await measure(server.url, 'noop');
+    const identify = await measure(server.url, 'identify');
+    const login = await measure(server.url, 'login');
+    const identifyHalf = await measure(server.url, 'identify', Math.max(1, Math.round(identify.requestsPerSec / 2)));
+    const loginHalf = await measure(server.url, 'login', Math.max(1, Math.round(login.requestsPerSec / 2)));
+    return {
+      database: label,
+      noop,
+      identify,
+      login,
+      identifyHalfLoadP99Ms: identifyHalf.p99Ms,
+      loginHalfLoadP99Ms: loginHalf.p99Ms,
+      identifyRatio: identify.requestsPerSec / noop.requestsPerSec,
+      loginRatio: login.requestsPerSec / noop.requestsPerSec,
+    };
+  } finally {
+    server.process.kill('SIGTERM');
+    await new Promise((resolve) => server.process.on('exit', resolve));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function postgresSchema(url: string): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  if (url === '') return null;
+  const schema = `bench_${Date.now().toString(36)}`;
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+  } catch (error) {
+    process.stderr.write(`PostgreSQL skipped: ${(error as Error).message}\n`);
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: scoped.toString(),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
+    },
+  };
+}
+
+const rows: Row[] = [];
+rows.push(await run('sqlite', path.join(mkdtempSync(path.join(tmpdir(), 'idsync-bench-db-')), 'bench.sqlite')));
+const postgres = await postgresSchema(args.postgres);
+if (postgres !== null) {
+  try {
+    rows.push(await run('postgres', postgres.url));
+  } finally {
+    await postgres.drop();
+  }
+} else if (args.postgres === '') {
+  process.stderr.write('PostgreSQL skipped: set IDSYNC_TEST_PG_URL or --postgres to include it\n');
+}
+
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(`\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles); no-op = GET /healthz`);
+console.log('database | no-op req/s | identify req/s  p50 ms  p99 ms  p99@½ ms  ratio | login req/s  p50 ms  p99 ms  p99@½ ms  ratio');
+for (const r of rows) {
+  console.log(
+    `${r.database.padEnd(8)} | ${f(r.noop.requestsPerSec).padStart(11)} | ${f(r.identify.requestsPerSec).padStart(14)} ${f(r.identify.p50Ms, 1).padStart(7)} ${f(r.identify.p99Ms, 1).padStart(7)} ${f(r.identifyHalfLoadP99Ms, 1).padStart(9)} ${f(r.identifyRatio, 2).padStart(6)} |` +
+      ` ${f(r.login.requestsPerSec).padStart(11)} ${f(r.login.p50Ms, 1).padStart(7)} ${f(r.login.p99Ms, 1).padStart(7)} ${f(r.loginHalfLoadP99Ms, 1).padStart(9)} ${f(r.loginRatio, 2).padStart(6)}`,
+  );
+  const failures = r.identify.non2xx + r.identify.errors + r.login.non2xx + r.login.errors;
+  if (failures > 0) console.log(`  ${r.database}: ${failures} requests failed during the run`);
+}
+console.log('targets: identify ≥ 0.50 of the no-op route; p99 under 10 ms at half of peak load');
+console.log(JSON.stringify({ bench: 'server', connections: CONNECTIONS, durationSec: DURATION, profiles: PROFILES, rows }));

@@ -1,0 +1,130 @@
+/**
+ * The server CLI as users run it (`npm start` runs this bundle): it starts on the embedded default,
+ * prints its URL and the bootstrap credentials, answers, and shuts down cleanly on SIGTERM/SIGINT.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const BUNDLE = path.join(ROOT, 'dist', 'server.mjs');
+const dirs: string[] = [];
+
+beforeAll(() => {
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  expect(build.status, build.stderr).toBe(0);
+});
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'idsync-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function start(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [BUNDLE, ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const listening = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 15 s:\n${stdout}\n${stderr}`)), 15_000);
+    child.stdout.on('data', () => {
+      const match = /listening on (http:\/\/\S+)/.exec(stdout);
+      if (match !== null) {
+        clearTimeout(timer);
+        resolve(match[1] as string);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${stdout}\n${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, listening, exited, output: () => ({ stdout, stderr }) };
+}
+
+function stop(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals) {
+  child.kill(signal);
+}
+
+describe('server CLI', () => {
+  it('[CLI-1] starts on SQLite in the data folder, prints URL and credentials once, serves, and stops on SIGTERM', async () => {
+    const dataDir = tempDir();
+    const run = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    const url = await run.listening;
+    const { stdout } = run.output();
+    const key = /API key: (\S+)/.exec(stdout)?.[1];
+    expect(stdout).toMatch(/API secret \(shown once\): \S+/);
+    expect(stdout).toMatch(/admin token \(shown once\): adm_\S+/);
+    const response = await fetch(`${url}/v1/identify`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-mp-key': key ?? '' },
+      body: JSON.stringify({ environment: 'production', known_identities: { device_application_stamp: 'cli' } }),
+    });
+    expect(response.status).toBe(200);
+    stop(run.child, 'SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output().stdout).toContain('SIGTERM: finishing in-flight requests');
+    expect(existsSync(path.join(dataDir, 'identity-sync.sqlite'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'server.key'))).toBe(true);
+
+    const again = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    await again.listening;
+    expect(again.output().stdout).not.toContain('shown once');
+    stop(again.child, 'SIGINT');
+    expect(await again.exited).toBe(0);
+  });
+
+  it('[CLI-2] takes the workspace config from a file and credentials from the environment', async () => {
+    const dataDir = tempDir();
+    const config = path.join(dataDir, 'workspace.json');
+    writeFileSync(config, JSON.stringify({ scopeId: 'shop', strategy: 'profile_link', identityPriority: ['customerid', 'email', 'device_application_stamp'], loginIdentities: ['customerid', 'email'], uniqueIdentities: ['customerid', 'email'] }));
+    const run = start(['--port', '0', '--config', config], {
+      IDSYNC_DATA_DIR: dataDir,
+      IDSYNC_ADMIN_TOKEN: 'env-admin-token-123456',
+      IDSYNC_API_KEY: 'us1-env-key',
+      IDSYNC_API_SECRET: 'env-secret-1234567890',
+      IDSYNC_LOG_LEVEL: 'silent',
+    });
+    const url = await run.listening;
+    expect(run.output().stdout).toContain('workspace: shop');
+    expect(run.output().stdout).not.toContain('shown once');
+    const config2 = await fetch(`${url}/admin/v1/workspaces/shop/config`, { headers: { authorization: 'Bearer env-admin-token-123456' } });
+    expect(((await config2.json()) as { config: { strategy: string } }).config.strategy).toBe('profile_link');
+    const basic = Buffer.from('us1-env-key:env-secret-1234567890').toString('base64');
+    const login = await fetch(`${url}/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Basic ${basic}` },
+      body: JSON.stringify({ environment: 'production', known_identities: { customerid: 'c1' } }),
+    });
+    expect(login.status).toBe(200);
+    stop(run.child, 'SIGTERM');
+    expect(await run.exited).toBe(0);
+  });
+
+  it('[CLI-3] --help prints the usage; bad options and bad config files exit 2 with a readable error', () => {
+    const help = spawnSync(process.execPath, [BUNDLE, '--help'], { encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('--database <target>');
+    const unknown = spawnSync(process.execPath, [BUNDLE, '--portt', '1'], { encoding: 'utf8' });
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--portt'");
+    const badPort = spawnSync(process.execPath, [BUNDLE, '--port', 'eighty', '--data-dir', tempDir()], { encoding: 'utf8' });
+    expect(badPort.status).toBe(2);
+    expect(badPort.stderr).toContain('invalid option port');
+    const dir = tempDir();
+    const config = path.join(dir, 'bad.json');
+    writeFileSync(config, JSON.stringify({ scopeId: 'x', strategy: 'best_match', identityPriority: ['email'], loginIdentities: ['email'], uniqueIdentities: [] }));
+    const badConfig = spawnSync(process.execPath, [BUNDLE, '--port', '0', '--data-dir', dir, '--config', config], { encoding: 'utf8' });
+    expect(badConfig.status).toBe(2);
+    expect(badConfig.stderr).toContain('invalid workspace config');
+    const badDb = spawnSync(process.execPath, [BUNDLE, '--port', '0', '--data-dir', dir, '--database', 'postgres://nobody:x@127.0.0.1:1/none'], { encoding: 'utf8' });
+    expect(badDb.status).toBe(2);
+    expect(badDb.stderr).toContain('cannot open the database (PostgreSQL)');
+  });
+});
