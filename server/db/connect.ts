@@ -8,17 +8,28 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { Checkpointer } from './checkpointer.ts';
 import { migrate } from './migrations.ts';
 import type { Database } from './schema.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
-export interface DatabaseHandle {
+interface HandleBase {
   readonly db: Kysely<Database>;
-  readonly dialect: Dialect;
   /** Where the data lives, for logs: a file path, ":memory:" or the URL without its password. */
   readonly location: string;
   close(): Promise<void>;
+}
+
+/** SQLite also exposes its connection (with cached statements) for synchronous transactions. */
+export type DatabaseHandle =
+  | (HandleBase & { readonly dialect: 'sqlite'; readonly sqlite: CachedSqlite })
+  | (HandleBase & { readonly dialect: 'postgres'; readonly pool: pg.Pool });
+
+/** The better-sqlite3 connection with a statement cache: `prepare` compiles each SQL text once. */
+export interface CachedSqlite extends SqliteDatabase {
+  readonly raw: BetterSqlite3.Database;
+  prepare(sqlText: string): BetterSqlite3.Statement & SqliteStatement;
 }
 
 // int8 columns (times, sequence numbers) are safe integers: read them as numbers, not strings.
@@ -28,11 +39,12 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
  * better-sqlite3 compiles a statement on every `prepare`; Kysely prepares per query. Caching the
  * compiled statements by SQL text removes that cost from every request.
  */
-function withStatementCache(database: BetterSqlite3.Database, limit = 500): SqliteDatabase {
-  const cache = new Map<string, SqliteStatement>();
+function withStatementCache(database: BetterSqlite3.Database, limit = 500): CachedSqlite {
+  const cache = new Map<string, BetterSqlite3.Statement & SqliteStatement>();
   return {
+    raw: database,
     close: () => database.close(),
-    prepare(sqlText: string): SqliteStatement {
+    prepare(sqlText: string) {
       let statement = cache.get(sqlText);
       if (statement === undefined) {
         statement = database.prepare(sqlText);
@@ -79,6 +91,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     const handle: DatabaseHandle = {
       db,
       dialect: 'postgres',
+      pool,
       location: redact(options.target),
       close: () => db.destroy(),
     };
@@ -98,12 +111,21 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const file = options.target === ':memory:' ? null : path.resolve(options.target);
+  if (file !== null) sqlite.pragma('wal_autocheckpoint = 0');
+  const cached = withStatementCache(sqlite);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) });
+  const checkpointer = file === null ? null : new Checkpointer(file);
   const handle: DatabaseHandle = {
     db,
     dialect: 'sqlite',
+    sqlite: cached,
     location: options.target,
-    close: () => db.destroy(),
+    async close() {
+      await checkpointer?.close();
+      if (file !== null && sqlite.open) sqlite.pragma('wal_checkpoint(TRUNCATE)');
+      await db.destroy();
+    },
   };
   try {
     await migrate(db, 'sqlite', now);

@@ -4,7 +4,7 @@
  * deletion for data-subject requests.
  */
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
-import type { Environment } from '../../shared/identity/scope-config.ts';
+import { ENVIRONMENTS, type Environment } from '../../shared/identity/scope-config.ts';
 import type {
   Actor,
   AliasRecord,
@@ -14,13 +14,7 @@ import type {
   StoredRequest,
 } from '../../shared/resolver/records.ts';
 import type { DatabaseHandle } from './connect.ts';
-import {
-  loadRecords,
-  toAlias,
-  toHistoryEntry,
-  toStoredRequest,
-  type SqlIdentityStore,
-} from './sql-identity-store.ts';
+import { toAlias, toHistoryEntry, toStoredRequest, type SqlIdentityStore } from './sql-identity-store.ts';
 
 export interface ProfileDetail {
   readonly profile: ProfileRecord;
@@ -58,18 +52,29 @@ export class ProfileAdmin {
       .where('identity_type', '=', type)
       .where('value', '=', value);
     if (environment !== undefined) query = query.where('environment', '=', environment);
-    const rows = await query.orderBy('id').execute();
-    return loadRecords(
-      this.handle.db,
-      rows.map((r) => r.mpid),
-      null,
-    );
+    const rows = await query.select('environment').orderBy('id').execute();
+    const found: ProfileRecord[] = [];
+    for (const env of ENVIRONMENTS) {
+      const mpids = rows.filter((r) => r.environment === env).map((r) => r.mpid);
+      if (mpids.length > 0) found.push(...(await this.store.records(mpids, { scopeId, environment: env })));
+    }
+    return found;
   }
 
   async detail(scopeId: string, mpid: string, historyLimit = 200): Promise<ProfileDetail | null> {
     const { db } = this.handle;
-    const [profile] = await loadRecords(db, [mpid], null);
-    if (profile === undefined || profile.scopeId !== scopeId) return null;
+    const row = await db
+      .selectFrom('profiles')
+      .select('environment')
+      .where('mpid', '=', mpid)
+      .where('scope_id', '=', scopeId)
+      .executeTakeFirst();
+    if (row === undefined) return null;
+    const [profile] = await this.store.records([mpid], {
+      scopeId,
+      environment: row.environment as Environment,
+    });
+    if (profile === undefined) return null;
     const aliases = await db
       .selectFrom('aliases')
       .selectAll()
@@ -129,64 +134,8 @@ export class ProfileAdmin {
     return row === undefined ? null : toStoredRequest(row);
   }
 
-  /**
-   * Deletes a profile for a data-subject request: its identities go, identity values are scrubbed
-   * from its history, and stored requests that touched it (their bodies and traces name its
-   * identities) are removed. The MPID stays reserved so it is never issued again, and a
-   * `profile_deleted` entry records who deleted it and when.
-   */
-  async delete(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
-    return this.store.exclusive(async (tx) => {
-      await tx.lockProfiles([mpid]);
-      const { db } = tx;
-      const row = await db
-        .selectFrom('profiles')
-        .select(['environment'])
-        .where('mpid', '=', mpid)
-        .where('scope_id', '=', scopeId)
-        .where('deleted_at', 'is', null)
-        .executeTakeFirst();
-      if (row === undefined) return false;
-      await db.deleteFrom('identities').where('mpid', '=', mpid).execute();
-      await db.updateTable('profiles').set({ deleted_at: now }).where('mpid', '=', mpid).execute();
-      await db.updateTable('history').set({ value: null }).where('mpid', '=', mpid).execute();
-      const touched = await db
-        .selectFrom('request_profiles')
-        .select('request_id')
-        .where('scope_id', '=', scopeId)
-        .where('mpid', '=', mpid)
-        .execute();
-      const ids = touched.map((t) => t.request_id);
-      if (ids.length > 0) {
-        await db
-          .deleteFrom('request_profiles')
-          .where('scope_id', '=', scopeId)
-          .where('request_id', 'in', ids)
-          .execute();
-        await db
-          .deleteFrom('requests')
-          .where('scope_id', '=', scopeId)
-          .where('request_id', 'in', ids)
-          .execute();
-      }
-      await db
-        .insertInto('history')
-        .values({
-          at: now,
-          scope_id: scopeId,
-          environment: row.environment,
-          kind: 'profile_deleted',
-          mpid,
-          identity_type: null,
-          value: null,
-          other_mpid: null,
-          alias_id: null,
-          request_id: null,
-          actor: JSON.stringify(actor),
-          reason: 'deleted for a data-subject request',
-        })
-        .execute();
-      return true;
-    });
+  /** Deletes a profile for a data-subject request (identities, traces and identity values in history). */
+  delete(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
+    return this.store.deleteProfile(scopeId, mpid, actor, now);
   }
 }

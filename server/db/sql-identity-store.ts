@@ -1,23 +1,26 @@
 /**
- * The SQL store adapter (SPEC ST-*) for SQLite and PostgreSQL, over Kysely.
+ * The SQL store adapter (SPEC ST-*) for SQLite and PostgreSQL.
  *
- * Serialisability:
- * - SQLite: every transaction is `BEGIN IMMEDIATE` on the single connection, so writers run one at
- *   a time and the order they commit in is the order they ran.
- * - PostgreSQL: READ COMMITTED plus strict two-phase locking with transaction-scoped advisory
- *   locks. Before reading a request id, an identity value, or a profile, the transaction locks it
- *   (values before the profiles that hold them, each batch in hash order). Every write to a value or
- *   a profile happens under the same lock, so conflicting transactions run one after the other and
- *   unrelated ones run in parallel. A deadlock (40P01) or serialisation failure (40001) reruns the
- *   whole transaction; programs are re-runnable by design.
+ * The store logic is written once, as `SqlRun` generators that yield precompiled statements
+ * (`sql-statements.ts`), and executed two ways:
+ * - SQLite: synchronously on better-sqlite3. A resolver program then runs start to finish inside
+ *   one `BEGIN IMMEDIATE` transaction without yielding to the event loop, so writers run one at a
+ *   time and the order they commit in is the order they ran.
+ * - PostgreSQL: asynchronously on a pooled pg client, READ COMMITTED plus strict two-phase locking
+ *   with transaction-scoped advisory locks. Before reading a request id, an identity value, or a
+ *   profile, the transaction locks it (values before the profiles that hold them, each batch in
+ *   hash order). Every write to a value or a profile happens under the same lock, so conflicting
+ *   transactions run one after the other and unrelated ones run in parallel. A deadlock (40P01) or
+ *   serialisation failure (40001) reruns the whole transaction; programs are re-runnable by design.
  *
  * Either way the partial unique index `identities_unique_value` is the last word: two records can
  * never hold one unique value, whatever the code above it does.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Selectable } from 'kysely';
+import type pg from 'pg';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
-import type { Environment } from '../../shared/identity/scope-config.ts';
+import { ScopeConfigSchema, type Environment, type ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type {
   Actor,
   AliasRecord,
@@ -32,21 +35,22 @@ import type {
 } from '../../shared/resolver/records.ts';
 import {
   runAsync,
+  runSync,
   StoreConflictError,
   type AsyncStoreTx,
-  type Program,
   type IdentityKey,
   type IdentityStore,
   type InspectableStore,
+  type Program,
   type StoreChange,
   type StoreDump,
+  type StoreOperations,
   type WriteSet,
 } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
-import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
-import type { DatabaseHandle, Dialect } from './connect.ts';
-import { ConfigCache } from './workspace-store.ts';
-import type { AliasesTable, Database, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
+import type { CachedSqlite, DatabaseHandle } from './connect.ts';
+import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
+import { rows, run, SqlTexts, type SqlRun, type Statement } from './sql-statements.ts';
 
 const SEP = '\u0001';
 const MAX_ATTEMPTS = 8;
@@ -81,7 +85,7 @@ export function toProfile(row: Selectable<ProfilesTable>, identities: IdentitySe
   };
 }
 
-export function toStoredRequest(row: Selectable<RequestsTable>): StoredRequest {
+export function toStoredRequest(row: Omit<Selectable<RequestsTable>, 'seq'>): StoredRequest {
   return {
     scopeId: row.scope_id,
     requestId: row.request_id,
@@ -115,7 +119,7 @@ export function toHistoryEntry(row: Selectable<HistoryTable>): HistoryEntry {
   };
 }
 
-export function toAlias(row: Selectable<AliasesTable>): AliasRecord {
+export function toAlias(row: AliasesTable): AliasRecord {
   return {
     id: row.id,
     scopeId: row.scope_id,
@@ -135,396 +139,538 @@ export function toAlias(row: Selectable<AliasesTable>): AliasRecord {
   };
 }
 
-function aliasRow(alias: AliasRecord): AliasesTable {
-  return {
-    scope_id: alias.scopeId,
-    id: alias.id,
-    environment: alias.environment,
-    source_mpid: alias.sourceMpid,
-    destination_mpid: alias.destinationMpid,
-    start_ms: alias.startMs,
-    end_ms: alias.endMs,
-    scope: alias.scope,
-    device_application_stamp: alias.deviceApplicationStamp,
-    requested_at: alias.requestedAt,
-    due_at: alias.dueAt,
-    status: alias.status,
-    status_reason: alias.statusReason,
-    processed_at: alias.processedAt,
-    previous_destination_first_seen_at: alias.previousDestinationFirstSeenAt,
-  };
+function aliasParameters(alias: AliasRecord): unknown[] {
+  return [
+    alias.scopeId,
+    alias.id,
+    alias.environment,
+    alias.sourceMpid,
+    alias.destinationMpid,
+    alias.startMs,
+    alias.endMs,
+    alias.scope,
+    alias.deviceApplicationStamp,
+    alias.requestedAt,
+    alias.dueAt,
+    alias.status,
+    alias.statusReason,
+    alias.processedAt,
+    alias.previousDestinationFirstSeenAt,
+  ];
 }
 
-/** Loads full records (with identities, in the order they were added) for the given MPIDs. */
-export async function loadRecords(
-  db: Kysely<Database>,
-  mpids: readonly string[],
-  ns: Namespace | null,
-): Promise<ProfileRecord[]> {
-  if (mpids.length === 0) return [];
-  let query = db
-    .selectFrom('profiles')
-    .selectAll()
-    .where('mpid', 'in', mpids)
-    .where('deleted_at', 'is', null);
-  if (ns !== null) query = query.where('scope_id', '=', ns.scopeId).where('environment', '=', ns.environment);
-  const rows = await query.execute();
-  if (rows.length === 0) return [];
-  const identityRows = await db
-    .selectFrom('identities')
-    .select(['mpid', 'identity_type', 'value'])
-    .where(
-      'mpid',
-      'in',
-      rows.map((r) => r.mpid),
-    )
-    .orderBy('id')
-    .execute();
-  const byMpid = new Map<string, Record<string, string[]>>();
-  for (const row of identityRows) {
-    let set = byMpid.get(row.mpid);
-    if (set === undefined) {
-      set = {};
-      byMpid.set(row.mpid, set);
-    }
-    (set[row.identity_type] ??= []).push(row.value);
-  }
-  const position = new Map(mpids.map((m, i) => [m, i]));
-  return rows
-    .map((row) => toProfile(row, (byMpid.get(row.mpid) ?? {}) as IdentitySet))
-    .sort((a, b) => (position.get(a.mpid) ?? 0) - (position.get(b.mpid) ?? 0));
-}
+/** The store's reads and writes as statement generators, shared by both dialects. */
+class SqlStoreLogic {
+  private readonly parsedConfigs = new Map<string, { version: number; config: ScopeConfig }>();
 
-export class SqlTransaction implements AsyncStoreTx {
-  constructor(
-    readonly db: Kysely<Database>,
-    private readonly dialect: Dialect,
-  ) {}
+  constructor(readonly texts: SqlTexts) {}
 
-  /** Locks profiles for writes made outside the resolver (admin deletion). */
-  lockProfiles(mpids: readonly string[]): Promise<void> {
-    return this.lock(mpids.map((m) => `p${SEP}${m}`));
+  private get postgres(): boolean {
+    return this.texts.dialect === 'postgres';
   }
 
-  /** PostgreSQL: take transaction-scoped advisory locks, in hash order within the batch. */
-  private async lock(keys: readonly string[]): Promise<void> {
-    if (this.dialect !== 'postgres' || keys.length === 0) return;
-    await sql`select pg_advisory_xact_lock(h) from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by h) as locks`.execute(
-      this.db,
-    );
+  *lock(keys: readonly string[]): SqlRun<void> {
+    if (this.postgres && keys.length > 0) yield* rows(this.texts.fixed.lock, [keys]);
   }
 
-  async getRequest(scopeId: string, requestId: string): Promise<StoredRequest | null> {
-    await this.lock([`r${SEP}${scopeId}${SEP}${requestId}`]);
-    const row = await this.db
-      .selectFrom('requests')
-      .selectAll()
-      .where('scope_id', '=', scopeId)
-      .where('request_id', '=', requestId)
-      .executeTakeFirst();
+  /**
+   * The workspace's config as of this transaction (PostgreSQL reads it FOR SHARE, so a config change
+   * waits for this transaction and the next one sees the new config). Parsed once per version.
+   */
+  *readConfig(workspaceId: string): SqlRun<ScopeConfig | null> {
+    const [row] = yield* rows<{ config_version: number }>(this.texts.fixed.configVersion, [workspaceId]);
+    if (row === undefined) return null;
+    const cached = this.parsedConfigs.get(workspaceId);
+    if (cached !== undefined && cached.version === row.config_version) return cached.config;
+    const [full] = yield* rows<{ config: string; config_version: number }>(this.texts.fixed.config, [
+      workspaceId,
+    ]);
+    if (full === undefined) return null;
+    const config = ScopeConfigSchema.parse(JSON.parse(full.config));
+    this.parsedConfigs.set(workspaceId, { version: full.config_version, config });
+    return config;
+  }
+
+  *getRequest(scopeId: string, requestId: string): SqlRun<StoredRequest | null> {
+    yield* this.lock([`r${SEP}${scopeId}${SEP}${requestId}`]);
+    const [row] = yield* rows<Selectable<RequestsTable>>(this.texts.fixed.getRequest, [scopeId, requestId]);
     return row === undefined ? null : toStoredRequest(row);
   }
 
-  async loadProfiles(
+  *loadProfiles(
     ns: Namespace,
     identities: readonly IdentityKey[],
     mpids: readonly string[],
-  ): Promise<ProfileRecord[]> {
-    await this.lock(
+  ): SqlRun<ProfileRecord[]> {
+    yield* this.lock(
       identities.map(
         (k) => `i${SEP}${ns.scopeId}${SEP}${ns.environment}${SEP}${k.identityType}${SEP}${k.value}`,
       ),
     );
     const wanted: string[] = [];
     if (identities.length > 0) {
-      // One index lookup per value, glued with UNION ALL: an OR of (type, value) pairs would make
-      // SQLite scan the whole namespace.
-      const lookup = (k: IdentityKey) =>
-        this.db
-          .selectFrom('identities')
-          .select(['id', 'mpid'])
-          .where('scope_id', '=', ns.scopeId)
-          .where('environment', '=', ns.environment)
-          .where('identity_type', '=', k.identityType)
-          .where('value', '=', k.value);
-      const [first, ...rest] = identities as [IdentityKey, ...IdentityKey[]];
-      let query = lookup(first);
-      for (const key of rest) query = query.unionAll(lookup(key));
-      const holders = await query.orderBy('id').execute();
+      const parameters: unknown[] = [];
+      for (const k of identities) parameters.push(ns.scopeId, ns.environment, k.identityType, k.value);
+      const holders = yield* rows<{ mpid: string }>(this.texts.holders(identities.length), parameters);
       for (const { mpid } of holders) if (!wanted.includes(mpid)) wanted.push(mpid);
     }
     for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
-    await this.lock(wanted.map((m) => `p${SEP}${m}`));
-    return loadRecords(this.db, wanted, ns);
+    yield* this.lock(wanted.map((m) => `p${SEP}${m}`));
+    return yield* this.records(wanted, ns);
   }
 
-  async mpidTaken(mpid: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom('profiles')
-      .select('mpid')
-      .where('mpid', '=', mpid)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  async loadAliases(ns: Namespace, mpids: readonly string[]): Promise<AliasRecord[]> {
+  /** Live records of the namespace with these MPIDs, in the given order, identities in the order added. */
+  *records(mpids: readonly string[], ns: Namespace): SqlRun<ProfileRecord[]> {
     if (mpids.length === 0) return [];
-    await this.lock(mpids.map((m) => `p${SEP}${m}`));
-    const rows = await this.db
-      .selectFrom('aliases')
-      .selectAll()
-      .where('scope_id', '=', ns.scopeId)
-      .where('environment', '=', ns.environment)
-      .where((eb) => eb.or([eb('source_mpid', 'in', mpids), eb('destination_mpid', 'in', mpids)]))
-      .orderBy('requested_at')
-      .orderBy('id')
-      .execute();
-    return rows.map(toAlias);
+    const profileRows = yield* rows<Selectable<ProfilesTable>>(this.texts.profiles(mpids.length), [
+      ...mpids,
+      ns.scopeId,
+      ns.environment,
+    ]);
+    if (profileRows.length === 0) return [];
+    const found = profileRows.map((r) => r.mpid);
+    const identityRows = yield* rows<{ mpid: string; identity_type: string; value: string }>(
+      this.texts.identitiesOf(found.length),
+      found,
+    );
+    const byMpid = new Map<string, Record<string, string[]>>();
+    for (const row of identityRows) {
+      let set = byMpid.get(row.mpid);
+      if (set === undefined) {
+        set = {};
+        byMpid.set(row.mpid, set);
+      }
+      (set[row.identity_type] ??= []).push(row.value);
+    }
+    const records = profileRows.map((row) => toProfile(row, (byMpid.get(row.mpid) ?? {}) as IdentitySet));
+    return records.sort((a, b) => mpids.indexOf(a.mpid) - mpids.indexOf(b.mpid));
   }
 
-  async dueAliases(scopeId: string, now: number, limit: number): Promise<AliasRecord[]> {
-    let query = this.db
-      .selectFrom('aliases')
-      .selectAll()
-      .where('scope_id', '=', scopeId)
-      .where('status', '=', 'pending')
-      .where('due_at', '<=', now)
-      .orderBy('requested_at')
-      .orderBy('id')
-      .limit(limit);
-    if (this.dialect === 'postgres') query = query.forUpdate().skipLocked();
-    return (await query.execute()).map(toAlias);
+  *mpidTaken(mpid: string): SqlRun<boolean> {
+    return (yield* rows(this.texts.fixed.mpidTaken, [mpid])).length > 0;
   }
 
-  async getAlias(scopeId: string, aliasId: string): Promise<AliasRecord | null> {
-    const row = await this.db
-      .selectFrom('aliases')
-      .selectAll()
-      .where('scope_id', '=', scopeId)
-      .where('id', '=', aliasId)
-      .executeTakeFirst();
+  *loadAliases(ns: Namespace, mpids: readonly string[]): SqlRun<AliasRecord[]> {
+    if (mpids.length === 0) return [];
+    yield* this.lock(mpids.map((m) => `p${SEP}${m}`));
+    const found = yield* rows<AliasesTable>(this.texts.aliasesOf(mpids.length), [
+      ns.scopeId,
+      ns.environment,
+      ...mpids,
+      ...mpids,
+    ]);
+    return found.map(toAlias);
+  }
+
+  *dueAliases(scopeId: string, now: number, limit: number): SqlRun<AliasRecord[]> {
+    return (yield* rows<AliasesTable>(this.texts.fixed.dueAliases, [scopeId, 'pending', now, limit])).map(
+      toAlias,
+    );
+  }
+
+  *getAlias(scopeId: string, aliasId: string): SqlRun<AliasRecord | null> {
+    const [row] = yield* rows<AliasesTable>(this.texts.fixed.getAlias, [scopeId, aliasId]);
     return row === undefined ? null : toAlias(row);
   }
 
-  async commit(write: WriteSet): Promise<void> {
-    for (const change of write.changes) await this.apply(change);
+  *commit(write: WriteSet): SqlRun<void> {
+    for (const change of write.changes) yield* this.apply(change);
     if (write.history.length > 0) {
-      await this.db
-        .insertInto('history')
-        .values(
-          write.history.map((h) => ({
-            at: h.at,
-            scope_id: h.scopeId,
-            environment: h.environment,
-            kind: h.kind,
-            mpid: h.mpid,
-            identity_type: h.identityType,
-            value: h.value,
-            other_mpid: h.otherMpid,
-            alias_id: h.aliasId,
-            request_id: h.requestId,
-            actor: JSON.stringify(h.actor),
-            reason: h.reason,
-          })),
-        )
-        .execute();
+      const parameters: unknown[] = [];
+      for (const h of write.history) {
+        parameters.push(
+          h.at,
+          h.scopeId,
+          h.environment,
+          h.kind,
+          h.mpid,
+          h.identityType,
+          h.value,
+          h.otherMpid,
+          h.aliasId,
+          h.requestId,
+          JSON.stringify(h.actor),
+          h.reason,
+        );
+      }
+      yield* run(this.texts.insertHistory(write.history.length), parameters);
     }
     const request = write.request;
-    if (request !== null) {
-      await this.db
-        .insertInto('requests')
-        .values({
-          scope_id: request.scopeId,
-          request_id: request.requestId,
-          kind: request.kind,
-          environment: request.environment,
-          fingerprint: request.fingerprint,
-          at: request.at,
-          actor: JSON.stringify(request.actor),
-          mpids: JSON.stringify(request.mpids),
-          status: request.status,
-          response: JSON.stringify(request.response ?? null),
-          trace: JSON.stringify(request.trace),
-        })
-        .execute();
-      const mpids = [...new Set(request.mpids)];
-      if (mpids.length > 0) {
-        await this.db
-          .insertInto('request_profiles')
-          .values(mpids.map((mpid) => ({ scope_id: request.scopeId, request_id: request.requestId, mpid })))
-          .execute();
-      }
+    if (request === null) return;
+    yield* run(this.texts.fixed.insertRequest, [
+      request.scopeId,
+      request.requestId,
+      request.kind,
+      request.environment,
+      request.fingerprint,
+      request.at,
+      JSON.stringify(request.actor),
+      JSON.stringify(request.mpids),
+      request.status,
+      JSON.stringify(request.response ?? null),
+      JSON.stringify(request.trace),
+    ]);
+    const mpids = [...new Set(request.mpids)];
+    if (mpids.length > 0) {
+      yield* run(
+        this.texts.insertRequestProfiles(mpids.length),
+        mpids.flatMap((mpid) => [request.scopeId, request.requestId, mpid]),
+      );
     }
   }
 
-  private async apply(change: StoreChange): Promise<void> {
+  private *apply(change: StoreChange): SqlRun<void> {
     switch (change.op) {
       case 'createProfile': {
         const { profile, uniqueTypes } = change;
-        await this.db
-          .insertInto('profiles')
-          .values({
-            mpid: profile.mpid,
-            scope_id: profile.scopeId,
-            environment: profile.environment,
-            created_at: profile.createdAt,
-            first_seen_at: profile.firstSeenAt,
-            last_seen_at: profile.lastSeenAt,
-            orphaned_at: profile.orphanedAt,
-            deleted_at: null,
-          })
-          .execute();
-        const rows: { type: IdentityType; value: string }[] = [];
+        yield* run(this.texts.fixed.insertProfile, [
+          profile.mpid,
+          profile.scopeId,
+          profile.environment,
+          profile.createdAt,
+          profile.firstSeenAt,
+          profile.lastSeenAt,
+          profile.orphanedAt,
+          null,
+        ]);
         for (const key in profile.identities) {
           const type = key as IdentityType;
-          for (const value of profile.identities[type] ?? []) rows.push({ type, value });
-        }
-        for (const { type, value } of rows) {
-          try {
-            await this.db
-              .insertInto('identities')
-              .values({
-                scope_id: profile.scopeId,
-                environment: profile.environment,
-                identity_type: type,
-                value,
-                mpid: profile.mpid,
-                is_unique: uniqueTypes.includes(type) ? 1 : 0,
-              })
-              .execute();
-          } catch (error) {
-            throw asConflict(error, type, value);
+          for (const value of profile.identities[type] ?? []) {
+            const parameters = [
+              profile.scopeId,
+              profile.environment,
+              type,
+              value,
+              profile.mpid,
+              uniqueTypes.includes(type) ? 1 : 0,
+            ];
+            yield* guarded(run(this.texts.fixed.insertIdentity, parameters), type, value);
           }
         }
         return;
       }
-      case 'addIdentity': {
-        try {
-          await this.db
-            .insertInto('identities')
-            .columns(['scope_id', 'environment', 'identity_type', 'value', 'mpid', 'is_unique'])
-            .expression((eb) =>
-              eb
-                .selectFrom('profiles')
-                .select([
-                  'scope_id',
-                  'environment',
-                  eb.val(change.identityType).as('identity_type'),
-                  eb.val(change.value).as('value'),
-                  'mpid',
-                  eb.val(change.unique ? 1 : 0).as('is_unique'),
-                ])
-                .where('mpid', '=', change.mpid),
-            )
-            .onConflict((oc) => oc.columns(['mpid', 'identity_type', 'value']).doNothing())
-            .execute();
-        } catch (error) {
-          throw asConflict(error, change.identityType, change.value);
-        }
+      case 'addIdentity':
+        yield* guarded(
+          run(this.texts.fixed.addIdentity, [
+            change.identityType,
+            change.value,
+            change.unique ? 1 : 0,
+            change.mpid,
+          ]),
+          change.identityType,
+          change.value,
+        );
         return;
-      }
       case 'removeIdentity':
-        await this.db
-          .deleteFrom('identities')
-          .where('mpid', '=', change.mpid)
-          .where('identity_type', '=', change.identityType)
-          .where('value', '=', change.value)
-          .execute();
+        yield* run(this.texts.fixed.removeIdentity, [change.mpid, change.identityType, change.value]);
         return;
       case 'updateProfile': {
         const { patch } = change;
-        await this.db
-          .updateTable('profiles')
-          .set({
-            ...(patch.lastSeenAt === undefined ? {} : { last_seen_at: patch.lastSeenAt }),
-            ...(patch.firstSeenAt === undefined ? {} : { first_seen_at: patch.firstSeenAt }),
-            ...(patch.orphanedAt === undefined ? {} : { orphaned_at: patch.orphanedAt }),
-          })
-          .where('mpid', '=', change.mpid)
-          .execute();
+        const set = [
+          ['last_seen_at', patch.lastSeenAt],
+          ['first_seen_at', patch.firstSeenAt],
+          ['orphaned_at', patch.orphanedAt],
+        ] as const;
+        const present = set.filter(([, value]) => value !== undefined);
+        const columns = present.map(([column]) => column);
+        const parameters = present.map(([, value]) => value);
+        if (columns.length > 0) yield* run(this.texts.updateProfile(columns), [...parameters, change.mpid]);
         return;
       }
       case 'putAlias': {
-        const row = aliasRow(change.alias);
-        await this.db
-          .insertInto('aliases')
-          .values(row)
-          .onConflict((oc) => oc.columns(['scope_id', 'id']).doUpdateSet(row))
-          .execute();
+        const parameters = aliasParameters(change.alias);
+        yield* run(this.texts.fixed.upsertAlias, [...parameters, ...parameters]);
         return;
       }
+    }
+  }
+
+  /**
+   * Deletes a profile for a data-subject request: its identities go, identity values are scrubbed
+   * from its history, and stored requests that touched it (their traces name its identities) are
+   * removed. The MPID stays reserved, and a `profile_deleted` entry records who deleted it.
+   */
+  *deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): SqlRun<boolean> {
+    yield* this.lock([`p${SEP}${mpid}`]);
+    const [row] = yield* rows<{ environment: string }>(this.texts.fixed.liveProfile, [scopeId, mpid]);
+    if (row === undefined) return false;
+    yield* run(this.texts.fixed.deleteIdentitiesOf, [mpid]);
+    yield* run(this.texts.fixed.markDeleted, [now, mpid]);
+    yield* run(this.texts.fixed.scrubHistory, [null, mpid]);
+    const touched = (yield* rows<{ request_id: string }>(this.texts.fixed.requestsOf, [scopeId, mpid])).map(
+      (r) => r.request_id,
+    );
+    if (touched.length > 0) {
+      yield* run(this.texts.deleteRequestProfiles(touched.length), [scopeId, ...touched]);
+      yield* run(this.texts.deleteRequests(touched.length), [scopeId, ...touched]);
+    }
+    yield* run(this.texts.insertHistory(1), [
+      now,
+      scopeId,
+      row.environment,
+      'profile_deleted',
+      mpid,
+      null,
+      null,
+      null,
+      null,
+      null,
+      JSON.stringify(actor),
+      'deleted for a data-subject request',
+    ]);
+    return true;
+  }
+}
+
+/** Runs a statement, reporting a unique-index rejection as the port's conflict. */
+function* guarded(statement: SqlRun<number>, type: IdentityType, value: string): SqlRun<number> {
+  try {
+    return yield* statement;
+  } catch (error) {
+    throw asConflict(error, type, value);
+  }
+}
+
+function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite): R {
+  let step = sqlRun.next();
+  while (!step.done) {
+    const statement: Statement = step.value;
+    let result: unknown;
+    try {
+      const prepared = sqlite.prepare(statement.sql);
+      result =
+        statement.kind === 'rows'
+          ? prepared.all(statement.parameters)
+          : prepared.run(statement.parameters).changes;
+    } catch (error) {
+      step = sqlRun.throw(error);
+      continue;
+    }
+    step = sqlRun.next(result);
+  }
+  return step.value;
+}
+
+async function executeAsync<R>(sqlRun: SqlRun<R>, client: pg.PoolClient): Promise<R> {
+  let step = sqlRun.next();
+  while (!step.done) {
+    const statement: Statement = step.value;
+    let result: unknown;
+    try {
+      const response = await client.query(statement.sql, statement.parameters as unknown[]);
+      result = statement.kind === 'rows' ? response.rows : (response.rowCount ?? 0);
+    } catch (error) {
+      step = sqlRun.throw(error);
+      continue;
+    }
+    step = sqlRun.next(result);
+  }
+  return step.value;
+}
+
+/**
+ * The port's operations over a statement executor: synchronous (SQLite inside a program) or
+ * asynchronous; the caller states which port it built.
+ */
+function portOver(logic: SqlStoreLogic, execute: (sqlRun: SqlRun<unknown>) => unknown) {
+  return {
+    getRequest: (scopeId: string, requestId: string) => execute(logic.getRequest(scopeId, requestId)),
+    loadProfiles: (ns: Namespace, identities: readonly IdentityKey[], mpids: readonly string[]) =>
+      execute(logic.loadProfiles(ns, identities, mpids)),
+    mpidTaken: (mpid: string) => execute(logic.mpidTaken(mpid)),
+    loadAliases: (ns: Namespace, mpids: readonly string[]) => execute(logic.loadAliases(ns, mpids)),
+    dueAliases: (scopeId: string, now: number, limit: number) =>
+      execute(logic.dueAliases(scopeId, now, limit)),
+    getAlias: (scopeId: string, aliasId: string) => execute(logic.getAlias(scopeId, aliasId)),
+    commit: (write: WriteSet) => execute(logic.commit(write)),
+  };
+}
+
+/**
+ * Group commit for SQLite. Programs submitted while a commit is pending run together in one
+ * `BEGIN IMMEDIATE` transaction, each inside its own savepoint (a program that throws is rolled
+ * back alone), and every caller is answered only after the shared COMMIT. Under load this spreads
+ * the cost of a commit over the whole batch; an idle server commits each program on its own.
+ */
+class GroupCommit {
+  private queue: {
+    job: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly sqlite: CachedSqlite,
+    private readonly turn: <T>(fn: () => T) => Promise<T>,
+    private readonly maxBatch = 64,
+  ) {}
+
+  submit<T>(job: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ job, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.queue.length === 0) return;
+    this.scheduled = true;
+    setImmediate(() => void this.flush());
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxBatch);
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      await this.turn(() => {
+        const sql = (text: string) => this.sqlite.prepare(text).run([]);
+        sql('begin immediate');
+        try {
+          for (const item of batch) {
+            sql('savepoint program');
+            try {
+              outcomes.push({ ok: true, value: item.job() });
+              sql('release program');
+            } catch (error) {
+              sql('rollback to program');
+              sql('release program');
+              outcomes.push({ ok: false, error });
+            }
+          }
+          sql('commit');
+        } catch (error) {
+          if (this.sqlite.raw.inTransaction) sql('rollback');
+          throw error;
+        }
+      });
+      batch.forEach((item, i) => {
+        const outcome = outcomes[i];
+        if (outcome?.ok === true) item.resolve(outcome.value);
+        else item.reject(outcome?.error);
+      });
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    } finally {
+      this.scheduled = false;
+      this.schedule();
     }
   }
 }
 
 export class SqlIdentityStore implements IdentityStore, InspectableStore {
-  private readonly configs = new ConfigCache();
+  private readonly logic: SqlStoreLogic;
+  private readonly groupCommit: GroupCommit | null;
 
-  constructor(private readonly handle: DatabaseHandle) {}
+  constructor(private readonly handle: DatabaseHandle) {
+    this.logic = new SqlStoreLogic(new SqlTexts(handle.db, handle.dialect));
+    this.groupCommit =
+      handle.dialect === 'sqlite' ? new GroupCommit(handle.sqlite, (fn) => this.sqliteTurn(fn)) : null;
+  }
 
   transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
-    return this.exclusive(fn);
+    return this.withTransaction((execute) => fn(portOver(this.logic, execute) as AsyncStoreTx));
   }
 
   /**
    * Runs a resolver program for a workspace with the config as of the transaction itself, so a
    * config change and the resolutions around it never interleave. `null` when there is no such
-   * workspace.
+   * workspace. On SQLite the whole program runs synchronously inside one transaction.
    */
   runProgram<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): Promise<R | null> {
-    return this.exclusive(async (tx) => {
-      const config = await this.configs.read(tx.db, this.handle.dialect === 'postgres', workspaceId);
-      return config === null ? null : runAsync(make(config), tx);
+    const handle = this.handle;
+    if (handle.dialect === 'sqlite') {
+      return (this.groupCommit as GroupCommit).submit(() => {
+        const execute = <X>(sqlRun: SqlRun<X>): X => executeSync(sqlRun, handle.sqlite);
+        const config = execute(this.logic.readConfig(workspaceId));
+        return config === null
+          ? null
+          : runSync(make(config), portOver(this.logic, execute) as StoreOperations);
+      });
+    }
+    return this.withTransaction(async (execute) => {
+      const config = await execute(this.logic.readConfig(workspaceId));
+      return config === null ? null : runAsync(make(config), portOver(this.logic, execute) as AsyncStoreTx);
     });
   }
 
-  /** A transaction with the SQL handle exposed, retried whole on serialisation failures. */
-  async exclusive<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.once(fn);
-      } catch (error) {
-        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
-        await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
-      }
-    }
+  /** Deletes a profile for a data-subject request (see `SqlStoreLogic.deleteProfile`). */
+  deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
+    return this.withTransaction((execute) => execute(this.logic.deleteProfile(scopeId, mpid, actor, now)));
   }
 
-  private once<T>(fn: (tx: SqlTransaction) => Promise<T>): Promise<T> {
-    const { db, dialect } = this.handle;
-    if (dialect === 'postgres')
-      return db.transaction().execute((trx) => fn(new SqlTransaction(trx, dialect)));
-    return db.connection().execute(async (conn) => {
-      await sql`begin immediate`.execute(conn);
+  /**
+   * SQLite has one connection, shared with Kysely (admin queries and their transactions). Taking
+   * Kysely's connection for our turn keeps our transactions and theirs from interleaving.
+   */
+  private sqliteTurn<T>(fn: () => T | Promise<T>): Promise<T> {
+    return this.handle.db.connection().execute(async () => fn());
+  }
+
+  /** One transaction, retried whole on serialisation failures (PostgreSQL). */
+  private async withTransaction<T>(
+    fn: (execute: <R>(sqlRun: SqlRun<R>) => Promise<R>) => Promise<T>,
+  ): Promise<T> {
+    const handle = this.handle;
+    if (handle.dialect === 'sqlite') {
+      const execute = <R>(sqlRun: SqlRun<R>) =>
+        new Promise<R>((resolve) => resolve(executeSync(sqlRun, handle.sqlite)));
+      return this.sqliteTurn(async () => {
+        handle.sqlite.raw.exec('begin immediate');
+        try {
+          const result = await fn(execute);
+          handle.sqlite.raw.exec('commit');
+          return result;
+        } catch (error) {
+          if (handle.sqlite.raw.inTransaction) handle.sqlite.raw.exec('rollback');
+          throw error;
+        }
+      });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const client = await handle.pool.connect();
       try {
-        const result = await fn(new SqlTransaction(conn, dialect));
-        await sql`commit`.execute(conn);
+        await client.query('begin');
+        const result = await fn((sqlRun) => executeAsync(sqlRun, client));
+        await client.query('commit');
         return result;
       } catch (error) {
-        await sql`rollback`.execute(conn).catch(() => undefined);
-        throw error;
+        await client.query('rollback').catch(() => undefined);
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+        await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
+      } finally {
+        client.release();
       }
-    });
+    }
   }
 
   async dump(): Promise<StoreDump> {
     const { db } = this.handle;
     const live = await db
       .selectFrom('profiles')
-      .select('mpid')
+      .select(['mpid', 'scope_id', 'environment'])
       .where('deleted_at', 'is', null)
       .orderBy('mpid')
       .execute();
-    const profiles = await loadRecords(
-      db,
-      live.map((r) => r.mpid),
-      null,
-    );
+    const profiles: ProfileRecord[] = [];
+    for (const p of live) {
+      const [record] = await this.withTransaction((execute) =>
+        execute(
+          this.logic.records([p.mpid], { scopeId: p.scope_id, environment: p.environment as Environment }),
+        ),
+      );
+      if (record !== undefined) profiles.push(record);
+    }
     const requests = (await db.selectFrom('requests').selectAll().orderBy('seq').execute()).map(
       toStoredRequest,
     );
     const history = (await db.selectFrom('history').selectAll().orderBy('seq').execute()).map(toHistoryEntry);
     const aliases = (await db.selectFrom('aliases').selectAll().execute()).map(toAlias);
     return { profiles, requests, history, aliases };
+  }
+
+  /** Live records with these MPIDs in one namespace (admin reads). */
+  records(mpids: readonly string[], ns: Namespace): Promise<ProfileRecord[]> {
+    return this.withTransaction((execute) => execute(this.logic.records(mpids, ns)));
   }
 }

@@ -25,7 +25,9 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url]');
+  console.log(
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url]',
+  );
   process.exit(0);
 }
 const DURATION = Number(args.duration);
@@ -52,8 +54,25 @@ async function startServer(database: string, dataDir: string): Promise<Server> {
   writeFileSync(config, CONFIG);
   const child = spawn(
     process.execPath,
-    [path.join(ROOT, 'dist', 'server.mjs'), '--port', '0', '--data-dir', dataDir, '--database', database, '--config', config, '--rate-limit', '0', '--log-level', 'warn'],
-    { env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' }, stdio: ['ignore', 'pipe', 'inherit'] },
+    [
+      path.join(ROOT, 'dist', 'server.mjs'),
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--database',
+      database,
+      '--config',
+      config,
+      '--rate-limit',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -75,9 +94,17 @@ async function populate(url: string): Promise<void> {
       const response = await fetch(`${url}/v1/login`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
-        body: JSON.stringify({ environment: 'production', known_identities: { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `das${k}` } }),
+        body: JSON.stringify({
+          environment: 'production',
+          known_identities: {
+            customerid: `c${k}`,
+            email: `u${k}@example.com`,
+            device_application_stamp: `das${k}`,
+          },
+        }),
       });
-      if (response.status !== 200) throw new Error(`populate failed: ${response.status} ${await response.text()}`);
+      if (response.status !== 200)
+        throw new Error(`populate failed: ${response.status} ${await response.text()}`);
       await response.arrayBuffer();
     }
   };
@@ -109,7 +136,12 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
   const request =
     route === 'noop'
       ? { method: 'GET' as const, path: '/healthz' }
-      : { method: 'POST' as const, path: `/v1/${route}`, headers: { 'content-type': 'application/json', 'x-mp-key': KEY }, setupRequest: bodies(route) };
+      : {
+          method: 'POST' as const,
+          path: `/v1/${route}`,
+          headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
+          setupRequest: bodies(route),
+        };
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -148,7 +180,11 @@ async function run(label: string, database: string): Promise<Row> {
     const noop = await measure(server.url, 'noop');
     const identify = await measure(server.url, 'identify');
     const login = await measure(server.url, 'login');
-    const identifyHalf = await measure(server.url, 'identify', Math.max(1, Math.round(identify.requestsPerSec / 2)));
+    const identifyHalf = await measure(
+      server.url,
+      'identify',
+      Math.max(1, Math.round(identify.requestsPerSec / 2)),
+    );
     const loginHalf = await measure(server.url, 'login', Math.max(1, Math.round(login.requestsPerSec / 2)));
     return {
       database: label,
@@ -194,7 +230,9 @@ async function postgresSchema(url: string): Promise<{ url: string; drop: () => P
 }
 
 const rows: Row[] = [];
-rows.push(await run('sqlite', path.join(mkdtempSync(path.join(tmpdir(), 'idsync-bench-db-')), 'bench.sqlite')));
+rows.push(
+  await run('sqlite', path.join(mkdtempSync(path.join(tmpdir(), 'idsync-bench-db-')), 'bench.sqlite')),
+);
 const postgres = await postgresSchema(args.postgres);
 if (postgres !== null) {
   try {
@@ -206,9 +244,14 @@ if (postgres !== null) {
   process.stderr.write('PostgreSQL skipped: set IDSYNC_TEST_PG_URL or --postgres to include it\n');
 }
 
-const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-console.log(`\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles); no-op = GET /healthz`);
-console.log('database | no-op req/s | identify req/s  p50 ms  p99 ms  p99@½ ms  ratio | login req/s  p50 ms  p99 ms  p99@½ ms  ratio');
+const f = (n: number, d = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+console.log(
+  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles); no-op = GET /healthz`,
+);
+console.log(
+  'database | no-op req/s | identify req/s  p50 ms  p99 ms  p99@½ ms  ratio | login req/s  p50 ms  p99 ms  p99@½ ms  ratio',
+);
 for (const r of rows) {
   console.log(
     `${r.database.padEnd(8)} | ${f(r.noop.requestsPerSec).padStart(11)} | ${f(r.identify.requestsPerSec).padStart(14)} ${f(r.identify.p50Ms, 1).padStart(7)} ${f(r.identify.p99Ms, 1).padStart(7)} ${f(r.identifyHalfLoadP99Ms, 1).padStart(9)} ${f(r.identifyRatio, 2).padStart(6)} |` +
@@ -218,4 +261,12 @@ for (const r of rows) {
   if (failures > 0) console.log(`  ${r.database}: ${failures} requests failed during the run`);
 }
 console.log('targets: identify ≥ 0.50 of the no-op route; p99 under 10 ms at half of peak load');
-console.log(JSON.stringify({ bench: 'server', connections: CONNECTIONS, durationSec: DURATION, profiles: PROFILES, rows }));
+console.log(
+  JSON.stringify({
+    bench: 'server',
+    connections: CONNECTIONS,
+    durationSec: DURATION,
+    profiles: PROFILES,
+    rows,
+  }),
+);

@@ -92,8 +92,13 @@ export async function call<T = unknown>(
   const key = options.key ?? API_KEY;
   const secret = options.secret ?? API_SECRET;
   const method = options.method ?? 'POST';
-  const raw = body === undefined ? Buffer.alloc(0) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
-  const headers: Record<string, string> = { ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
+  const raw =
+    body === undefined
+      ? Buffer.alloc(0)
+      : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+  const headers: Record<string, string> = {
+    ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+  };
   switch (options.auth ?? 'key') {
     case 'key':
       headers['x-mp-key'] = key;
@@ -117,9 +122,13 @@ export async function call<T = unknown>(
     payload = gzipSync(payload);
     headers['content-encoding'] = 'gzip';
   }
-  const response = await fetch(`${base}${route}`, { method, headers, ...(payload === undefined ? {} : { body: payload }) });
+  const response = await fetch(`${base}${route}`, {
+    method,
+    headers,
+    ...(payload === undefined ? {} : { body: payload }),
+  });
   const text = await response.text();
-  let parsed: unknown = text;
+  let parsed: unknown;
   try {
     parsed = text === '' ? null : JSON.parse(text);
   } catch {
@@ -128,10 +137,19 @@ export async function call<T = unknown>(
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
-export function admin<T = unknown>(base: string, method: string, route: string, body?: unknown, token = ADMIN_TOKEN) {
+export function admin<T = unknown>(
+  base: string,
+  method: string,
+  route: string,
+  body?: unknown,
+  token = ADMIN_TOKEN,
+) {
   return fetch(`${base}/admin/v1${route}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }).then(async (r) => ({ status: r.status, body: (r.status === 204 ? null : await r.json()) as T }));
 }

@@ -13,7 +13,10 @@ const BUNDLE = path.join(ROOT, 'dist', 'server.mjs');
 const dirs: string[] = [];
 
 beforeAll(() => {
-  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   expect(build.status, build.stderr).toBe(0);
 });
 
@@ -64,7 +67,10 @@ describe('server CLI', () => {
     const response = await fetch(`${url}/v1/identify`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-mp-key': key ?? '' },
-      body: JSON.stringify({ environment: 'production', known_identities: { device_application_stamp: 'cli' } }),
+      body: JSON.stringify({
+        environment: 'production',
+        known_identities: { device_application_stamp: 'cli' },
+      }),
     });
     expect(response.status).toBe(200);
     stop(run.child, 'SIGTERM');
@@ -83,7 +89,16 @@ describe('server CLI', () => {
   it('[CLI-2] takes the workspace config from a file and credentials from the environment', async () => {
     const dataDir = tempDir();
     const config = path.join(dataDir, 'workspace.json');
-    writeFileSync(config, JSON.stringify({ scopeId: 'shop', strategy: 'profile_link', identityPriority: ['customerid', 'email', 'device_application_stamp'], loginIdentities: ['customerid', 'email'], uniqueIdentities: ['customerid', 'email'] }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        scopeId: 'shop',
+        strategy: 'profile_link',
+        identityPriority: ['customerid', 'email', 'device_application_stamp'],
+        loginIdentities: ['customerid', 'email'],
+        uniqueIdentities: ['customerid', 'email'],
+      }),
+    );
     const run = start(['--port', '0', '--config', config], {
       IDSYNC_DATA_DIR: dataDir,
       IDSYNC_ADMIN_TOKEN: 'env-admin-token-123456',
@@ -94,7 +109,9 @@ describe('server CLI', () => {
     const url = await run.listening;
     expect(run.output().stdout).toContain('workspace: shop');
     expect(run.output().stdout).not.toContain('shown once');
-    const config2 = await fetch(`${url}/admin/v1/workspaces/shop/config`, { headers: { authorization: 'Bearer env-admin-token-123456' } });
+    const config2 = await fetch(`${url}/admin/v1/workspaces/shop/config`, {
+      headers: { authorization: 'Bearer env-admin-token-123456' },
+    });
     expect(((await config2.json()) as { config: { strategy: string } }).config.strategy).toBe('profile_link');
     const basic = Buffer.from('us1-env-key:env-secret-1234567890').toString('base64');
     const login = await fetch(`${url}/v1/login`, {
@@ -114,16 +131,35 @@ describe('server CLI', () => {
     const unknown = spawnSync(process.execPath, [BUNDLE, '--portt', '1'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--portt'");
-    const badPort = spawnSync(process.execPath, [BUNDLE, '--port', 'eighty', '--data-dir', tempDir()], { encoding: 'utf8' });
+    const badPort = spawnSync(process.execPath, [BUNDLE, '--port', 'eighty', '--data-dir', tempDir()], {
+      encoding: 'utf8',
+    });
     expect(badPort.status).toBe(2);
     expect(badPort.stderr).toContain('invalid option port');
     const dir = tempDir();
     const config = path.join(dir, 'bad.json');
-    writeFileSync(config, JSON.stringify({ scopeId: 'x', strategy: 'best_match', identityPriority: ['email'], loginIdentities: ['email'], uniqueIdentities: [] }));
-    const badConfig = spawnSync(process.execPath, [BUNDLE, '--port', '0', '--data-dir', dir, '--config', config], { encoding: 'utf8' });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        scopeId: 'x',
+        strategy: 'best_match',
+        identityPriority: ['email'],
+        loginIdentities: ['email'],
+        uniqueIdentities: [],
+      }),
+    );
+    const badConfig = spawnSync(
+      process.execPath,
+      [BUNDLE, '--port', '0', '--data-dir', dir, '--config', config],
+      { encoding: 'utf8' },
+    );
     expect(badConfig.status).toBe(2);
     expect(badConfig.stderr).toContain('invalid workspace config');
-    const badDb = spawnSync(process.execPath, [BUNDLE, '--port', '0', '--data-dir', dir, '--database', 'postgres://nobody:x@127.0.0.1:1/none'], { encoding: 'utf8' });
+    const badDb = spawnSync(
+      process.execPath,
+      [BUNDLE, '--port', '0', '--data-dir', dir, '--database', 'postgres://nobody:x@127.0.0.1:1/none'],
+      { encoding: 'utf8' },
+    );
     expect(badDb.status).toBe(2);
     expect(badDb.stderr).toContain('cannot open the database (PostgreSQL)');
   });

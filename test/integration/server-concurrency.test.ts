@@ -50,7 +50,10 @@ function workload(seed: number): Sent[] {
       if (shape !== 1) identities['customerid'] = `cust-${customer}`;
       if (shape !== 2) identities['email'] = `person${emailOwner}@example.com`;
       const requestId = `conc-${device}-${n}`;
-      sent.push({ requestId, body: { environment: 'production', request_id: requestId, known_identities: identities } });
+      sent.push({
+        requestId,
+        body: { environment: 'production', request_id: requestId, known_identities: identities },
+      });
     }
   }
   return sent;
@@ -63,7 +66,10 @@ interface RecordedRequest {
   readonly trace: string;
 }
 
-function runScenario(name: string, open: () => Promise<{ server: TestServer; db: Kysely<Schema>; close: () => Promise<void> }>) {
+function runScenario(
+  name: string,
+  open: () => Promise<{ server: TestServer; db: Kysely<Schema>; close: () => Promise<void> }>,
+) {
   describe(`${name}: 200 concurrent logins from 50 devices`, () => {
     let env: Awaited<ReturnType<typeof open>>;
     beforeAll(async () => {
@@ -103,7 +109,9 @@ function runScenario(name: string, open: () => Promise<{ server: TestServer; db:
       expect(recorded.map((r) => r.request_id).sort()).toEqual(sent.map((s) => s.requestId).sort());
       for (const [index, answer] of answers.entries()) {
         const stored = recorded.find((r) => r.request_id === sent[index]?.requestId);
-        expect(JSON.parse(stored?.response ?? 'null'), 'the answer is the recorded result').toEqual(answer.body);
+        expect(JSON.parse(stored?.response ?? 'null'), 'the answer is the recorded result').toEqual(
+          answer.body,
+        );
       }
 
       // Serial replay in the recorded order, on the reference store, with the same MPIDs and times.
@@ -118,29 +126,49 @@ function runScenario(name: string, open: () => Promise<{ server: TestServer; db:
             random: seededRandom(1),
             now: request.at,
             actor: { kind: 'app', id: API_KEY },
-            ...(trace.result.created && trace.result.mpid !== null ? { preferredMpid: trace.result.mpid } : {}),
+            ...(trace.result.created && trace.result.mpid !== null
+              ? { preferredMpid: trace.result.mpid }
+              : {}),
           }),
         );
-        if (!replayed.ok) expect.fail(`replay of ${request.request_id} failed: ${replayed.error.error.message}`);
-        expect(replayed.value.response, `replay of ${request.request_id}`).toEqual(JSON.parse(request.response));
+        if (!replayed.ok)
+          expect.fail(`replay of ${request.request_id} failed: ${replayed.error.error.message}`);
+        expect(replayed.value.response, `replay of ${request.request_id}`).toEqual(
+          JSON.parse(request.response),
+        );
       }
-      const serverProfiles = await db.selectFrom('identities').select(['mpid', 'identity_type', 'value']).execute();
+      const serverProfiles = await db
+        .selectFrom('identities')
+        .select(['mpid', 'identity_type', 'value'])
+        .execute();
       const graph = (rows: { mpid: string; identity_type: string; value: string }[]) =>
         rows.map((r) => `${r.mpid} ${r.identity_type}=${r.value}`).sort();
       const replayedRows = canonicalDump(memory.dumpSync()).profiles.flatMap((p) =>
-        Object.entries(p.identities).flatMap(([type, values]) => (values ?? []).map((value) => ({ mpid: p.mpid, identity_type: type, value }))),
+        Object.entries(p.identities).flatMap(([type, values]) =>
+          (values ?? []).map((value) => ({ mpid: p.mpid, identity_type: type, value })),
+        ),
       );
       expect(graph(serverProfiles)).toEqual(graph(replayedRows));
-      const customersWithProfiles = new Set(serverProfiles.filter((r) => r.identity_type === 'customerid').map((r) => r.value));
-      expect(customersWithProfiles.size, 'the workload really shared customers between devices').toBeLessThanOrEqual(CUSTOMERS);
-      expect(new Set(answers.map((a) => a.body.mpid)).size, 'requests converged on shared profiles').toBeLessThan(sent.length / 2);
+      const customersWithProfiles = new Set(
+        serverProfiles.filter((r) => r.identity_type === 'customerid').map((r) => r.value),
+      );
+      expect(
+        customersWithProfiles.size,
+        'the workload really shared customers between devices',
+      ).toBeLessThanOrEqual(CUSTOMERS);
+      expect(
+        new Set(answers.map((a) => a.body.mpid)).size,
+        'requests converged on shared profiles',
+      ).toBeLessThan(sent.length / 2);
     });
   });
 }
 
 runScenario('SQLite', async () => {
   const server = await startTestServer({ config: CONFIG, logLevel: 'silent' });
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: new Database(server.databaseFile, { readonly: true }) }) });
+  const db = new Kysely<Schema>({
+    dialect: new SqliteDialect({ database: new Database(server.databaseFile, { readonly: true }) }),
+  });
   return {
     server,
     db,
@@ -151,19 +179,24 @@ runScenario('SQLite', async () => {
   };
 });
 
-describe.skipIf(pgSkipReason !== null)(`PostgreSQL ${pgSkipReason === null ? '' : `(skipped: ${pgSkipReason})`}`, () => {
-  runScenario('PostgreSQL', async () => {
-    const schema = await createTestSchema();
-    const server = await startTestServer({ config: CONFIG, database: schema.url });
-    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }) });
-    return {
-      server,
-      db,
-      async close() {
-        await db.destroy();
-        await server.close();
-        await schema.drop();
-      },
-    };
-  });
-});
+describe.skipIf(pgSkipReason !== null)(
+  `PostgreSQL ${pgSkipReason === null ? '' : `(skipped: ${pgSkipReason})`}`,
+  () => {
+    runScenario('PostgreSQL', async () => {
+      const schema = await createTestSchema();
+      const server = await startTestServer({ config: CONFIG, database: schema.url });
+      const db = new Kysely<Schema>({
+        dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }),
+      });
+      return {
+        server,
+        db,
+        async close() {
+          await db.destroy();
+          await server.close();
+          await schema.drop();
+        },
+      };
+    });
+  },
+);

@@ -1,0 +1,320 @@
+/**
+ * The store's SQL, defined with Kysely and compiled once per dialect (and per list length for
+ * queries with IN lists or UNIONs). Building and compiling a Kysely query costs far more than
+ * running a prepared SQLite statement, so the hot path binds parameters to these precompiled
+ * texts in the order noted beside each one.
+ *
+ * Statements are yielded by `SqlRun` generators and executed by a synchronous runner (SQLite,
+ * better-sqlite3) or an asynchronous one (PostgreSQL, pg): the store logic is written once.
+ */
+import type { Kysely } from 'kysely';
+import type { Dialect } from './connect.ts';
+import type { Database } from './schema.ts';
+
+export interface Statement {
+  readonly sql: string;
+  readonly parameters: readonly unknown[];
+  /** `rows` returns the selected rows; `run` returns the number of changed rows. */
+  readonly kind: 'rows' | 'run';
+}
+
+export type SqlRun<R> = Generator<Statement, R, unknown>;
+
+export function* rows<T>(sql: string, parameters: readonly unknown[]): SqlRun<T[]> {
+  return (yield { sql, parameters, kind: 'rows' }) as T[];
+}
+
+export function* run(sql: string, parameters: readonly unknown[]): SqlRun<number> {
+  return (yield { sql, parameters, kind: 'run' }) as number;
+}
+
+const P = '';
+
+/** The statements whose text never changes, compiled once. */
+function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
+  return {
+    /** (scopeId, requestId) */
+    getRequest: db
+      .selectFrom('requests')
+      .selectAll()
+      .where('scope_id', '=', P)
+      .where('request_id', '=', P)
+      .compile().sql,
+    /** (mpid) */
+    mpidTaken: db.selectFrom('profiles').select('mpid').where('mpid', '=', P).compile().sql,
+    /** (scopeId, now, limit); PostgreSQL claims the rows with FOR UPDATE SKIP LOCKED */
+    dueAliases: (() => {
+      const query = db
+        .selectFrom('aliases')
+        .selectAll()
+        .where('scope_id', '=', P)
+        .where('status', '=', 'pending')
+        .where('due_at', '<=', 0)
+        .orderBy('requested_at')
+        .orderBy('id')
+        .limit(1);
+      return (dialect === 'postgres' ? query.forUpdate().skipLocked() : query).compile().sql;
+    })(),
+    /** (scopeId, aliasId) */
+    getAlias: db.selectFrom('aliases').selectAll().where('scope_id', '=', P).where('id', '=', P).compile()
+      .sql,
+    /** (mpid, scopeId, environment, createdAt, firstSeenAt, lastSeenAt, orphanedAt) */
+    insertProfile: db
+      .insertInto('profiles')
+      .values({
+        mpid: P,
+        scope_id: P,
+        environment: P,
+        created_at: 0,
+        first_seen_at: 0,
+        last_seen_at: 0,
+        orphaned_at: 0,
+        deleted_at: null,
+      })
+      .compile().sql,
+    /** (scopeId, environment, identityType, value, mpid, isUnique) */
+    insertIdentity: db
+      .insertInto('identities')
+      .values({ scope_id: P, environment: P, identity_type: P, value: P, mpid: P, is_unique: 0 })
+      .compile().sql,
+    /** (identityType, value, isUnique, mpid): a no-op when the profile already holds the value */
+    addIdentity: db
+      .insertInto('identities')
+      .columns(['scope_id', 'environment', 'identity_type', 'value', 'mpid', 'is_unique'])
+      .expression((eb) =>
+        eb
+          .selectFrom('profiles')
+          .select([
+            'scope_id',
+            'environment',
+            eb.val(P).as('identity_type'),
+            eb.val(P).as('value'),
+            'mpid',
+            eb.val(0).as('is_unique'),
+          ])
+          .where('mpid', '=', P),
+      )
+      .onConflict((oc) => oc.columns(['mpid', 'identity_type', 'value']).doNothing())
+      .compile().sql,
+    /** (mpid, identityType, value) */
+    removeIdentity: db
+      .deleteFrom('identities')
+      .where('mpid', '=', P)
+      .where('identity_type', '=', P)
+      .where('value', '=', P)
+      .compile().sql,
+    /** the 15 alias columns in schema order, twice (insert, then update on conflict) */
+    upsertAlias: (() => {
+      const row = {
+        scope_id: P,
+        id: P,
+        environment: P,
+        source_mpid: P,
+        destination_mpid: P,
+        start_ms: 0,
+        end_ms: 0,
+        scope: P,
+        device_application_stamp: P,
+        requested_at: 0,
+        due_at: 0,
+        status: P,
+        status_reason: P,
+        processed_at: 0,
+        previous_destination_first_seen_at: 0,
+      };
+      return db
+        .insertInto('aliases')
+        .values(row)
+        .onConflict((oc) => oc.columns(['scope_id', 'id']).doUpdateSet(row))
+        .compile().sql;
+    })(),
+    /** (scopeId, requestId, kind, environment, fingerprint, at, actor, mpids, status, response, trace) */
+    insertRequest: db
+      .insertInto('requests')
+      .values({
+        scope_id: P,
+        request_id: P,
+        kind: P,
+        environment: P,
+        fingerprint: P,
+        at: 0,
+        actor: P,
+        mpids: P,
+        status: 0,
+        response: P,
+        trace: P,
+      })
+      .compile().sql,
+    /** (workspaceId); PostgreSQL reads FOR SHARE so a config change waits for this transaction */
+    configVersion: (() => {
+      const query = db.selectFrom('workspaces').select('config_version').where('id', '=', P);
+      return (dialect === 'postgres' ? query.forShare() : query).compile().sql;
+    })(),
+    /** (workspaceId) */
+    config: db.selectFrom('workspaces').select(['config', 'config_version']).where('id', '=', P).compile()
+      .sql,
+    /** PostgreSQL only: (keys[]) transaction-scoped advisory locks, taken in hash order */
+    lock: 'select pg_advisory_xact_lock(h) from (select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by h) as locks',
+    /** (scopeId, mpid) → environment of a live profile */
+    liveProfile: db
+      .selectFrom('profiles')
+      .select('environment')
+      .where('scope_id', '=', P)
+      .where('mpid', '=', P)
+      .where('deleted_at', 'is', null)
+      .compile().sql,
+    /** (mpid) */
+    deleteIdentitiesOf: db.deleteFrom('identities').where('mpid', '=', P).compile().sql,
+    /** (deletedAt, mpid) */
+    markDeleted: db.updateTable('profiles').set({ deleted_at: 0 }).where('mpid', '=', P).compile().sql,
+    /** (mpid) */
+    scrubHistory: db.updateTable('history').set({ value: null }).where('mpid', '=', P).compile().sql,
+    /** (scopeId, mpid) → request_id */
+    requestsOf: db
+      .selectFrom('request_profiles')
+      .select('request_id')
+      .where('scope_id', '=', P)
+      .where('mpid', '=', P)
+      .compile().sql,
+  };
+}
+
+/** Compiled SQL texts for one dialect. */
+export class SqlTexts {
+  readonly fixed: ReturnType<typeof fixedTexts>;
+  private readonly byArity = new Map<string, string>();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly dialect: Dialect,
+  ) {
+    this.fixed = fixedTexts(db, dialect);
+  }
+
+  private cached(name: string, n: number, build: (n: number) => { compile(): { sql: string } }): string {
+    const key = `${name}/${n}`;
+    let text = this.byArity.get(key);
+    if (text === undefined) {
+      text = build(n).compile().sql;
+      this.byArity.set(key, text);
+    }
+    return text;
+  }
+
+  private readonly list = (n: number) => Array.from({ length: n }, () => P);
+
+  /** n × (scopeId, environment, identityType, value) → id, mpid */
+  holders(n: number): string {
+    return this.cached('holders', n, (count) => {
+      const one = () =>
+        this.db
+          .selectFrom('identities')
+          .select(['id', 'mpid'])
+          .where('scope_id', '=', P)
+          .where('environment', '=', P)
+          .where('identity_type', '=', P)
+          .where('value', '=', P);
+      let query = one();
+      for (let i = 1; i < count; i++) query = query.unionAll(one());
+      return query.orderBy('id');
+    });
+  }
+
+  /** n × mpid, scopeId, environment */
+  profiles(n: number): string {
+    return this.cached('profiles', n, (count) =>
+      this.db
+        .selectFrom('profiles')
+        .selectAll()
+        .where('mpid', 'in', this.list(count))
+        .where('deleted_at', 'is', null)
+        .where('scope_id', '=', P)
+        .where('environment', '=', P),
+    );
+  }
+
+  /** n × mpid */
+  identitiesOf(n: number): string {
+    return this.cached('identitiesOf', n, (count) =>
+      this.db
+        .selectFrom('identities')
+        .select(['mpid', 'identity_type', 'value'])
+        .where('mpid', 'in', this.list(count))
+        .orderBy('id'),
+    );
+  }
+
+  /** scopeId, environment, n × mpid, n × mpid */
+  aliasesOf(n: number): string {
+    return this.cached('aliasesOf', n, (count) =>
+      this.db
+        .selectFrom('aliases')
+        .selectAll()
+        .where('scope_id', '=', P)
+        .where('environment', '=', P)
+        .where((eb) =>
+          eb.or([eb('source_mpid', 'in', this.list(count)), eb('destination_mpid', 'in', this.list(count))]),
+        )
+        .orderBy('requested_at')
+        .orderBy('id'),
+    );
+  }
+
+  /** the patched columns in the order last_seen_at, first_seen_at, orphaned_at (those present), then mpid */
+  updateProfile(columns: readonly ('last_seen_at' | 'first_seen_at' | 'orphaned_at')[]): string {
+    return this.cached(`updateProfile:${columns.join(',')}`, 0, () =>
+      this.db
+        .updateTable('profiles')
+        .set(Object.fromEntries(columns.map((c) => [c, 0])))
+        .where('mpid', '=', P),
+    );
+  }
+
+  /** n × (at, scopeId, environment, kind, mpid, identityType, value, otherMpid, aliasId, requestId, actor, reason) */
+  insertHistory(n: number): string {
+    return this.cached('insertHistory', n, (count) =>
+      this.db.insertInto('history').values(
+        Array.from({ length: count }, () => ({
+          at: 0,
+          scope_id: P,
+          environment: P,
+          kind: P,
+          mpid: P,
+          identity_type: P,
+          value: P,
+          other_mpid: P,
+          alias_id: P,
+          request_id: P,
+          actor: P,
+          reason: P,
+        })),
+      ),
+    );
+  }
+
+  /** n × (scopeId, requestId, mpid) */
+  insertRequestProfiles(n: number): string {
+    return this.cached('insertRequestProfiles', n, (count) =>
+      this.db
+        .insertInto('request_profiles')
+        .values(Array.from({ length: count }, () => ({ scope_id: P, request_id: P, mpid: P }))),
+    );
+  }
+
+  /** scopeId, n × requestId */
+  deleteRequestProfiles(n: number): string {
+    return this.cached('deleteRequestProfiles', n, (count) =>
+      this.db
+        .deleteFrom('request_profiles')
+        .where('scope_id', '=', P)
+        .where('request_id', 'in', this.list(count)),
+    );
+  }
+
+  /** scopeId, n × requestId */
+  deleteRequests(n: number): string {
+    return this.cached('deleteRequests', n, (count) =>
+      this.db.deleteFrom('requests').where('scope_id', '=', P).where('request_id', 'in', this.list(count)),
+    );
+  }
+}
