@@ -83,6 +83,8 @@ const ScopeConfigObject = z.object({
   conversionLogout: z.enum(['always_new', 'reuse_anonymous_match']).default('always_new'),
   bestMatchLoginLogout: z.enum(['treat_as_identify', 'reject']).default('treat_as_identify'),
   searchRequiresImmutableMatch: z.boolean().default(false),
+  /** When devices replicate: whenever online, or only once someone has logged in on the device. */
+  deviceSync: z.enum(['always', 'after_login']).default('always'),
 });
 
 type Issue = { path: (string | number)[]; message: string };

@@ -1,0 +1,152 @@
+/**
+ * The device database: three RxDB collections (the open-source limit is 13 per process) and
+ * local documents for device state.
+ *
+ * - `graph`: the resolver's store on the device (profiles, the identity index, stored requests —
+ *   which double as the device's durable request log — history and aliases), one document kind
+ *   per record type. Written by the resolver; request documents replicate (push the request,
+ *   pull the server's result).
+ * - `profiles`: the server's view of the profiles this device may see. Pull-only, never written
+ *   on the device.
+ * - `events`: activity and attribute changes, each pointing at the identity request current when
+ *   it happened. Push-only.
+ */
+import {
+  addRxPlugin,
+  createRxDatabase,
+  type RxCollection,
+  type RxDatabase,
+  type RxJsonSchema,
+  type RxStorage,
+} from 'rxdb/plugins/core';
+import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
+
+addRxPlugin(RxDBLocalDocumentsPlugin);
+import type { DeviceEvent, ProfileProjection } from '../protocol/sync.ts';
+
+export const GRAPH_KINDS = ['profile', 'identity', 'request', 'history', 'alias', 'dropped'] as const;
+export type GraphKind = (typeof GRAPH_KINDS)[number];
+
+export interface GraphDoc {
+  readonly id: string;
+  readonly kind: GraphKind;
+  /** identity: namespace|type|value; request and alias: scope|id; otherwise "". */
+  readonly key: string;
+  /** profile, identity: its MPID; request: the MPID it answered; otherwise "". */
+  readonly mpid: string;
+  /** request: device sequence; history: history sequence; otherwise 0. */
+  readonly seq: number;
+  /** alias: due time while pending, else -1. */
+  readonly due: number;
+  readonly source: string;
+  readonly destination: string;
+  readonly data: Record<string, unknown>;
+}
+
+const string = (maxLength: number) => ({ type: 'string', maxLength }) as const;
+const integer = (minimum: number, maximum: number) =>
+  ({ type: 'number', minimum, maximum, multipleOf: 1 }) as const;
+
+export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: string(1400),
+    kind: string(16),
+    key: string(1200),
+    mpid: string(24),
+    seq: integer(0, 1e15),
+    due: integer(-1, 1e16),
+    source: string(24),
+    destination: string(24),
+    data: { type: 'object' },
+  },
+  required: ['id', 'kind', 'key', 'mpid', 'seq', 'due', 'source', 'destination', 'data'],
+  indexes: [
+    ['kind', 'key'],
+    ['kind', 'mpid'],
+    ['kind', 'seq'],
+    ['kind', 'due'],
+    ['kind', 'source'],
+    ['kind', 'destination'],
+  ],
+};
+
+export type ProfileDoc = Omit<ProfileProjection, '_deleted'>;
+
+export const PROFILES_SCHEMA: RxJsonSchema<ProfileDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: string(24),
+    scopeId: string(64),
+    environment: string(16),
+    identities: { type: 'object' },
+    createdAt: { type: 'number' },
+    firstSeenAt: { type: 'number' },
+    lastSeenAt: { type: 'number' },
+    orphanedAt: { type: ['number', 'null'] },
+  },
+  required: [
+    'id',
+    'scopeId',
+    'environment',
+    'identities',
+    'createdAt',
+    'firstSeenAt',
+    'lastSeenAt',
+    'orphanedAt',
+  ],
+};
+
+export type EventDoc = Omit<DeviceEvent, '_deleted'>;
+
+export const EVENTS_SCHEMA: RxJsonSchema<EventDoc> = {
+  version: 0,
+  primaryKey: 'id',
+  type: 'object',
+  properties: {
+    id: string(128),
+    requestId: string(128),
+    type: string(16),
+    name: string(256),
+    data: { type: 'object' },
+    at: integer(0, 1e16),
+  },
+  required: ['id', 'requestId', 'type', 'name', 'data', 'at'],
+  indexes: ['requestId', 'at'],
+};
+
+export interface DeviceCollections {
+  graph: RxCollection<GraphDoc>;
+  profiles: RxCollection<ProfileDoc>;
+  events: RxCollection<EventDoc>;
+}
+
+export type DeviceDatabase = RxDatabase<DeviceCollections>;
+
+/**
+ * Opens (or creates) a device database on the given storage: memory in tests and the simulator,
+ * Dexie (IndexedDB) in browsers and Electron.
+ */
+export async function openDeviceDatabase(
+  name: string,
+  storage: RxStorage<unknown, unknown>,
+): Promise<DeviceDatabase> {
+  const db = await createRxDatabase<DeviceCollections>({
+    name,
+    storage,
+    localDocuments: true,
+    multiInstance: false,
+    eventReduce: true,
+    closeDuplicates: true,
+  });
+  await db.addCollections({
+    graph: { schema: GRAPH_SCHEMA },
+    profiles: { schema: PROFILES_SCHEMA },
+    events: { schema: EVENTS_SCHEMA },
+  });
+  return db;
+}

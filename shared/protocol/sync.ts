@@ -1,0 +1,138 @@
+/**
+ * The device replication protocol (SPEC SY-1..SY-12): what devices push and pull. Devices keep a
+ * durable, ordered log of their identity requests; the server replays each device's requests in
+ * sequence order and sends back the result of each, the profiles the device may see (restricted to
+ * the identities it supplied itself), and accepts the device's events and attribute changes.
+ *
+ * Documents are the devices' RxDB documents; pushes are RxDB push rows, pulls return documents
+ * plus a checkpoint. Every body is parsed with these schemas on both sides.
+ */
+import { z } from 'zod';
+import { IdentityTypeSchema } from '../identity/identity-types.ts';
+import { MpidSchema } from '../identity/mpid.ts';
+import { EnvironmentSchema, ScopeConfigSchema } from '../identity/scope-config.ts';
+import { ErrorCodeSchema } from './errors.ts';
+import { RequestIdSchema } from './idsync.ts';
+
+export const SYNC_PROTOCOL_VERSION = 1;
+
+const IdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'ids are 1-128 letters, digits, ".", "_", ":" or "-"');
+
+/** Registration: a device proves the input key and gets a device credential (shown once). */
+export const DeviceRegistrationSchema = z.object({
+  device_id: IdSchema,
+  name: z.string().min(1).max(100).default('device'),
+  device_application_stamp: z.string().min(1).max(256),
+});
+export const DeviceCredentialSchema = z.object({ device_id: IdSchema, device_secret: z.string().min(16) });
+export type DeviceCredential = z.infer<typeof DeviceCredentialSchema>;
+
+export const SYNCED_REQUEST_KINDS = ['identify', 'login', 'logout', 'modify', 'alias'] as const;
+export const SyncedRequestKindSchema = z.enum(SYNCED_REQUEST_KINDS);
+export type SyncedRequestKind = (typeof SYNCED_REQUEST_KINDS)[number];
+
+/** The server's verdict on one replayed request. */
+export const ServerResultSchema = z.object({
+  status: z.enum(['applied', 'failed']),
+  /** The canonical MPID the request resolved to (the modified / alias destination profile), if any. */
+  mpid: MpidSchema.nullable(),
+  response: z.unknown(),
+  error: z.object({ code: ErrorCodeSchema, message: z.string() }).nullable(),
+  trace: z.unknown(),
+  processedAt: z.number(),
+});
+export type ServerResult = z.infer<typeof ServerResultSchema>;
+
+/**
+ * One identity request in a device's log. The device writes it once, with its provisional answer;
+ * the server fills `server` when it has replayed it. `modifyMpid` is the profile a modify names.
+ */
+export const SyncRequestSchema = z.object({
+  requestId: RequestIdSchema,
+  deviceId: IdSchema,
+  seq: z.number().int().min(1).max(1e12),
+  kind: SyncedRequestKindSchema,
+  environment: EnvironmentSchema,
+  body: z.record(z.string(), z.unknown()),
+  modifyMpid: MpidSchema.nullable(),
+  createdAt: z.number(),
+  /** The MPID the device answered with offline. */
+  provisionalMpid: MpidSchema.nullable(),
+  /** True when the device created that profile offline (the server adopts the MPID if it can). */
+  createdProvisional: z.boolean(),
+  server: ServerResultSchema.nullable(),
+});
+export type SyncRequest = z.infer<typeof SyncRequestSchema>;
+
+/**
+ * A request as it travels in the device's `graph` collection (see shared/device): the resolver's
+ * stored request (`stored`, the provisional answer and its trace) and the sync fields.
+ */
+export const SyncRequestDocSchema = z.object({
+  id: z.string().max(600),
+  kind: z.literal('request'),
+  key: z.string().max(1200),
+  mpid: z.string().max(24),
+  seq: z.number(),
+  due: z.number(),
+  source: z.string().max(24),
+  destination: z.string().max(24),
+  data: z.object({ stored: z.unknown(), sync: SyncRequestSchema }),
+  _deleted: z.boolean().optional(),
+});
+export type SyncRequestDoc = z.infer<typeof SyncRequestDocSchema>;
+
+/** A profile as one device may see it: only the identity values that device supplied itself. */
+export const ProfileProjectionSchema = z.object({
+  id: MpidSchema,
+  scopeId: z.string(),
+  environment: EnvironmentSchema,
+  identities: z.partialRecord(IdentityTypeSchema, z.array(z.string())),
+  createdAt: z.number(),
+  firstSeenAt: z.number(),
+  lastSeenAt: z.number(),
+  orphanedAt: z.number().nullable(),
+  _deleted: z.boolean(),
+});
+export type ProfileProjection = z.infer<typeof ProfileProjectionSchema>;
+
+/** Activity recorded on a device, attributed through the identity request current when it happened. */
+export const DeviceEventSchema = z.object({
+  id: IdSchema,
+  requestId: RequestIdSchema,
+  type: z.enum(['event', 'attribute']),
+  name: z.string().min(1).max(256),
+  data: z.record(z.string(), z.unknown()),
+  at: z.number(),
+  _deleted: z.boolean().optional(),
+});
+export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
+
+export const PushRowSchema = <S extends z.ZodType>(doc: S) =>
+  z.object({ assumedMasterState: doc.nullish(), newDocumentState: doc });
+
+/** A document the server could not take, with the reason (shown to the person on the device). */
+export const PushErrorSchema = z.object({ id: z.string(), code: z.string(), message: z.string() });
+export type PushError = z.infer<typeof PushErrorSchema>;
+
+/** Pushes answer the server's state of conflicting documents, and per-document errors. */
+export const PushResponseSchema = <S extends z.ZodType>(doc: S) =>
+  z.object({ conflicts: z.array(doc), errors: z.array(PushErrorSchema) });
+
+export const CheckpointSchema = z.object({ seq: z.number().int().min(0) });
+export type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+export const PullResponseSchema = <S extends z.ZodType>(doc: S) =>
+  z.object({ documents: z.array(doc), checkpoint: CheckpointSchema });
+
+export const DeviceConfigSchema = z.object({
+  config: ScopeConfigSchema,
+  version: z.number().int(),
+  protocolVersion: z.number().int(),
+});
+export type DeviceConfig = z.infer<typeof DeviceConfigSchema>;
+
+/** Push of a device's requests: at most this many per call. */
+export const MAX_PUSH_BATCH = 200;
