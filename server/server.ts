@@ -13,6 +13,7 @@ import { AliasWorker } from './alias-worker.ts';
 import { pino } from 'pino';
 import { randomToken, ServerKey, sha256Hex, safeEqual } from './auth/secrets.ts';
 import { isPostgresUrl, openDatabase } from './db/connect.ts';
+import { DeviceStore } from './db/device-store.ts';
 import { ProfileAdmin } from './db/profile-admin.ts';
 import { SqlIdentityStore } from './db/sql-identity-store.ts';
 import { WorkspaceStore } from './db/workspace-store.ts';
@@ -147,6 +148,7 @@ export async function startServer(
   const store = new SqlIdentityStore(handle);
   const workspaces = new WorkspaceStore(handle, serverKey, () => clock.now());
   const profiles = new ProfileAdmin(handle, store);
+  const devices = new DeviceStore(handle, store, () => clock.now());
   const metrics = new Metrics(overrides.metricsWithProcess ?? true);
   let app: FastifyInstance | null = null;
   try {
@@ -158,6 +160,7 @@ export async function startServer(
       store,
       workspaces,
       profiles,
+      devices,
       serverKey,
       clock,
       random,

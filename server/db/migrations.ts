@@ -169,6 +169,97 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 2,
+    name: 'devices: registrations, replayed requests, views, supplied identities, change feed, events',
+    async up(db, dialect) {
+      const seq = sequenceType(dialect);
+      const autoIncrement = dialect === 'sqlite';
+      await db.schema
+        .createTable('devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('workspace_id', 'text', (c) => c.notNull().references('workspaces.id'))
+        .addColumn('input_key', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('das', 'text', (c) => c.notNull())
+        .addColumn('secret_hash', 'text', (c) => c.notNull())
+        .addColumn('next_seq', 'bigint', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('last_seen_at', 'bigint', (c) => c.notNull())
+        .addColumn('revoked_at', 'bigint')
+        .execute();
+      await db.schema
+        .createTable('device_requests')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'bigint', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('doc', 'text', (c) => c.notNull())
+        .addColumn('resolved_body', 'text', (c) => c.notNull())
+        .addColumn('provisional_mpid', 'text')
+        .addColumn('canonical_mpid', 'text')
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('result', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_requests_pk', ['device_id', 'seq'])
+        .addUniqueConstraint('device_requests_by_id', ['device_id', 'request_id'])
+        .execute();
+      await db.schema
+        .createIndex('device_requests_canonical')
+        .on('device_requests')
+        .columns(['canonical_mpid'])
+        .execute();
+      await db.schema
+        .createIndex('device_requests_provisional')
+        .on('device_requests')
+        .columns(['device_id', 'provisional_mpid'])
+        .execute();
+      await db.schema
+        .createTable('device_views')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('mpid', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_views_pk', ['device_id', 'mpid'])
+        .execute();
+      await db.schema.createIndex('device_views_by_profile').on('device_views').columns(['mpid']).execute();
+      await db.schema
+        .createTable('device_supplied')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('identity_type', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('device_supplied_pk', ['device_id', 'environment', 'identity_type', 'value'])
+        .execute();
+      await db.schema
+        .createTable('change_log')
+        .addColumn('seq', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('change_log_by_device')
+        .on('change_log')
+        .columns(['device_id', 'kind', 'seq'])
+        .execute();
+      await db.schema
+        .createTable('events')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('data', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('received_at', 'bigint', (c) => c.notNull())
+        .addPrimaryKeyConstraint('events_pk', ['device_id', 'id'])
+        .execute();
+      await db.schema
+        .createIndex('events_by_request')
+        .on('events')
+        .columns(['device_id', 'request_id'])
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -117,6 +117,66 @@ export interface AliasesTable {
   previous_destination_first_seen_at: number | null;
 }
 
+export interface DevicesTable {
+  id: string;
+  workspace_id: string;
+  input_key: string;
+  name: string;
+  das: string;
+  secret_hash: string;
+  next_seq: number;
+  created_at: number;
+  last_seen_at: number;
+  revoked_at: number | null;
+}
+
+export interface DeviceRequestsTable {
+  device_id: string;
+  seq: number;
+  request_id: string;
+  kind: string;
+  /** The request document as the device pushed it (JSON). */
+  doc: string;
+  /** The body after `previous_mpid` and MPIDs were translated to canonical ones (JSON). */
+  resolved_body: string;
+  provisional_mpid: string | null;
+  canonical_mpid: string | null;
+  status: string;
+  /** The server result (JSON). */
+  result: string;
+  received_at: number;
+}
+
+export interface DeviceViewsTable {
+  device_id: string;
+  mpid: string;
+}
+
+export interface DeviceSuppliedTable {
+  device_id: string;
+  environment: string;
+  identity_type: string;
+  value: string;
+}
+
+export interface ChangeLogTable {
+  seq: Generated<number>;
+  device_id: string;
+  kind: string;
+  key: string;
+}
+
+export interface EventsTable {
+  device_id: string;
+  id: string;
+  request_id: string;
+  type: string;
+  name: string;
+  data: string;
+  at: number;
+  received_at: number;
+}
+
 export interface SchemaMigrationsTable {
   version: number;
   name: string;
@@ -135,4 +195,10 @@ export interface Database {
   history: HistoryTable;
   aliases: AliasesTable;
   schema_migrations: SchemaMigrationsTable;
+  devices: DevicesTable;
+  device_requests: DeviceRequestsTable;
+  device_views: DeviceViewsTable;
+  device_supplied: DeviceSuppliedTable;
+  change_log: ChangeLogTable;
+  events: EventsTable;
 }

@@ -34,8 +34,6 @@ import type {
   StoredRequest,
 } from '../../shared/resolver/records.ts';
 import {
-  runAsync,
-  runSync,
   StoreConflictError,
   type AsyncStoreTx,
   type IdentityKey,
@@ -44,7 +42,6 @@ import {
   type Program,
   type StoreChange,
   type StoreDump,
-  type StoreOperations,
   type WriteSet,
 } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
@@ -160,13 +157,53 @@ function aliasParameters(alias: AliasRecord): unknown[] {
 }
 
 /** The store's reads and writes as statement generators, shared by both dialects. */
-class SqlStoreLogic {
+export class SqlStoreLogic {
   private readonly parsedConfigs = new Map<string, { version: number; config: ScopeConfig }>();
 
   constructor(readonly texts: SqlTexts) {}
 
   private get postgres(): boolean {
     return this.texts.dialect === 'postgres';
+  }
+
+  /** Runs a resolver program inside this SQL run: every store call becomes statements here. */
+  *drive<R>(program: Program<R>): SqlRun<R> {
+    let step = program.next();
+    while (!step.done) {
+      const call = step.value;
+      let result: unknown;
+      switch (call.op) {
+        case 'getRequest':
+          result = yield* this.getRequest(...call.args);
+          break;
+        case 'loadProfiles':
+          result = yield* this.loadProfiles(...call.args);
+          break;
+        case 'mpidTaken':
+          result = yield* this.mpidTaken(...call.args);
+          break;
+        case 'loadAliases':
+          result = yield* this.loadAliases(...call.args);
+          break;
+        case 'dueAliases':
+          result = yield* this.dueAliases(...call.args);
+          break;
+        case 'getAlias':
+          result = yield* this.getAlias(...call.args);
+          break;
+        case 'commit':
+          result = yield* this.commit(...call.args);
+          break;
+      }
+      step = program.next(result);
+    }
+    return step.value;
+  }
+
+  /** A workspace's config as of this run, then the program it makes; `null` without the workspace. */
+  *withConfig<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): SqlRun<R | null> {
+    const config = yield* this.readConfig(workspaceId);
+    return config === null ? null : yield* this.drive(make(config));
   }
 
   *lock(keys: readonly string[]): SqlRun<void> {
@@ -275,6 +312,9 @@ class SqlStoreLogic {
 
   *commit(write: WriteSet): SqlRun<void> {
     for (const change of write.changes) yield* this.apply(change);
+    const changed = devicesVisibleChanges(write.changes);
+    if (changed.length > 0)
+      yield* run(this.texts.feedProfileChanges(changed.length), ['profile', ...changed]);
     if (write.history.length > 0) {
       const parameters: unknown[] = [];
       for (const h of write.history) {
@@ -390,6 +430,21 @@ class SqlStoreLogic {
    * from its history, and stored requests that touched it (their traces name its identities) are
    * removed. The MPID stays reserved, and a `profile_deleted` entry records who deleted it.
    */
+  /**
+   * A deleted profile's device activity: its events go, and the requests that resolved to it keep
+   * their place in each device's sequence but lose the identity values they carried.
+   */
+  private *scrubDeviceData(mpid: string): SqlRun<void> {
+    const requests = yield* rows<{ device_id: string; seq: number; request_id: string; doc: string }>(
+      this.texts.device.requestsResolvedTo,
+      [mpid],
+    );
+    for (const r of requests) {
+      yield* run(this.texts.device.deleteEventsOf, [r.device_id, r.request_id]);
+      yield* run(this.texts.device.scrubRequest, [scrubbedDoc(r.doc), '{}', r.device_id, r.seq]);
+    }
+  }
+
   *deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): SqlRun<boolean> {
     yield* this.lock([`p${SEP}${mpid}`]);
     const [row] = yield* rows<{ environment: string }>(this.texts.fixed.liveProfile, [scopeId, mpid]);
@@ -404,6 +459,8 @@ class SqlStoreLogic {
       yield* run(this.texts.deleteRequestProfiles(touched.length), [scopeId, ...touched]);
       yield* run(this.texts.deleteRequests(touched.length), [scopeId, ...touched]);
     }
+    yield* this.scrubDeviceData(mpid);
+    yield* run(this.texts.feedProfileChanges(1), ['profile', mpid]);
     yield* run(this.texts.insertHistory(1), [
       now,
       scopeId,
@@ -420,6 +477,46 @@ class SqlStoreLogic {
     ]);
     return true;
   }
+}
+
+/** The stored request document with the identity values it carried removed. */
+function scrubbedDoc(doc: string): string {
+  const parsed = JSON.parse(doc) as {
+    data?: { stored?: unknown; sync?: { body?: Record<string, unknown> } };
+  };
+  const body = parsed.data?.sync?.body;
+  if (body !== undefined) {
+    delete body['known_identities'];
+    delete body['identity_changes'];
+  }
+  if (parsed.data !== undefined) parsed.data.stored = null;
+  return JSON.stringify(parsed);
+}
+
+/**
+ * The profiles whose device view (projection) a write set changes: everything but last-seen
+ * touches, which devices are not sent.
+ */
+function devicesVisibleChanges(changes: readonly StoreChange[]): string[] {
+  const mpids = new Set<string>();
+  for (const change of changes) {
+    switch (change.op) {
+      case 'createProfile':
+        mpids.add(change.profile.mpid);
+        break;
+      case 'addIdentity':
+      case 'removeIdentity':
+        mpids.add(change.mpid);
+        break;
+      case 'updateProfile':
+        if (change.patch.firstSeenAt !== undefined || change.patch.orphanedAt !== undefined)
+          mpids.add(change.mpid);
+        break;
+      case 'putAlias':
+        break;
+    }
+  }
+  return [...mpids];
 }
 
 /** Runs a statement, reporting a unique-index rejection as the port's conflict. */
@@ -466,24 +563,6 @@ async function executeAsync<R>(sqlRun: SqlRun<R>, client: pg.PoolClient): Promis
     step = sqlRun.next(result);
   }
   return step.value;
-}
-
-/**
- * The port's operations over a statement executor: synchronous (SQLite inside a program) or
- * asynchronous; the caller states which port it built.
- */
-function portOver(logic: SqlStoreLogic, execute: (sqlRun: SqlRun<unknown>) => unknown) {
-  return {
-    getRequest: (scopeId: string, requestId: string) => execute(logic.getRequest(scopeId, requestId)),
-    loadProfiles: (ns: Namespace, identities: readonly IdentityKey[], mpids: readonly string[]) =>
-      execute(logic.loadProfiles(ns, identities, mpids)),
-    mpidTaken: (mpid: string) => execute(logic.mpidTaken(mpid)),
-    loadAliases: (ns: Namespace, mpids: readonly string[]) => execute(logic.loadAliases(ns, mpids)),
-    dueAliases: (scopeId: string, now: number, limit: number) =>
-      execute(logic.dueAliases(scopeId, now, limit)),
-    getAlias: (scopeId: string, aliasId: string) => execute(logic.getAlias(scopeId, aliasId)),
-    commit: (write: WriteSet) => execute(logic.commit(write)),
-  };
 }
 
 /**
@@ -569,7 +648,18 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
   }
 
   transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
-    return this.withTransaction((execute) => fn(portOver(this.logic, execute) as AsyncStoreTx));
+    const logic = this.logic;
+    return this.withTransaction((execute) =>
+      fn({
+        getRequest: (...args) => execute(logic.getRequest(...args)),
+        loadProfiles: (...args) => execute(logic.loadProfiles(...args)),
+        mpidTaken: (...args) => execute(logic.mpidTaken(...args)),
+        loadAliases: (...args) => execute(logic.loadAliases(...args)),
+        dueAliases: (...args) => execute(logic.dueAliases(...args)),
+        getAlias: (...args) => execute(logic.getAlias(...args)),
+        commit: (...args) => execute(logic.commit(...args)),
+      }),
+    );
   }
 
   /**
@@ -578,20 +668,24 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
    * workspace. On SQLite the whole program runs synchronously inside one transaction.
    */
   runProgram<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): Promise<R | null> {
+    return this.runSql(() => this.logic.withConfig(workspaceId, make));
+  }
+
+  /**
+   * Runs statements in one transaction: on SQLite synchronously, sharing a group commit; on
+   * PostgreSQL on a pooled client, retried whole on serialisation failures.
+   */
+  runSql<R>(make: () => SqlRun<R>): Promise<R> {
     const handle = this.handle;
     if (handle.dialect === 'sqlite') {
-      return (this.groupCommit as GroupCommit).submit(() => {
-        const execute = <X>(sqlRun: SqlRun<X>): X => executeSync(sqlRun, handle.sqlite);
-        const config = execute(this.logic.readConfig(workspaceId));
-        return config === null
-          ? null
-          : runSync(make(config), portOver(this.logic, execute) as StoreOperations);
-      });
+      return (this.groupCommit as GroupCommit).submit(() => executeSync(make(), handle.sqlite));
     }
-    return this.withTransaction(async (execute) => {
-      const config = await execute(this.logic.readConfig(workspaceId));
-      return config === null ? null : runAsync(make(config), portOver(this.logic, execute) as AsyncStoreTx);
-    });
+    return this.withTransaction((execute) => execute(make()));
+  }
+
+  /** The store logic, for other statement runs that need to drive resolver programs. */
+  get statements(): SqlStoreLogic {
+    return this.logic;
   }
 
   /** Deletes a profile for a data-subject request (see `SqlStoreLogic.deleteProfile`). */

@@ -179,9 +179,95 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
   };
 }
 
+/** The device replication statements, compiled once. */
+function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
+  return {
+    /** (deviceId, seq) */
+    deviceRequestAt: db
+      .selectFrom('device_requests')
+      .selectAll()
+      .where('device_id', '=', P)
+      .where('seq', '=', 0)
+      .compile().sql,
+    /** (deviceId); PostgreSQL locks the device row */
+    deviceNextSeq: (() => {
+      const query = db.selectFrom('devices').select('next_seq').where('id', '=', P);
+      return (dialect === 'postgres' ? query.forUpdate() : query).compile().sql;
+    })(),
+    /** (deviceId, provisionalMpid, limit 1) */
+    canonicalFor: db
+      .selectFrom('device_requests')
+      .select('canonical_mpid')
+      .where('device_id', '=', P)
+      .where('provisional_mpid', '=', P)
+      .where('canonical_mpid', 'is not', null)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .compile().sql,
+    /** (deviceId, seq, requestId, kind, doc, resolvedBody, provisionalMpid, canonicalMpid, status, result, receivedAt) */
+    insertDeviceRequest: db
+      .insertInto('device_requests')
+      .values({
+        device_id: P,
+        seq: 0,
+        request_id: P,
+        kind: P,
+        doc: P,
+        resolved_body: P,
+        provisional_mpid: P,
+        canonical_mpid: P,
+        status: P,
+        result: P,
+        received_at: 0,
+      })
+      .compile().sql,
+    /** (nextSeq, lastSeenAt, deviceId) */
+    advanceDevice: db
+      .updateTable('devices')
+      .set({ next_seq: 0, last_seen_at: 0 })
+      .where('id', '=', P)
+      .compile().sql,
+    /** (deviceId, mpid) → 1 when the view is new */
+    insertView: db
+      .insertInto('device_views')
+      .values({ device_id: P, mpid: P })
+      .onConflict((oc) => oc.columns(['device_id', 'mpid']).doNothing())
+      .compile().sql,
+    /** (deviceId, kind, key) */
+    feed: db.insertInto('change_log').values({ device_id: P, kind: P, key: P }).compile().sql,
+    /** (canonicalMpid) */
+    requestsResolvedTo: db
+      .selectFrom('device_requests')
+      .select(['device_id', 'seq', 'request_id', 'doc'])
+      .where('canonical_mpid', '=', P)
+      .compile().sql,
+    /** (deviceId, requestId) */
+    deleteEventsOf: db.deleteFrom('events').where('device_id', '=', P).where('request_id', '=', P).compile()
+      .sql,
+    /** (doc, resolvedBody, deviceId, seq) */
+    scrubRequest: db
+      .updateTable('device_requests')
+      .set({ doc: P, resolved_body: P })
+      .where('device_id', '=', P)
+      .where('seq', '=', 0)
+      .compile().sql,
+    /** (deviceId, kind, afterSeq, limit) */
+    pullFeed: db
+      .selectFrom('change_log')
+      .select(['seq', 'key'])
+      .where('device_id', '=', P)
+      .where('kind', '=', P)
+      .where('seq', '>', 0)
+      .orderBy('seq')
+      .limit(1)
+      .compile().sql,
+  };
+}
+
 /** Compiled SQL texts for one dialect. */
 export class SqlTexts {
   readonly fixed: ReturnType<typeof fixedTexts>;
+  readonly device: ReturnType<typeof deviceTexts>;
   private readonly byArity = new Map<string, string>();
 
   constructor(
@@ -189,6 +275,7 @@ export class SqlTexts {
     readonly dialect: Dialect,
   ) {
     this.fixed = fixedTexts(db, dialect);
+    this.device = deviceTexts(db, dialect);
   }
 
   private cached(name: string, n: number, build: (n: number) => { compile(): { sql: string } }): string {
@@ -308,6 +395,90 @@ export class SqlTexts {
         .deleteFrom('request_profiles')
         .where('scope_id', '=', P)
         .where('request_id', 'in', this.list(count)),
+    );
+  }
+
+  /** n × (deviceId, environment, identityType, value); existing rows are kept */
+  insertSupplied(n: number): string {
+    return this.cached('insertSupplied', n, (count) =>
+      this.db
+        .insertInto('device_supplied')
+        .values(
+          Array.from({ length: count }, () => ({ device_id: P, environment: P, identity_type: P, value: P })),
+        )
+        .onConflict((oc) => oc.columns(['device_id', 'environment', 'identity_type', 'value']).doNothing()),
+    );
+  }
+
+  /** deviceId, n × requestId */
+  deviceRequestsById(n: number): string {
+    return this.cached('deviceRequestsById', n, (count) =>
+      this.db
+        .selectFrom('device_requests')
+        .selectAll()
+        .where('device_id', '=', P)
+        .where('request_id', 'in', this.list(count)),
+    );
+  }
+
+  /** n × mpid: profiles in any state (deleted ones too) */
+  anyProfiles(n: number): string {
+    return this.cached('anyProfiles', n, (count) =>
+      this.db.selectFrom('profiles').selectAll().where('mpid', 'in', this.list(count)),
+    );
+  }
+
+  /** deviceId, n × mpid: the identities of these profiles that the device supplied itself */
+  suppliedIdentitiesOf(n: number): string {
+    return this.cached('suppliedIdentitiesOf', n, (count) =>
+      this.db
+        .selectFrom('identities as i')
+        .innerJoin('device_supplied as s', (join) =>
+          join
+            .onRef('s.environment', '=', 'i.environment')
+            .onRef('s.identity_type', '=', 'i.identity_type')
+            .onRef('s.value', '=', 'i.value'),
+        )
+        .select(['i.mpid', 'i.identity_type', 'i.value'])
+        .where('s.device_id', '=', P)
+        .where('i.mpid', 'in', this.list(count))
+        .orderBy('i.id'),
+    );
+  }
+
+  /** n × (deviceId, id, requestId, type, name, data, at, receivedAt); duplicates are ignored */
+  insertEvents(n: number): string {
+    return this.cached('insertEvents', n, (count) =>
+      this.db
+        .insertInto('events')
+        .values(
+          Array.from({ length: count }, () => ({
+            device_id: P,
+            id: P,
+            request_id: P,
+            type: P,
+            name: P,
+            data: P,
+            at: 0,
+            received_at: 0,
+          })),
+        )
+        .onConflict((oc) => oc.columns(['device_id', 'id']).doNothing()),
+    );
+  }
+
+  /** n × mpid: feed a profile change to every device that views one of these profiles */
+  feedProfileChanges(n: number): string {
+    return this.cached('feedProfileChanges', n, (count) =>
+      this.db
+        .insertInto('change_log')
+        .columns(['device_id', 'kind', 'key'])
+        .expression((eb) =>
+          eb
+            .selectFrom('device_views')
+            .select(['device_id', eb.val('profile').as('kind'), 'mpid'])
+            .where('mpid', 'in', this.list(count)),
+        ),
     );
   }
 

@@ -14,6 +14,7 @@ import { undoAliasProgram } from '../../shared/resolver/alias.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
 import { HISTORY_KINDS, type Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
+import type { DeviceStore } from '../db/device-store.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
@@ -21,6 +22,7 @@ import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface AdminDeps {
+  readonly devices: DeviceStore;
   readonly store: SqlIdentityStore;
   readonly workspaces: WorkspaceStore;
   readonly profiles: ProfileAdmin;
@@ -157,9 +159,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const params = parse(reply, ProfileParams, request.params);
         if (params === null) return reply;
         const detail = await profiles.detail(params.workspace, params.mpid);
-        return (
-          detail ?? fail(reply, apiError('NOT_FOUND', `no profile ${params.mpid} in ${params.workspace}`))
-        );
+        if (detail === null)
+          return fail(reply, apiError('NOT_FOUND', `no profile ${params.mpid} in ${params.workspace}`));
+        const events = await deps.devices.eventsOf(params.mpid);
+        const attributes: Record<string, unknown> = {};
+        for (const e of events)
+          if (e.type === 'attribute') attributes[e.name] = (e.data as { value?: unknown }).value ?? null;
+        return { ...detail, events: events.filter((e) => e.type === 'event'), attributes };
       });
 
       admin.delete('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
@@ -213,6 +219,34 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         );
         if (outcome === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
         return outcome.ok ? outcome.value : fail(reply, outcome.error.error);
+      });
+
+      admin.get('/workspaces/:workspace/devices', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        return { devices: await deps.devices.list(params.workspace) };
+      });
+
+      admin.get('/workspaces/:workspace/devices/:id/view', async (request, reply) => {
+        const params = parse(
+          reply,
+          WorkspaceParams.extend({ id: z.string().min(1).max(128) }),
+          request.params,
+        );
+        if (params === null) return reply;
+        return { profiles: await deps.devices.view(params.id) };
+      });
+
+      admin.delete('/workspaces/:workspace/devices/:id', async (request, reply) => {
+        const params = parse(
+          reply,
+          WorkspaceParams.extend({ id: z.string().min(1).max(128) }),
+          request.params,
+        );
+        if (params === null) return reply;
+        return (await deps.devices.revoke(params.workspace, params.id))
+          ? reply.code(204).send()
+          : fail(reply, apiError('NOT_FOUND', `no active device ${params.id} in ${params.workspace}`));
       });
 
       admin.get('/tokens', async () => ({ tokens: await workspaces.listAdminTokens() }));

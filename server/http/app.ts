@@ -22,6 +22,7 @@ import type { AliasWorker } from '../alias-worker.ts';
 import type { InputCredential } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
+import type { DeviceStore } from '../db/device-store.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
@@ -30,6 +31,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { BodyError, registerBodyParsing } from './body.ts';
 import { sendError } from './errors.ts';
 import { registerIdsyncRoutes } from './idsync-routes.ts';
+import { registerSyncRoutes, SyncNotifier } from './sync-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -45,6 +47,7 @@ export interface AppContext {
   readonly metrics: Metrics;
   readonly aliasWorker: AliasWorker;
   readonly logger: FastifyBaseLogger;
+  readonly devices: DeviceStore;
 }
 
 /** Input credentials cached briefly: one lookup per key per few seconds, dropped at once on revoke. */
@@ -201,7 +204,24 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const inputs = new InputCache((key) => ctx.workspaces.findInput(key));
+  const notifier = new SyncNotifier();
+  app.addHook('onClose', (_instance, done) => {
+    notifier.close();
+    done();
+  });
+  registerSyncRoutes(app, {
+    devices: ctx.devices,
+    workspaces: ctx.workspaces,
+    findInput: (key) => inputs.get(key),
+    serverKey: ctx.serverKey,
+    clock: ctx.clock,
+    random: ctx.random,
+    metrics,
+    notifier,
+    heartbeatMs: 20_000,
+  });
   registerIdsyncRoutes(app, {
+    notifier,
     store: ctx.store,
     findInput: (key) => inputs.get(key),
     serverKey: ctx.serverKey,
@@ -212,6 +232,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     routeConfig,
   });
   registerAdminRoutes(app, {
+    devices: ctx.devices,
     store: ctx.store,
     workspaces: ctx.workspaces,
     profiles: ctx.profiles,

@@ -24,6 +24,7 @@ import { authenticate, type InputCredential, type Principal } from '../auth/auth
 import type { ServerKey } from '../auth/secrets.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
+import type { SyncNotifier } from './sync-routes.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface IdsyncDeps {
@@ -36,12 +37,19 @@ export interface IdsyncDeps {
   readonly aliasWorker: AliasWorker;
   /** Route options applied to every IDSync route (rate limiting). */
   readonly routeConfig: Record<string, unknown>;
+  /** Told after every write, so devices viewing the changed profiles pull. */
+  readonly notifier: SyncNotifier;
 }
 
 const EMPTY = Buffer.alloc(0);
 
 const Flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ read_only: Flag.optional(), return_matches: Flag.optional() });
+
+/** Whether a request with these flags wrote anything (read_only never does). */
+function flagsWrite(flags: z.output<typeof QuerySchema>): boolean {
+  return flags.read_only !== true;
+}
 
 function* withConfig<R>(
   config: ScopeConfig,
@@ -126,6 +134,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
     const outcome = ran.result;
     if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
     const { response, trace, created } = outcome.value;
+    if (flagsWrite(ran.flags)) deps.notifier.notify(ran.principal.workspaceId);
     metrics.resolutions.inc({
       kind,
       strategy: trace.strategy,
@@ -198,7 +207,9 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       if (ran === null) return reply;
       const outcome = ran.result;
       if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
-      void deps.aliasWorker.kick(ran.principal.workspaceId);
+      void deps.aliasWorker
+        .kick(ran.principal.workspaceId)
+        .then(() => deps.notifier.notify(ran.principal.workspaceId));
       return reply.code(202).send();
     };
 

@@ -86,19 +86,9 @@ export const PROFILES_SCHEMA: RxJsonSchema<ProfileDoc> = {
     identities: { type: 'object' },
     createdAt: { type: 'number' },
     firstSeenAt: { type: 'number' },
-    lastSeenAt: { type: 'number' },
     orphanedAt: { type: ['number', 'null'] },
   },
-  required: [
-    'id',
-    'scopeId',
-    'environment',
-    'identities',
-    'createdAt',
-    'firstSeenAt',
-    'lastSeenAt',
-    'orphanedAt',
-  ],
+  required: ['id', 'scopeId', 'environment', 'identities', 'createdAt', 'firstSeenAt', 'orphanedAt'],
 };
 
 export type EventDoc = Omit<DeviceEvent, '_deleted'>;
@@ -149,4 +139,10 @@ export async function openDeviceDatabase(
     events: { schema: EVENTS_SCHEMA },
   });
   return db;
+}
+
+/** A local document's data (device state), or `null` when it was never written. */
+export async function readLocal<T>(db: DeviceDatabase, id: string): Promise<T | null> {
+  const doc = await db.getLocal<T>(id);
+  return doc === null ? null : (doc.toJSON().data as T);
 }

@@ -84,7 +84,10 @@ export const SyncRequestDocSchema = z.object({
 });
 export type SyncRequestDoc = z.infer<typeof SyncRequestDocSchema>;
 
-/** A profile as one device may see it: only the identity values that device supplied itself. */
+/**
+ * A profile as one device may see it: only the identity values that device supplied itself (and
+ * not its last-seen time, which changes with every request anyone makes).
+ */
 export const ProfileProjectionSchema = z.object({
   id: MpidSchema,
   scopeId: z.string(),
@@ -92,7 +95,6 @@ export const ProfileProjectionSchema = z.object({
   identities: z.partialRecord(IdentityTypeSchema, z.array(z.string())),
   createdAt: z.number(),
   firstSeenAt: z.number(),
-  lastSeenAt: z.number(),
   orphanedAt: z.number().nullable(),
   _deleted: z.boolean(),
 });

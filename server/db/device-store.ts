@@ -1,0 +1,476 @@
+/**
+ * Devices on the server (SPEC SY-*): registration and credentials, the replay of each device's
+ * request log in sequence order, the per-device change feed the devices pull, the profiles each
+ * device may see, and the events devices push.
+ *
+ * Replay rules: a request is applied once (a replayed sequence number answers the stored result);
+ * a sequence number ahead of the next expected one is a gap, refused without side effects; a
+ * request that fails still advances the sequence, with the error recorded, so one bad request
+ * never wedges the queue. `previous_mpid` and the MPIDs a modify or alias names are translated
+ * from the device's provisional MPIDs to canonical ones, and a profile the device created offline
+ * keeps the device's MPID when the server also creates it and the MPID is free.
+ */
+import type { Kysely } from 'kysely';
+import type { IdentityType } from '../../shared/identity/identity-types.ts';
+import type { Environment } from '../../shared/identity/scope-config.ts';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import type {
+  ProfileProjection,
+  PushError,
+  ServerResult,
+  SyncRequestDoc,
+} from '../../shared/protocol/sync.ts';
+import { aliasProgram } from '../../shared/resolver/alias.ts';
+import type { ResolveOptions } from '../../shared/resolver/context.ts';
+import { identityProgram } from '../../shared/resolver/identify.ts';
+import { modifyProgram } from '../../shared/resolver/modify.ts';
+import type { Program } from '../../shared/resolver/store-port.ts';
+import type { ExplainTrace } from '../../shared/resolver/trace.ts';
+import type { RandomSource } from '../../shared/util/random.ts';
+import { err, ok, type Result } from '../../shared/util/result.ts';
+import { randomToken, safeEqual, sha256Hex } from '../auth/secrets.ts';
+import type { DatabaseHandle } from './connect.ts';
+import type { Database, DeviceRequestsTable, ProfilesTable } from './schema.ts';
+import type { SqlIdentityStore, SqlStoreLogic } from './sql-identity-store.ts';
+import { rows, run, type SqlRun } from './sql-statements.ts';
+
+export interface Device {
+  readonly id: string;
+  readonly workspaceId: string;
+  readonly inputKey: string;
+  readonly name: string;
+  readonly das: string;
+  readonly secretHash: string;
+  readonly nextSeq: number;
+  readonly createdAt: number;
+  readonly lastSeenAt: number;
+  readonly revoked: boolean;
+}
+
+export type ReplayOutcome =
+  | { readonly kind: 'applied' | 'replayed'; readonly doc: SyncRequestDoc }
+  | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
+
+type RequestRow = DeviceRequestsTable;
+
+function masterDoc(row: RequestRow): SyncRequestDoc {
+  const pushed = JSON.parse(row.doc) as SyncRequestDoc;
+  const server = JSON.parse(row.result) as ServerResult;
+  return {
+    ...pushed,
+    mpid: server.mpid ?? pushed.data.sync.provisionalMpid ?? '',
+    data: { ...pushed.data, sync: { ...pushed.data.sync, server } },
+    _deleted: false,
+  };
+}
+
+function withMpid(
+  body: Record<string, unknown>,
+  field: string,
+  mpid: string | null,
+): Record<string, unknown> {
+  return mpid === null ? body : { ...body, [field]: mpid };
+}
+
+/** The identities a request carried, as the server normalised them, for the device's projections. */
+function suppliedBy(trace: ExplainTrace | null, environment: Environment): [string, IdentityType, string][] {
+  if (trace === null) return [];
+  const out: [string, IdentityType, string][] = [];
+  for (const i of trace.identities)
+    if (i.use === 'lookup' || i.use === 'ignored_in_logout') out.push([environment, i.identityType, i.value]);
+  for (const w of trace.writes)
+    if (w.action === 'add_identity' && w.identityType !== null && w.value !== null)
+      out.push([environment, w.identityType, w.value]);
+  return out;
+}
+
+export class DeviceStore {
+  constructor(
+    private readonly handle: DatabaseHandle,
+    private readonly store: SqlIdentityStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private get db(): Kysely<Database> {
+    return this.handle.db;
+  }
+
+  private get logic(): SqlStoreLogic {
+    return this.store.statements;
+  }
+
+  /** Registers a device; the secret is returned once and stored as a hash. */
+  async register(
+    workspaceId: string,
+    inputKey: string,
+    registration: { device_id: string; name: string; device_application_stamp: string },
+  ): Promise<Result<{ device_id: string; device_secret: string }, ApiError>> {
+    const existing = await this.db
+      .selectFrom('devices')
+      .select('id')
+      .where('id', '=', registration.device_id)
+      .executeTakeFirst();
+    if (existing !== undefined) {
+      return err(
+        apiError(
+          'CONFLICT',
+          `device ${registration.device_id} is already registered; use its credential`,
+          'device_id',
+        ),
+      );
+    }
+    const secret = `dev_${randomToken(32)}`;
+    const at = this.now();
+    await this.db
+      .insertInto('devices')
+      .values({
+        id: registration.device_id,
+        workspace_id: workspaceId,
+        input_key: inputKey,
+        name: registration.name,
+        das: registration.device_application_stamp,
+        secret_hash: sha256Hex(secret),
+        next_seq: 1,
+        created_at: at,
+        last_seen_at: at,
+        revoked_at: null,
+      })
+      .execute();
+    return ok({ device_id: registration.device_id, device_secret: secret });
+  }
+
+  async find(id: string): Promise<Device | null> {
+    const row = await this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) return null;
+    return {
+      id: row.id,
+      workspaceId: row.workspace_id,
+      inputKey: row.input_key,
+      name: row.name,
+      das: row.das,
+      secretHash: row.secret_hash,
+      nextSeq: row.next_seq,
+      createdAt: row.created_at,
+      lastSeenAt: row.last_seen_at,
+      revoked: row.revoked_at !== null,
+    };
+  }
+
+  verify(device: Device, secret: string): boolean {
+    return !device.revoked && safeEqual(sha256Hex(secret), device.secretHash);
+  }
+
+  async list(workspaceId: string): Promise<Omit<Device, 'secretHash'>[]> {
+    const found = await this.db
+      .selectFrom('devices')
+      .select('id')
+      .where('workspace_id', '=', workspaceId)
+      .orderBy('created_at')
+      .execute();
+    const devices: Omit<Device, 'secretHash'>[] = [];
+    for (const { id } of found) {
+      const device = await this.find(id);
+      if (device !== null) {
+        devices.push({
+          id: device.id,
+          workspaceId: device.workspaceId,
+          inputKey: device.inputKey,
+          name: device.name,
+          das: device.das,
+          nextSeq: device.nextSeq,
+          createdAt: device.createdAt,
+          lastSeenAt: device.lastSeenAt,
+          revoked: device.revoked,
+        });
+      }
+    }
+    return devices;
+  }
+
+  async revoke(workspaceId: string, id: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('devices')
+      .set({ revoked_at: this.now() })
+      .where('workspace_id', '=', workspaceId)
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /** Replays one pushed request (see the module docblock), in its own transaction. */
+  replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
+    return this.store.runSql(() => this.replayRun(device, doc, random));
+  }
+
+  private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
+    const texts = this.logic.texts.device;
+    const sync = doc.data.sync;
+    const reject = (code: string, message: string, gap = false): ReplayOutcome => ({
+      kind: 'rejected',
+      error: { id: doc.id, code, message },
+      gap,
+    });
+    if (sync.deviceId !== device.id) return reject('forbidden', 'this request belongs to another device');
+    yield* this.logic.lock([`d\u0001${device.id}`]);
+    const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
+    if (existing !== undefined) {
+      return existing.request_id === sync.requestId
+        ? { kind: 'replayed', doc: masterDoc(existing) }
+        : reject('seq_conflict', `sequence ${sync.seq} already holds request ${existing.request_id}`);
+    }
+    const [state] = yield* rows<{ next_seq: number }>(texts.deviceNextSeq, [device.id]);
+    const expected = state?.next_seq ?? 1;
+    if (sync.seq !== expected)
+      return reject('gap', `expected request ${expected} of this device before ${sync.seq}`, true);
+
+    const translate = function* (this: DeviceStore, mpid: string | null): SqlRun<string | null> {
+      if (mpid === null) return null;
+      const [mapped] = yield* rows<{ canonical_mpid: string }>(texts.canonicalFor, [device.id, mpid, 1]);
+      return mapped?.canonical_mpid ?? mpid;
+    }.bind(this);
+    const now = this.now();
+    const body = sync.body;
+    let resolvedBody: Record<string, unknown> = body;
+    let program: (
+      options: Omit<ResolveOptions, 'config'>,
+    ) => (config: ResolveOptions['config']) => Program<unknown>;
+    switch (sync.kind) {
+      case 'identify':
+      case 'login':
+      case 'logout': {
+        const previous = typeof body['previous_mpid'] === 'string' ? body['previous_mpid'] : null;
+        resolvedBody = withMpid(body, 'previous_mpid', yield* translate(previous));
+        const kind = sync.kind;
+        program = (options) => (config) => identityProgram(kind, resolvedBody, { ...options, config });
+        break;
+      }
+      case 'modify': {
+        const target = yield* translate(sync.modifyMpid);
+        program = (options) => (config) => modifyProgram(target, resolvedBody, { ...options, config });
+        break;
+      }
+      case 'alias': {
+        const data = (body['data'] ?? {}) as Record<string, unknown>;
+        const source = typeof data['source_mpid'] === 'string' ? data['source_mpid'] : null;
+        const destination = typeof data['destination_mpid'] === 'string' ? data['destination_mpid'] : null;
+        const translated = withMpid(
+          withMpid(data, 'source_mpid', yield* translate(source)),
+          'destination_mpid',
+          yield* translate(destination),
+        );
+        resolvedBody = { ...body, data: translated };
+        program = (options) => (config) => aliasProgram(resolvedBody, { ...options, config });
+        break;
+      }
+    }
+    const preferred =
+      sync.createdProvisional && sync.provisionalMpid !== null ? { preferredMpid: sync.provisionalMpid } : {};
+    const outcome = (yield* this.logic.withConfig(
+      device.workspaceId,
+      program({ random, now, actor: { kind: 'device', id: device.id }, ...preferred }),
+    )) as Result<
+      { response?: unknown; trace: ExplainTrace; mpid?: string; alias?: { destinationMpid: string } },
+      { error: ApiError; trace: ExplainTrace | null }
+    > | null;
+    if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
+
+    const server: ServerResult = outcome.ok
+      ? {
+          status: 'applied',
+          mpid: outcome.value.trace.result.mpid,
+          response: outcome.value.response ?? null,
+          error: null,
+          trace: outcome.value.trace,
+          processedAt: now,
+        }
+      : {
+          status: 'failed',
+          mpid: null,
+          response: null,
+          error: { code: outcome.error.error.code, message: outcome.error.error.message },
+          trace: outcome.error.trace,
+          processedAt: now,
+        };
+    yield* run(texts.insertDeviceRequest, [
+      device.id,
+      sync.seq,
+      sync.requestId,
+      sync.kind,
+      JSON.stringify(doc),
+      JSON.stringify(resolvedBody),
+      sync.provisionalMpid,
+      server.mpid,
+      server.status,
+      JSON.stringify(server),
+      now,
+    ]);
+    yield* run(texts.advanceDevice, [sync.seq + 1, now, device.id]);
+    yield* run(texts.feed, [device.id, 'request', sync.requestId]);
+    if (server.mpid !== null && (yield* run(texts.insertView, [device.id, server.mpid])) > 0) {
+      yield* run(texts.feed, [device.id, 'profile', server.mpid]);
+    }
+    const supplied = suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment);
+    if (supplied.length > 0) {
+      yield* run(
+        this.logic.texts.insertSupplied(supplied.length),
+        supplied.flatMap((s) => [device.id, ...s]),
+      );
+      if (server.mpid !== null) yield* run(texts.feed, [device.id, 'profile', server.mpid]);
+    }
+    const [row] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
+    return { kind: 'applied', doc: masterDoc(row as RequestRow) };
+  }
+
+  /** The device's replayed requests changed since the checkpoint. */
+  pullRequests(
+    deviceId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ documents: SyncRequestDoc[]; checkpoint: { seq: number } }> {
+    return this.store.runSql(() => this.pullRequestsRun(deviceId, after, limit));
+  }
+
+  private *pullRequestsRun(
+    deviceId: string,
+    after: number,
+    limit: number,
+  ): SqlRun<{ documents: SyncRequestDoc[]; checkpoint: { seq: number } }> {
+    const texts = this.logic.texts;
+    const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
+      deviceId,
+      'request',
+      after,
+      limit,
+    ]);
+    const checkpoint = { seq: feed.at(-1)?.seq ?? after };
+    const ids = [...new Set(feed.map((f) => f.key))];
+    if (ids.length === 0) return { documents: [], checkpoint };
+    const found = yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+    return { documents: found.sort((a, b) => a.seq - b.seq).map(masterDoc), checkpoint };
+  }
+
+  /** The projections of the device's profiles changed since the checkpoint. */
+  pullProfiles(
+    deviceId: string,
+    after: number,
+    limit: number,
+  ): Promise<{ documents: ProfileProjection[]; checkpoint: { seq: number } }> {
+    return this.store.runSql(() => this.pullProfilesRun(deviceId, after, limit));
+  }
+
+  private *pullProfilesRun(
+    deviceId: string,
+    after: number,
+    limit: number,
+  ): SqlRun<{ documents: ProfileProjection[]; checkpoint: { seq: number } }> {
+    const texts = this.logic.texts;
+    const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
+      deviceId,
+      'profile',
+      after,
+      limit,
+    ]);
+    const checkpoint = { seq: feed.at(-1)?.seq ?? after };
+    const mpids = [...new Set(feed.map((f) => f.key))];
+    if (mpids.length === 0) return { documents: [], checkpoint };
+    return { documents: yield* this.projections(deviceId, mpids), checkpoint };
+  }
+
+  /** How these profiles look to the device: only the identity values it supplied itself. */
+  *projections(deviceId: string, mpids: readonly string[]): SqlRun<ProfileProjection[]> {
+    const texts = this.logic.texts;
+    const profiles = yield* rows<ProfilesTable>(texts.anyProfiles(mpids.length), mpids);
+    const identities = yield* rows<{ mpid: string; identity_type: IdentityType; value: string }>(
+      texts.suppliedIdentitiesOf(mpids.length),
+      [deviceId, ...mpids],
+    );
+    return profiles.map((p) => {
+      const own: Partial<Record<IdentityType, string[]>> = {};
+      for (const i of identities) if (i.mpid === p.mpid) (own[i.identity_type] ??= []).push(i.value);
+      return {
+        id: p.mpid,
+        scopeId: p.scope_id,
+        environment: p.environment as Environment,
+        identities: own,
+        createdAt: p.created_at,
+        firstSeenAt: p.first_seen_at,
+        orphanedAt: p.orphaned_at,
+        _deleted: p.deleted_at !== null,
+      };
+    });
+  }
+
+  /** Projections of every profile the device views, for convergence checks and admins. */
+  async view(deviceId: string): Promise<ProfileProjection[]> {
+    const mpids = (
+      await this.db.selectFrom('device_views').select('mpid').where('device_id', '=', deviceId).execute()
+    ).map((r) => r.mpid);
+    return mpids.length === 0 ? [] : this.store.runSql(() => this.projections(deviceId, mpids));
+  }
+
+  /** Stores pushed events (duplicates ignored); invalid ones come back as errors. */
+  pushEvents(
+    deviceId: string,
+    events: readonly {
+      id: string;
+      requestId: string;
+      type: string;
+      name: string;
+      data: unknown;
+      at: number;
+    }[],
+  ): Promise<void> {
+    const now = this.now();
+    return this.store.runSql(() =>
+      (function* (texts) {
+        if (events.length === 0) return;
+        yield* run(
+          texts.insertEvents(events.length),
+          events.flatMap((e) => [
+            deviceId,
+            e.id,
+            e.requestId,
+            e.type,
+            e.name,
+            JSON.stringify(e.data),
+            e.at,
+            now,
+          ]),
+        );
+      })(this.logic.texts),
+    );
+  }
+
+  /** Every event and attribute change attributed (through its request) to the profile. */
+  async eventsOf(mpid: string): Promise<
+    {
+      deviceId: string;
+      id: string;
+      requestId: string;
+      type: string;
+      name: string;
+      data: unknown;
+      at: number;
+    }[]
+  > {
+    const found = await this.db
+      .selectFrom('events as e')
+      .innerJoin('device_requests as r', (join) =>
+        join.onRef('r.device_id', '=', 'e.device_id').onRef('r.request_id', '=', 'e.request_id'),
+      )
+      .select(['e.device_id', 'e.id', 'e.request_id', 'e.type', 'e.name', 'e.data', 'e.at'])
+      .where('r.canonical_mpid', '=', mpid)
+      .orderBy('e.at')
+      .execute();
+    return found.map((e) => ({
+      deviceId: e.device_id,
+      id: e.id,
+      requestId: e.request_id,
+      type: e.type,
+      name: e.name,
+      data: JSON.parse(e.data) as unknown,
+      at: e.at,
+    }));
+  }
+}

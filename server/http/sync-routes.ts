@@ -1,0 +1,227 @@
+/**
+ * The device replication API (`/sync/v1`, SPEC SY-*): registration, the workspace config, push of
+ * requests (replayed in sequence order) and events, pull of request results and profile
+ * projections with checkpoints, and a live stream telling devices when to pull. Devices send their
+ * input key (`x-mp-key`) and their credential (`authorization: Device <id>:<secret>`); a device
+ * can only push and pull its own data.
+ */
+import { EventEmitter } from 'node:events';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import { parseWith } from '../../shared/protocol/parse.ts';
+import {
+  DeviceEventSchema,
+  DeviceRegistrationSchema,
+  MAX_PUSH_BATCH,
+  SYNC_PROTOCOL_VERSION,
+  SyncRequestDocSchema,
+  type PushError,
+  type SyncRequestDoc,
+} from '../../shared/protocol/sync.ts';
+import type { Clock } from '../../shared/resolver/context.ts';
+import type { RandomSource } from '../../shared/util/random.ts';
+import { err, ok, type Result } from '../../shared/util/result.ts';
+import { authenticate, type InputCredential } from '../auth/authenticate.ts';
+import type { ServerKey } from '../auth/secrets.ts';
+import type { Device, DeviceStore } from '../db/device-store.ts';
+import type { WorkspaceStore } from '../db/workspace-store.ts';
+import { sendError } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+
+/** Tells the live streams of a workspace that something changed, and ends them all on close. */
+export class SyncNotifier {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private readonly closers = new Set<() => void>();
+
+  notify(workspaceId: string): void {
+    this.emitter.emit(workspaceId);
+  }
+
+  subscribe(workspaceId: string, listener: () => void, onClose: () => void): () => void {
+    this.emitter.on(workspaceId, listener);
+    this.closers.add(onClose);
+    return () => {
+      this.emitter.off(workspaceId, listener);
+      this.closers.delete(onClose);
+    };
+  }
+
+  close(): void {
+    for (const close of [...this.closers]) close();
+  }
+}
+
+export interface SyncDeps {
+  readonly devices: DeviceStore;
+  readonly workspaces: WorkspaceStore;
+  readonly findInput: (key: string) => Promise<InputCredential | null>;
+  readonly serverKey: ServerKey;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly metrics: Metrics;
+  readonly notifier: SyncNotifier;
+  readonly heartbeatMs: number;
+}
+
+const PullQuerySchema = z.object({
+  seq: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+const PushBodySchema = z.object({
+  rows: z
+    .array(z.object({ newDocumentState: z.unknown(), assumedMasterState: z.unknown().optional() }))
+    .max(MAX_PUSH_BATCH),
+});
+
+const EMPTY = Buffer.alloc(0);
+
+export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
+  const { devices, metrics } = deps;
+  const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
+
+  /** The device making the request, checked against its input key and credential. */
+  async function deviceOf(request: FastifyRequest): Promise<Result<Device, ApiError>> {
+    const who = await authenticate(
+      { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
+      deps.findInput,
+      deps.serverKey,
+      deps.clock.now(),
+    );
+    if (!who.ok) return who;
+    const header = request.headers.authorization ?? '';
+    const match = /^Device ([^:\s]+):(\S+)$/.exec(header);
+    if (match === null)
+      return err(apiError('UNAUTHORIZED', 'send authorization: Device <device id>:<device secret>'));
+    const device = await devices.find(match[1] as string);
+    if (device === null || !devices.verify(device, match[2] as string))
+      return err(apiError('UNAUTHORIZED', 'unknown, revoked or wrong device credential'));
+    if (device.workspaceId !== who.value.workspaceId)
+      return err(apiError('FORBIDDEN', 'this device belongs to another workspace'));
+    return ok(device);
+  }
+
+  app.post('/sync/v1/devices', async (request, reply) => {
+    const who = await authenticate(
+      { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
+      deps.findInput,
+      deps.serverKey,
+      deps.clock.now(),
+    );
+    if (!who.ok) return fail(reply, who.error);
+    const body = parseWith(DeviceRegistrationSchema, request.body);
+    if (!body.ok) return fail(reply, body.error);
+    const registered = await devices.register(who.value.workspaceId, who.value.apiKey, body.value);
+    return registered.ok ? reply.code(201).send(registered.value) : fail(reply, registered.error);
+  });
+
+  app.get('/sync/v1/config', async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const found = await deps.workspaces.get(device.value.workspaceId);
+    if (found === null)
+      return fail(reply, apiError('FORBIDDEN', 'the workspace of this device no longer exists'));
+    return { config: found.config, version: found.version, protocolVersion: SYNC_PROTOCOL_VERSION };
+  });
+
+  app.post('/sync/v1/requests/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const body = parseWith(PushBodySchema, request.body);
+    if (!body.ok) return fail(reply, body.error);
+    const conflicts: SyncRequestDoc[] = [];
+    const errors: PushError[] = [];
+    const docs: SyncRequestDoc[] = [];
+    for (const [index, row] of body.value.rows.entries()) {
+      const parsed = parseWith(SyncRequestDocSchema, row.newDocumentState);
+      if (parsed.ok) docs.push(parsed.value);
+      else {
+        const id = (row.newDocumentState as { id?: unknown } | null)?.id;
+        errors.push({
+          id: typeof id === 'string' ? id : `row ${index}`,
+          code: 'invalid',
+          message: parsed.error.message,
+        });
+      }
+    }
+    docs.sort((a, b) => a.data.sync.seq - b.data.sync.seq);
+    let gap = false;
+    for (const doc of docs) {
+      if (gap) {
+        errors.push({ id: doc.id, code: 'gap', message: 'an earlier request of this device is missing' });
+        continue;
+      }
+      const outcome = await devices.replay(device.value, doc, deps.random);
+      if (outcome.kind === 'rejected') {
+        errors.push(outcome.error);
+        gap = outcome.gap;
+      } else {
+        conflicts.push(outcome.doc);
+      }
+    }
+    if (conflicts.length > 0) deps.notifier.notify(device.value.workspaceId);
+    return { conflicts, errors };
+  });
+
+  app.get('/sync/v1/requests/pull', async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const query = parseWith(PullQuerySchema, request.query);
+    if (!query.ok) return fail(reply, query.error);
+    return devices.pullRequests(device.value.id, query.value.seq, query.value.limit);
+  });
+
+  app.get('/sync/v1/profiles/pull', async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const query = parseWith(PullQuerySchema, request.query);
+    if (!query.ok) return fail(reply, query.error);
+    return devices.pullProfiles(device.value.id, query.value.seq, query.value.limit);
+  });
+
+  app.post('/sync/v1/events/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const body = parseWith(PushBodySchema, request.body);
+    if (!body.ok) return fail(reply, body.error);
+    const errors: PushError[] = [];
+    const events = [];
+    for (const [index, row] of body.value.rows.entries()) {
+      const parsed = parseWith(DeviceEventSchema, row.newDocumentState);
+      if (parsed.ok) events.push(parsed.value);
+      else {
+        const id = (row.newDocumentState as { id?: unknown } | null)?.id;
+        errors.push({
+          id: typeof id === 'string' ? id : `row ${index}`,
+          code: 'invalid',
+          message: parsed.error.message,
+        });
+      }
+    }
+    await devices.pushEvents(device.value.id, events);
+    return { conflicts: [], errors };
+  });
+
+  app.get('/sync/v1/stream', async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+    });
+    raw.write(': connected\n\n');
+    const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), deps.heartbeatMs);
+    const unsubscribe = deps.notifier.subscribe(
+      device.value.workspaceId,
+      () => raw.write('data: RESYNC\n\n'),
+      () => raw.end(),
+    );
+    request.raw.on('close', () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  });
+}
