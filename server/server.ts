@@ -54,6 +54,9 @@ export interface StartOverrides {
   readonly metricsWithProcess?: boolean;
 }
 
+/** How long a stopping server lets requests in flight finish before it closes their connections. */
+const CLOSE_GRACE_MS = 1000;
+
 const BOOTSTRAP_ACTOR = { kind: 'system', id: 'bootstrap' } as const;
 
 function readConfigFile(file: string): unknown {
@@ -180,7 +183,14 @@ export async function startServer(
       database: handle.location,
       async close() {
         await aliasWorker.stop();
-        await running.close();
+        // Requests in flight get a grace period to answer; connections still open after it
+        // (a client that keeps a connection alive) are closed so shutdown never hangs.
+        const grace = setTimeout(() => running.server.closeAllConnections(), CLOSE_GRACE_MS);
+        try {
+          await running.close();
+        } finally {
+          clearTimeout(grace);
+        }
         await handle.close();
       },
     };

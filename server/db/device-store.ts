@@ -15,6 +15,7 @@ import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import type { Environment } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import type {
+  DeviceRegistration,
   ProfileProjection,
   PushError,
   ServerResult,
@@ -22,6 +23,7 @@ import type {
 } from '../../shared/protocol/sync.ts';
 import { aliasProgram } from '../../shared/resolver/alias.ts';
 import type { ResolveOptions } from '../../shared/resolver/context.ts';
+import type { AliasRecord } from '../../shared/resolver/records.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { modifyProgram } from '../../shared/resolver/modify.ts';
 import type { Program } from '../../shared/resolver/store-port.ts';
@@ -52,6 +54,24 @@ export type ReplayOutcome =
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
+
+/** One applied device request, as a serial replay needs it. */
+export interface ReplayEntry {
+  readonly seq: number;
+  readonly at: number;
+  readonly deviceId: string;
+  readonly requestId: string;
+  readonly kind: SyncRequestDoc['data']['sync']['kind'];
+  readonly body: Record<string, unknown>;
+  /** The MPID the request created on the server, if it created one. */
+  readonly createdMpid: string | null;
+  /** The MPID it resolved to (modify target, alias destination). */
+  readonly mpid: string | null;
+  readonly response: unknown;
+  readonly status: ServerResult['status'];
+  readonly provisionalMpid: string | null;
+  readonly createdProvisional: boolean;
+}
 
 function masterDoc(row: RequestRow): SyncRequestDoc {
   const pushed = JSON.parse(row.doc) as SyncRequestDoc;
@@ -84,6 +104,17 @@ function suppliedBy(trace: ExplainTrace | null, environment: Environment): [stri
   return out;
 }
 
+/** A stored event or attribute change, as admins read it. */
+export interface DeviceEventRow {
+  readonly deviceId: string;
+  readonly id: string;
+  readonly requestId: string;
+  readonly type: string;
+  readonly name: string;
+  readonly data: unknown;
+  readonly at: number;
+}
+
 export class DeviceStore {
   constructor(
     private readonly handle: DatabaseHandle,
@@ -103,23 +134,30 @@ export class DeviceStore {
   async register(
     workspaceId: string,
     inputKey: string,
-    registration: { device_id: string; name: string; device_application_stamp: string },
+    registration: DeviceRegistration,
   ): Promise<Result<{ device_id: string; device_secret: string }, ApiError>> {
     const existing = await this.db
       .selectFrom('devices')
-      .select('id')
+      .select(['workspace_id', 'secret_hash', 'revoked_at'])
       .where('id', '=', registration.device_id)
       .executeTakeFirst();
     if (existing !== undefined) {
-      return err(
-        apiError(
-          'CONFLICT',
-          `device ${registration.device_id} is already registered; use its credential`,
-          'device_id',
-        ),
-      );
+      const retried =
+        registration.device_secret !== undefined &&
+        existing.workspace_id === workspaceId &&
+        existing.revoked_at === null &&
+        safeEqual(existing.secret_hash, sha256Hex(registration.device_secret));
+      return retried
+        ? ok({ device_id: registration.device_id, device_secret: registration.device_secret as string })
+        : err(
+            apiError(
+              'CONFLICT',
+              `device ${registration.device_id} is already registered; use its credential`,
+              'device_id',
+            ),
+          );
     }
-    const secret = `dev_${randomToken(32)}`;
+    const secret = registration.device_secret ?? `dev_${randomToken(32)}`;
     const at = this.now();
     await this.db
       .insertInto('devices')
@@ -224,11 +262,30 @@ export class DeviceStore {
     if (sync.seq !== expected)
       return reject('gap', `expected request ${expected} of this device before ${sync.seq}`, true);
 
-    const translate = function* (this: DeviceStore, mpid: string | null): SqlRun<string | null> {
+    /**
+     * The server's MPID for one the device named. A profile the device created offline is the
+     * profile the server resolved its creating request to (`profile`). The current user (previous
+     * MPID, modify target) is, when it is the device's answer to its latest identity request, the
+     * server's answer to that request (`current`): after an offline login the server sent
+     * elsewhere, the device's later requests act for the customer the server found.
+     */
+    const translate = function* (mpid: string | null, meaning: 'profile' | 'current'): SqlRun<string | null> {
       if (mpid === null) return null;
-      const [mapped] = yield* rows<{ canonical_mpid: string }>(texts.canonicalFor, [device.id, mpid, 1]);
-      return mapped?.canonical_mpid ?? mpid;
-    }.bind(this);
+      if (meaning === 'current') {
+        const [last] = yield* rows<{ provisional_mpid: string | null; canonical_mpid: string | null }>(
+          texts.lastIdentityAnswer,
+          [device.id, 'identify', 'login', 'logout', 1],
+        );
+        if (last !== undefined && last.provisional_mpid === mpid && last.canonical_mpid !== null)
+          return last.canonical_mpid;
+      }
+      const [first] = yield* rows<{ canonical_mpid: string | null }>(texts.firstAnswerWith, [
+        device.id,
+        mpid,
+        1,
+      ]);
+      return first?.canonical_mpid ?? mpid;
+    };
     const now = this.now();
     const body = sync.body;
     let resolvedBody: Record<string, unknown> = body;
@@ -240,13 +297,13 @@ export class DeviceStore {
       case 'login':
       case 'logout': {
         const previous = typeof body['previous_mpid'] === 'string' ? body['previous_mpid'] : null;
-        resolvedBody = withMpid(body, 'previous_mpid', yield* translate(previous));
+        resolvedBody = withMpid(body, 'previous_mpid', yield* translate(previous, 'current'));
         const kind = sync.kind;
         program = (options) => (config) => identityProgram(kind, resolvedBody, { ...options, config });
         break;
       }
       case 'modify': {
-        const target = yield* translate(sync.modifyMpid);
+        const target = yield* translate(sync.modifyMpid, 'current');
         program = (options) => (config) => modifyProgram(target, resolvedBody, { ...options, config });
         break;
       }
@@ -255,9 +312,9 @@ export class DeviceStore {
         const source = typeof data['source_mpid'] === 'string' ? data['source_mpid'] : null;
         const destination = typeof data['destination_mpid'] === 'string' ? data['destination_mpid'] : null;
         const translated = withMpid(
-          withMpid(data, 'source_mpid', yield* translate(source)),
+          withMpid(data, 'source_mpid', yield* translate(source, 'profile')),
           'destination_mpid',
-          yield* translate(destination),
+          yield* translate(destination, 'profile'),
         );
         resolvedBody = { ...body, data: translated };
         program = (options) => (config) => aliasProgram(resolvedBody, { ...options, config });
@@ -310,13 +367,10 @@ export class DeviceStore {
     if (server.mpid !== null && (yield* run(texts.insertView, [device.id, server.mpid])) > 0) {
       yield* run(texts.feed, [device.id, 'profile', server.mpid]);
     }
-    const supplied = suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment);
-    if (supplied.length > 0) {
-      yield* run(
-        this.logic.texts.insertSupplied(supplied.length),
-        supplied.flatMap((s) => [device.id, ...s]),
-      );
-      if (server.mpid !== null) yield* run(texts.feed, [device.id, 'profile', server.mpid]);
+    for (const identity of suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment)) {
+      if ((yield* run(texts.insertSupplied, [device.id, ...identity])) > 0) {
+        yield* run(texts.feedViewsHolding, ['profile', device.id, ...identity]);
+      }
     }
     const [row] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
     return { kind: 'applied', doc: masterDoc(row as RequestRow) };
@@ -442,18 +496,85 @@ export class DeviceStore {
     );
   }
 
+  /**
+   * The workspace's applied device requests in the order the server committed them (the order of
+   * `requests.seq`), with the bodies as resolved: what a serial replay needs.
+   */
+  async replayLog(workspaceId: string): Promise<ReplayEntry[]> {
+    const found = await this.db
+      .selectFrom('requests as q')
+      .innerJoin('device_requests as r', 'r.request_id', 'q.request_id')
+      .innerJoin('devices as d', (join) =>
+        join.onRef('d.id', '=', 'r.device_id').on('d.workspace_id', '=', workspaceId),
+      )
+      .select([
+        'q.seq',
+        'q.at',
+        'r.device_id',
+        'r.request_id',
+        'r.kind',
+        'r.resolved_body',
+        'r.result',
+        'r.provisional_mpid',
+        'r.doc',
+      ])
+      .where('q.scope_id', '=', workspaceId)
+      .orderBy('q.seq')
+      .execute();
+    return found.map((row) => {
+      const result = JSON.parse(row.result) as ServerResult;
+      const doc = JSON.parse(row.doc) as SyncRequestDoc;
+      return {
+        seq: row.seq,
+        at: row.at,
+        deviceId: row.device_id,
+        requestId: row.request_id,
+        kind: row.kind as SyncRequestDoc['data']['sync']['kind'],
+        body: JSON.parse(row.resolved_body) as Record<string, unknown>,
+        createdMpid: (result.trace as ExplainTrace | null)?.result.created === true ? result.mpid : null,
+        mpid: result.mpid,
+        response: result.response,
+        status: result.status,
+        provisionalMpid: row.provisional_mpid,
+        createdProvisional: doc.data.sync.createdProvisional,
+      };
+    });
+  }
+
+  /** How many events and attribute changes the server holds from each device of the workspace. */
+  async eventCounts(workspaceId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('events as e')
+      .innerJoin('devices as d', 'd.id', 'e.device_id')
+      .select(['e.device_id', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('d.workspace_id', '=', workspaceId)
+      .groupBy('e.device_id')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.device_id, Number(r.count)]));
+  }
+
+  /**
+   * Events an applied alias brings to the destination (spec §5.3): the source's events inside the
+   * alias window, marked with the source. Read at query time, so undoing the alias takes them away;
+   * attribute changes are not copied.
+   */
+  async aliasedEventsOf(
+    mpid: string,
+    aliases: readonly AliasRecord[],
+  ): Promise<(DeviceEventRow & { aliasedFrom: string })[]> {
+    const copied: (DeviceEventRow & { aliasedFrom: string })[] = [];
+    for (const alias of aliases) {
+      if (alias.status !== 'applied' || alias.destinationMpid !== mpid) continue;
+      for (const e of await this.eventsOf(alias.sourceMpid)) {
+        if (e.type === 'event' && e.at >= alias.startMs && e.at <= alias.endMs)
+          copied.push({ ...e, aliasedFrom: alias.sourceMpid });
+      }
+    }
+    return copied;
+  }
+
   /** Every event and attribute change attributed (through its request) to the profile. */
-  async eventsOf(mpid: string): Promise<
-    {
-      deviceId: string;
-      id: string;
-      requestId: string;
-      type: string;
-      name: string;
-      data: unknown;
-      at: number;
-    }[]
-  > {
+  async eventsOf(mpid: string): Promise<DeviceEventRow[]> {
     const found = await this.db
       .selectFrom('events as e')
       .innerJoin('device_requests as r', (join) =>

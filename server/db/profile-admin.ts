@@ -61,6 +61,37 @@ export class ProfileAdmin {
     return found;
   }
 
+  /** Every live profile of the workspace, for exports and convergence checks. */
+  async all(scopeId: string): Promise<ProfileRecord[]> {
+    const rows = await this.handle.db
+      .selectFrom('profiles')
+      .select(['mpid', 'environment'])
+      .where('scope_id', '=', scopeId)
+      .where('deleted_at', 'is', null)
+      .orderBy('mpid')
+      .execute();
+    const found: ProfileRecord[] = [];
+    for (const env of ENVIRONMENTS) {
+      const mpids = rows.filter((r) => r.environment === env).map((r) => r.mpid);
+      for (let i = 0; i < mpids.length; i += 500) {
+        found.push(...(await this.store.records(mpids.slice(i, i + 500), { scopeId, environment: env })));
+      }
+    }
+    return found;
+  }
+
+  /** Every alias request of the workspace, oldest first. */
+  async aliases(scopeId: string): Promise<AliasRecord[]> {
+    const rows = await this.handle.db
+      .selectFrom('aliases')
+      .selectAll()
+      .where('scope_id', '=', scopeId)
+      .orderBy('requested_at')
+      .orderBy('id')
+      .execute();
+    return rows.map(toAlias);
+  }
+
   async detail(scopeId: string, mpid: string, historyLimit = 200): Promise<ProfileDetail | null> {
     const { db } = this.handle;
     const row = await db

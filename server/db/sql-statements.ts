@@ -195,12 +195,24 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       return (dialect === 'postgres' ? query.forUpdate() : query).compile().sql;
     })(),
     /** (deviceId, provisionalMpid, limit 1) */
-    canonicalFor: db
+    /** (deviceId, provisionalMpid, 1): the server's answer to the request that first answered the MPID */
+    firstAnswerWith: db
       .selectFrom('device_requests')
       .select('canonical_mpid')
       .where('device_id', '=', P)
       .where('provisional_mpid', '=', P)
-      .where('canonical_mpid', 'is not', null)
+      .orderBy('seq', 'asc')
+      .limit(1)
+      .compile().sql,
+    /**
+     * (deviceId, 'identify', 'login', 'logout', 1): the device's latest identity request, as
+     * answered on the device and by the server
+     */
+    lastIdentityAnswer: db
+      .selectFrom('device_requests')
+      .select(['provisional_mpid', 'canonical_mpid'])
+      .where('device_id', '=', P)
+      .where('kind', 'in', ['identify', 'login', 'logout'])
       .orderBy('seq', 'desc')
       .limit(1)
       .compile().sql,
@@ -235,6 +247,30 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       .compile().sql,
     /** (deviceId, kind, key) */
     feed: db.insertInto('change_log').values({ device_id: P, kind: P, key: P }).compile().sql,
+    /** (deviceId, environment, identityType, value) → 1 when the device had not supplied it before */
+    insertSupplied: db
+      .insertInto('device_supplied')
+      .values({ device_id: P, environment: P, identity_type: P, value: P })
+      .onConflict((oc) => oc.columns(['device_id', 'environment', 'identity_type', 'value']).doNothing())
+      .compile().sql,
+    /**
+     * ('profile', deviceId, environment, identityType, value): feed a profile change for every profile the
+     * device views that holds the value (its projection now shows it)
+     */
+    feedViewsHolding: db
+      .insertInto('change_log')
+      .columns(['device_id', 'kind', 'key'])
+      .expression((eb) =>
+        eb
+          .selectFrom('device_views as v')
+          .innerJoin('identities as i', 'i.mpid', 'v.mpid')
+          .select(['v.device_id', eb.val('profile').as('kind'), 'v.mpid'])
+          .where('v.device_id', '=', P)
+          .where('i.environment', '=', P)
+          .where('i.identity_type', '=', P)
+          .where('i.value', '=', P),
+      )
+      .compile().sql,
     /** (canonicalMpid) */
     requestsResolvedTo: db
       .selectFrom('device_requests')
@@ -395,18 +431,6 @@ export class SqlTexts {
         .deleteFrom('request_profiles')
         .where('scope_id', '=', P)
         .where('request_id', 'in', this.list(count)),
-    );
-  }
-
-  /** n × (deviceId, environment, identityType, value); existing rows are kept */
-  insertSupplied(n: number): string {
-    return this.cached('insertSupplied', n, (count) =>
-      this.db
-        .insertInto('device_supplied')
-        .values(
-          Array.from({ length: count }, () => ({ device_id: P, environment: P, identity_type: P, value: P })),
-        )
-        .onConflict((oc) => oc.columns(['device_id', 'environment', 'identity_type', 'value']).doNothing()),
     );
   }
 

@@ -161,11 +161,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const detail = await profiles.detail(params.workspace, params.mpid);
         if (detail === null)
           return fail(reply, apiError('NOT_FOUND', `no profile ${params.mpid} in ${params.workspace}`));
-        const events = await deps.devices.eventsOf(params.mpid);
+        const own = await deps.devices.eventsOf(params.mpid);
         const attributes: Record<string, unknown> = {};
-        for (const e of events)
+        for (const e of own)
           if (e.type === 'attribute') attributes[e.name] = (e.data as { value?: unknown }).value ?? null;
-        return { ...detail, events: events.filter((e) => e.type === 'event'), attributes };
+        const copied = await deps.devices.aliasedEventsOf(params.mpid, detail.aliases);
+        const events = [...own.filter((e) => e.type === 'event'), ...copied].sort((a, b) => a.at - b.at);
+        return { ...detail, events, attributes };
       });
 
       admin.delete('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
@@ -219,6 +221,17 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         );
         if (outcome === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
         return outcome.ok ? outcome.value : fail(reply, outcome.error.error);
+      });
+
+      admin.get('/workspaces/:workspace/export', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        if (params === null) return reply;
+        return {
+          profiles: await profiles.all(params.workspace),
+          deviceRequests: await deps.devices.replayLog(params.workspace),
+          aliases: await profiles.aliases(params.workspace),
+          eventCounts: await deps.devices.eventCounts(params.workspace),
+        };
       });
 
       admin.get('/workspaces/:workspace/devices', async (request, reply) => {

@@ -219,6 +219,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     metrics,
     notifier,
     heartbeatMs: 20_000,
+    aliasWorker: ctx.aliasWorker,
   });
   registerIdsyncRoutes(app, {
     notifier,

@@ -5,6 +5,7 @@
  * input key (`x-mp-key`) and their credential (`authorization: Device <id>:<secret>`); a device
  * can only push and pull its own data.
  */
+import type { AliasWorker } from '../alias-worker.ts';
 import { EventEmitter } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -62,6 +63,7 @@ export interface SyncDeps {
   readonly metrics: Metrics;
   readonly notifier: SyncNotifier;
   readonly heartbeatMs: number;
+  readonly aliasWorker: AliasWorker;
 }
 
 const PullQuerySchema = z.object({
@@ -160,6 +162,10 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
       }
     }
     if (conflicts.length > 0) deps.notifier.notify(device.value.workspaceId);
+    if (docs.some((doc) => doc.data.sync.kind === 'alias')) {
+      const workspaceId = device.value.workspaceId;
+      void deps.aliasWorker.kick(workspaceId).then(() => deps.notifier.notify(workspaceId));
+    }
     return { conflicts, errors };
   });
 

@@ -14,6 +14,11 @@ import { EnvironmentSchema, ScopeConfigSchema } from '../identity/scope-config.t
 import { ErrorCodeSchema } from './errors.ts';
 import { RequestIdSchema } from './idsync.ts';
 
+/**
+ * History (never rewrite an entry; same rules as PROTOCOL_VERSION in version.ts):
+ *   1 — 2026-11: request log push/pull with server results, profile projections, events push,
+ *       device registration with an optional device-generated secret (idempotent retries).
+ */
 export const SYNC_PROTOCOL_VERSION = 1;
 
 const IdSchema = z
@@ -25,7 +30,13 @@ export const DeviceRegistrationSchema = z.object({
   device_id: IdSchema,
   name: z.string().min(1).max(100).default('device'),
   device_application_stamp: z.string().min(1).max(256),
+  /**
+   * A secret the device generated and stored before registering. Registering again with the same
+   * id and secret answers the same credential, so a lost answer never locks a device out.
+   */
+  device_secret: z.string().min(32).max(200).optional(),
 });
+export type DeviceRegistration = z.infer<typeof DeviceRegistrationSchema>;
 export const DeviceCredentialSchema = z.object({ device_id: IdSchema, device_secret: z.string().min(16) });
 export type DeviceCredential = z.infer<typeof DeviceCredentialSchema>;
 

@@ -9,6 +9,18 @@ import {
 } from '../../../shared/protocol/idsync.ts';
 import { apiError, ERROR_CATALOGUE, errorBody, ErrorBodySchema } from '../../../shared/protocol/errors.ts';
 import { MIN_SUPPORTED_PROTOCOL_VERSION, PROTOCOL_VERSION } from '../../../shared/protocol/version.ts';
+import {
+  DeviceConfigSchema,
+  DeviceCredentialSchema,
+  DeviceEventSchema,
+  DeviceRegistrationSchema,
+  ProfileProjectionSchema,
+  PullResponseSchema,
+  PushResponseSchema,
+  PushRowSchema,
+  SYNC_PROTOCOL_VERSION,
+  SyncRequestDocSchema,
+} from '../../../shared/protocol/sync.ts';
 import { ExplainTraceSchema } from '../../../shared/resolver/trace.ts';
 import { canonicalJson, hash53 } from '../../../shared/util/fingerprint.ts';
 
@@ -18,6 +30,33 @@ import { canonicalJson, hash53 } from '../../../shared/util/fingerprint.ts';
  * in shared/protocol/version.ts, and pin the new fingerprint here.
  */
 const PINNED = { version: 1, fingerprint: '#0570e1895307da' };
+
+function fingerprintOf(schemas: Record<string, z.ZodType>): string {
+  const json = Object.fromEntries(
+    Object.entries(schemas).map(([name, schema]) => [
+      name,
+      z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
+    ]),
+  );
+  return hash53(canonicalJson(json));
+}
+
+/** Pinned fingerprint of the device replication schemas (same rules, SYNC_PROTOCOL_VERSION). */
+const PINNED_SYNC = { version: 1, fingerprint: '#12449305ebec85' };
+
+function syncFingerprint(): string {
+  return fingerprintOf({
+    registration: DeviceRegistrationSchema,
+    credential: DeviceCredentialSchema,
+    requestDoc: SyncRequestDocSchema,
+    profile: ProfileProjectionSchema,
+    event: DeviceEventSchema,
+    pushRow: PushRowSchema(z.unknown()),
+    pushResponse: PushResponseSchema(z.unknown()),
+    pullResponse: PullResponseSchema(z.unknown()),
+    config: DeviceConfigSchema,
+  });
+}
 
 function schemaFingerprint(): string {
   const schemas = {
@@ -29,13 +68,7 @@ function schemaFingerprint(): string {
     errorBody: ErrorBodySchema,
     trace: ExplainTraceSchema,
   };
-  const json = Object.fromEntries(
-    Object.entries(schemas).map(([name, schema]) => [
-      name,
-      z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }),
-    ]),
-  );
-  return hash53(canonicalJson(json));
+  return fingerprintOf(schemas);
 }
 
 describe('protocol version', () => {
@@ -45,6 +78,10 @@ describe('protocol version', () => {
 
   it('[PV-2] the wire schemas match the pinned fingerprint of this protocol version', () => {
     expect({ version: PROTOCOL_VERSION, fingerprint: schemaFingerprint() }).toEqual(PINNED);
+  });
+
+  it('[PV-3] the device replication schemas match the pinned fingerprint of the sync protocol version', () => {
+    expect({ version: SYNC_PROTOCOL_VERSION, fingerprint: syncFingerprint() }).toEqual(PINNED_SYNC);
   });
 });
 
