@@ -52,6 +52,9 @@ export class SyncError extends Error {
 }
 
 const CREDENTIAL_DOC = 'credential';
+const REGISTRATION_DOC = 'registration';
+/** How often a batch that arrived before earlier requests is sent again within one round. */
+const GAP_ATTEMPTS = 4;
 
 export class DeviceSync {
   readonly notices$ = new Subject<Notice>();
@@ -64,6 +67,14 @@ export class DeviceSync {
     readonly endpoint: SyncEndpoint,
   ) {
     this.fetcher = endpoint.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  /** The last failure of this round: RxDB passes handler errors on as plain JSON, losing the class. */
+  private lastFailure: SyncError | null = null;
+
+  private failed(error: SyncError): SyncError {
+    this.lastFailure = error;
+    return error;
   }
 
   private async call<S extends z.ZodType>(
@@ -84,27 +95,30 @@ export class DeviceSync {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (error) {
-      throw new SyncError(`the server is unreachable: ${(error as Error).message}`, null);
+      throw this.failed(new SyncError(`the server is unreachable: ${(error as Error).message}`, null));
     }
     const text = await response.text();
     let json: unknown;
     try {
       json = text === '' ? null : JSON.parse(text);
     } catch {
-      throw new SyncError(
-        `the server answered ${response.status} with a body that is not JSON`,
-        response.status,
+      throw this.failed(
+        new SyncError(`the server answered ${response.status} with a body that is not JSON`, response.status),
       );
     }
     if (!response.ok) {
       const message = (json as Partial<ErrorBody> | null)?.errors?.[0]?.message ?? text.slice(0, 200);
-      throw new SyncError(`${method} ${path} answered ${response.status}: ${message}`, response.status);
+      throw this.failed(
+        new SyncError(`${method} ${path} answered ${response.status}: ${message}`, response.status),
+      );
     }
     const parsed = parseWith(schema, json);
     if (!parsed.ok)
-      throw new SyncError(
-        `${method} ${path} answered an unexpected body: ${parsed.error.message}`,
-        response.status,
+      throw this.failed(
+        new SyncError(
+          `${method} ${path} answered an unexpected body: ${parsed.error.message}`,
+          response.status,
+        ),
       );
     return parsed.value;
   }
@@ -119,12 +133,35 @@ export class DeviceSync {
         device_id: this.engine.deviceId,
         name: this.endpoint.deviceName ?? 'device',
         device_application_stamp: this.engine.das,
+        device_secret: await this.registrationSecret(),
       });
-      await this.engine.db.insertLocal(CREDENTIAL_DOC, credential);
+      await this.engine.db.upsertLocal(CREDENTIAL_DOC, credential);
       this.credential = credential;
     }
     const { config } = await this.call('GET', '/sync/v1/config', DeviceConfigSchema);
+    if (config.scopeId !== this.engine.config.scopeId && (await this.engine.requests()).length > 0) {
+      // Profiles resolved offline are stored under the workspace the device was set up for.
+      throw this.failed(
+        new SyncError(
+          `this device holds data of workspace ${this.engine.config.scopeId}, but its API key belongs to workspace ${config.scopeId}`,
+          409,
+        ),
+      );
+    }
     await this.engine.useConfig(config);
+  }
+
+  /**
+   * The secret this device registers with, generated and stored before the first attempt so a
+   * registration whose answer was lost can be repeated with the same secret.
+   */
+  private async registrationSecret(): Promise<string> {
+    const stored = await readLocal<{ secret: string }>(this.engine.db, REGISTRATION_DOC);
+    if (stored !== null) return stored.secret;
+    const bytes = crypto.getRandomValues(new Uint8Array(32));
+    const secret = `dev_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+    await this.engine.db.upsertLocal(REGISTRATION_DOC, { secret });
+    return secret;
   }
 
   /** Whether the workspace's sync policy lets this device replicate now. */
@@ -133,7 +170,17 @@ export class DeviceSync {
     return (await this.engine.requests()).some((r) => r.kind === 'login');
   }
 
-  private replications(live: boolean, stream$?: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>) {
+  /**
+   * The replications: the request log (push, and pull of results), then the profiles (pull) and
+   * events (push). A single round (`once`) also runs RxDB in live mode: a non-live replication
+   * waits inside its start for the first sync, so one that keeps failing could never be paused or
+   * cancelled.
+   */
+  private replications(
+    mode: 'once' | 'live',
+    which: readonly ('requests' | 'profiles' | 'events')[],
+    stream$?: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>,
+  ): RxReplicationState<unknown, Checkpoint>[] {
     const { db } = this.engine;
     const id = `${this.endpoint.baseUrl}#${this.engine.deviceId}`;
     const pull = <D>(path: string, schema: z.ZodType<D>) => ({
@@ -146,62 +193,92 @@ export class DeviceSync {
         ),
       ...(stream$ === undefined ? {} : { stream$: stream$.asObservable() }),
     });
-    const common = { live, retryTime: live ? 2000 : 5, waitForLeadership: false, autoStart: true } as const;
-    const requests = replicateRxCollection<GraphDoc, Checkpoint>({
-      ...common,
-      collection: db.graph,
-      replicationIdentifier: `requests@${id}`,
-      push: {
-        batchSize: 100,
-        handler: async (rows) => {
-          const pending = rows.filter((row) => {
-            const doc = row.newDocumentState;
-            const sync = (doc.data as { sync?: { server: unknown } | null }).sync;
-            return doc.kind === 'request' && sync !== null && sync !== undefined && sync.server === null;
-          });
-          if (pending.length === 0) return [];
-          const answer = await this.call(
-            'POST',
-            '/sync/v1/requests/push',
-            PushResponseSchema(SyncRequestDocSchema),
-            { rows: pending },
-          );
-          this.report(answer.errors);
-          if (answer.errors.some((e) => e.code === 'gap'))
-            throw new SyncError('the server is missing an earlier request; retrying', 409);
-          return answer.conflicts.map((doc) => ({
-            ...doc,
-            _deleted: doc._deleted ?? false,
-          }));
+    const common = {
+      live: true,
+      retryTime: mode === 'live' ? 2000 : 5,
+      waitForLeadership: false,
+      autoStart: true,
+    } as const;
+    const requests = () =>
+      replicateRxCollection<GraphDoc, Checkpoint>({
+        ...common,
+        collection: db.graph,
+        replicationIdentifier: `requests@${id}`,
+        push: {
+          batchSize: 100,
+          handler: async (rows) => {
+            const pending = rows.filter((row) => {
+              const doc = row.newDocumentState;
+              const sync = (doc.data as { sync?: { server: unknown } | null }).sync;
+              return doc.kind === 'request' && sync !== null && sync !== undefined && sync.server === null;
+            });
+            if (pending.length === 0) return [];
+            const answer = await this.pushRequests(pending);
+            return answer.conflicts.map((doc) => ({
+              ...doc,
+              _deleted: doc._deleted ?? false,
+            }));
+          },
         },
-      },
-      pull: pull('/sync/v1/requests/pull', SyncRequestDocSchema) as never,
-    });
-    const profiles = replicateRxCollection<ProfileDoc, Checkpoint>({
-      ...common,
-      collection: db.profiles,
-      replicationIdentifier: `profiles@${id}`,
-      pull: pull('/sync/v1/profiles/pull', ProfileProjectionSchema) as never,
-    });
-    const events = replicateRxCollection<EventDoc, Checkpoint>({
-      ...common,
-      collection: db.events,
-      replicationIdentifier: `events@${id}`,
-      push: {
-        batchSize: 200,
-        handler: async (rows) => {
-          const answer = await this.call(
-            'POST',
-            '/sync/v1/events/push',
-            PushResponseSchema(DeviceEventSchema),
-            { rows },
-          );
-          this.report(answer.errors);
-          return [];
+        pull: pull('/sync/v1/requests/pull', SyncRequestDocSchema) as never,
+      });
+    const profiles = () =>
+      replicateRxCollection<ProfileDoc, Checkpoint>({
+        ...common,
+        collection: db.profiles,
+        replicationIdentifier: `profiles@${id}`,
+        pull: pull('/sync/v1/profiles/pull', ProfileProjectionSchema) as never,
+      });
+    const events = () =>
+      replicateRxCollection<EventDoc, Checkpoint>({
+        ...common,
+        collection: db.events,
+        replicationIdentifier: `events@${id}`,
+        push: {
+          batchSize: 200,
+          handler: async (rows) => {
+            const answer = await this.call(
+              'POST',
+              '/sync/v1/events/push',
+              PushResponseSchema(DeviceEventSchema),
+              { rows },
+            );
+            this.report(answer.errors);
+            return [];
+          },
         },
-      },
-    });
-    return [requests, profiles, events] as RxReplicationState<unknown, Checkpoint>[];
+      });
+    const build = { requests, profiles, events };
+    return which.map((name) => build[name]() as RxReplicationState<unknown, Checkpoint>);
+  }
+
+  /**
+   * Pushes requests one batch at a time. RxDB may hand over several batches at once, and the
+   * server replays a device's requests strictly in sequence, so a batch can arrive before the one
+   * holding earlier requests and come back with a gap. It then waits for the batches queued behind
+   * it and is sent again (the server answers requests it already applied from its record).
+   */
+  private async pushRequests(rows: readonly unknown[]) {
+    for (let attempt = 1; ; attempt += 1) {
+      const answer = await this.serialPush(() =>
+        this.call('POST', '/sync/v1/requests/push', PushResponseSchema(SyncRequestDocSchema), { rows }),
+      );
+      const gap = answer.errors.some((e) => e.code === 'gap');
+      if (!gap || attempt >= GAP_ATTEMPTS) {
+        this.report(answer.errors);
+        if (gap) throw this.failed(new SyncError('the server is missing an earlier request; retrying', 409));
+        return answer;
+      }
+      await this.pushes;
+    }
+  }
+
+  private pushes: Promise<unknown> = Promise.resolve();
+
+  private serialPush<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.pushes.then(task, task);
+    this.pushes = next.catch(() => undefined);
+    return next;
   }
 
   private report(errors: readonly PushError[]): void {
@@ -218,32 +295,44 @@ export class DeviceSync {
   async syncOnce(): Promise<Notice[]> {
     if (this.credential === null) await this.connect();
     if (!(await this.allowed())) return [];
-    const states = this.replications(false);
-    try {
-      await Promise.all(
-        states.map(
-          (state) =>
-            new Promise<void>((resolve, reject) => {
-              const failed = state.error$.subscribe((error) => reject(unwrap(error)));
-              state.awaitInitialReplication().then(() => {
-                failed.unsubscribe();
-                resolve();
-              }, reject);
-            }),
-        ),
-      );
-    } finally {
-      await Promise.all(states.map((s) => s.cancel()));
-    }
+    this.lastFailure = null;
+    // Profiles are pulled after the requests were pushed, so they already show what those did.
+    await this.round(this.replications('once', ['requests', 'events']));
+    await this.round(this.replications('once', ['profiles']));
     const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
     for (const notice of notices) this.notices$.next(notice);
     return notices;
   }
 
+  /** Runs replications until each is in sync, or rejects at the first error. */
+  private async round(states: readonly RxReplicationState<unknown, Checkpoint>[]): Promise<void> {
+    try {
+      await Promise.all(
+        states.map(
+          (state) =>
+            new Promise<void>((resolve, reject) => {
+              const failed = state.error$.subscribe((error) => reject(this.lastFailure ?? unwrap(error)));
+              state
+                .awaitInitialReplication()
+                .then(() => state.awaitInSync())
+                .then(() => {
+                  failed.unsubscribe();
+                  resolve();
+                }, reject);
+            }),
+        ),
+      );
+    } finally {
+      // Pausing first ends RxDB's retry loops, which a cancel alone waits on forever.
+      for (const state of states) void state.pause();
+      await Promise.all(states.map((s) => s.cancel()));
+    }
+  }
+
   /** Replicates continuously, pulling when `stream` (the server's event stream) says so. */
   async startLive(stream: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>): Promise<void> {
     if (this.credential === null) await this.connect();
-    this.live = this.replications(true, stream);
+    this.live = this.replications('live', ['requests', 'profiles', 'events'], stream);
     for (const state of this.live) {
       state.received$.subscribe(() => {
         void reconcile(this.engine.db, this.engine.store, this.engine.config).then((notices) => {
