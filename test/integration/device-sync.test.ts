@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScopeConfigSchema, type ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { API_KEY, admin, startTestServer, type TestServer } from '../helpers/server.ts';
-import { openDevice, type TestDevice } from '../helpers/device.ts';
+import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
 
 const CONFIG: ScopeConfigInput = {
   scopeId: 'default',
@@ -12,7 +12,7 @@ const CONFIG: ScopeConfigInput = {
 };
 
 let server: TestServer;
-let devices: TestDevice[] = [];
+let devices: SimulatedDevice[] = [];
 let now = 1_800_000_000_000;
 const clock = { now: () => (now += 1000) };
 
