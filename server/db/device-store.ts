@@ -26,6 +26,7 @@ import type { ResolveOptions } from '../../shared/resolver/context.ts';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { modifyProgram } from '../../shared/resolver/modify.ts';
+import { searchProgram } from '../../shared/resolver/search.ts';
 import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
@@ -539,6 +540,17 @@ export class DeviceStore {
         createdProvisional: doc.data.sync.createdProvisional,
       };
     });
+  }
+
+  /**
+   * IDSync search for a device (read only): which profile the identities resolve to. It reveals
+   * no more than an identify with the same identities would, and returns no profile data.
+   */
+  search(device: Device, body: unknown, random: RandomSource) {
+    const now = this.now();
+    return this.store.runProgram(device.workspaceId, (config) =>
+      searchProgram(body, { config, random, now, actor: { kind: 'device', id: device.id } }),
+    );
   }
 
   /** How many events and attribute changes the server holds from each device of the workspace. */

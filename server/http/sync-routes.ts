@@ -208,6 +208,15 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return { conflicts: [], errors };
   });
 
+  app.post('/sync/v1/search', async (request, reply) => {
+    const device = await deviceOf(request);
+    if (!device.ok) return fail(reply, device.error);
+    const outcome = await devices.search(device.value, request.body, deps.random);
+    if (outcome === null)
+      return fail(reply, apiError('FORBIDDEN', 'the workspace of this device no longer exists'));
+    return outcome.ok ? outcome.value.response : fail(reply, outcome.error.error);
+  });
+
   app.get('/sync/v1/stream', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);

@@ -6,13 +6,21 @@
  * which become notices; only a gap (an earlier request missing) makes the push retry.
  *
  * `syncOnce` runs one full round and reconciles (tests, the simulator, "sync now" buttons);
- * `startLive` keeps replicating and pulls whenever the server's stream says something changed.
+ * `goLive` keeps replicating and pulls whenever the server's stream says something changed.
  */
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { RxReplicationPullStreamItem } from 'rxdb/plugins/core';
 import { Subject } from 'rxjs';
 import type { z } from 'zod';
-import type { ErrorBody } from '../protocol/errors.ts';
+import {
+  apiError,
+  ErrorCodeSchema,
+  type ApiError,
+  type ErrorBody,
+  type ErrorCode,
+} from '../protocol/errors.ts';
+import { IdentityResponseSchema, type IdentityResponse } from '../protocol/idsync.ts';
+import { err, ok, type Result } from '../util/result.ts';
 import { parseWith } from '../protocol/parse.ts';
 import {
   DeviceConfigSchema,
@@ -46,6 +54,8 @@ export class SyncError extends Error {
   constructor(
     message: string,
     readonly status: number | null,
+    /** The server's precise error code, when it sent one. */
+    readonly reason: ErrorCode | null = null,
   ) {
     super(message);
   }
@@ -55,6 +65,8 @@ const CREDENTIAL_DOC = 'credential';
 const REGISTRATION_DOC = 'registration';
 /** How often a batch that arrived before earlier requests is sent again within one round. */
 const GAP_ATTEMPTS = 4;
+const STREAM_RETRY_MS = 500;
+const STREAM_RETRY_MAX_MS = 30_000;
 
 export class DeviceSync {
   readonly notices$ = new Subject<Notice>();
@@ -107,9 +119,15 @@ export class DeviceSync {
       );
     }
     if (!response.ok) {
-      const message = (json as Partial<ErrorBody> | null)?.errors?.[0]?.message ?? text.slice(0, 200);
+      const first = (json as Partial<ErrorBody> | null)?.errors?.[0];
+      const message = first?.message ?? text.slice(0, 200);
+      const reason = ErrorCodeSchema.safeParse(first?.reason);
       throw this.failed(
-        new SyncError(`${method} ${path} answered ${response.status}: ${message}`, response.status),
+        new SyncError(
+          `${method} ${path} answered ${response.status}: ${message}`,
+          response.status,
+          reason.success ? reason.data : null,
+        ),
       );
     }
     const parsed = parseWith(schema, json);
@@ -162,6 +180,28 @@ export class DeviceSync {
     const secret = `dev_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
     await this.engine.db.upsertLocal(REGISTRATION_DOC, { secret });
     return secret;
+  }
+
+  /**
+   * IDSync search (online only): which profile these identities belong to on the server. Offline
+   * it answers UNAVAILABLE at once instead of waiting.
+   */
+  async search(identities: Record<string, string | null>): Promise<Result<IdentityResponse, ApiError>> {
+    try {
+      if (this.credential === null) await this.connect();
+      const response = await this.call('POST', '/sync/v1/search', IdentityResponseSchema, {
+        environment: this.engine.environment,
+        known_identities: identities,
+      });
+      return ok(response);
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      if (error.status === null)
+        return err(
+          apiError('UNAVAILABLE', 'search needs the server, which this device cannot reach right now'),
+        );
+      return err(apiError(error.reason ?? 'INTERNAL_ERROR', error.message));
+    }
   }
 
   /** Whether the workspace's sync policy lets this device replicate now. */
@@ -329,22 +369,82 @@ export class DeviceSync {
     }
   }
 
-  /** Replicates continuously, pulling when `stream` (the server's event stream) says so. */
-  async startLive(stream: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>): Promise<void> {
+  /**
+   * Replicates continuously: pushes what the device records as it is recorded, and pulls whenever
+   * the server's event stream says something changed (and after every reconnect). The stream
+   * reconnects with backoff while the server is unreachable; `stop()` ends both.
+   */
+  async goLive(): Promise<void> {
     if (this.credential === null) await this.connect();
+    const stream = new Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>();
+    const abort = new AbortController();
+    this.stopStream = () => abort.abort();
+    void this.readStream(stream, abort.signal);
     this.live = this.replications('live', ['requests', 'profiles', 'events'], stream);
-    for (const state of this.live) {
-      state.received$.subscribe(() => {
-        void reconcile(this.engine.db, this.engine.store, this.engine.config).then((notices) => {
-          for (const notice of notices) this.notices$.next(notice);
+    for (const state of this.live) state.received$.subscribe(() => void this.reconcileNow());
+  }
+
+  private stopStream: () => void = () => undefined;
+  private reconciling: Promise<unknown> = Promise.resolve();
+
+  /** Reconciles after live pulls, one at a time. */
+  private reconcileNow(): Promise<void> {
+    const next = this.reconciling.then(async () => {
+      const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
+      for (const notice of notices) this.notices$.next(notice);
+    });
+    this.reconciling = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reads the server-sent event stream, turning each `RESYNC` into a pull. */
+  private async readStream(
+    stream: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>,
+    signal: AbortSignal,
+  ): Promise<void> {
+    let delay = STREAM_RETRY_MS;
+    while (!signal.aborted) {
+      try {
+        const credential = this.credential as DeviceCredential;
+        const response = await this.fetcher(`${this.endpoint.baseUrl}/sync/v1/stream`, {
+          headers: {
+            'x-mp-key': this.endpoint.apiKey,
+            authorization: `Device ${credential.device_id}:${credential.device_secret}`,
+          },
+          signal,
         });
-      });
+        if (!response.ok || response.body === null)
+          throw new SyncError(`stream answered ${response.status}`, response.status);
+        delay = STREAM_RETRY_MS;
+        stream.next('RESYNC');
+        const reader = response.body.getReader();
+        const decoder = new TextDecoder();
+        let buffer = '';
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += decoder.decode(value, { stream: true });
+          for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+            const event = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            if (event.split('\n').includes('data: RESYNC')) stream.next('RESYNC');
+          }
+        }
+      } catch {
+        // Unreachable or cut off: try again after the backoff below.
+      }
+      if (signal.aborted) return;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, STREAM_RETRY_MAX_MS);
     }
   }
 
   async stop(): Promise<void> {
+    this.stopStream();
+    for (const state of this.live) void state.pause();
     await Promise.all(this.live.map((s) => s.cancel()));
     this.live = [];
+    await this.reconciling;
   }
 }
 
