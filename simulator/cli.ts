@@ -183,6 +183,7 @@ async function main(): Promise<void> {
       seed: run.seed,
       ...(live === undefined ? {} : { live }),
       ...(faults === undefined ? {} : { faults }),
+      invariantsEveryStep: v.random !== undefined,
     });
     if (!report.ok) failed += 1;
     if (!report.ok || runs.length <= 50 || json) printReport(report, run.scenario, json);

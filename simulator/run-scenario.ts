@@ -38,6 +38,8 @@ export interface ScenarioReport {
 export interface RunOptions {
   readonly seed?: number;
   readonly live?: LiveServer;
+  /** Check the server's invariants after every step, not only where the scenario asks. */
+  readonly invariantsEveryStep?: boolean;
   /** Network faults on the devices' sync calls (healed while convergence is checked). */
   readonly faults?: FaultRates;
   /** Called after each step (progress display). */
@@ -187,11 +189,15 @@ class ScenarioRun {
     }
   }
 
-  async run(onStep?: (done: number, total: number) => void): Promise<void> {
+  async run(onStep?: (done: number, total: number) => void, invariantsEveryStep = false): Promise<void> {
     for (const [index, step] of this.scenario.steps.entries()) {
       this.step = index + 1;
       try {
         await this.apply(step);
+        if (invariantsEveryStep && this.world.serverUp) {
+          for (const problem of await serverInvariants(this.world, this.scenario.config, false))
+            this.fail(`invariant: ${problem}`);
+        }
       } catch (error) {
         this.fail(`the step could not run: ${error instanceof Error ? error.message : String(error)}`);
         return;
@@ -474,7 +480,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     for (const [index, [name, device]] of Object.entries(scenario.devices).entries())
       world.addDevice(name, device.environment, seed * 1000 + index);
     const run = new ScenarioRun(world, scenario, { faulty, heal: (healed) => network.heal(healed) });
-    await run.run(options.onStep);
+    await run.run(options.onStep, options.invariantsEveryStep === true);
     return {
       name: scenario.name,
       ok: run.failures.length === 0,

@@ -157,6 +157,8 @@ export const ScenarioSchema = z
   .object({
     name: z.string().min(1),
     description: z.string().default(''),
+    /** SPEC rule IDs the scenario checks (shown in test titles). */
+    rules: z.array(z.string().regex(/^[A-Z]{2,3}-\d+$/, 'a rule ID looks like SY-4')).default([]),
     config: ScopeConfigSchema,
     devices: z.record(
       z.string().regex(/^[a-z][a-z0-9-]*$/),

@@ -18,8 +18,8 @@ function rxdb(name: string, storage: () => Parameters<typeof openDeviceDatabase>
   };
 }
 
-const memory = rxdb('rxdb-memory', () => getRxStorageMemory());
-const dexie = rxdb('rxdb-dexie', () => getRxStorageDexie({ indexedDB, IDBKeyRange }));
+const memory = rxdb('rxdb-memory [DV-7]', () => getRxStorageMemory());
+const dexie = rxdb('rxdb-dexie [DV-7]', () => getRxStorageDexie({ indexedDB, IDBKeyRange }));
 
 registerStoreContract(memory);
 registerScenarioSuite(memory);

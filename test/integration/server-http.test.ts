@@ -609,7 +609,7 @@ describe('admin API', () => {
     expect((await admin(t.url, 'GET', '/workspaces', undefined, created.body.token)).status).toBe(401);
   });
 
-  it('[AD-8] input secrets are never stored in clear and never listed', async () => {
+  it('[AD-7] input secrets are never stored in clear and never listed', async () => {
     const inputs = await admin<{ inputs: { key: string }[] }>(t.url, 'GET', '/workspaces/default/inputs');
     expect(inputs.body.inputs.map((i) => i.key)).toContain(API_KEY);
     expect(JSON.stringify(inputs.body)).not.toContain(API_SECRET);

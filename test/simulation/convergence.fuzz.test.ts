@@ -21,7 +21,7 @@ const FAULTS = { lose: 0.08, dropAnswer: 0.08, duplicate: 0.08 };
 async function check(seed: number): Promise<void> {
   const devices = 2 + (seed % 4);
   const scenario = randomScenario({ seed, devices, steps: 60, serverFaults: true });
-  const report = await runScenario(scenario, { seed, faults: FAULTS });
+  const report = await runScenario(scenario, { seed, faults: FAULTS, invariantsEveryStep: true });
   const reproduce = `npm run simulate -- --random 1 --seed ${seed} --devices ${devices} --faults 0.08`;
   const failures = report.failures.map(
     (f) => `step ${f.step} ${JSON.stringify(scenario.steps[f.step - 1])}: ${f.message}`,

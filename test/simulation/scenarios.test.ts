@@ -37,7 +37,8 @@ describe('scenario files', () => {
 
   for (const file of files) {
     const scenario = load(file);
-    it(`[SM-2] ${file}: ${scenario.name}`, async () => {
+    const rules = ['SM-2', 'SM-4', 'SM-5', 'SM-6', ...scenario.rules].map((r) => `[${r}]`).join('');
+    it(`${rules} ${file}: ${scenario.name}`, async () => {
       const report = await runScenario(scenario);
       expect(report.expectations).toBeGreaterThan(0);
       expect(report.ok, explain(report)).toBe(true);

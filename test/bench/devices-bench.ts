@@ -1,0 +1,371 @@
+/**
+ * Device benchmark (SPEC SY-11). Three measurements, each next to a floor taken in the same run:
+ *
+ * 1. Device identify latency on RxDB's memory storage (the engine resolving offline, writing the
+ *    request log and the graph), next to a raw single-document RxDB insert.
+ * 2. Server reconciliation: N devices, each having recorded offline an identify, E events and a
+ *    login (real device engines), push their request logs and events over the sync API and pull
+ *    their results and profiles, 16 devices at a time, against the server running as its own
+ *    process on SQLite. Requests/s and events/s reconciled, and time until every device has its
+ *    answers, next to raw inserts of the same rows into a SQLite file in the same batches.
+ * 3. End to end: another N devices converge through their own RxDB replication (`syncOnce`,
+ *    reconcile included), four open at a time (RxDB's open-source collection limit).
+ *
+ *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
+import type { GraphDoc } from '../../shared/device/collections.ts';
+import { progressBar } from '../../shared/util/progress.ts';
+import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    events: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '16' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (args.help) {
+  console.log('usage: npm run bench:devices -- [--devices n] [--events n] [--concurrency n]');
+  process.exit(0);
+}
+const DEVICES = Number(args.devices);
+const EVENTS = Number(args.events);
+const CONCURRENCY = Number(args.concurrency);
+const ROOT = process.cwd();
+const KEY = 'us1-bench-devices';
+const CONFIG_INPUT = {
+  scopeId: 'default',
+  strategy: 'profile_conversion',
+  identityPriority: ['customerid', 'email', 'device_application_stamp'],
+  loginIdentities: ['customerid'],
+  uniqueIdentities: ['customerid'],
+} as const;
+const CONFIG = ScopeConfigSchema.parse(CONFIG_INPUT);
+const clock = { now: () => Date.now() };
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+
+async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
+  const config = path.join(dataDir, 'workspace.json');
+  writeFileSync(config, JSON.stringify(CONFIG_INPUT));
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
+      path.join(ROOT, 'dist', 'server.mjs'),
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--config',
+      config,
+      '--rate-limit',
+      '0',
+      '--log-level',
+      'warn',
+    ],
+    {
+      env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match !== null) resolve(match[1] as string);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+  return { url, child };
+}
+
+/** 1. Identify latency on the device, and a raw insert as the floor. */
+async function deviceLatency(url: string) {
+  const device = await openDevice({
+    name: 'latency',
+    seed: 1,
+    clock,
+    config: CONFIG,
+    endpoint: { baseUrl: url, apiKey: KEY },
+  });
+  const identify: number[] = [];
+  const insert: number[] = [];
+  for (let i = 0; i < 1500; i += 1) {
+    const started = performance.now();
+    const answer = await device.engine.identify({ email: `latency-${i}@example.com` });
+    identify.push(performance.now() - started);
+    if (!answer.ok) throw new Error(answer.error.message);
+    const t = performance.now();
+    await device.db.events.insert({
+      id: `floor-${i}`,
+      requestId: answer.value.requestId,
+      type: 'event',
+      name: 'floor',
+      data: {},
+      at: i,
+    });
+    insert.push(performance.now() - t);
+  }
+  await device.close();
+  const measured = identify.slice(500).sort((a, b) => a - b);
+  const floor = insert.slice(500).sort((a, b) => a - b);
+  return {
+    identifyP50: percentile(measured, 50),
+    identifyP99: percentile(measured, 99),
+    insertP50: percentile(floor, 50),
+    insertP99: percentile(floor, 99),
+  };
+}
+
+interface Prepared {
+  /** Opens the device again from its database (the app restarting). */
+  readonly reopen: () => Promise<SimulatedDevice>;
+  readonly credential: { device_id: string; device_secret: string };
+  readonly requests: GraphDoc[];
+  readonly events: unknown[];
+}
+
+/** Devices record offline (real engines), then close; their data stays in the memory storage. */
+async function prepare(url: string, prefix: string, label: string): Promise<Prepared[]> {
+  // Seeded devices draw their request ids from the seed, so each set gets its own seeds.
+  const seedBase = prefix.charCodeAt(0) * 10_000_000;
+  const storage = getRxStorageMemory();
+  const prepared: Prepared[] = [];
+  const bar = progressBar(process.stderr, label, DEVICES);
+  for (let d = 0; d < DEVICES; d += 1) {
+    const device = await openDevice({
+      name: `${prefix}${d}`,
+      seed: seedBase + d,
+      clock,
+      config: CONFIG,
+      storage,
+      endpoint: { baseUrl: url, apiKey: KEY },
+    });
+    await device.sync.connect();
+    await device.engine.identify({});
+    for (let e = 0; e < EVENTS; e += 1) await device.engine.track(`event-${e}`, { n: e });
+    await device.engine.login({ customerid: `${prefix}-customer-${d}` });
+    const requests = (
+      await device.db.graph
+        .find({ selector: { kind: 'request' }, sort: [{ kind: 'asc' }, { seq: 'asc' }] })
+        .exec()
+    ).map((doc) => doc.toJSON() as GraphDoc);
+    const events = (await device.db.events.find().exec()).map((doc) => doc.toJSON());
+    const credential = (
+      await device.db.getLocal<{ device_id: string; device_secret: string }>('credential')
+    )?.toJSON().data;
+    if (credential === undefined) throw new Error('the device did not register');
+    await device.close();
+    const reopen = () =>
+      openDevice({
+        name: device.name,
+        seed: seedBase + 5_000_000 + d,
+        clock,
+        config: CONFIG,
+        storage,
+        databaseName: device.databaseName,
+        endpoint: { baseUrl: url, apiKey: KEY },
+      });
+    prepared.push({ reopen, credential, requests, events });
+    bar.update(d + 1);
+  }
+  bar.finish();
+  return prepared;
+}
+
+/** One sync API call with a body serialised beforehand; the answer is parsed only when asked. */
+async function send(
+  url: string,
+  route: string,
+  credential: Prepared['credential'],
+  body?: string,
+  parse = false,
+): Promise<unknown> {
+  const response = await fetch(`${url}${route}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: {
+      'x-mp-key': KEY,
+      authorization: `Device ${credential.device_id}:${credential.device_secret}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body }),
+  });
+  if (response.status !== 200)
+    throw new Error(`${route} answered ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (parse) return await response.json();
+  await response.arrayBuffer();
+  return null;
+}
+
+/** CPU seconds a process has used so far (Linux /proc), to see which side a run is bound by. */
+function cpuSeconds(pid: number): { user: number; system: number } {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
+}
+
+function cpuSince(pid: number, before: { user: number; system: number }): string {
+  const now = cpuSeconds(pid);
+  return `${round(now.user - before.user)} s user + ${round(now.system - before.system)} s system`;
+}
+
+/** 2. The server reconciles every device's log and events; each device then pulls its answers. */
+async function reconcileOverProtocol(url: string, devices: readonly Prepared[]) {
+  const bodies = devices.map((device) => ({
+    requests: JSON.stringify({ rows: device.requests.map((doc) => ({ newDocumentState: doc })) }),
+    events: JSON.stringify({ rows: device.events.map((doc) => ({ newDocumentState: doc })) }),
+  }));
+  let next = 0;
+  let applied = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < devices.length) {
+      const index = next++;
+      const device = devices[index] as Prepared;
+      const body = bodies[index] as { requests: string; events: string };
+      const pushed = (await send(url, '/sync/v1/requests/push', device.credential, body.requests, true)) as {
+        conflicts: { data: { sync: { server: { status: string } | null } } }[];
+        errors: unknown[];
+      };
+      if (pushed.errors.length > 0) throw new Error(`push errors: ${JSON.stringify(pushed.errors)}`);
+      applied += pushed.conflicts.filter((c) => c.data.sync.server?.status === 'applied').length;
+      await send(url, '/sync/v1/events/push', device.credential, body.events);
+      await send(url, '/sync/v1/requests/pull?seq=0&limit=100', device.credential);
+      await send(url, '/sync/v1/profiles/pull?seq=0&limit=100', device.credential);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const requests = devices.reduce((n, d) => n + d.requests.length, 0);
+  const events = devices.reduce((n, d) => n + d.events.length, 0);
+  if (applied !== requests) throw new Error(`only ${applied} of ${requests} requests were applied`);
+  return { seconds, requestsPerSec: requests / seconds, eventsPerSec: events / seconds, requests, events };
+}
+
+/** The floor: the same rows inserted raw into SQLite (WAL), one transaction per device and kind. */
+function rawInsertFloor(dir: string, devices: readonly Prepared[]) {
+  const db = new Database(path.join(dir, 'floor.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    'create table requests (device_id text, seq integer, request_id text, doc text, primary key (device_id, seq))',
+  );
+  db.exec(
+    'create table events (device_id text, id text, request_id text, name text, data text, at integer, primary key (device_id, id))',
+  );
+  const insertRequest = db.prepare('insert into requests values (?, ?, ?, ?)');
+  const insertEvent = db.prepare('insert into events values (?, ?, ?, ?, ?, ?)');
+  const requestBatch = db.transaction((device: Prepared) => {
+    for (const doc of device.requests)
+      insertRequest.run(device.credential.device_id, doc.seq, doc.key, JSON.stringify(doc));
+  });
+  const eventBatch = db.transaction((device: Prepared) => {
+    for (const e of device.events as {
+      id: string;
+      requestId: string;
+      name: string;
+      data: unknown;
+      at: number;
+    }[]) {
+      insertEvent.run(device.credential.device_id, e.id, e.requestId, e.name, JSON.stringify(e.data), e.at);
+    }
+  });
+  const started = performance.now();
+  for (const device of devices) {
+    requestBatch(device);
+    eventBatch(device);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  const requests = devices.reduce((n, d) => n + d.requests.length, 0);
+  const events = devices.reduce((n, d) => n + d.events.length, 0);
+  return { seconds, requestsPerSec: requests / seconds, eventsPerSec: events / seconds };
+}
+
+/** 3. Devices converge through their own replication and reconciliation, four at a time. */
+async function endToEnd(devices: readonly Prepared[]) {
+  let next = 0;
+  const bar = progressBar(process.stderr, 'devices syncing', devices.length);
+  let done = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < devices.length) {
+      const prepared = devices[next++] as Prepared;
+      const device = await prepared.reopen();
+      await device.sync.syncOnce();
+      const requests = await device.engine.requests();
+      if (!requests.every((r) => r.server?.status === 'applied'))
+        throw new Error(
+          `${device.name} did not converge: ${JSON.stringify(requests.map((r) => r.server?.error ?? r.server?.status ?? 'pending'))}`,
+        );
+      await device.close();
+      done += 1;
+      bar.update(done);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  bar.finish();
+  return { seconds: (performance.now() - started) / 1000 };
+}
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-devices-'));
+const server = await startServer(dataDir);
+try {
+  const latency = await deviceLatency(server.url);
+  console.log(
+    `device identify (RxDB memory): p50 ${round(latency.identifyP50)} ms, p99 ${round(latency.identifyP99)} ms; floor (raw insert) p50 ${round(latency.insertP50)} ms, p99 ${round(latency.insertP99)} ms; ratio p50 ${round(latency.insertP50 / latency.identifyP50)}`,
+  );
+  const first = await prepare(server.url, 'p', 'devices recording offline');
+  const serverCpu = cpuSeconds(server.child.pid as number);
+  const benchCpu = cpuSeconds(process.pid);
+  const protocol = await reconcileOverProtocol(server.url, first);
+  console.log(
+    `cpu during reconciliation: server ${cpuSince(server.child.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
+  );
+  const floor = rawInsertFloor(dataDir, first);
+  console.log(
+    `server reconciliation of ${DEVICES} devices (${protocol.requests} requests, ${protocol.events} events, ${CONCURRENCY} at a time): ${Math.round(protocol.requestsPerSec)} requests/s, ${Math.round(protocol.eventsPerSec)} events/s, converged in ${round(protocol.seconds)} s`,
+  );
+  console.log(
+    `floor (raw SQLite inserts of the same rows): ${Math.round(floor.requestsPerSec)} requests/s, ${Math.round(floor.eventsPerSec)} events/s; ratio ${round(protocol.requestsPerSec / floor.requestsPerSec, 3)} / ${round(protocol.eventsPerSec / floor.eventsPerSec, 3)}`,
+  );
+  const second = await prepare(server.url, 'q', 'devices recording offline');
+  const e2e = await endToEnd(second);
+  console.log(
+    `end to end: ${DEVICES} devices converged through RxDB replication in ${round(e2e.seconds)} s (${Math.round((DEVICES * (EVENTS + 2)) / e2e.seconds)} requests+events/s)`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'devices',
+      devices: DEVICES,
+      eventsPerDevice: EVENTS,
+      identifyP50Ms: round(latency.identifyP50, 3),
+      identifyP99Ms: round(latency.identifyP99, 3),
+      insertFloorP50Ms: round(latency.insertP50, 3),
+      requestsPerSec: Math.round(protocol.requestsPerSec),
+      eventsPerSec: Math.round(protocol.eventsPerSec),
+      convergenceSec: round(protocol.seconds),
+      floorRequestsPerSec: Math.round(floor.requestsPerSec),
+      floorEventsPerSec: Math.round(floor.eventsPerSec),
+      endToEndSec: round(e2e.seconds),
+    }),
+  );
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise((resolve) => server.child.on('exit', resolve));
+  rmSync(dataDir, { recursive: true, force: true });
+}
