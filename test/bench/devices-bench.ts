@@ -13,13 +13,13 @@
  *
  *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { startBenchServer } from './bench-server.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import type { GraphDoc } from '../../shared/device/collections.ts';
 import { progressBar } from '../../shared/util/progress.ts';
@@ -40,7 +40,6 @@ if (args.help) {
 const DEVICES = Number(args.devices);
 const EVENTS = Number(args.events);
 const CONCURRENCY = Number(args.concurrency);
-const ROOT = process.cwd();
 const KEY = 'us1-bench-devices';
 const CONFIG_INPUT = {
   scopeId: 'default',
@@ -57,42 +56,6 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const round = (n: number, digits = 2) => Number(n.toFixed(digits));
-
-async function startServer(dataDir: string): Promise<{ url: string; child: ChildProcess }> {
-  const config = path.join(dataDir, 'workspace.json');
-  writeFileSync(config, JSON.stringify(CONFIG_INPUT));
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
-      path.join(ROOT, 'dist', 'server.mjs'),
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--config',
-      config,
-      '--rate-limit',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    {
-      env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match !== null) resolve(match[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { url, child };
-}
 
 /** 1. Identify latency on the device, and a raw insert as the floor. */
 async function deviceLatency(url: string) {
@@ -323,18 +286,18 @@ async function endToEnd(devices: readonly Prepared[]) {
 }
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-devices-'));
-const server = await startServer(dataDir);
+const server = await startBenchServer({ dataDir, config: CONFIG_INPUT, apiKey: KEY });
 try {
   const latency = await deviceLatency(server.url);
   console.log(
     `device identify (RxDB memory): p50 ${round(latency.identifyP50)} ms, p99 ${round(latency.identifyP99)} ms; floor (raw insert) p50 ${round(latency.insertP50)} ms, p99 ${round(latency.insertP99)} ms; ratio p50 ${round(latency.insertP50 / latency.identifyP50)}`,
   );
   const first = await prepare(server.url, 'p', 'devices recording offline');
-  const serverCpu = cpuSeconds(server.child.pid as number);
+  const serverCpu = cpuSeconds(server.process.pid as number);
   const benchCpu = cpuSeconds(process.pid);
   const protocol = await reconcileOverProtocol(server.url, first);
   console.log(
-    `cpu during reconciliation: server ${cpuSince(server.child.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
+    `cpu during reconciliation: server ${cpuSince(server.process.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
   );
   const floor = rawInsertFloor(dataDir, first);
   console.log(
@@ -365,7 +328,6 @@ try {
     }),
   );
 } finally {
-  server.child.kill('SIGTERM');
-  await new Promise((resolve) => server.child.on('exit', resolve));
+  await server.stop();
   rmSync(dataDir, { recursive: true, force: true });
 }

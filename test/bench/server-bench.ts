@@ -7,13 +7,13 @@
  *   npm run bench:server                              SQLite (and PostgreSQL when IDSYNC_TEST_PG_URL is set)
  *   npm run bench:server -- --duration 5 --profiles 5000
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { startBenchServer } from './bench-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,58 +33,14 @@ if (args.help) {
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PROFILES = Number(args.profiles);
-const ROOT = process.cwd();
 const KEY = 'us1-bench-key';
-const CONFIG = JSON.stringify({
+const CONFIG = {
   scopeId: 'default',
   strategy: 'profile_conversion',
   identityPriority: ['customerid', 'email', 'device_application_stamp'],
   loginIdentities: ['customerid', 'email'],
   uniqueIdentities: ['customerid', 'email'],
-});
-
-interface Server {
-  readonly url: string;
-  readonly process: ChildProcess;
-}
-
-async function startServer(database: string, dataDir: string): Promise<Server> {
-  const { writeFileSync } = await import('node:fs');
-  const config = path.join(dataDir, 'workspace.json');
-  writeFileSync(config, CONFIG);
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(ROOT, 'dist', 'server.mjs'),
-      '--port',
-      '0',
-      '--data-dir',
-      dataDir,
-      '--database',
-      database,
-      '--config',
-      config,
-      '--rate-limit',
-      '0',
-      '--log-level',
-      'warn',
-    ],
-    {
-      env: { ...process.env, IDSYNC_API_KEY: KEY, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match !== null) resolve(match[1] as string);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  return { url, process: child };
-}
+};
 
 async function populate(url: string): Promise<void> {
   let next = 0;
@@ -171,7 +127,7 @@ interface Row {
 
 async function run(label: string, database: string): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
-  const server = await startServer(database, dataDir);
+  const server = await startBenchServer({ dataDir, database, config: CONFIG, apiKey: KEY });
   try {
     process.stderr.write(`${label}: populating ${PROFILES} profiles...\n`);
     await populate(server.url);
@@ -197,8 +153,7 @@ async function run(label: string, database: string): Promise<Row> {
       loginRatio: login.requestsPerSec / noop.requestsPerSec,
     };
   } finally {
-    server.process.kill('SIGTERM');
-    await new Promise((resolve) => server.process.on('exit', resolve));
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
