@@ -107,18 +107,7 @@ async function main(): Promise<void> {
     if (error instanceof StartupError) fail(error.message);
     throw error;
   }
-  const { bootstrap } = server;
-  const lines = [
-    `Identity Sync server listening on ${server.url}`,
-    `database: ${server.database}`,
-    `workspace: ${bootstrap.workspaceId}`,
-  ];
-  if (bootstrap.apiKey !== null) lines.push(`API key: ${bootstrap.apiKey}`);
-  if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
-  if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
-  lines.push(`API docs: ${server.url}/docs`);
-  process.stdout.write(`${lines.join('\n')}\n`);
-
+  // Handlers go in before the URL is printed: whoever reads it may signal at once.
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) process.exit(1);
@@ -134,6 +123,17 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const { bootstrap } = server;
+  const lines = [
+    `Identity Sync server listening on ${server.url}`,
+    `database: ${server.database}`,
+    `workspace: ${bootstrap.workspaceId}`,
+  ];
+  if (bootstrap.apiKey !== null) lines.push(`API key: ${bootstrap.apiKey}`);
+  if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
+  if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
+  lines.push(`API docs: ${server.url}/docs`);
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 await main();
