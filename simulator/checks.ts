@@ -30,9 +30,12 @@ export function canonicalIdentities(
   return JSON.stringify(out);
 }
 
-function projectionKey(p: Omit<ProfileProjection, '_deleted'>): string {
-  return `${p.id} ${canonicalIdentities(p.identities)} ${p.orphanedAt === null ? 'live' : 'orphaned'}`;
+/** One comparable line per profile: MPID, identities, and whether it is orphaned. */
+function profileKey(mpid: string, p: { identities: IdentitySet; orphanedAt: number | null }): string {
+  return `${mpid} ${canonicalIdentities(p.identities)} ${p.orphanedAt === null ? 'live' : 'orphaned'}`;
 }
+
+const projectionKey = (p: Omit<ProfileProjection, '_deleted'>) => profileKey(p.id, p);
 
 /** Differences between a device's view and the server's (empty when converged). */
 export async function deviceDivergence(world: World, name: string): Promise<string[]> {
@@ -54,7 +57,7 @@ export async function deviceDivergence(world: World, name: string): Promise<stri
     );
   }
   const people = (await device.engine.people())
-    .map((p) => `${p.mpid} ${canonicalIdentities(p.identities)} live`)
+    .map((p) => profileKey(p.mpid, { identities: p.identities, orphanedAt: null }))
     .sort();
   const liveServer = server.filter((p) => p.endsWith(' live'));
   if (JSON.stringify(people) !== JSON.stringify(liveServer)) {
@@ -91,9 +94,7 @@ function* replayProgram(
   }
 }
 
-function graphKey(p: ProfileRecord): string {
-  return `${p.mpid} ${canonicalIdentities(p.identities)} ${p.orphanedAt === null ? 'live' : 'orphaned'}`;
-}
+const graphKey = (p: ProfileRecord) => profileKey(p.mpid, p);
 
 /**
  * Replays the server's accepted device requests, in the order it accepted them, through the

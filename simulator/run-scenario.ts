@@ -9,6 +9,7 @@ import { answeredMpid } from '../shared/device/engine.ts';
 import type { Result } from '../shared/util/result.ts';
 import { canonicalIdentities, deviceDivergence, replayDivergence, serverInvariants } from './checks.ts';
 import { seededRandom } from '../shared/util/random.ts';
+import { canonicalJson } from '../shared/util/fingerprint.ts';
 import type {
   AnswerExpectationT,
   DeviceExpectationT,
@@ -372,9 +373,9 @@ class ScenarioRun {
     }
     if (expected.attributes !== undefined) {
       this.expectations += 1;
-      if (stable(detail.attributes) !== stable(expected.attributes))
+      if (canonicalJson(detail.attributes) !== canonicalJson(expected.attributes))
         this.fail(
-          `${what}: expected attributes ${stable(expected.attributes)}, found ${stable(detail.attributes)}`,
+          `${what}: expected attributes ${canonicalJson(expected.attributes)}, found ${canonicalJson(detail.attributes)}`,
         );
     }
     if (expected.orphaned !== undefined) {
@@ -455,14 +456,6 @@ function serverAnswer(request: SyncRequest): Answer {
     loggedIn: typeof response?.is_logged_in === 'boolean' ? response.is_logged_in : null,
     error: null,
   };
-}
-
-function stable(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)))
-      : v,
-  );
 }
 
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioReport> {

@@ -78,6 +78,28 @@ const PushBodySchema = z.object({
 
 const EMPTY = Buffer.alloc(0);
 
+/** Parses each pushed document on its own: one bad document is an error row, not a failed push. */
+function parseRows<T>(
+  rows: readonly { newDocumentState: unknown }[],
+  schema: z.ZodType<T>,
+): { docs: T[]; errors: PushError[] } {
+  const docs: T[] = [];
+  const errors: PushError[] = [];
+  for (const [index, row] of rows.entries()) {
+    const parsed = parseWith(schema, row.newDocumentState);
+    if (parsed.ok) docs.push(parsed.value);
+    else {
+      const id = (row.newDocumentState as { id?: unknown } | null)?.id;
+      errors.push({
+        id: typeof id === 'string' ? id : `row ${index}`,
+        code: 'invalid',
+        message: parsed.error.message,
+      });
+    }
+  }
+  return { docs, errors };
+}
+
 export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   const { devices, metrics } = deps;
   const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
@@ -132,20 +154,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     const body = parseWith(PushBodySchema, request.body);
     if (!body.ok) return fail(reply, body.error);
     const conflicts: SyncRequestDoc[] = [];
-    const errors: PushError[] = [];
-    const docs: SyncRequestDoc[] = [];
-    for (const [index, row] of body.value.rows.entries()) {
-      const parsed = parseWith(SyncRequestDocSchema, row.newDocumentState);
-      if (parsed.ok) docs.push(parsed.value);
-      else {
-        const id = (row.newDocumentState as { id?: unknown } | null)?.id;
-        errors.push({
-          id: typeof id === 'string' ? id : `row ${index}`,
-          code: 'invalid',
-          message: parsed.error.message,
-        });
-      }
-    }
+    const { docs, errors } = parseRows(body.value.rows, SyncRequestDocSchema);
     docs.sort((a, b) => a.data.sync.seq - b.data.sync.seq);
     let gap = false;
     for (const doc of docs) {
@@ -169,41 +178,26 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return { conflicts, errors };
   });
 
-  app.get('/sync/v1/requests/pull', async (request, reply) => {
-    const device = await deviceOf(request);
-    if (!device.ok) return fail(reply, device.error);
-    const query = parseWith(PullQuerySchema, request.query);
-    if (!query.ok) return fail(reply, query.error);
-    return devices.pullRequests(device.value.id, query.value.seq, query.value.limit);
-  });
-
-  app.get('/sync/v1/profiles/pull', async (request, reply) => {
-    const device = await deviceOf(request);
-    if (!device.ok) return fail(reply, device.error);
-    const query = parseWith(PullQuerySchema, request.query);
-    if (!query.ok) return fail(reply, query.error);
-    return devices.pullProfiles(device.value.id, query.value.seq, query.value.limit);
-  });
+  const pullRoute = (
+    route: string,
+    pull: (deviceId: string, after: number, limit: number) => Promise<unknown>,
+  ) =>
+    app.get(route, async (request, reply) => {
+      const device = await deviceOf(request);
+      if (!device.ok) return fail(reply, device.error);
+      const query = parseWith(PullQuerySchema, request.query);
+      if (!query.ok) return fail(reply, query.error);
+      return pull(device.value.id, query.value.seq, query.value.limit);
+    });
+  pullRoute('/sync/v1/requests/pull', (id, after, limit) => devices.pullRequests(id, after, limit));
+  pullRoute('/sync/v1/profiles/pull', (id, after, limit) => devices.pullProfiles(id, after, limit));
 
   app.post('/sync/v1/events/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
     if (!body.ok) return fail(reply, body.error);
-    const errors: PushError[] = [];
-    const events = [];
-    for (const [index, row] of body.value.rows.entries()) {
-      const parsed = parseWith(DeviceEventSchema, row.newDocumentState);
-      if (parsed.ok) events.push(parsed.value);
-      else {
-        const id = (row.newDocumentState as { id?: unknown } | null)?.id;
-        errors.push({
-          id: typeof id === 'string' ? id : `row ${index}`,
-          code: 'invalid',
-          message: parsed.error.message,
-        });
-      }
-    }
+    const { docs: events, errors } = parseRows(body.value.rows, DeviceEventSchema);
     await devices.pushEvents(device.value.id, events);
     return { conflicts: [], errors };
   });

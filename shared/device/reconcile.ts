@@ -8,7 +8,7 @@
 import type { IdentityType } from '../identity/identity-types.ts';
 import type { ScopeConfig } from '../identity/scope-config.ts';
 import type { ProfileProjection, SyncRequest } from '../protocol/sync.ts';
-import type { Namespace, ProfileRecord } from '../resolver/records.ts';
+import { withoutIdentity, type Namespace, type ProfileRecord } from '../resolver/records.ts';
 import type { ExplainTrace } from '../resolver/trace.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
 import { identityDoc, identityKey, profileDoc, profileId, type RxdbIdentityStore } from './rxdb-store.ts';
@@ -158,11 +158,8 @@ export async function reconcile(
           const holder = await db.graph.findOne(profileId(other.mpid)).exec();
           if (holder === null || holder.kind !== 'profile') continue;
           const record = (holder.toJSON() as GraphDoc).data as unknown as ProfileRecord;
-          const rest = (record.identities[type] ?? []).filter((v) => v !== value);
-          const identities: Record<string, readonly string[]> = { ...record.identities };
-          if (rest.length === 0) delete identities[type];
-          else identities[type] = rest;
-          writes.set(holder.primary, profileDoc({ ...record, identities: identities }));
+          const identities = withoutIdentity(record.identities, type, value) ?? record.identities;
+          writes.set(holder.primary, profileDoc({ ...record, identities }));
         }
       }
     }

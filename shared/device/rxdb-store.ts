@@ -17,6 +17,7 @@ import type {
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
+import { withIdentity, withoutIdentity } from '../resolver/records.ts';
 import {
   runAsync,
   StoreConflictError,
@@ -340,12 +341,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       }
       case 'addIdentity': {
         const profile = await ctx.profileOf(change.mpid);
-        const values = profile.identities[change.identityType] ?? [];
-        if (values.includes(change.value)) return;
+        const identities = withIdentity(profile.identities, change.identityType, change.value);
+        if (identities === null) return;
         if (change.unique) await ctx.assertFree(profile, change.identityType, change.value);
-        const identities: Record<string, readonly string[]> = { ...profile.identities };
-        identities[change.identityType] = [...values, change.value];
-        ctx.put({ ...profile, identities: identities });
+        ctx.put({ ...profile, identities });
         const d = identityDoc(
           ctx.ns(profile),
           change.identityType,
@@ -358,13 +357,9 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       }
       case 'removeIdentity': {
         const profile = await ctx.profileOf(change.mpid);
-        const values = profile.identities[change.identityType] ?? [];
-        if (!values.includes(change.value)) return;
-        const identities: Record<string, readonly string[]> = { ...profile.identities };
-        const rest = values.filter((v) => v !== change.value);
-        if (rest.length === 0) delete identities[change.identityType];
-        else identities[change.identityType] = rest;
-        ctx.put({ ...profile, identities: identities });
+        const identities = withoutIdentity(profile.identities, change.identityType, change.value);
+        if (identities === null) return;
+        ctx.put({ ...profile, identities });
         ctx.overlay.set(
           identityId(identityKey(ctx.ns(profile), change.identityType, change.value), profile.mpid),
           null,

@@ -18,6 +18,7 @@ import type {
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
+import { withIdentity, withoutIdentity } from '../resolver/records.ts';
 import {
   StoreConflictError,
   type AsyncStoreTx,
@@ -332,23 +333,17 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
       }
       case 'addIdentity': {
         const profile = this.requireProfile(change.mpid);
-        const values = profile.identities[change.identityType] ?? [];
-        if (values.includes(change.value)) return;
+        const identities = withIdentity(profile.identities, change.identityType, change.value);
+        if (identities === null) return;
         if (change.unique) this.assertUniqueFree(profile, change.identityType, change.value);
-        const identities: Record<string, readonly string[]> = { ...profile.identities };
-        identities[change.identityType] = [...values, change.value];
         this.setProfile(profileWith(profile, identities, profile));
         this.indexAdd(profile, change.identityType, change.value);
         return;
       }
       case 'removeIdentity': {
         const profile = this.requireProfile(change.mpid);
-        const values = profile.identities[change.identityType] ?? [];
-        if (!values.includes(change.value)) return;
-        const identities: Record<string, readonly string[]> = { ...profile.identities };
-        const rest = values.filter((v) => v !== change.value);
-        if (rest.length === 0) delete identities[change.identityType];
-        else identities[change.identityType] = rest;
+        const identities = withoutIdentity(profile.identities, change.identityType, change.value);
+        if (identities === null) return;
         this.setProfile(profileWith(profile, identities, profile));
         this.indexRemove(profile, change.identityType, change.value);
         return;

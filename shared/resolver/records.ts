@@ -126,3 +126,25 @@ export const AliasRecordSchema = z.object({
   previousDestinationFirstSeenAt: z.number().nullable(),
 });
 export type AliasRecord = z.infer<typeof AliasRecordSchema>;
+
+/** The identities with `value` added to `type`, or `null` when the value is already held. */
+export function withIdentity(identities: IdentitySet, type: IdentityType, value: string): IdentitySet | null {
+  const values = identities[type] ?? [];
+  if (values.includes(value)) return null;
+  return { ...identities, [type]: [...values, value] };
+}
+
+/** The identities without `value` of `type` (the type dropped when empty), or `null` when not held. */
+export function withoutIdentity(
+  identities: IdentitySet,
+  type: IdentityType,
+  value: string,
+): IdentitySet | null {
+  const values = identities[type] ?? [];
+  if (!values.includes(value)) return null;
+  const rest = values.filter((v) => v !== value);
+  const out: IdentitySet = { ...identities };
+  if (rest.length === 0) delete out[type];
+  else out[type] = rest;
+  return out;
+}
