@@ -53,7 +53,11 @@ export const LAYERS = [
   },
 ];
 
+/** Build tool configuration (`vite.config.ts` and the like) runs in Node at build time, not in the layer. */
+const TOOL_CONFIG = /(^|\/)[\w.-]+\.config\.[cm]?[jt]s$/;
+
 function layerOf(relative) {
+  if (TOOL_CONFIG.test(relative)) return null;
   return LAYERS.find((layer) => relative.startsWith(layer.prefix)) ?? null;
 }
 

@@ -125,7 +125,7 @@ export async function call<T = unknown>(
   const response = await fetch(`${base}${route}`, {
     method,
     headers,
-    ...(payload === undefined ? {} : { body: payload }),
+    ...(payload === undefined ? {} : { body: new Uint8Array(payload) }),
   });
   const text = await response.text();
   let parsed: unknown;

@@ -211,7 +211,7 @@ describe('hostile requests', () => {
         const response = await fetch(`${t.url}${request.path}`, {
           method: 'POST',
           headers: request.headers,
-          body: request.body,
+          body: typeof request.body === 'string' ? request.body : new Uint8Array(request.body),
         });
         const text = await response.text();
         const context = `seed ${SEED}, request #${index} (${request.label}): ${response.status} ${text.slice(0, 200)}`;
