@@ -7,6 +7,23 @@ import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** The origin the Electron shell loads the renderer from. */
+export const DESKTOP_APP_ORIGIN = 'app://identity-sync';
+
+/** `scheme://host[:port]`, as browsers send it in `Origin` (custom schemes included), or `*`. */
+const OriginSchema = z
+  .string()
+  .regex(/^(\*|[a-z][a-z0-9+.-]*:\/\/[^/\s?#]+)$/i, 'an origin is scheme://host[:port], or *');
+
+/** An http(s) URL without query or fragment; kept without its trailing slash. */
+const PublicUrlSchema = z
+  .url({ protocol: /^https?$/, error: 'a public URL is http(s)://host[:port][/path]' })
+  .refine((value) => {
+    const url = new URL(value);
+    return url.search === '' && url.hash === '';
+  }, 'a public URL has no query or fragment')
+  .transform((value) => new URL(value).href.replace(/\/+$/, ''));
+
 export const ServerOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -17,6 +34,12 @@ export const ServerOptionsSchema = z.object({
   configFile: z.string().min(1).optional(),
   /** Origins allowed to call the IDSync API from a browser; `*` allows any. Admin routes never allow CORS. */
   corsOrigins: z.array(z.string().min(1)).default(['*']),
+  /** Origins (besides the server's own) allowed to call the device sync API; `*` allows any. */
+  appOrigins: z.array(OriginSchema).default([DESKTOP_APP_ORIGIN]),
+  /** The built renderer served under /app/. */
+  appDir: z.string().min(1).default(path.join('dist', 'app')),
+  /** The URL other devices reach this server at; default: the origin each request was sent to. */
+  publicUrl: PublicUrlSchema.optional(),
   /** Requests per second allowed per API key on the IDSync API; 0 switches the limit off. */
   rateLimitPerSecond: z.coerce.number().int().min(0).default(200),
   /** Largest accepted request body, in bytes (after gzip decoding). */

@@ -1,6 +1,7 @@
 /**
  * The composition root: opens (and migrates) the database, makes sure there is a workspace and
- * credentials to use it with, builds the HTTP app, starts the alias worker and listens.
+ * credentials to use it with (the web app's key-only input included), builds the HTTP app, starts
+ * the alias worker and listens.
  */
 import { getRandomValues } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
@@ -10,8 +11,10 @@ import { parseWith } from '../shared/protocol/parse.ts';
 import type { Clock } from '../shared/resolver/context.ts';
 import { randomFromFill, type RandomSource } from '../shared/util/random.ts';
 import { AliasWorker } from './alias-worker.ts';
+import { ensureAppInput, type AppInput } from './app-input.ts';
 import { pino } from 'pino';
 import { randomToken, ServerKey, sha256Hex, safeEqual } from './auth/secrets.ts';
+import { appUrl, connectUrl, reachableBaseUrl } from './connect-link.ts';
 import { isPostgresUrl, openDatabase } from './db/connect.ts';
 import { DeviceStore } from './db/device-store.ts';
 import { ProfileAdmin } from './db/profile-admin.ts';
@@ -45,6 +48,12 @@ export interface RunningServer {
   readonly options: ServerOptions;
   readonly bootstrap: Bootstrap;
   readonly database: string;
+  /** The key-only input of the web app (not a secret: every browser that opens the app holds it). */
+  readonly appInput: AppInput;
+  /** The web app on this machine. */
+  readonly appUrl: string;
+  /** The link another device opens to connect its app to this server. */
+  readonly connectUrl: string;
   close(): Promise<void>;
 }
 
@@ -156,6 +165,8 @@ export async function startServer(
   let app: FastifyInstance | null = null;
   try {
     const boot = await bootstrap(workspaces, options);
+    const appInput = await ensureAppInput(workspaces, boot.workspaceId);
+    if (!appInput.ok) throw new StartupError(appInput.error.message);
     const logger = pino({ level: options.logLevel });
     const aliasWorker = new AliasWorker(store, workspaces, clock, random, logger);
     app = await buildApp({
@@ -171,6 +182,7 @@ export async function startServer(
       metrics,
       aliasWorker,
       logger,
+      appInput: appInput.value,
     });
     const address = await app.listen({ host: options.host, port: options.port });
     aliasWorker.start(options.aliasPollMs);
@@ -181,6 +193,9 @@ export async function startServer(
       options,
       bootstrap: boot,
       database: handle.location,
+      appInput: appInput.value,
+      appUrl: appUrl(address),
+      connectUrl: connectUrl(reachableBaseUrl(address, options.host, options.publicUrl), appInput.value.key),
       async close() {
         await aliasWorker.stop();
         // Requests in flight get a grace period to answer; connections still open after it

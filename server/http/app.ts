@@ -1,9 +1,11 @@
 /**
- * The HTTP application: body parsing, CORS for the IDSync API, per-key rate limiting, the error
- * body for every failure (including Fastify's own), health and readiness, metrics, the OpenAPI
- * document and docs UI, the IDSync routes and the admin routes.
+ * The HTTP application: body parsing, CORS for the IDSync and device sync APIs, per-key rate
+ * limiting, the error body for every failure (including Fastify's own), health and readiness,
+ * metrics, the OpenAPI document and docs UI, the IDSync, device sync and admin routes, and the web
+ * app under /app/.
  */
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
@@ -19,6 +21,7 @@ import { apiError, errorBody, type ApiError } from '../../shared/protocol/errors
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import type { AliasWorker } from '../alias-worker.ts';
+import type { AppInput } from '../app-input.ts';
 import type { InputCredential } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
@@ -28,7 +31,9 @@ import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import type { ServerOptions } from '../options.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { registerAppRoutes } from './app-routes.ts';
 import { BodyError, registerBodyParsing } from './body.ts';
+import { corsPolicy } from './cors.ts';
 import { sendError } from './errors.ts';
 import { registerIdsyncRoutes } from './idsync-routes.ts';
 import { registerSyncRoutes, SyncNotifier } from './sync-routes.ts';
@@ -48,6 +53,7 @@ export interface AppContext {
   readonly aliasWorker: AliasWorker;
   readonly logger: FastifyBaseLogger;
   readonly devices: DeviceStore;
+  readonly appInput: AppInput;
 }
 
 /** Input credentials cached briefly: one lookup per key per few seconds, dropped at once on revoke. */
@@ -137,26 +143,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const allowAny = options.corsOrigins.includes('*');
+  const corsFor = corsPolicy(options);
   await app.register(cors, {
     hook: 'onRequest',
-    delegator: (request, callback) => {
-      if (!request.url.startsWith('/v1/')) return callback(null, { origin: false });
-      callback(null, {
-        origin: allowAny ? true : options.corsOrigins,
-        methods: ['POST', 'OPTIONS'],
-        allowedHeaders: [
-          'content-type',
-          'x-mp-key',
-          'x-mp-signature',
-          'date',
-          'authorization',
-          'x-request-id',
-        ],
-        exposedHeaders: ['x-mp-max-age', 'retry-after', 'x-request-id'],
-        maxAge: 600,
-      });
-    },
+    delegator: (request, callback) => callback(null, corsFor(request.url)),
   });
 
   const routeConfig: Record<string, unknown> = {};
@@ -241,6 +231,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     random: ctx.random,
     metrics,
     onInputRevoked: (key) => inputs.forget(key),
+  });
+  await registerAppRoutes(app, {
+    appDir: path.resolve(options.appDir),
+    publicUrl: options.publicUrl,
+    appInput: ctx.appInput,
+    metrics,
   });
   return app;
 }

@@ -25,6 +25,7 @@ import {
   HistoryQuerySchema,
   ProfileSearchSchema,
 } from './admin-routes.ts';
+import { AppBootstrapSchema } from './app-routes.ts';
 
 type Json = Record<string, unknown>;
 
@@ -169,6 +170,15 @@ export function openApiDocument(): Json {
             '202': { description: 'Accepted' },
             '403': error('Aliasing not available'),
             ...IDSYNC_ERRORS,
+          },
+        },
+      },
+      '/app/bootstrap.json': {
+        get: {
+          tags: ['app'],
+          summary: "What the web app needs to connect: this server's URL and its key-only app input",
+          responses: {
+            '200': { description: 'Server URL, app input key and workspace', ...json(AppBootstrapSchema) },
           },
         },
       },

@@ -216,6 +216,9 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     if (!device.ok) return fail(reply, device.error);
     reply.hijack();
     const raw = reply.raw;
+    // A hijacked reply writes its own head: carry over the headers set so far (CORS).
+    for (const [name, value] of Object.entries(reply.getHeaders()))
+      if (value !== undefined) raw.setHeader(name, value);
     raw.writeHead(200, {
       'content-type': 'text/event-stream',
       'cache-control': 'no-cache',
