@@ -2,19 +2,58 @@
  * The renderer build: one bundle for the browser (served by the central server under /app/ as an
  * installable web app) and for Electron (loaded from the app:// scheme). Relative asset paths and a
  * hash router let the same files work under any path and scheme.
+ *
+ * The `service-worker` plugin writes `sw.js` from `src/sw/sw-template.js` after the bundle is
+ * written: the list of built files to precache, and a cache name derived from a hash of that list.
  */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import react from '@vitejs/plugin-react';
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 
 const root = path.resolve(import.meta.dirname);
+const outDir = path.resolve(root, '..', 'dist', 'app');
+const publicDir = path.resolve(root, 'public');
+const { version } = JSON.parse(readFileSync(path.resolve(root, '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
+
+function filesUnder(dir: string, base = dir): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory()
+      ? filesUnder(full, base)
+      : [path.relative(base, full).split(path.sep).join('/')];
+  });
+}
+
+function serviceWorker(): Plugin {
+  return {
+    name: 'service-worker',
+    apply: 'build',
+    writeBundle(_options, bundle) {
+      const files = [...new Set([...Object.keys(bundle), ...filesUnder(publicDir)])]
+        .filter((file) => !file.endsWith('.map') && file !== 'sw.js')
+        .sort();
+      const hash = createHash('sha256').update(files.join('\n')).digest('hex').slice(0, 16);
+      const template = readFileSync(path.resolve(root, 'src', 'sw', 'sw-template.js'), 'utf8');
+      const source = template
+        .replace('= __PRECACHE__;', `= ${JSON.stringify(files.map((file) => `./${file}`))};`)
+        .replace('= __CACHE_NAME__;', `= ${JSON.stringify(`identity-sync-shell-${hash}`)};`);
+      writeFileSync(path.join(outDir, 'sw.js'), source);
+    },
+  };
+}
 
 export default defineConfig({
   root,
   base: './',
-  plugins: [react()],
+  publicDir,
+  plugins: [react(), serviceWorker()],
+  define: { 'import.meta.env.VITE_APP_VERSION': JSON.stringify(version) },
   build: {
-    outDir: path.resolve(root, '..', 'dist', 'app'),
+    outDir,
     emptyOutDir: true,
     sourcemap: true,
     chunkSizeWarningLimit: 1500,
