@@ -1,0 +1,83 @@
+/**
+ * Opens what the app runs on: the device database (IndexedDB, shared safely between tabs), the
+ * engine with the workspace config cached from the last connection (or the default workspace's
+ * until the first one), and the sync controller. Nothing here waits for the network.
+ */
+import { BehaviorSubject, type Observable } from 'rxjs';
+import { browserLock, openBrowserDeviceDatabase } from '../../../shared/device/browser.ts';
+import { DeviceEngine } from '../../../shared/device/engine.ts';
+import { DeviceSync } from '../../../shared/device/sync.ts';
+import { defaultScopeConfig } from '../../../shared/identity/scope-config.ts';
+import { randomFromFill } from '../../../shared/util/random.ts';
+import { Preferences, type ServerConnection } from '../connection/connection.ts';
+import { platform } from '../platform/bridge.ts';
+import { SyncController, type NetworkWatch } from '../sync/sync-controller.ts';
+import type { AppServices } from './services.tsx';
+
+const DATABASE = 'identity-sync';
+
+export async function startApp(update$: Observable<(() => void) | null>): Promise<AppServices> {
+  const db = await openBrowserDeviceDatabase(DATABASE);
+  const lock = browserLock(DATABASE);
+  const engine = await DeviceEngine.open({
+    db,
+    config: defaultScopeConfig('default'),
+    environment: 'production',
+    random: randomFromFill((buffer) => crypto.getRandomValues(buffer)),
+    clock: { now: () => Date.now() },
+    ...(lock === null ? {} : { lock }),
+  });
+  const sealer = platform.credentialSealer;
+  const sync = new SyncController({
+    status$: engine.status$,
+    preferences: new Preferences(localStorage),
+    createClient: (connection: ServerConnection) =>
+      new DeviceSync(engine, {
+        baseUrl: connection.serverUrl,
+        apiKey: connection.apiKey,
+        deviceName: platform.kind === 'desktop' ? 'Identity Sync desktop' : 'Identity Sync web app',
+        ...(sealer === null ? {} : { credentials: sealer }),
+      }),
+    network: browserNetwork,
+    locks: typeof navigator.locks === 'undefined' ? null : navigator.locks,
+    fetchBootstrap,
+    now: () => Date.now(),
+  });
+  sync.start();
+  return { engine, sync, persistentStorage$: persistentStorage(), update$ };
+}
+
+const browserNetwork: NetworkWatch = {
+  isOnline: () => navigator.onLine,
+  watch(onChange) {
+    const online = () => onChange(true);
+    const offline = () => onChange(false);
+    window.addEventListener('online', online);
+    window.addEventListener('offline', offline);
+    return () => {
+      window.removeEventListener('online', online);
+      window.removeEventListener('offline', offline);
+    };
+  },
+};
+
+/** `./bootstrap.json` beside the app (the central server serves it under /app/). */
+async function fetchBootstrap(): Promise<unknown> {
+  if (!/^https?:$/.test(location.protocol)) throw new Error('not served over http');
+  const response = await fetch(new URL('./bootstrap.json', location.href), { cache: 'no-store' });
+  if (!response.ok) throw new Error(`bootstrap.json answered ${response.status}`);
+  return (await response.json()) as unknown;
+}
+
+/** Asks once for persistent storage, so the browser does not evict people recorded offline. */
+function persistentStorage(): Observable<boolean | null> {
+  const persisted = new BehaviorSubject<boolean | null>(null);
+  const storage = typeof navigator.storage === 'undefined' ? null : navigator.storage;
+  if (storage !== null && typeof storage.persist === 'function') {
+    storage.persist().then(
+      (granted) => persisted.next(granted),
+      () => persisted.next(null),
+    );
+  }
+  return persisted;
+}

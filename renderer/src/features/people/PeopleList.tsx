@@ -1,0 +1,98 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import type { PersonView } from '../../device/views.ts';
+import { PersonOption } from './PersonOption.tsx';
+
+const ROW_HEIGHT = 56;
+const PAGE = 8;
+
+/**
+ * The people as a virtualised listbox: only the rows in view are in the DOM, so ten thousand
+ * people scroll smoothly. Focus stays on the list; the arrow keys, Home, End and Page Up/Down move
+ * the active row (announced through aria-activedescendant) and Enter opens it.
+ */
+export function PeopleList({
+  people,
+  selected,
+  onSelect,
+}: {
+  people: readonly PersonView[];
+  selected: string | null;
+  onSelect: (mpid: string) => void;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const [active, setActive] = useState(0);
+  // No React Compiler in this build: the virtualizer's own re-renders keep the list current.
+  // eslint-disable-next-line react-hooks/incompatible-library
+  const virtualizer = useVirtualizer({
+    count: people.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+  });
+  const activeIndex = Math.min(active, Math.max(people.length - 1, 0));
+  const activePerson = people[activeIndex];
+
+  useEffect(() => {
+    if (people.length > 0) virtualizer.scrollToIndex(activeIndex, { align: 'auto' });
+  }, [activeIndex, people.length, virtualizer]);
+
+  const move = (to: number) => setActive(Math.max(0, Math.min(people.length - 1, to)));
+  const onKeyDown = (event: KeyboardEvent) => {
+    const keys: Record<string, () => void> = {
+      ArrowDown: () => move(activeIndex + 1),
+      ArrowUp: () => move(activeIndex - 1),
+      PageDown: () => move(activeIndex + PAGE),
+      PageUp: () => move(activeIndex - PAGE),
+      Home: () => move(0),
+      End: () => move(people.length - 1),
+      Enter: () => activePerson !== undefined && onSelect(activePerson.mpid),
+      ' ': () => activePerson !== undefined && onSelect(activePerson.mpid),
+    };
+    const action = keys[event.key];
+    if (action === undefined) return;
+    event.preventDefault();
+    action();
+  };
+
+  return (
+    <div
+      ref={scrollRef}
+      role="listbox"
+      aria-label="People on this device"
+      tabIndex={0}
+      aria-activedescendant={activePerson === undefined ? undefined : optionId(activePerson.mpid)}
+      onKeyDown={onKeyDown}
+      className="people-listbox"
+      style={{ height: 'min(60vh, 520px)', overflowY: 'auto', overflowX: 'hidden', position: 'relative' }}
+    >
+      <div role="presentation" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualizer.getVirtualItems().map((item) => {
+          const person = people[item.index];
+          if (person === undefined) return null;
+          return (
+            <PersonOption
+              key={person.mpid}
+              id={optionId(person.mpid)}
+              person={person}
+              top={item.start}
+              height={item.size}
+              index={item.index}
+              count={people.length}
+              active={item.index === activeIndex}
+              selected={person.mpid === selected}
+              onSelect={() => {
+                setActive(item.index);
+                onSelect(person.mpid);
+              }}
+            />
+          );
+        })}
+      </div>
+    </div>
+  );
+}
+
+function optionId(mpid: string): string {
+  return `person-option-${mpid}`;
+}

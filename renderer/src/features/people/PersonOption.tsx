@@ -1,0 +1,61 @@
+import { Group, Stack, Text } from '@mantine/core';
+import { KnownBadge, PersonStateBadge } from '../../components/PersonStateBadge.tsx';
+import { shortMpid } from '../../components/ShortMpid.tsx';
+import { personTitle } from '../../components/person-title.ts';
+import type { PersonView } from '../../device/views.ts';
+
+/** One row of the people list: an ARIA option (so nothing inside it is interactive). */
+export function PersonOption({
+  person,
+  id,
+  top,
+  height,
+  index,
+  count,
+  active,
+  selected,
+  onSelect,
+}: {
+  person: PersonView;
+  id: string;
+  top: number;
+  height: number;
+  index: number;
+  count: number;
+  active: boolean;
+  selected: boolean;
+  onSelect: () => void;
+}) {
+  return (
+    <div
+      id={id}
+      role="option"
+      aria-selected={selected}
+      aria-posinset={index + 1}
+      aria-setsize={count}
+      data-active={active}
+      className="person-option"
+      style={{ top, height }}
+      onClick={onSelect}
+    >
+      <Stack gap={0} style={{ flex: 1, minWidth: 0 }}>
+        <Text className="truncate" fw={500} size="sm">
+          {personTitle(person)}
+          {person.current && (
+            <Text span size="xs" c="dimmed">
+              {' '}
+              (current)
+            </Text>
+          )}
+        </Text>
+        <Text size="xs" c="dimmed" className="truncate">
+          MPID {shortMpid(person.mpid)}
+        </Text>
+      </Stack>
+      <Group gap={4} wrap="nowrap" visibleFrom="xs">
+        <KnownBadge known={person.known} />
+      </Group>
+      <PersonStateBadge state={person.state} />
+    </div>
+  );
+}

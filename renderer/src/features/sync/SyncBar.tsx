@@ -1,0 +1,109 @@
+import { Alert, Anchor, Button, Group, Paper, Progress, Switch, Text } from '@mantine/core';
+import { useHotkeys } from '@mantine/hooks';
+import { Link } from 'react-router';
+import { useServices } from '../../app/services.tsx';
+import { relativeTime } from '../../components/relative-time.ts';
+import { Shortcut } from '../../components/Shortcut.tsx';
+import { StatusBadge, type Tone } from '../../components/StatusBadge.tsx';
+import { useNow } from '../../hooks/useNow.ts';
+import { useObservable } from '../../hooks/useObservable.ts';
+import type { SyncState } from '../../sync/sync-controller.ts';
+import { pendingText, syncProgress, syncStatusText } from './sync-words.ts';
+
+const NO_STATUS = { pendingRequests: 0, pendingEvents: 0 };
+
+/**
+ * Sync at a glance: online or not, what is waiting, when the last sync was, progress while a round
+ * runs, "Sync now", and the "Work offline" switch. Problems are said in words with a retry; an
+ * unreachable server is just "offline".
+ */
+export function SyncBar() {
+  const { engine, sync } = useServices();
+  const state = useObservable(sync.state$, sync.current);
+  const status = useObservable(engine.status$, NO_STATUS);
+  const now = useNow();
+  const connected = state.connection?.kind === 'server';
+  const canSync = connected && !state.workOffline && !state.syncing;
+  useHotkeys([['alt+S', () => canSync && void sync.syncNow(), { usePhysicalKeys: true }]], []);
+
+  return (
+    <Paper
+      component="section"
+      aria-label="Sync"
+      px="md"
+      py={6}
+      radius={0}
+      withBorder
+      style={{ borderLeft: 0, borderRight: 0, borderTop: 0 }}
+    >
+      <Group gap="sm" wrap="wrap" justify="space-between">
+        <Group gap="sm" wrap="wrap">
+          <div role="status" aria-live="polite">
+            <StatusBadge tone={tone(state)}>{syncStatusText(state)}</StatusBadge>
+          </div>
+          <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents)}</Text>
+          {connected && (
+            <Text size="sm" c="dimmed">
+              {state.lastSyncAt === null
+                ? 'Never synced'
+                : `Last synced ${relativeTime(state.lastSyncAt, now)}`}
+            </Text>
+          )}
+        </Group>
+        <Group gap="sm" wrap="wrap">
+          {connected ? (
+            <>
+              <Switch
+                label="Work offline"
+                checked={state.workOffline}
+                onChange={(event) => sync.setWorkOffline(event.currentTarget.checked)}
+              />
+              <Shortcut label="Sync now" keys={['Alt', 'S']}>
+                <Button
+                  size="xs"
+                  onClick={() => void sync.syncNow()}
+                  disabled={!canSync}
+                  aria-keyshortcuts="Alt+S"
+                >
+                  Sync now
+                </Button>
+              </Shortcut>
+            </>
+          ) : (
+            <Anchor component={Link} to="/connect" size="sm">
+              Connect to a server
+            </Anchor>
+          )}
+        </Group>
+      </Group>
+      {state.syncing && (
+        <Progress
+          mt={6}
+          size="xs"
+          value={syncProgress(state.phase)}
+          animated
+          aria-label="Sync progress"
+          aria-valuetext={syncStatusText(state)}
+        />
+      )}
+      {state.problem !== null && (
+        <Alert mt={6} color="red" variant="light" title="Sync did not finish" role="alert">
+          <Group justify="space-between" gap="xs" wrap="wrap">
+            <Text size="sm">{state.problem.message}</Text>
+            <Button size="xs" variant="default" onClick={() => void sync.syncNow()} disabled={state.syncing}>
+              Try again
+            </Button>
+          </Group>
+        </Alert>
+      )}
+    </Paper>
+  );
+}
+
+function tone(state: SyncState): Tone {
+  if (state.connection?.kind !== 'server') return 'neutral';
+  if (state.problem !== null) return 'danger';
+  if (state.syncing) return 'info';
+  if (state.workOffline || !state.online || !state.reachable) return 'warning';
+  return 'success';
+}
