@@ -1,6 +1,7 @@
 /**
  * `npm start`: the central identity server. One command starts it on the embedded default (SQLite
- * in ./data) and prints the URL it listens on. Flags override environment variables.
+ * in ./data) and prints the URL it listens on, the web app's URL and a link that connects another
+ * device. Flags override environment variables.
  */
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type ServerOptionsInput } from './options.ts';
@@ -23,6 +24,12 @@ options (environment variable in brackets; flags win):
   --api-secret <secret>  its secret (generated when absent)               [IDSYNC_API_SECRET]
   --cors-origin <url>    browser origin allowed on the IDSync API; repeat; * for any
                                                                           [IDSYNC_CORS_ORIGINS, comma-separated, *]
+  --app-origin <origin>  origin allowed on the device sync API besides the server's own; repeat;
+                         * for any (then any web page can register devices)
+                                                                          [IDSYNC_APP_ORIGINS, comma-separated, app://identity-sync]
+  --app-dir <dir>        the built web app, served under /app/            [IDSYNC_APP_DIR, dist/app]
+  --public-url <url>     URL other devices reach this server at (for the app and its connect link)
+                                                                          [IDSYNC_PUBLIC_URL, the URL each request was sent to]
   --rate-limit <n>       requests per second per API key, 0 = off         [IDSYNC_RATE_LIMIT, 200]
   --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
   --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
@@ -32,7 +39,9 @@ options (environment variable in brackets; flags win):
                      default: <data-dir>/server.key, created on first start
 
 On first start the server creates a workspace (from --config, or the default profile-conversion
-config), an input and an admin token, and prints the new credentials once.`;
+config), an input and an admin token, and prints the new credentials once. It also keeps a key-only
+input for the web app, and prints the app's URL and a link that connects another device's app to
+this server (bind --host 0.0.0.0, or set --public-url, for other devices to reach it).`;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n\n${USAGE}\n`);
@@ -56,6 +65,9 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'api-key': { type: 'string' },
         'api-secret': { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
+        'app-origin': { type: 'string', multiple: true },
+        'app-dir': { type: 'string' },
+        'public-url': { type: 'string' },
         'rate-limit': { type: 'string' },
         'body-limit': { type: 'string' },
         'alias-poll-ms': { type: 'string' },
@@ -72,9 +84,9 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     process.exit(0);
   }
   const pick = (flag: string | undefined, name: string) => flag ?? (env[name] === '' ? undefined : env[name]);
-  const cors =
-    v['cors-origin'] ??
-    env['IDSYNC_CORS_ORIGINS']
+  const list = (flag: string[] | undefined, name: string) =>
+    flag ??
+    env[name]
       ?.split(',')
       .map((o) => o.trim())
       .filter((o) => o !== '');
@@ -87,7 +99,10 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     adminToken: pick(v['admin-token'], 'IDSYNC_ADMIN_TOKEN'),
     apiKey: pick(v['api-key'], 'IDSYNC_API_KEY'),
     apiSecret: pick(v['api-secret'], 'IDSYNC_API_SECRET'),
-    corsOrigins: cors,
+    corsOrigins: list(v['cors-origin'], 'IDSYNC_CORS_ORIGINS'),
+    appOrigins: list(v['app-origin'], 'IDSYNC_APP_ORIGINS'),
+    appDir: pick(v['app-dir'], 'IDSYNC_APP_DIR'),
+    publicUrl: pick(v['public-url'], 'IDSYNC_PUBLIC_URL'),
     rateLimitPerSecond: pick(v['rate-limit'], 'IDSYNC_RATE_LIMIT'),
     bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
     aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
@@ -133,6 +148,8 @@ async function main(): Promise<void> {
   if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
   if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
   lines.push(`API docs: ${server.url}/docs`);
+  lines.push(`app: ${server.appUrl}`);
+  lines.push(`connect another device: ${server.connectUrl}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../shared/ipc/csp.ts';
+import { startServer } from '../../server/server.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const INDEX =
@@ -331,5 +332,17 @@ describe('CORS for the device sync API', () => {
       await server.close();
       await any.close();
     }
+  });
+
+  it('[AP-8] [AP-7] a malformed app origin or public URL stops the server with the option named', async () => {
+    await expect(startServer({ port: 0, dataDir: root, appOrigins: ['identity-sync'] })).rejects.toThrow(
+      'invalid option appOrigins.0: an origin is scheme://host[:port], or *',
+    );
+    await expect(
+      startServer({ port: 0, dataDir: root, publicUrl: 'https://ids.example.com/?x=1' }),
+    ).rejects.toThrow('invalid option publicUrl: a public URL has no query or fragment');
+    await expect(startServer({ port: 0, dataDir: root, publicUrl: 'ftp://ids.example.com' })).rejects.toThrow(
+      'invalid option publicUrl',
+    );
   });
 });

@@ -56,7 +56,7 @@ function stop(child: ChildProcessWithoutNullStreams, signal: NodeJS.Signals) {
 }
 
 describe('server CLI', () => {
-  it('[CLI-1] starts on SQLite in the data folder, prints URL and credentials once, serves, and stops on SIGTERM', async () => {
+  it('[CLI-1] [AP-9] starts on SQLite in the data folder, prints URL, credentials once, the app URL and a connect link, serves, and stops on SIGTERM', async () => {
     const dataDir = tempDir();
     const run = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
     const url = await run.listening;
@@ -64,6 +64,11 @@ describe('server CLI', () => {
     const key = /API key: (\S+)/.exec(stdout)?.[1];
     expect(stdout).toMatch(/API secret \(shown once\): \S+/);
     expect(stdout).toMatch(/admin token \(shown once\): adm_\S+/);
+    const bootstrap = (await (await fetch(`${url}/app/bootstrap.json`)).json()) as { apiKey: string };
+    expect(stdout).toContain(`\napp: ${url}/app/\n`);
+    expect(stdout).toContain(
+      `\nconnect another device: ${url}/app/#/connect?server=${encodeURIComponent(url)}&key=${bootstrap.apiKey}\n`,
+    );
     const response = await fetch(`${url}/v1/identify`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-mp-key': key ?? '' },
@@ -82,6 +87,8 @@ describe('server CLI', () => {
     const again = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
     await again.listening;
     expect(again.output().stdout).not.toContain('shown once');
+    // The app's key-only input is kept across restarts: connected devices stay connected.
+    expect(/connect another device: \S+&key=(\S+)/.exec(again.output().stdout)?.[1]).toBe(bootstrap.apiKey);
     stop(again.child, 'SIGINT');
     expect(await again.exited).toBe(0);
   });
@@ -128,6 +135,8 @@ describe('server CLI', () => {
     const help = spawnSync(process.execPath, [BUNDLE, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--database <target>');
+    for (const flag of ['--app-origin <origin>', '--app-dir <dir>', '--public-url <url>'])
+      expect(help.stdout).toContain(flag);
     const unknown = spawnSync(process.execPath, [BUNDLE, '--portt', '1'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("Unknown option '--portt'");
