@@ -38,6 +38,7 @@ describe('before ready', () => {
 describe('once ready', () => {
   beforeAll(async () => {
     app.becomeReady();
+    await vi.waitFor(() => expect(FakeBrowserWindow.instances[0]?.loadURL).toHaveBeenCalled());
     await settle();
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createMainWindow, secureWebPreferences } from '../../../electron/main/window.ts';
-import { FakeBrowserWindow, fakeElectron, settle } from './fake-electron.ts';
+import { FakeBrowserWindow, fakeElectron } from './fake-electron.ts';
 
 vi.mock('electron', () => import('./fake-electron.ts').then((m) => m.fakeElectron));
 
@@ -84,8 +84,8 @@ describe('ES-1 the main window', () => {
     const fake = FakeBrowserWindow.instances[0]!;
     fake.maximized = true;
     fake.emit('close');
-    await settle();
-    expect(JSON.parse(await readFile(path.join(userData, 'window-state.json'), 'utf8'))).toEqual({
+    const saved = await vi.waitFor(() => readFile(path.join(userData, 'window-state.json'), 'utf8'));
+    expect(JSON.parse(saved)).toEqual({
       x: 10,
       y: 20,
       width: 900,
