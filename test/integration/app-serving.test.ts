@@ -6,7 +6,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../shared/ipc/csp.ts';
@@ -331,6 +331,22 @@ describe('CORS for the device sync API', () => {
     } finally {
       await server.close();
       await any.close();
+    }
+  });
+
+  it('[AP-9] bound to every interface, the connect link names an address other devices can reach', async () => {
+    const server = await startTestServer({ appDir, host: '0.0.0.0' });
+    try {
+      const { port } = new URL(server.url);
+      const lan = Object.values(networkInterfaces())
+        .flat()
+        .find((a) => a !== undefined && a.family === 'IPv4' && !a.internal);
+      const base = `http://${lan?.address ?? '127.0.0.1'}:${port}`;
+      expect(server.server.connectUrl).toBe(
+        `${base}/app/#/connect?server=${encodeURIComponent(base)}&key=${server.server.appInput.key}`,
+      );
+    } finally {
+      await server.close();
     }
   });
 
