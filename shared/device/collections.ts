@@ -24,7 +24,7 @@ import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
 addRxPlugin(RxDBLocalDocumentsPlugin);
 import type { DeviceEvent, ProfileProjection } from '../protocol/sync.ts';
 
-export const GRAPH_KINDS = ['profile', 'identity', 'request', 'history', 'alias', 'dropped'] as const;
+export const GRAPH_KINDS = ['profile', 'identity', 'request', 'history', 'alias', 'dropped', 'head'] as const;
 export type GraphKind = (typeof GRAPH_KINDS)[number];
 
 export interface GraphDoc {
@@ -119,17 +119,20 @@ export type DeviceDatabase = RxDatabase<DeviceCollections>;
 
 /**
  * Opens (or creates) a device database on the given storage: memory in tests and the simulator,
- * Dexie (IndexedDB) in browsers and Electron.
+ * Dexie (IndexedDB) in browsers and Electron. `multiInstance` lets several pages (tabs, windows)
+ * open one database and see each other's writes in their live queries (DV-14); their transactions
+ * are serialised by the engine's lock.
  */
 export async function openDeviceDatabase(
   name: string,
   storage: RxStorage<unknown, unknown>,
+  options: { readonly multiInstance?: boolean } = {},
 ): Promise<DeviceDatabase> {
   const db = await createRxDatabase<DeviceCollections>({
     name,
     storage,
     localDocuments: true,
-    multiInstance: false,
+    multiInstance: options.multiInstance ?? false,
     eventReduce: true,
     closeDuplicates: true,
   });

@@ -10,13 +10,15 @@
  *
  * The current user is derived too: the answer of the latest identify, login or logout.
  */
-import { BehaviorSubject, type Observable } from 'rxjs';
+import { from, of, switchMap, type Observable } from 'rxjs';
 import type { IdentityType } from '../identity/identity-types.ts';
 import { randomMpid } from '../identity/mpid.ts';
 import type { Environment, ScopeConfig } from '../identity/scope-config.ts';
 import { apiError, type ApiError } from '../protocol/errors.ts';
 import type { IdentityResponse } from '../protocol/idsync.ts';
 import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
+
+export type { ActivityView, DecisionView, DeviceStatus, PersonState, PersonView } from './views.ts';
 import { aliasProgram } from '../resolver/alias.ts';
 import type { Clock } from '../resolver/context.ts';
 import { identityProgram, type IdentityKind } from '../resolver/identify.ts';
@@ -26,7 +28,22 @@ import type { Program } from '../resolver/store-port.ts';
 import { randomUuid, type RandomSource } from '../util/random.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
-import { RxdbIdentityStore, type RequestData, type SyncMeta } from './rxdb-store.ts';
+import {
+  DeviceViews,
+  type ActivityView,
+  type DecisionView,
+  type DeviceStatus,
+  type PersonView,
+} from './views.ts';
+import {
+  HEAD_ID,
+  RxdbIdentityStore,
+  type DeviceLock,
+  type Head,
+  type RecordContext,
+  type RequestData,
+  type SyncMeta,
+} from './rxdb-store.ts';
 
 export interface DeviceEngineOptions {
   readonly db: DeviceDatabase;
@@ -37,6 +54,8 @@ export interface DeviceEngineOptions {
   readonly clock: Clock;
   /** The device id to use the first time (later opens keep the stored one). */
   readonly deviceId?: string;
+  /** Serialises the device's transactions across pages (`browserLock()` in browsers; DV-14). */
+  readonly lock?: DeviceLock;
 }
 
 /** The person the device is currently acting as. */
@@ -73,12 +92,15 @@ export interface IdentityChangeInput {
 
 interface DeviceState {
   readonly deviceId: string;
+  /** The first device application stamp; the head keeps the one in use (DV-16). */
   readonly das: string;
 }
 
 const DEVICE_DOC = 'device';
 const CONFIG_DOC = 'config';
 const IDENTITY_KINDS: readonly SyncedRequestKind[] = ['identify', 'login', 'logout'];
+const RECENT_EVENTS_DOC = 'recent-events';
+const RECENT_EVENT_NAMES = 20;
 
 /** The answer a request currently stands for: the server's once replayed, else the device's. */
 export function answeredMpid(sync: SyncRequest): string | null {
@@ -88,24 +110,54 @@ export function answeredMpid(sync: SyncRequest): string | null {
 export class DeviceEngine {
   readonly store: RxdbIdentityStore;
   private configValue: ScopeConfig;
-  private queue: Promise<unknown> = Promise.resolve();
-  private readonly current = new BehaviorSubject<CurrentUser | null>(null);
-  private readonly unsubscribe: () => void;
+  private dasValue: string;
+  readonly currentUser$: Observable<CurrentUser | null>;
+  private readonly views: DeviceViews;
 
   private constructor(
     readonly db: DeviceDatabase,
     private readonly state: DeviceState,
+    store: RxdbIdentityStore,
+    head: Head,
     config: ScopeConfig,
     readonly environment: Environment,
     private readonly random: RandomSource,
-    private readonly clock: Clock,
+    readonly clock: Clock,
   ) {
-    this.store = new RxdbIdentityStore(db.graph);
+    this.store = store;
+    this.dasValue = head.das;
     this.configValue = config;
-    const subscription = db.graph
-      .find({ selector: { kind: 'request' }, sort: [{ kind: 'desc' }, { seq: 'desc' }], limit: 50 })
-      .$.subscribe((docs) => this.current.next(currentFrom(docs.map((d) => d.toJSON() as GraphDoc))));
-    this.unsubscribe = () => subscription.unsubscribe();
+    this.currentUser$ = db.graph.findOne(HEAD_ID).$.pipe(
+      switchMap((doc) => {
+        const head = doc === null ? null : (doc.toJSON().data as unknown as Head);
+        if (head === null || head.currentRequestDoc === null) return of(null);
+        return db.graph.findOne(head.currentRequestDoc).$.pipe(switchMap(() => from(this.currentUser())));
+      }),
+    );
+    this.views = new DeviceViews(db, this.currentUser$, () => this.configValue.loginIdentities);
+  }
+
+  /** Everyone captured on this device, most recently seen first, with their sync state (DV-17). */
+  get people$(): Observable<readonly PersonView[]> {
+    return this.views.people$;
+  }
+
+  get currentPerson$(): Observable<PersonView | null> {
+    return this.views.currentPerson$;
+  }
+
+  /** Identity requests not yet answered by the server, and events not yet sent. */
+  get status$(): Observable<DeviceStatus> {
+    return this.views.status$;
+  }
+
+  activity$(mpid: string): Observable<readonly ActivityView[]> {
+    return this.views.activity$(mpid);
+  }
+
+  /** What the device and then the server decided for this person, newest first. */
+  decisions$(mpid: string): Observable<readonly DecisionView[]> {
+    return this.views.decisions$(mpid);
   }
 
   static async open(options: DeviceEngineOptions): Promise<DeviceEngine> {
@@ -118,17 +170,28 @@ export class DeviceEngine {
       };
       await db.insertLocal<DeviceState>(DEVICE_DOC, state);
     }
+    const store = new RxdbIdentityStore(db.graph, options.lock);
+    const head = await store.ensureHead(state.das);
     const config = (await readLocal<{ config: ScopeConfig }>(db, CONFIG_DOC))?.config ?? options.config;
-    return new DeviceEngine(db, state, config, options.environment, options.random, options.clock);
+    return new DeviceEngine(
+      db,
+      state,
+      store,
+      head,
+      config,
+      options.environment,
+      options.random,
+      options.clock,
+    );
   }
 
   get deviceId(): string {
     return this.state.deviceId;
   }
 
-  /** The device application stamp: one per install, sent with every identity request. */
+  /** The device application stamp sent with identity requests now (a new one for each new person, DV-16). */
   get das(): string {
-    return this.state.das;
+    return this.dasValue;
   }
 
   get config(): ScopeConfig {
@@ -141,16 +204,9 @@ export class DeviceEngine {
     await this.db.upsertLocal(CONFIG_DOC, { config });
   }
 
-  get currentUser$(): Observable<CurrentUser | null> {
-    return this.current.asObservable();
-  }
-
-  /** The current user as stored now. */
-  async currentUser(): Promise<CurrentUser | null> {
-    const docs = await this.db.graph
-      .find({ selector: { kind: 'request' }, sort: [{ kind: 'desc' }, { seq: 'desc' }], limit: 50 })
-      .exec();
-    return currentFrom(docs.map((d) => d.toJSON() as GraphDoc));
+  /** The current user as stored now: one read of the head and one of its request (DV-15). */
+  currentUser(): Promise<CurrentUser | null> {
+    return this.store.read((head, byId) => this.currentIn(head, byId));
   }
 
   identify(identities: Record<string, string | null>): Promise<Result<IdentityAnswer, ApiError>> {
@@ -165,38 +221,52 @@ export class DeviceEngine {
     return this.identity('logout', identities);
   }
 
+  /**
+   * The next person at a shared device (DV-16): a logout under a new device application stamp, so
+   * the next person starts as a new anonymous user and no lookup by stamp ever finds the people
+   * before them (nor makes every identity call weigh all of them).
+   */
+  nextPerson(): Promise<Result<IdentityAnswer, ApiError>> {
+    return this.identity('logout', {}, randomUuid(this.random));
+  }
+
   /** Adds, changes or removes identities of the current user. */
-  modify(
+  async modify(
     changes: readonly IdentityChangeInput[],
   ): Promise<Result<{ mpid: string; requestId: string }, ApiError>> {
-    return this.exclusive(async () => {
-      const user = await this.currentUser();
-      if (user === null) return err(apiError('LOOKUP_ERROR', 'modify needs a current user; identify first'));
-      const requestId = randomUuid(this.random);
-      const body = {
-        environment: this.environment,
-        request_id: requestId,
-        identity_changes: changes.map((c) => ({
-          identity_type: c.identityType,
-          old_value: c.oldValue,
-          new_value: c.newValue,
-        })),
-      };
-      const outcome = await this.record('modify', requestId, body, user.mpid, (options) =>
-        modifyProgram(user.mpid, body, options),
+    const requestId = randomUuid(this.random);
+    const body = {
+      environment: this.environment,
+      request_id: requestId,
+      identity_changes: changes.map((c) => ({
+        identity_type: c.identityType,
+        old_value: c.oldValue,
+        new_value: c.newValue,
+      })),
+    };
+    let target: string | null = null;
+    const outcome = await this.store.record(async (ctx) => {
+      const user = await this.currentIn(ctx.head, ctx.byId);
+      if (user === null) return null;
+      target = user.mpid;
+      const mpid = user.mpid;
+      return this.recording(ctx.head, 'modify', requestId, body, mpid, (options) =>
+        modifyProgram(mpid, body, options),
       );
-      return outcome.ok ? ok({ mpid: outcome.value.mpid, requestId }) : err(outcome.error.error);
     });
+    if (outcome === null || target === null)
+      return err(apiError('LOOKUP_ERROR', 'modify needs a current user; identify first'));
+    return outcome.ok ? ok({ mpid: outcome.value.mpid, requestId }) : err(outcome.error.error);
   }
 
   /** Aliases a source profile into a destination profile (applied by the server, D6). */
-  alias(
+  async alias(
     sourceMpid: string,
     destinationMpid: string,
     window: { startMs?: number; endMs?: number } = {},
   ): Promise<Result<{ requestId: string; aliasId: string }, ApiError>> {
-    return this.exclusive(async () => {
-      const requestId = randomUuid(this.random);
+    const requestId = randomUuid(this.random);
+    const outcome = await this.store.record((ctx) => {
       const body = {
         request_type: 'alias',
         environment: this.environment,
@@ -207,23 +277,31 @@ export class DeviceEngine {
           ...(window.startMs === undefined ? {} : { start_unixtime_ms: window.startMs }),
           ...(window.endMs === undefined ? {} : { end_unixtime_ms: window.endMs }),
           scope: 'device',
-          device_application_stamp: this.das,
+          device_application_stamp: ctx.head.das,
         },
       };
-      const outcome = await this.record('alias', requestId, body, null, (options) =>
+      return this.recording(ctx.head, 'alias', requestId, body, null, (options) =>
         aliasProgram(body, options),
       );
-      return outcome.ok ? ok({ requestId, aliasId: outcome.value.aliasId }) : err(outcome.error.error);
     });
+    if (outcome === null) throw new Error('an alias is always recorded');
+    return outcome.ok ? ok({ requestId, aliasId: outcome.value.aliasId }) : err(outcome.error.error);
   }
 
   /** Records an event for the current user (identifying anonymously first if nobody is current). */
   async track(name: string, data: Record<string, unknown> = {}): Promise<string> {
-    return this.recordEvent('event', name, data);
+    const id = await this.recordEvent('event', name, data);
+    await this.rememberEventName(name);
+    return id;
   }
 
   async setUserAttribute(key: string, value: unknown): Promise<string> {
     return this.recordEvent('attribute', key, { value });
+  }
+
+  /** The names of the latest events, newest first, without repeats (for suggestions). */
+  async recentEventNames(): Promise<string[]> {
+    return (await readLocal<{ names: string[] }>(this.db, RECENT_EVENTS_DOC))?.names ?? [];
   }
 
   /** Everyone this device has seen, most recent first. */
@@ -251,41 +329,32 @@ export class DeviceEngine {
       .filter((s): s is SyncRequest => s !== null);
   }
 
+  /** Waits for every transaction already asked for. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
-    this.unsubscribe();
-    this.current.complete();
+    await this.store.read(() => Promise.resolve()).catch(() => undefined);
   }
 
-  /** Identity calls run one at a time, like the SDKs' (K3). */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(task, task);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  private identity(
+  private async identity(
     kind: IdentityKind,
     identities: Record<string, string | null>,
+    newDas?: string,
   ): Promise<Result<IdentityAnswer, ApiError>> {
-    return this.exclusive(() => this.identityNow(kind, identities));
-  }
-
-  private async identityNow(
-    kind: IdentityKind,
-    identities: Record<string, string | null>,
-  ): Promise<Result<IdentityAnswer, ApiError>> {
-    const user = await this.currentUser();
     const requestId = randomUuid(this.random);
-    const body = {
-      environment: this.environment,
-      request_id: requestId,
-      previous_mpid: user?.mpid ?? null,
-      known_identities: { device_application_stamp: this.das, ...identities },
-    };
-    const outcome = await this.record(kind, requestId, body, null, (options) =>
-      identityProgram(kind, body, options),
-    );
+    const outcome = await this.store.record(async (ctx) => {
+      const user = await this.currentIn(ctx.head, ctx.byId);
+      const body = {
+        environment: this.environment,
+        request_id: requestId,
+        previous_mpid: user?.mpid ?? null,
+        known_identities: { device_application_stamp: newDas ?? ctx.head.das, ...identities },
+      };
+      const recording = this.recording(ctx.head, kind, requestId, body, null, (options) =>
+        identityProgram(kind, body, options),
+      );
+      return newDas === undefined ? recording : { ...recording, das: newDas };
+    });
+    if (outcome === null) throw new Error('an identity request is always recorded');
+    if (newDas !== undefined) this.dasValue = newDas;
     if (!outcome.ok) return err(outcome.error.error);
     const response: IdentityResponse = outcome.value.response;
     return ok({
@@ -297,41 +366,62 @@ export class DeviceEngine {
     });
   }
 
-  /** Resolves a request on the device and appends it to the log, in one atomic write. */
-  private async record<R>(
+  /** The next request of the log: its sequence follows the head's, read inside the lock (DV-14). */
+  private recording<R>(
+    head: Head,
     kind: SyncedRequestKind,
     requestId: string,
     body: Record<string, unknown>,
     modifyMpid: string | null,
     program: (options: Parameters<typeof identityProgram>[2]) => Program<R>,
-  ): Promise<R> {
+  ) {
     const now = this.clock.now();
     const meta: SyncMeta = {
       requestId,
       deviceId: this.deviceId,
-      seq: (await this.lastSeq()) + 1,
+      seq: head.seq + 1,
       kind,
       environment: this.environment,
       body,
       modifyMpid,
       createdAt: now,
     };
-    return this.store.runWithSync(meta, () =>
-      program({
+    return {
+      meta,
+      program: program({
         config: this.configValue,
         random: this.random,
         now,
         actor: { kind: 'device', id: this.deviceId },
         preferredMpid: randomMpid(this.random),
       }),
-    );
+    };
   }
 
-  private async lastSeq(): Promise<number> {
-    const newest = await this.db.graph
-      .findOne({ selector: { kind: 'request' }, sort: [{ kind: 'desc' }, { seq: 'desc' }] })
+  /**
+   * The current user: the answer of the request the head names, or, when the server failed that
+   * request (it has no answer), of the newest earlier identity request that has one.
+   */
+  private async currentIn(head: Head, byId: RecordContext['byId']): Promise<CurrentUser | null> {
+    if (head.currentRequestDoc === null) return null;
+    const doc = await byId(head.currentRequestDoc);
+    const user = doc === null ? null : currentFrom([doc]);
+    if (user !== null) return user;
+    const docs = await this.db.graph
+      .find({
+        selector: { kind: 'request', seq: { $lte: head.seq } },
+        sort: [{ kind: 'asc' }, { seq: 'asc' }],
+      })
       .exec();
-    return newest?.seq ?? 0;
+    return currentFrom(docs.map((d) => d.toJSON() as GraphDoc).reverse());
+  }
+
+  private async rememberEventName(name: string): Promise<void> {
+    const names = await this.recentEventNames();
+    if (names[0] === name) return;
+    await this.db.upsertLocal(RECENT_EVENTS_DOC, {
+      names: [name, ...names.filter((n) => n !== name)].slice(0, RECENT_EVENT_NAMES),
+    });
   }
 
   private async recordEvent(
@@ -341,7 +431,7 @@ export class DeviceEngine {
   ): Promise<string> {
     let user = await this.currentUser();
     if (user === null) {
-      const identified = await this.identify({});
+      const identified = await this.identifyIfNobody();
       if (!identified.ok) throw new Error(`could not identify the device: ${identified.error.message}`);
       user = await this.currentUser();
     }
@@ -356,8 +446,25 @@ export class DeviceEngine {
     });
     return id;
   }
-}
 
+  /** An anonymous identify, unless another page made someone current meanwhile. */
+  private async identifyIfNobody(): Promise<Result<null, ApiError>> {
+    const requestId = randomUuid(this.random);
+    const outcome = await this.store.record(async (ctx) => {
+      if ((await this.currentIn(ctx.head, ctx.byId)) !== null) return null;
+      const body = {
+        environment: this.environment,
+        request_id: requestId,
+        previous_mpid: null,
+        known_identities: { device_application_stamp: ctx.head.das },
+      };
+      return this.recording(ctx.head, 'identify', requestId, body, null, (options) =>
+        identityProgram('identify', body, options),
+      );
+    });
+    return outcome === null || outcome.ok ? ok(null) : err(outcome.error.error);
+  }
+}
 /** The current user from the newest requests (newest first). */
 function currentFrom(docs: readonly GraphDoc[]): CurrentUser | null {
   for (const d of docs) {

@@ -12,6 +12,7 @@ import { withoutIdentity, type Namespace, type ProfileRecord } from '../resolver
 import type { ExplainTrace } from '../resolver/trace.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
 import { identityDoc, identityKey, profileDoc, profileId, type RxdbIdentityStore } from './rxdb-store.ts';
+import { MERGES_DOC, RECONCILED_DOC, type Merges } from './views.ts';
 
 export type Notice =
   | {
@@ -30,8 +31,6 @@ export type Notice =
     }
   | { readonly kind: 'failed'; readonly requestId: string; readonly code: string; readonly message: string }
   | { readonly kind: 'rejected'; readonly id: string; readonly code: string; readonly message: string };
-
-const RECONCILED_DOC = 'reconciled';
 
 /** What the server's answer to one request means for the person using the device. */
 export function noticesFor(sync: SyncRequest): Notice[] {
@@ -170,7 +169,22 @@ export async function reconcile(
   }
 
   await store.write([...writes].map(([id, d]) => ({ id, doc: d })));
+  const notices = acked.flatMap(noticesFor);
+  await rememberMerges(db, notices);
   const last = acked.at(-1);
   if (last !== undefined) await db.upsertLocal(RECONCILED_DOC, { seq: last.seq });
-  return acked.flatMap(noticesFor);
+  return notices;
+}
+
+/** Keeps, per profile, the offline MPIDs the server merged into it (the people list shows them). */
+async function rememberMerges(db: DeviceDatabase, notices: readonly Notice[]): Promise<void> {
+  const merged = notices.flatMap((n) => (n.kind === 'merged' ? [n] : []));
+  if (merged.length === 0) return;
+  const merges: Record<string, readonly string[]> = { ...((await readLocal<Merges>(db, MERGES_DOC)) ?? {}) };
+  for (const { from, to } of merged) {
+    const before = merges[to] ?? [];
+    merges[to] = [...new Set([...before, ...(merges[from] ?? []), from])];
+    delete merges[from];
+  }
+  await db.upsertLocal(MERGES_DOC, merges);
 }

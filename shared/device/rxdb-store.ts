@@ -1,13 +1,28 @@
 /**
  * The RxDB store adapter (SPEC ST-*): the resolver's port over the device's `graph` collection.
  *
- * Transactions are serialised by a queue; reads see committed state plus the transaction's own
- * commits; a transaction's writes go to storage in one `bulkWrite` when it ends, which every RxDB
- * storage applies atomically (one IndexedDB transaction on Dexie), so a crash never leaves half a
- * resolution behind. Unique identity values are checked against the index inside the serialised
- * transaction.
+ * Transactions are serialised by a queue in this page and by a lock across pages (DV-14: two tabs
+ * or windows of one device share one database, one request log and one sequence). Reads go to the
+ * storage itself, never to RxDB's query and document caches, which another tab's writes do not
+ * reach at once; within a transaction each document is read at most once and the transaction's
+ * own writes overlay what was read. A transaction's writes go to storage in one `bulkWrite` when it
+ * ends, which every RxDB storage applies atomically (one IndexedDB transaction on Dexie), so a
+ * crash never leaves half a resolution behind. Unique identity values are checked against the
+ * index inside the locked transaction.
+ *
+ * The `head` document (DV-15) is written in that same `bulkWrite`: the last request sequence, the
+ * last history sequence, the request that made the current user, and the device application stamp.
+ * Every identity call reads it by id, so no call scans the log, whatever its length.
  */
-import { createRevision, now as rxNow, type RxCollection, type RxDocumentData } from 'rxdb/plugins/core';
+import {
+  createRevision,
+  normalizeMangoQuery,
+  now as rxNow,
+  prepareQuery,
+  type MangoQuery,
+  type RxCollection,
+  type RxDocumentData,
+} from 'rxdb/plugins/core';
 import type { IdentityType } from '../identity/identity-types.ts';
 import type {
   AliasRecord,
@@ -31,6 +46,7 @@ import {
   type WriteSet,
 } from '../resolver/store-port.ts';
 import type { SyncRequest } from '../protocol/sync.ts';
+import { serial } from '../util/serial.ts';
 import type { GraphDoc } from './collections.ts';
 
 const SEP = '|';
@@ -42,7 +58,7 @@ export const requestDocId = (scopeId: string, requestId: string) => `r${SEP}${sc
 const aliasId = (scopeId: string, id: string) => `a${SEP}${scopeId}${SEP}${id}`;
 const historyId = (seq: number) => `h${SEP}${String(seq).padStart(12, '0')}`;
 
-/** Device fields recorded with the request a program stores (see `runWithSync`). */
+/** Device fields recorded with the request a program stores (see `record`). */
 export type SyncMeta = Omit<SyncRequest, 'provisionalMpid' | 'createdProvisional' | 'server'>;
 
 export interface RequestData {
@@ -101,140 +117,292 @@ export function requestDoc(stored: StoredRequest, sync: SyncRequest | null): Gra
 const asProfile = (d: GraphDoc) => d.data as unknown as ProfileRecord;
 const asAlias = (d: GraphDoc) => d.data as unknown as AliasRecord;
 
+/** The device's head (DV-15); see the module docblock. */
+export interface Head {
+  /** Sequence number of the newest request in the log (0: none yet). */
+  readonly seq: number;
+  /** Sequence number of the newest history entry. */
+  readonly historySeq: number;
+  /** Document id of the identify, login or logout that made the current user; `null` before the first. */
+  readonly currentRequestDoc: string | null;
+  /** The device application stamp sent with identity requests (renewed for each new person, DV-16). */
+  readonly das: string;
+}
+
+export const HEAD_ID = 'head';
+const EMPTY_HEAD: Head = { seq: 0, historySeq: 0, currentRequestDoc: null, das: '' };
+const IDENTITY_REQUEST_KINDS: ReadonlySet<string> = new Set(['identify', 'login', 'logout']);
+
+export function headDoc(head: Head): GraphDoc {
+  return doc({ id: HEAD_ID, kind: 'head', seq: head.seq, data: head as unknown as Record<string, unknown> });
+}
+
+/**
+ * Runs `task` while holding the device's lock, so that one device's pages never interleave their
+ * transactions (`browserLock` uses the Web Locks API; the default holds nothing beyond this page's
+ * own queue). The lock must not be re-entrant: a transaction never takes it twice.
+ */
+export type DeviceLock = <T>(task: () => Promise<T>) => Promise<T>;
+const pageOnly: DeviceLock = (task) => task();
+
+/** What a recording can read, inside the locked transaction, before it says what to record. */
+export interface RecordContext {
+  readonly head: Head;
+  /** A graph document as stored now (with this transaction's writes). */
+  readonly byId: (id: string) => Promise<GraphDoc | null>;
+}
+
+/** What to record: the device fields of the request and the program that resolves it. */
+export interface Recording<R> {
+  readonly meta: SyncMeta;
+  readonly program: Program<R>;
+  /** A new device application stamp, written with the request (DV-16). */
+  readonly das?: string;
+}
+
 /** Pending writes of one transaction, by document id (`null` = removed). */
 type Overlay = Map<string, GraphDoc | null>;
+type Stored = RxDocumentData<GraphDoc>;
 
-export class RxdbIdentityStore implements IdentityStore, InspectableStore {
-  private queue: Promise<unknown> = Promise.resolve();
-  private syncMeta: SyncMeta | null = null;
+/**
+ * One transaction's view of the graph: documents read from storage (each at most once, kept with
+ * their revision for the write) under the transaction's own pending writes.
+ */
+class GraphTx {
+  readonly overlay: Overlay = new Map();
+  private readonly stored = new Map<string, Stored | null>();
+  private headValue: Head | null = null;
+  syncMeta: SyncMeta | null = null;
+  das: string | null = null;
 
-  constructor(readonly graph: RxCollection<GraphDoc>) {}
+  constructor(private readonly graph: RxCollection<GraphDoc>) {}
 
-  transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
-    const run = () => this.once(fn);
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Runs a program whose stored request becomes a device request with these sync fields. */
-  runWithSync<R>(meta: SyncMeta, make: () => Program<R>): Promise<R> {
-    return this.transaction(async (tx) => {
-      this.syncMeta = meta;
-      try {
-        return await runAsync(make(), tx);
-      } finally {
-        this.syncMeta = null;
-      }
-    });
-  }
-
-  /** Several writes made outside the resolver (reconciliation), in one atomic write. */
-  write(docs: readonly { id: string; doc: GraphDoc | null }[]): Promise<void> {
-    return this.transaction(async () => {
-      const overlay: Overlay = new Map(docs.map((d) => [d.id, d.doc]));
-      await this.flush(overlay);
-    });
-  }
-
-  private async once<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
-    const overlay: Overlay = new Map();
-    const result = await fn(this.txOver(overlay));
-    await this.flush(overlay);
-    return result;
-  }
-
-  private async byIds(ids: readonly string[], overlay: Overlay): Promise<Map<string, GraphDoc>> {
-    const out = new Map<string, GraphDoc>();
-    const missing = ids.filter((id) => !overlay.has(id));
+  /** The documents with these ids that exist, with the overlay applied. */
+  async byIds(ids: readonly string[]): Promise<Map<string, GraphDoc>> {
+    const missing = ids.filter((id) => !this.overlay.has(id) && !this.stored.has(id));
     if (missing.length > 0) {
-      const found = await this.graph.findByIds(missing).exec();
-      for (const [id, d] of found) out.set(id, d.toJSON());
+      for (const id of missing) this.stored.set(id, null);
+      for (const d of await this.graph.storageInstance.findDocumentsById(missing, false)) {
+        this.stored.set(d.id, d);
+      }
     }
+    const out = new Map<string, GraphDoc>();
     for (const id of ids) {
-      const pending = overlay.get(id);
-      if (pending !== undefined && pending !== null) out.set(id, pending);
+      const d = this.overlay.has(id) ? this.overlay.get(id) : this.stored.get(id);
+      if (d !== undefined && d !== null) out.set(id, d);
     }
     return out;
   }
 
-  /** Documents of a kind matching `field ∈ values`, with the overlay applied. */
-  private async findBy(
+  async one(id: string): Promise<GraphDoc | null> {
+    return (await this.byIds([id])).get(id) ?? null;
+  }
+
+  /** Live documents matching a selector in storage (not yet overlaid); each is remembered for the write. */
+  async query(query: MangoQuery<GraphDoc>): Promise<GraphDoc[]> {
+    const schema = this.graph.schema.jsonSchema;
+    const normalized = normalizeMangoQuery(schema, query);
+    // As RxDB's own queries do: removed documents stay in storage, flagged, under every index.
+    (normalized.selector as Record<string, unknown>)['_deleted'] = { $eq: false };
+    normalized.index?.unshift('_deleted');
+    const prepared = prepareQuery(schema, normalized);
+    const { documents } = await this.graph.storageInstance.query(prepared);
+    for (const d of documents) if (!this.stored.has(d.id)) this.stored.set(d.id, d);
+    return documents;
+  }
+
+  /**
+   * Documents of a kind whose `field` equals one of `values`, with the overlay applied: one exact
+   * index range per value (an `$in` would scan everything between the smallest and largest value).
+   */
+  async findBy(
     kind: GraphDoc['kind'],
     field: 'key' | 'mpid' | 'source' | 'destination',
     values: readonly string[],
-    overlay: Overlay,
-  ) {
-    const stored =
-      values.length === 0
-        ? []
-        : await this.graph.find({ selector: { kind, [field]: { $in: [...values] } } }).exec();
+  ): Promise<GraphDoc[]> {
+    const distinct = [...new Set(values)];
+    const found = await Promise.all(
+      distinct.map((value) => this.query({ selector: { kind, [field]: value } })),
+    );
     const out = new Map<string, GraphDoc>();
-    for (const d of stored) {
-      const data = d.toJSON() as GraphDoc;
-      if (!overlay.has(data.id)) out.set(data.id, data);
-    }
-    for (const [id, pending] of overlay) {
-      if (pending !== null && pending.kind === kind && values.includes(pending[field])) out.set(id, pending);
+    for (const d of found.flat()) if (!this.overlay.has(d.id)) out.set(d.id, d);
+    for (const [id, pending] of this.overlay) {
+      if (pending !== null && pending.kind === kind && distinct.includes(pending[field]))
+        out.set(id, pending);
     }
     return [...out.values()];
   }
 
-  private txOver(overlay: Overlay): AsyncStoreTx {
+  async head(): Promise<Head> {
+    if (this.headValue === null) {
+      const stored = await this.one(HEAD_ID);
+      this.headValue = stored === null ? EMPTY_HEAD : (stored.data as unknown as Head);
+    }
+    return this.headValue;
+  }
+
+  setHead(head: Head): void {
+    this.headValue = head;
+    this.overlay.set(HEAD_ID, headDoc(head));
+  }
+
+  /** The stored revision of each pending write (read now for ids this transaction never read). */
+  async previous(): Promise<Map<string, Stored>> {
+    const unread = [...this.overlay.keys()].filter((id) => !this.stored.has(id));
+    if (unread.length > 0) {
+      for (const d of await this.graph.storageInstance.findDocumentsById(unread, true))
+        this.stored.set(d.id, d);
+    }
+    const out = new Map<string, Stored>();
+    for (const id of this.overlay.keys()) {
+      const d = this.stored.get(id);
+      if (d !== undefined && d !== null) out.set(id, d);
+    }
+    return out;
+  }
+}
+
+export class RxdbIdentityStore implements IdentityStore, InspectableStore {
+  private readonly queue = serial();
+
+  constructor(
+    readonly graph: RxCollection<GraphDoc>,
+    private readonly lock: DeviceLock = pageOnly,
+  ) {}
+
+  transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
+    return this.locked(async (tx) => fn(this.port(tx)));
+  }
+
+  /**
+   * Records a device request: `make` reads what it needs (the head, the current user's request)
+   * and returns the request's sync fields and its program, or `null` to record nothing. The
+   * program's stored request becomes a device request, and the head moves on, in the same write.
+   */
+  record<R>(
+    make: (ctx: RecordContext) => Promise<Recording<R> | null> | Recording<R> | null,
+  ): Promise<R | null> {
+    return this.locked(async (tx) => {
+      const recording = await make({
+        head: await tx.head(),
+        byId: (id) => tx.one(id),
+      });
+      if (recording === null) return null;
+      tx.syncMeta = recording.meta;
+      tx.das = recording.das ?? null;
+      return runAsync(recording.program, this.port(tx));
+    });
+  }
+
+  /** Reads the head and documents by id, under the lock, without writing. */
+  read<T>(fn: (head: Head, byId: (id: string) => Promise<GraphDoc | null>) => Promise<T>): Promise<T> {
+    return this.locked(async (tx) => fn(await tx.head(), (id) => tx.one(id)));
+  }
+
+  /** Several writes made outside the resolver (reconciliation), in one atomic write. */
+  write(docs: readonly { id: string; doc: GraphDoc | null }[]): Promise<void> {
+    return this.locked((tx) => {
+      for (const d of docs) tx.overlay.set(d.id, d.doc);
+      return Promise.resolve();
+    });
+  }
+
+  /**
+   * Writes a head for a device that has none yet: a new database, or one kept before the head
+   * existed (its sequences and current request are found once, by scanning).
+   */
+  ensureHead(das: string): Promise<Head> {
+    return this.locked(async (tx) => {
+      const stored = await tx.one(HEAD_ID);
+      if (stored !== null) return stored.data as unknown as Head;
+      const requests = (await tx.query({ selector: { kind: 'request' } })).map(
+        (d) => d.data as unknown as RequestData,
+      );
+      const history = await tx.query({ selector: { kind: 'history' } });
+      const identity = requests
+        .filter(
+          (r) =>
+            r.sync !== null && IDENTITY_REQUEST_KINDS.has(r.sync.kind) && r.sync.provisionalMpid !== null,
+        )
+        .sort((a, b) => (b.sync?.seq ?? 0) - (a.sync?.seq ?? 0))[0];
+      const current =
+        identity === undefined ? null : requestDocId(identity.stored.scopeId, identity.stored.requestId);
+      const head: Head = {
+        seq: requests.reduce((max, r) => Math.max(max, r.sync?.seq ?? 0), 0),
+        historySeq: history.reduce((max, d) => Math.max(max, d.seq), 0),
+        currentRequestDoc: current,
+        das,
+      };
+      tx.setHead(head);
+      return head;
+    });
+  }
+
+  /** Runs `fn` in this page's queue and under the device lock, then writes what it staged. */
+  private locked<T>(fn: (tx: GraphTx) => Promise<T>): Promise<T> {
+    const run = () =>
+      this.lock(async () => {
+        const tx = new GraphTx(this.graph);
+        const result = await fn(tx);
+        await this.flush(tx);
+        return result;
+      });
+    return this.queue(run);
+  }
+
+  private port(tx: GraphTx): AsyncStoreTx {
     return {
       getRequest: async (scopeId, requestId) => {
-        const found = (await this.byIds([requestDocId(scopeId, requestId)], overlay)).values().next().value;
-        return found === undefined ? null : (found.data as unknown as RequestData).stored;
+        const found = await tx.one(requestDocId(scopeId, requestId));
+        return found === null ? null : (found.data as unknown as RequestData).stored;
       },
-      loadProfiles: (ns, identities, mpids) => this.loadProfiles(ns, identities, mpids, overlay),
-      mpidTaken: async (mpid) => (await this.byIds([profileId(mpid)], overlay)).size > 0,
+      loadProfiles: (ns, identities, mpids) => this.loadProfiles(tx, ns, identities, mpids),
+      mpidTaken: async (mpid) => (await tx.one(profileId(mpid))) !== null,
       loadAliases: async (ns, mpids) => {
         const docs = [
-          ...(await this.findBy('alias', 'source', mpids, overlay)),
-          ...(await this.findBy('alias', 'destination', mpids, overlay)),
+          ...(await tx.findBy('alias', 'source', mpids)),
+          ...(await tx.findBy('alias', 'destination', mpids)),
         ];
         const unique = new Map(docs.map((d) => [d.id, asAlias(d)]));
         return [...unique.values()]
           .filter((a) => a.scopeId === ns.scopeId && a.environment === ns.environment)
-          .sort((a, b) => a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+          .sort(byRequestTime);
       },
       dueAliases: async (scopeId, now, limit) => {
-        const stored = await this.graph
-          .find({ selector: { kind: 'alias', due: { $gte: 0, $lte: now } } })
-          .exec();
-        const docs = new Map(stored.map((d) => [d.primary, d.toJSON() as GraphDoc]));
-        for (const [id, pending] of overlay) {
+        const stored = await tx.query({ selector: { kind: 'alias', due: { $gte: 0, $lte: now } } });
+        const docs = new Map(stored.map((d) => [d.id, d]));
+        for (const [id, pending] of tx.overlay) {
           if (pending === null) docs.delete(id);
           else if (pending.kind === 'alias') docs.set(id, pending);
         }
         return [...docs.values()]
           .map(asAlias)
           .filter((a) => a.scopeId === scopeId && a.status === 'pending' && a.dueAt <= now)
-          .sort((a, b) => a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+          .sort(byRequestTime)
           .slice(0, limit);
       },
       getAlias: async (scopeId, id) => {
-        const found = (await this.byIds([aliasId(scopeId, id)], overlay)).values().next().value;
-        return found === undefined ? null : asAlias(found);
+        const found = await tx.one(aliasId(scopeId, id));
+        return found === null ? null : asAlias(found);
       },
-      commit: (write) => this.commit(write, overlay),
+      commit: (write) => this.commit(tx, write),
     };
   }
 
   private async loadProfiles(
+    tx: GraphTx,
     ns: Namespace,
     identities: readonly IdentityKey[],
     mpids: readonly string[],
-    overlay: Overlay,
   ): Promise<ProfileRecord[]> {
     const keys = identities.map((k) => identityKey(ns, k.identityType, k.value));
-    const holders = (await this.findBy('identity', 'key', keys, overlay)).sort(
+    const holders = (await tx.findBy('identity', 'key', keys)).sort(
       (a, b) => keys.indexOf(a.key) - keys.indexOf(b.key),
     );
     const wanted: string[] = [];
     for (const h of holders) if (!wanted.includes(h.mpid)) wanted.push(h.mpid);
     for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
-    const found = await this.byIds(wanted.map(profileId), overlay);
+    const found = await tx.byIds(wanted.map(profileId));
     const out: ProfileRecord[] = [];
     for (const mpid of wanted) {
       const d = found.get(profileId(mpid));
@@ -245,87 +413,73 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     return out;
   }
 
-  private async commit(write: WriteSet, overlay: Overlay): Promise<void> {
+  private async commit(tx: GraphTx, write: WriteSet): Promise<void> {
     const profiles = new Map<string, ProfileRecord>();
     const profileOf = async (mpid: string): Promise<ProfileRecord> => {
       const cached = profiles.get(mpid);
       if (cached !== undefined) return cached;
-      const found = (await this.byIds([profileId(mpid)], overlay)).get(profileId(mpid));
-      if (found === undefined || found.kind !== 'profile') throw new Error(`no profile ${mpid}`);
+      const found = await tx.one(profileId(mpid));
+      if (found === null || found.kind !== 'profile') throw new Error(`no profile ${mpid}`);
       return asProfile(found);
     };
     const ns = (p: ProfileRecord): Namespace => ({ scopeId: p.scopeId, environment: p.environment });
     const assertFree = async (p: ProfileRecord, type: IdentityType, value: string) => {
-      const holders = await this.findBy('identity', 'key', [identityKey(ns(p), type, value)], overlay);
+      const holders = await tx.findBy('identity', 'key', [identityKey(ns(p), type, value)]);
       if (holders.some((h) => h.mpid !== p.mpid)) throw new StoreConflictError(type, value);
     };
     const put = (p: ProfileRecord) => {
       profiles.set(p.mpid, p);
-      overlay.set(profileId(p.mpid), profileDoc(p));
+      tx.overlay.set(profileId(p.mpid), profileDoc(p));
     };
     for (const change of write.changes) {
-      await this.apply(change, { profileOf, assertFree, put, ns, overlay });
+      await this.apply(change, { tx, profileOf, assertFree, put, ns });
     }
-    if (write.history.length > 0) {
-      let seq = await this.lastHistorySeq(overlay);
-      for (const entry of write.history) {
-        seq++;
-        const full: HistoryEntry = { seq, ...entry };
-        overlay.set(
-          historyId(seq),
-          doc({
-            id: historyId(seq),
-            kind: 'history',
-            mpid: entry.mpid,
-            seq,
-            data: full,
-          }),
-        );
-      }
+    let head = await tx.head();
+    for (const entry of write.history) {
+      const seq = head.historySeq + 1;
+      head = { ...head, historySeq: seq };
+      const full: HistoryEntry = { seq, ...entry };
+      tx.overlay.set(
+        historyId(seq),
+        doc({ id: historyId(seq), kind: 'history', mpid: entry.mpid, seq, data: full }),
+      );
     }
     const request = write.request;
     if (request !== null) {
       const id = requestDocId(request.scopeId, request.requestId);
-      if ((await this.byIds([id], overlay)).size > 0)
-        throw new Error(`request ${request.requestId} is already stored`);
-      overlay.set(id, requestDoc(request, this.syncFor(request)));
+      if ((await tx.one(id)) !== null) throw new Error(`request ${request.requestId} is already stored`);
+      const sync = syncFor(tx.syncMeta, request);
+      tx.overlay.set(id, requestDoc(request, sync));
+      if (sync !== null) {
+        head = {
+          ...head,
+          seq: sync.seq,
+          currentRequestDoc:
+            IDENTITY_REQUEST_KINDS.has(sync.kind) && sync.provisionalMpid !== null
+              ? id
+              : head.currentRequestDoc,
+          das: tx.das ?? head.das,
+        };
+      }
     }
-  }
-
-  private syncFor(request: StoredRequest): SyncRequest | null {
-    const meta = this.syncMeta;
-    if (meta === null || meta.requestId !== request.requestId) return null;
-    return {
-      ...meta,
-      provisionalMpid: request.trace.result.mpid,
-      createdProvisional: request.trace.result.created,
-      server: null,
-    };
-  }
-
-  private async lastHistorySeq(overlay: Overlay): Promise<number> {
-    let last = 0;
-    for (const [, pending] of overlay) if (pending?.kind === 'history') last = Math.max(last, pending.seq);
-    const newest = await this.graph
-      .findOne({ selector: { kind: 'history' }, sort: [{ kind: 'desc' }, { seq: 'desc' }] })
-      .exec();
-    return Math.max(last, newest?.seq ?? 0);
+    if (head !== (await tx.head())) tx.setHead(head);
   }
 
   private async apply(
     change: StoreChange,
     ctx: {
+      tx: GraphTx;
       profileOf: (mpid: string) => Promise<ProfileRecord>;
       assertFree: (p: ProfileRecord, type: IdentityType, value: string) => Promise<void>;
       put: (p: ProfileRecord) => void;
       ns: (p: ProfileRecord) => Namespace;
-      overlay: Overlay;
     },
   ): Promise<void> {
+    const overlay = ctx.tx.overlay;
     switch (change.op) {
       case 'createProfile': {
         const { profile, uniqueTypes } = change;
-        if ((await this.byIds([profileId(profile.mpid)], ctx.overlay)).size > 0)
+        if ((await ctx.tx.one(profileId(profile.mpid))) !== null)
           throw new Error(`MPID ${profile.mpid} was already issued`);
         for (const type of uniqueTypes)
           for (const value of profile.identities[type] ?? []) await ctx.assertFree(profile, type, value);
@@ -334,7 +488,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
           const type = key as IdentityType;
           for (const value of profile.identities[type] ?? []) {
             const d = identityDoc(ctx.ns(profile), type, value, profile.mpid, uniqueTypes.includes(type));
-            ctx.overlay.set(d.id, d);
+            overlay.set(d.id, d);
           }
         }
         return;
@@ -352,7 +506,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
           profile.mpid,
           change.unique,
         );
-        ctx.overlay.set(d.id, d);
+        overlay.set(d.id, d);
         return;
       }
       case 'removeIdentity': {
@@ -360,7 +514,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
         const identities = withoutIdentity(profile.identities, change.identityType, change.value);
         if (identities === null) return;
         ctx.put({ ...profile, identities });
-        ctx.overlay.set(
+        overlay.set(
           identityId(identityKey(ctx.ns(profile), change.identityType, change.value), profile.mpid),
           null,
         );
@@ -377,24 +531,22 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
         return;
       }
       case 'putAlias':
-        ctx.overlay.set(aliasId(change.alias.scopeId, change.alias.id), aliasDoc(change.alias));
+        overlay.set(aliasId(change.alias.scopeId, change.alias.id), aliasDoc(change.alias));
         return;
     }
   }
 
   /** Writes the overlay in one storage bulkWrite (atomic); a concurrent write makes it throw. */
-  private async flush(overlay: Overlay): Promise<void> {
-    if (overlay.size === 0) return;
-    const ids = [...overlay.keys()];
-    const previous = new Map<string, RxDocumentData<GraphDoc>>();
-    for (const d of await this.graph.storageInstance.findDocumentsById(ids, true)) previous.set(d.id, d);
+  private async flush(tx: GraphTx): Promise<void> {
+    if (tx.overlay.size === 0) return;
+    const previous = await tx.previous();
     const token = this.graph.database.token;
     const rows = [];
-    for (const [id, next] of overlay) {
+    for (const [id, next] of tx.overlay) {
       const before = previous.get(id);
       if (next === null && (before === undefined || before._deleted)) continue;
-      const body = next ?? (before as RxDocumentData<GraphDoc>);
-      const document: RxDocumentData<GraphDoc> = {
+      const body = next ?? (before as Stored);
+      const document: Stored = {
         ...body,
         _deleted: next === null,
         _attachments: {},
@@ -424,4 +576,18 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       aliases: of('alias').map(asAlias),
     };
   }
+}
+
+function byRequestTime(a: AliasRecord, b: AliasRecord): number {
+  return a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function syncFor(meta: SyncMeta | null, request: StoredRequest): SyncRequest | null {
+  if (meta === null || meta.requestId !== request.requestId) return null;
+  return {
+    ...meta,
+    provisionalMpid: request.trace.result.mpid,
+    createdProvisional: request.trace.result.created,
+    server: null,
+  };
 }

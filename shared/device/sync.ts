@@ -10,8 +10,8 @@
  */
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { RxReplicationPullStreamItem } from 'rxdb/plugins/core';
-import { Subject } from 'rxjs';
-import type { z } from 'zod';
+import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { z } from 'zod';
 import {
   apiError,
   ErrorCodeSchema,
@@ -21,6 +21,7 @@ import {
 } from '../protocol/errors.ts';
 import { IdentityResponseSchema, type IdentityResponse } from '../protocol/idsync.ts';
 import { err, ok, type Result } from '../util/result.ts';
+import { serial } from '../util/serial.ts';
 import { parseWith } from '../protocol/parse.ts';
 import {
   DeviceConfigSchema,
@@ -37,6 +38,9 @@ import {
 import { readLocal, type EventDoc, type GraphDoc, type ProfileDoc } from './collections.ts';
 import type { DeviceEngine } from './engine.ts';
 import { reconcile, type Notice } from './reconcile.ts';
+import { EVENTS_SYNCED_DOC } from './views.ts';
+
+const SealedCredentialSchema = z.object({ sealed: z.string() });
 
 export interface SyncEndpoint {
   /** The server's base URL, e.g. http://127.0.0.1:8080 */
@@ -46,7 +50,20 @@ export interface SyncEndpoint {
   readonly fetch?: typeof fetch;
   /** A device name shown to admins. */
   readonly deviceName?: string;
+  /**
+   * Seals the device credential at rest where the platform can (Electron's safeStorage); without
+   * it the credential is kept as it is in the device database, like any browser app's session.
+   */
+  readonly credentials?: CredentialSealer;
 }
+
+export interface CredentialSealer {
+  seal(plain: string): Promise<string>;
+  unseal(sealed: string): Promise<string>;
+}
+
+/** What a sync round is doing now, for progress displays. */
+export type SyncPhase = 'idle' | 'connecting' | 'pushing' | 'pulling' | 'reconciling';
 
 /** The server could not be reached, or answered with an error the device cannot fix by retrying now. */
 export class SyncError extends Error {
@@ -70,6 +87,7 @@ const STREAM_RETRY_MAX_MS = 30_000;
 
 export class DeviceSync {
   readonly notices$ = new Subject<Notice>();
+  private readonly phase = new BehaviorSubject<SyncPhase>('idle');
   private credential: DeviceCredential | null = null;
   private live: RxReplicationState<unknown, Checkpoint>[] = [];
   private readonly fetcher: typeof fetch;
@@ -141,9 +159,13 @@ export class DeviceSync {
     return parsed.value;
   }
 
+  get phase$(): Observable<SyncPhase> {
+    return this.phase.asObservable();
+  }
+
   /** Registers the device once (the credential is kept in the device database) and adopts the server's config. */
   async connect(): Promise<void> {
-    const stored = await readLocal<DeviceCredential>(this.engine.db, CREDENTIAL_DOC);
+    const stored = await this.storedCredential();
     if (stored !== null) {
       this.credential = stored;
     } else {
@@ -153,7 +175,7 @@ export class DeviceSync {
         device_application_stamp: this.engine.das,
         device_secret: await this.registrationSecret(),
       });
-      await this.engine.db.upsertLocal(CREDENTIAL_DOC, credential);
+      await this.storeCredential(credential);
       this.credential = credential;
     }
     const { config } = await this.call('GET', '/sync/v1/config', DeviceConfigSchema);
@@ -167,6 +189,34 @@ export class DeviceSync {
       );
     }
     await this.engine.useConfig(config);
+  }
+
+  /** Moves the "events sent" mark on (live mode sends events as they are recorded, in order). */
+  private async eventsSentThrough(times: readonly number[]): Promise<void> {
+    const latest = times.reduce((max, at) => Math.max(max, at), -1);
+    const mark = (await readLocal<{ at: number }>(this.engine.db, EVENTS_SYNCED_DOC))?.at ?? -1;
+    if (latest > mark) await this.engine.db.upsertLocal(EVENTS_SYNCED_DOC, { at: latest });
+  }
+
+  private async storedCredential(): Promise<DeviceCredential | null> {
+    const stored = await readLocal<unknown>(this.engine.db, CREDENTIAL_DOC);
+    if (stored === null) return null;
+    const sealed = SealedCredentialSchema.safeParse(stored);
+    const plain =
+      sealed.success && this.endpoint.credentials !== undefined
+        ? (JSON.parse(await this.endpoint.credentials.unseal(sealed.data.sealed)) as unknown)
+        : stored;
+    const parsed = DeviceCredentialSchema.safeParse(plain);
+    if (!parsed.success)
+      throw this.failed(new SyncError('the stored device credential cannot be read', null));
+    return parsed.data;
+  }
+
+  private async storeCredential(credential: DeviceCredential): Promise<void> {
+    const sealer = this.endpoint.credentials;
+    const stored =
+      sealer === undefined ? credential : { sealed: await sealer.seal(JSON.stringify(credential)) };
+    await this.engine.db.upsertLocal(CREDENTIAL_DOC, stored);
   }
 
   /**
@@ -284,6 +334,7 @@ export class DeviceSync {
               { rows },
             );
             this.report(answer.errors);
+            if (mode === 'live') await this.eventsSentThrough(rows.map((r) => r.newDocumentState.at));
             return [];
           },
         },
@@ -309,17 +360,11 @@ export class DeviceSync {
         if (gap) throw this.failed(new SyncError('the server is missing an earlier request; retrying', 409));
         return answer;
       }
-      await this.pushes;
+      await this.serialPush.idle();
     }
   }
 
-  private pushes: Promise<unknown> = Promise.resolve();
-
-  private serialPush<T>(task: () => Promise<T>): Promise<T> {
-    const next = this.pushes.then(task, task);
-    this.pushes = next.catch(() => undefined);
-    return next;
-  }
+  private readonly serialPush = serial();
 
   private report(errors: readonly PushError[]): void {
     for (const e of errors) {
@@ -333,15 +378,27 @@ export class DeviceSync {
    * `SyncError` when the server cannot be reached (the device simply stays offline).
    */
   async syncOnce(): Promise<Notice[]> {
-    if (this.credential === null) await this.connect();
-    if (!(await this.allowed())) return [];
-    this.lastFailure = null;
-    // Profiles are pulled after the requests were pushed, so they already show what those did.
-    await this.round(this.replications('once', ['requests', 'events']));
-    await this.round(this.replications('once', ['profiles']));
-    const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
-    for (const notice of notices) this.notices$.next(notice);
-    return notices;
+    try {
+      if (this.credential === null) {
+        this.phase.next('connecting');
+        await this.connect();
+      }
+      if (!(await this.allowed())) return [];
+      this.lastFailure = null;
+      const cutoff = this.engine.clock.now();
+      this.phase.next('pushing');
+      await this.round(this.replications('once', ['requests', 'events']));
+      await this.engine.db.upsertLocal(EVENTS_SYNCED_DOC, { at: cutoff });
+      // Profiles are pulled after the requests were pushed, so they already show what those did.
+      this.phase.next('pulling');
+      await this.round(this.replications('once', ['profiles']));
+      this.phase.next('reconciling');
+      const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
+      for (const notice of notices) this.notices$.next(notice);
+      return notices;
+    } finally {
+      this.phase.next('idle');
+    }
   }
 
   /** Runs replications until each is in sync, or rejects at the first error. */

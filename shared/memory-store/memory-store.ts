@@ -18,6 +18,7 @@ import type {
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
+import { serial } from '../util/serial.ts';
 import { withIdentity, withoutIdentity } from '../resolver/records.ts';
 import {
   StoreConflictError,
@@ -143,7 +144,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   /** Per namespace: MPID → ids of the aliases where it is source or destination. */
   private readonly aliasesByMpid = new ByNamespace(() => new Map<string, readonly string[]>());
   private undo: (() => void)[] | null = null;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
 
   private readonly ops: StoreOperations = {
     getRequest: (scopeId, requestId) => this.requests.get(scopeId)?.get(requestId) ?? null,
@@ -190,9 +191,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
         throw error;
       }
     };
-    const next = this.queue.then(run, run);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return this.queue(run);
   }
 
   dump(): Promise<StoreDump> {

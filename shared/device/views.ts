@@ -1,0 +1,219 @@
+/**
+ * What the app shows, as live views over the device database (SPEC DV-17): the people captured on
+ * this device with their sync state, the current person, a person's activity and the server's
+ * decisions about them, and what is still waiting to be synced. Every view is an observable that
+ * follows the database, including writes made by other pages of the same device.
+ */
+import { combineLatest, distinctUntilChanged, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
+import type { IdentityType } from '../identity/identity-types.ts';
+import type { ErrorCode } from '../protocol/errors.ts';
+import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
+import type { ProfileRecord } from '../resolver/records.ts';
+import type { DeviceDatabase, GraphDoc } from './collections.ts';
+import type { CurrentUser } from './engine.ts';
+import { HEAD_ID, type Head, type RequestData } from './rxdb-store.ts';
+
+/** Local documents the views read; reconciliation and sync write them. */
+export const MERGES_DOC = 'merges';
+export const RECONCILED_DOC = 'reconciled';
+export const EVENTS_SYNCED_DOC = 'events-synced';
+
+/** Offline MPIDs the server merged into another profile, by the profile they became. */
+export type Merges = Readonly<Record<string, readonly string[]>>;
+
+/**
+ * `recorded`: only this device knows the person so far; `confirmed`: the server holds them as
+ * shown; `merged`: the server resolved one or more offline records into this person.
+ */
+export type PersonState = 'recorded' | 'confirmed' | 'merged';
+
+export interface PersonView {
+  readonly mpid: string;
+  /** The person's identities, without the device application stamp. */
+  readonly identities: Partial<Record<IdentityType, readonly string[]>>;
+  /** Holds one of the workspace's login identities. */
+  readonly known: boolean;
+  readonly firstSeenAt: number;
+  readonly lastSeenAt: number;
+  readonly state: PersonState;
+  readonly mergedFrom: readonly string[];
+  readonly current: boolean;
+}
+
+export interface ActivityView {
+  readonly id: string;
+  readonly type: 'event' | 'attribute';
+  readonly name: string;
+  readonly data: Record<string, unknown>;
+  readonly at: number;
+}
+
+export interface DecisionView {
+  readonly requestId: string;
+  readonly kind: SyncedRequestKind;
+  readonly createdAt: number;
+  readonly provisionalMpid: string | null;
+  readonly serverMpid: string | null;
+  /** `waiting`: not yet replayed by the server. */
+  readonly status: 'waiting' | 'applied' | 'failed';
+  readonly error: { readonly code: ErrorCode; readonly message: string } | null;
+  /** The server's explain trace once replayed, else the device's own. */
+  readonly trace: unknown;
+}
+
+export interface DeviceStatus {
+  /** Identity requests the server has not answered yet. */
+  readonly pendingRequests: number;
+  /** Events and attribute changes not yet sent. */
+  readonly pendingEvents: number;
+}
+
+const DAS: IdentityType = 'device_application_stamp';
+
+function withoutStamp(
+  identities: Partial<Record<IdentityType, readonly string[]>>,
+): Partial<Record<IdentityType, readonly string[]>> {
+  const out: Partial<Record<IdentityType, readonly string[]>> = {};
+  for (const key in identities) {
+    const type = key as IdentityType;
+    const values = identities[type];
+    if (type !== DAS && values !== undefined && values.length > 0) out[type] = values;
+  }
+  return out;
+}
+
+function localData<T>(db: DeviceDatabase, id: string): Observable<T | null> {
+  return db.getLocal$<T>(id).pipe(map((doc) => (doc === null ? null : (doc.toJSON().data as T))));
+}
+
+export function decisionFrom(sync: SyncRequest, stored: RequestData['stored']): DecisionView {
+  const server = sync.server;
+  return {
+    requestId: sync.requestId,
+    kind: sync.kind,
+    createdAt: sync.createdAt,
+    provisionalMpid: sync.provisionalMpid,
+    serverMpid: server?.mpid ?? null,
+    status: server === null ? 'waiting' : server.status,
+    error: server?.error ?? null,
+    trace: server === null ? stored.trace : server.trace,
+  };
+}
+
+export class DeviceViews {
+  readonly merges$: Observable<Merges>;
+  readonly people$: Observable<readonly PersonView[]>;
+  readonly currentPerson$: Observable<PersonView | null>;
+  readonly status$: Observable<DeviceStatus>;
+
+  constructor(
+    private readonly db: DeviceDatabase,
+    currentUser$: Observable<CurrentUser | null>,
+    loginTypes: () => readonly IdentityType[],
+  ) {
+    const share = <T>(source: Observable<T>) => source.pipe(shareReplay({ bufferSize: 1, refCount: true }));
+    this.merges$ = share(localData<Merges>(db, MERGES_DOC).pipe(map((m) => m ?? {})));
+    const profiles$ = db.graph.find({ selector: { kind: 'profile' } }).$;
+    const confirmed$ = db.profiles.find().$.pipe(map((docs) => new Set(docs.map((d) => d.primary))));
+    const current$ = currentUser$.pipe(
+      map((u) => u?.mpid ?? null),
+      distinctUntilChanged(),
+    );
+    this.people$ = share(
+      combineLatest([profiles$, confirmed$, this.merges$, current$]).pipe(
+        map(([docs, confirmed, merges, current]) => {
+          const login = loginTypes();
+          const people: PersonView[] = [];
+          for (const d of docs) {
+            const p = (d.toJSON() as GraphDoc).data as unknown as ProfileRecord;
+            if (p.orphanedAt !== null) continue;
+            const mergedFrom = merges[p.mpid] ?? [];
+            people.push({
+              mpid: p.mpid,
+              identities: withoutStamp(p.identities),
+              known: login.some((type) => (p.identities[type]?.length ?? 0) > 0),
+              firstSeenAt: p.firstSeenAt,
+              lastSeenAt: p.lastSeenAt,
+              state: !confirmed.has(p.mpid) ? 'recorded' : mergedFrom.length > 0 ? 'merged' : 'confirmed',
+              mergedFrom,
+              current: p.mpid === current,
+            });
+          }
+          return people.sort((a, b) => b.lastSeenAt - a.lastSeenAt || (a.mpid < b.mpid ? -1 : 1));
+        }),
+      ),
+    );
+    this.currentPerson$ = share(
+      combineLatest([this.people$, current$]).pipe(
+        map(([people, current]) => people.find((p) => p.mpid === current) ?? null),
+      ),
+    );
+    const head$ = db.graph
+      .findOne(HEAD_ID)
+      .$.pipe(map((doc) => (doc === null ? 0 : (doc.toJSON().data as unknown as Head).seq)));
+    const reconciled$ = localData<{ seq: number }>(db, RECONCILED_DOC).pipe(map((r) => r?.seq ?? 0));
+    const pendingEvents$ = localData<{ at: number }>(db, EVENTS_SYNCED_DOC).pipe(
+      map((e) => e?.at ?? -1),
+      distinctUntilChanged(),
+      switchMap((at) => db.events.count({ selector: { at: { $gt: at } } }).$),
+    );
+    this.status$ = share(
+      combineLatest([head$, reconciled$, pendingEvents$]).pipe(
+        map(([seq, reconciled, pendingEvents]) => ({
+          pendingRequests: Math.max(0, seq - reconciled),
+          pendingEvents,
+        })),
+        distinctUntilChanged(
+          (a, b) => a.pendingRequests === b.pendingRequests && a.pendingEvents === b.pendingEvents,
+        ),
+      ),
+    );
+  }
+
+  /** The identity requests answered with this person (or an offline record merged into them), newest first. */
+  decisions$(mpid: string): Observable<readonly DecisionView[]> {
+    return this.requestsOf$(mpid).pipe(
+      map((docs) =>
+        docs
+          .flatMap((d) => {
+            const data = d.data as unknown as RequestData;
+            return data.sync === null ? [] : [decisionFrom(data.sync, data.stored)];
+          })
+          .sort((a, b) => b.createdAt - a.createdAt),
+      ),
+    );
+  }
+
+  /** The person's events and attribute changes, newest first (the latest 500). */
+  activity$(mpid: string): Observable<readonly ActivityView[]> {
+    return this.requestsOf$(mpid).pipe(
+      map((docs) => docs.flatMap((d) => (d.data as unknown as RequestData).sync?.requestId ?? [])),
+      switchMap((ids) =>
+        ids.length === 0
+          ? of([])
+          : combineLatest(ids.map((requestId) => this.db.events.find({ selector: { requestId } }).$)),
+      ),
+      map((lists) =>
+        lists
+          .flat()
+          .map((d) => {
+            const e = d.toJSON();
+            return { id: e.id, type: e.type, name: e.name, data: e.data, at: e.at };
+          })
+          .sort((a, b) => b.at - a.at)
+          .slice(0, 500),
+      ),
+    );
+  }
+
+  private requestsOf$(mpid: string): Observable<GraphDoc[]> {
+    return this.merges$.pipe(
+      map((merges) => [mpid, ...(merges[mpid] ?? [])]),
+      distinctUntilChanged((a, b) => a.join() === b.join()),
+      switchMap((mpids) =>
+        combineLatest(mpids.map((m) => this.db.graph.find({ selector: { kind: 'request', mpid: m } }).$)),
+      ),
+      map((lists) => lists.flat().map((d) => d.toJSON() as GraphDoc)),
+    );
+  }
+}
