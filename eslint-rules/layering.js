@@ -3,7 +3,8 @@
  * comes from its path; each layer lists the layers it may import from and the npm packages it may
  * use. `shared/identity`, `shared/resolver`, `shared/protocol` (and the other platform-free parts
  * of `shared/`) may use zod and nothing else; only `shared/device` may use RxDB; `server`,
- * `electron` and `renderer` depend on `shared`, never on each other.
+ * `electron` and `renderer` depend on `shared`, never on each other; `electron/preload` sees only
+ * the bridge contract in `shared/ipc`.
  */
 import path from 'node:path';
 import { builtinModules } from 'node:module';
@@ -48,7 +49,8 @@ export const LAYERS = [
     prefix: 'renderer/',
     layers: ['shared', 'shared/device', 'renderer'],
     packages: '*',
-    deny: ['electron', 'better-sqlite3', 'pg', 'kysely', 'fastify'],
+    // RxDB only through shared/device, so the device's store has one owner.
+    deny: ['electron', 'better-sqlite3', 'pg', 'kysely', 'fastify', 'rxdb'],
     node: false,
   },
 ];

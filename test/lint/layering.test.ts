@@ -86,6 +86,23 @@ describe('layering lint rule', () => {
       'electron must not import from renderer',
     );
     expect(lint('electron/preload/index.ts', "import fs from 'node:fs';")[0]).toContain('Node built-in');
+    expect(lint('electron/main/index.ts', "import x from '../../server/cli.ts';")[0]).toContain(
+      'electron must not import from server',
+    );
+    expect(lint('renderer/src/db.ts', "import { createRxDatabase } from 'rxdb';")[0]).toContain(
+      'renderer must not depend on "rxdb"',
+    );
+    expect(lint('renderer/src/fs.ts', "import fs from 'node:fs';")[0]).toContain('Node built-in');
+    expect(
+      lint(
+        'renderer/src/db.ts',
+        "import { openBrowserDeviceDatabase } from '../../shared/device/browser.ts';",
+      ),
+    ).toEqual([]);
+  });
+
+  it('[RS-1] build tool configuration is not layer code', () => {
+    expect(lint('renderer/vite.config.ts', "import path from 'node:path';")).toEqual([]);
   });
 
   it('[RS-1] the project config enables the rule for every source folder', async () => {
@@ -94,6 +111,10 @@ describe('layering lint rule', () => {
       'shared/resolver/lookup.ts',
       'shared/identity/mpid.ts',
       'shared/protocol/idsync.ts',
+      'shared/device/engine.ts',
+      'electron/main/index.ts',
+      'electron/preload/index.ts',
+      'renderer/src/main.tsx',
     ]) {
       const config = (await eslint.calculateConfigForFile(path.join(ROOT, file))) as {
         rules: Record<string, unknown>;
