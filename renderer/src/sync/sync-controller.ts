@@ -262,8 +262,8 @@ export class SyncController {
     for (const subscription of this.clientSubscriptions.splice(0)) subscription.unsubscribe();
     const client = this.client;
     this.client = null;
-    await this.running;
     await client?.stop();
+    await this.running;
   }
 
   private patch(change: Partial<SyncState>): void {

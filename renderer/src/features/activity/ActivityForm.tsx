@@ -62,9 +62,8 @@ export function ActivityForm() {
           />
           <Textarea
             label="Notes"
-            autosize
-            minRows={2}
-            maxRows={5}
+            rows={2}
+            resize="vertical"
             value={notes}
             onChange={(e) => setNotes(e.currentTarget.value)}
           />

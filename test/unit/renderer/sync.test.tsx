@@ -1,0 +1,150 @@
+// @vitest-environment happy-dom
+/**
+ * The sync bar and the server's notices, with a real engine and a fake sync client whose rounds
+ * the test ends: offline, syncing with progress, an error with retry, an unreachable server kept
+ * quiet, "Work offline" kept across restarts, and a merge explained on the person it concerns.
+ */
+import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SyncError } from '../../../shared/device/sync.ts';
+import { giveElementsASize, openHarness, type Harness } from './harness.tsx';
+
+const SERVER = {
+  kind: 'server',
+  serverUrl: 'https://ids.example.com',
+  apiKey: 'key-1',
+  workspaceName: 'Shop',
+} as const;
+let harness: Harness | null = null;
+
+beforeAll(giveElementsASize);
+
+afterEach(async () => {
+  cleanup();
+  await harness?.close();
+  harness = null;
+  localStorage.clear();
+});
+
+function syncBar() {
+  return within(screen.getByRole('region', { name: 'Sync' }));
+}
+
+describe('sync bar', () => {
+  it('offline: says so and counts what waits to be synced', async () => {
+    harness = await openHarness({ connection: SERVER, online: false });
+    harness.renderApp('#/');
+    await harness.engine.login({ customerid: 'c-1' });
+    await harness.engine.track('store_visit');
+    const bar = syncBar();
+    expect(bar.getByRole('status').textContent).toBe('Offline');
+    expect(await bar.findByText('1 request and 1 event waiting to sync')).toBeTruthy();
+    expect(bar.getByText('Never synced')).toBeTruthy();
+    expect(harness.client.rounds).toHaveLength(0);
+  });
+
+  it('shows progress while a round runs, then when it last synced', async () => {
+    harness = await openHarness({ connection: SERVER });
+    harness.renderApp('#/');
+    const bar = syncBar();
+    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    expect(bar.getByRole('status').textContent).toBe('Syncing…');
+    harness.client.phase.next('pushing');
+    await waitFor(() =>
+      expect(bar.getByRole('status').textContent).toBe('Syncing: sending what was recorded here…'),
+    );
+    expect(bar.getByRole('progressbar', { name: 'Sync progress' })).toBeTruthy();
+    expect(bar.getByRole('button', { name: 'Sync now' })).toHaveProperty('disabled', true);
+    harness.client.rounds[0]!.resolve();
+    await waitFor(() => expect(bar.getByRole('status').textContent).toBe('Online'));
+    expect(bar.getByText('Last synced just now')).toBeTruthy();
+    expect(bar.queryByRole('progressbar')).toBeNull();
+  });
+
+  it('says what went wrong in words and retries', async () => {
+    harness = await openHarness({ connection: SERVER });
+    harness.renderApp('#/');
+    const user = userEvent.setup();
+    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    harness.client.rounds[0]!.reject(new SyncError('POST /sync/v1/requests/push answered 503: busy', 503));
+    const alert = await syncBar().findByRole('alert');
+    expect(within(alert).getByText('Sync did not finish')).toBeTruthy();
+    expect(
+      within(alert).getByText('The server had a problem (503). Nothing is lost; try again in a moment.'),
+    ).toBeTruthy();
+    await user.click(within(alert).getByRole('button', { name: 'Try again' }));
+    await waitFor(() => expect(harness!.client.rounds).toHaveLength(2));
+    harness.client.rounds[1]!.resolve();
+    await waitFor(() => expect(syncBar().queryByRole('alert')).toBeNull());
+    expect(syncBar().getByRole('status').textContent).toBe('Online');
+  });
+
+  it('an unreachable server is the offline state, not an error', async () => {
+    harness = await openHarness({ connection: SERVER });
+    harness.renderApp('#/');
+    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    harness.client.rounds[0]!.reject(new SyncError('the server is unreachable: fetch failed', null));
+    await waitFor(() =>
+      expect(syncBar().getByRole('status').textContent).toBe('Offline: the server cannot be reached'),
+    );
+    expect(syncBar().queryByRole('alert')).toBeNull();
+  });
+
+  it('"Work offline" stops syncing and is remembered after a restart', async () => {
+    harness = await openHarness({ connection: SERVER, online: false });
+    const { unmount } = harness.renderApp('#/');
+    const user = userEvent.setup();
+    await user.click(syncBar().getByRole('switch', { name: 'Work offline' }));
+    expect(syncBar().getByRole('status').textContent).toBe('Working offline');
+    expect(syncBar().getByRole('button', { name: 'Sync now' })).toHaveProperty('disabled', true);
+    expect(localStorage.getItem('identity-sync:work-offline')).toBe('true');
+    harness.network.set(true);
+    expect(harness.client.rounds).toHaveLength(0);
+
+    unmount();
+    await harness.close();
+    harness = await openHarness({ connection: SERVER });
+    harness.renderApp('#/');
+    expect(syncBar().getByRole('switch', { name: 'Work offline' })).toHaveProperty('checked', true);
+    expect(syncBar().getByRole('status').textContent).toBe('Working offline');
+    expect(harness.client.rounds).toHaveLength(0);
+  });
+});
+
+describe('notices', () => {
+  it('a merge is announced, and shown with the decisions explained on the person it concerns', async () => {
+    harness = await openHarness({ connection: SERVER, online: false });
+    harness.renderApp('#/');
+    const user = userEvent.setup();
+    const login = await harness.engine.login({ customerid: 'c-7' });
+    if (!login.ok) throw new Error(login.error.message);
+    harness.client.notices.next({
+      kind: 'merged',
+      requestId: login.value.requestId,
+      from: login.value.mpid,
+      to: '4242424242',
+      message: 'merged into an existing customer',
+    });
+    const toast = await screen.findByRole('alert');
+    expect(within(toast).getByText('Merged into an existing customer')).toBeTruthy();
+    await user.click(await screen.findByRole('option', { name: /c-7/ }));
+    const detail = within(await screen.findByRole('region', { name: 'c-7' }));
+    expect(detail.getAllByText('Merged into an existing customer').length).toBeGreaterThan(0);
+    expect(
+      detail.getByText(
+        `The server already knew this person, so what was recorded as ${login.value.mpid} now belongs to 4242424242.`,
+      ),
+    ).toBeTruthy();
+    const decision = within(detail.getByRole('article'));
+    expect(decision.getByText('Log in')).toBeTruthy();
+    expect(decision.getByText('Decided on this device; waiting for the server')).toBeTruthy();
+    expect(decision.getByText('Logged in as a new customer on a new profile.')).toBeTruthy();
+    expect(
+      decision.getByText(
+        'Profile conversion: the login IDs are new and there is no anonymous profile to use, so a new customer profile was created.',
+      ),
+    ).toBeTruthy();
+    expect(detail.getByRole('article').textContent).not.toMatch(/[{}]/);
+  });
+});
