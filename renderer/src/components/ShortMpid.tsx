@@ -1,4 +1,5 @@
 import { ActionIcon, Code, CopyButton, Group, Tooltip } from '@mantine/core';
+import { CheckIcon, CopyIcon } from './icons.tsx';
 
 /** "1234…5678": enough to tell people apart on screen; the whole MPID is in the title and the copy. */
 export function shortMpid(mpid: string): string {
@@ -22,7 +23,7 @@ export function ShortMpid({ mpid, copy = true }: { mpid: string; copy?: boolean 
                 aria-label={copied ? 'MPID copied' : 'Copy MPID'}
                 onClick={doCopy}
               >
-                <span aria-hidden="true">{copied ? '✓' : '⧉'}</span>
+                {copied ? <CheckIcon /> : <CopyIcon />}
               </ActionIcon>
             </Tooltip>
           )}

@@ -138,7 +138,7 @@ describe('notices', () => {
     ).toBeTruthy();
     const decision = within(detail.getByRole('article'));
     expect(decision.getByText('Log in')).toBeTruthy();
-    expect(decision.getByText('Decided on this device; waiting for the server')).toBeTruthy();
+    expect(decision.getByText('Waiting for the server')).toBeTruthy();
     expect(decision.getByText('Logged in as a new customer on a new profile.')).toBeTruthy();
     expect(
       decision.getByText(

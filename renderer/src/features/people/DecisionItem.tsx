@@ -5,7 +5,7 @@ import type { DecisionView } from '../../device/views.ts';
 import { decisionInWords, decisionKind } from './decision-in-words.ts';
 
 const STATUS: Record<DecisionView['status'], { tone: Tone; label: string }> = {
-  waiting: { tone: 'warning', label: 'Decided on this device; waiting for the server' },
+  waiting: { tone: 'warning', label: 'Waiting for the server' },
   applied: { tone: 'success', label: 'Decided by the server' },
   failed: { tone: 'danger', label: 'Refused by the server' },
 };

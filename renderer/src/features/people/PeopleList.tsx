@@ -64,7 +64,13 @@ export function PeopleList({
       aria-activedescendant={activePerson === undefined ? undefined : optionId(activePerson.mpid)}
       onKeyDown={onKeyDown}
       className="people-listbox"
-      style={{ height: 'min(60vh, 520px)', overflowY: 'auto', overflowX: 'hidden', position: 'relative' }}
+      style={{
+        height: virtualizer.getTotalSize(),
+        maxHeight: 'min(60vh, 520px)',
+        overflowY: 'auto',
+        overflowX: 'hidden',
+        position: 'relative',
+      }}
     >
       <div role="presentation" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => {

@@ -1,5 +1,5 @@
-import { Group, Stack, Text } from '@mantine/core';
-import { KnownBadge, PersonStateBadge } from '../../components/PersonStateBadge.tsx';
+import { Stack, Text } from '@mantine/core';
+import { PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { shortMpid } from '../../components/ShortMpid.tsx';
 import { personTitle } from '../../components/person-title.ts';
 import type { PersonView } from '../../device/views.ts';
@@ -49,12 +49,9 @@ export function PersonOption({
           )}
         </Text>
         <Text size="xs" c="dimmed" className="truncate">
-          MPID {shortMpid(person.mpid)}
+          {person.known ? 'Known' : 'Anonymous'} · MPID {shortMpid(person.mpid)}
         </Text>
       </Stack>
-      <Group gap={4} wrap="nowrap" visibleFrom="xs">
-        <KnownBadge known={person.known} />
-      </Group>
       <PersonStateBadge state={person.state} />
     </div>
   );

@@ -41,7 +41,7 @@ export function SyncBar() {
           <div role="status" aria-live="polite">
             <StatusBadge tone={tone(state)}>{syncStatusText(state)}</StatusBadge>
           </div>
-          <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents)}</Text>
+          <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents, connected)}</Text>
           {connected && (
             <Text size="sm" c="dimmed">
               {state.lastSyncAt === null

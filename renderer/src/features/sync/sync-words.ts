@@ -32,8 +32,11 @@ export function syncProgress(phase: SyncPhase): number {
   return (PHASE_STEP[phase] / 4) * 100;
 }
 
-export function pendingText(pendingRequests: number, pendingEvents: number): string {
-  if (pendingRequests + pendingEvents === 0) return 'Nothing waiting to sync';
+/** What the server has not heard of yet; without a server, what is kept on this device only. */
+export function pendingText(pendingRequests: number, pendingEvents: number, connected: boolean): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
-  return `${plural(pendingRequests, 'request', 'requests')} and ${plural(pendingEvents, 'event', 'events')} waiting to sync`;
+  const both = `${plural(pendingRequests, 'request', 'requests')} and ${plural(pendingEvents, 'event', 'events')}`;
+  if (!connected)
+    return pendingRequests + pendingEvents === 0 ? 'Nothing recorded yet' : `${both} kept on this device`;
+  return pendingRequests + pendingEvents === 0 ? 'Nothing waiting to sync' : `${both} waiting to sync`;
 }
