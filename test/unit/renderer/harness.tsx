@@ -104,7 +104,12 @@ export interface Harness {
 }
 
 export async function openHarness(
-  options: { connection?: Connection | null; online?: boolean; bootstrap?: unknown } = {},
+  options: {
+    connection?: Connection | null;
+    online?: boolean;
+    bootstrap?: unknown;
+    debounceMs?: number;
+  } = {},
 ): Promise<Harness> {
   const db = await openDeviceDatabase(`renderer${(databases += 1)}`, storage);
   const engine = await DeviceEngine.open({
@@ -131,7 +136,7 @@ export async function openHarness(
         : Promise.resolve(options.bootstrap),
     now: () => Date.now(),
     intervalMs: 3_600_000,
-    debounceMs: 3_600_000,
+    debounceMs: options.debounceMs ?? 3_600_000,
   });
   const services: AppServices = {
     engine,

@@ -91,6 +91,32 @@ describe('sync bar', () => {
     expect(syncBar().queryByRole('alert')).toBeNull();
   });
 
+  it('syncs by itself when the browser comes online and a moment after local changes', async () => {
+    harness = await openHarness({ connection: SERVER, online: false, debounceMs: 20 });
+    harness.renderApp('#/');
+    const { client, network, engine } = harness;
+    expect(syncBar().getByRole('status').textContent).toBe('Offline');
+    network.set(true);
+    await waitFor(() => expect(client.rounds).toHaveLength(1));
+    client.rounds[0]!.resolve();
+    await waitFor(() => expect(syncBar().getByRole('status').textContent).toBe('Online'));
+    await engine.track('store_visit');
+    await waitFor(() => expect(client.rounds).toHaveLength(2));
+  });
+
+  it('syncs at once after a login', async () => {
+    harness = await openHarness({ connection: SERVER });
+    harness.renderApp('#/');
+    const { client } = harness;
+    await waitFor(() => expect(client.rounds).toHaveLength(1));
+    client.rounds[0]!.resolve();
+    await waitFor(() => expect(syncBar().getByRole('status').textContent).toBe('Online'));
+    const user = userEvent.setup();
+    await user.type(screen.getByLabelText('Customer ID'), 'c-5');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    await waitFor(() => expect(client.rounds).toHaveLength(2));
+  });
+
   it('"Work offline" stops syncing and is remembered after a restart', async () => {
     harness = await openHarness({ connection: SERVER, online: false });
     const { unmount } = harness.renderApp('#/');
