@@ -37,7 +37,7 @@ function repoRoot(): string {
 }
 
 /** `shared/device` and the harness as one browser module, minified as a production build would be. */
-export async function bundleHarness(): Promise<string> {
+export async function bundleHarness(options: { readonly minify?: boolean } = {}): Promise<string> {
   const result = await build({
     entryPoints: [path.join(repoRoot(), 'test', 'browser', 'device-harness.ts')],
     bundle: true,
@@ -45,7 +45,7 @@ export async function bundleHarness(): Promise<string> {
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    minify: true,
+    minify: options.minify ?? true,
     define: { 'process.env.NODE_ENV': '"production"' },
     logLevel: 'warning',
   });
@@ -98,11 +98,19 @@ export async function openHarness(
   config: HarnessConfigName = 'field',
 ): Promise<Page> {
   const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
   const url = new URL(pageUrl);
   url.searchParams.set('db', database);
   url.searchParams.set('config', config);
   await page.goto(url.href);
-  await page.waitForFunction(() => window.harness !== undefined || window.harnessError !== undefined);
+  await page
+    .waitForFunction(() => window.harness !== undefined || window.harnessError !== undefined)
+    .catch((error: unknown) => {
+      throw new Error(
+        `the device harness at ${url.href} did not start: ${errors.join('; ') || String(error)}`,
+      );
+    });
   const failure = await page.evaluate(() => window.harnessError ?? null);
   if (failure !== null) throw new Error(`the device harness did not open: ${failure}`);
   return page;

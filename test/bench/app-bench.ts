@@ -1,0 +1,564 @@
+/**
+ * App benchmark (`npm run bench:app`), in Debian's Chromium driven by playwright-core.
+ *
+ * 1. Identity calls on IndexedDB: the device harness (`test/browser`) runs the Field flow for each
+ *    person — log in with a customer ID and an email, record a visit, next person — from an empty
+ *    device up to `--people`. Each call is timed inside the page (performance.now), many per
+ *    evaluate, so the driver's round trip is not counted. Percentiles per bucket of people show
+ *    whether calls stay flat as the device fills. The floor, measured in the same page: one
+ *    document inserted into an RxDB collection of its own, and one raw IndexedDB put. Main-thread
+ *    busy time per person comes from Chromium's own counter (CDP `Performance.getMetrics`
+ *    TaskDuration); IndexedDB's backend runs in the browser process and is not in it.
+ * 2. The app, built (`vite build -c renderer/vite.config.ts`) and served by the real server under
+ *    /app/, opened local-only (no sync): JS gzip loaded for the first render; first meaningful
+ *    render (navigation start → the frame after the Field screen's "Current person" heading is in
+ *    the DOM); identify-to-screen (the "Log in" click → the frame after a new MPID appears in the
+ *    current-person region, MutationObserver + performance.now in the page); and, with the
+ *    people of part 1 on the device (same origin, same database `identity-sync`), frame times while
+ *    scrolling the people list (requestAnimationFrame deltas, in a browser without the 60 Hz frame
+ *    limit so that a delta is the frame's real cost).
+ *
+ * Prints a table per part, then one JSON line with every figure and budget.
+ *
+ *   npm run bench:app -- [--people 10000] [--skip-ui] [--skip-build]
+ */
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { z } from 'zod';
+import { progressBar } from '../../shared/util/progress.ts';
+import type { CallProfile, FloorTimes, FlowTimes } from '../browser/harness-api.ts';
+import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '../browser/harness-server.ts';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-build] [--cpu-profile file]
+
+  --people n     people captured by the Field flow, from an empty device (default 10000; 500 is quick)
+  --skip-ui      only the identity calls (part 1): no app build, no app metrics
+  --skip-build   use the app already built in dist/app instead of building it
+  --cpu-profile f  after part 1, profile 50 more people of the Field flow in the page (V8 CPU
+                 profile written to f, for DevTools; the harness is then not minified) and print
+                 where the main thread spent its time
+Progress goes to stderr; the tables and one JSON line ({"bench":"app",...}) to stdout.`;
+
+const ArgsSchema = z.object({
+  people: z.coerce.number().int().min(50).max(100_000),
+  'skip-ui': z.boolean(),
+  'skip-build': z.boolean(),
+  'cpu-profile': z.string().min(1).optional(),
+  help: z.boolean(),
+});
+const { values: raw } = parseArgs({
+  options: {
+    people: { type: 'string', default: '10000' },
+    'skip-ui': { type: 'boolean', default: false },
+    'skip-build': { type: 'boolean', default: false },
+    'cpu-profile': { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+const args = ArgsSchema.parse(raw);
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+if (chromiumSkipReason !== null) {
+  console.error(`bench:app needs Chromium: ${chromiumSkipReason}`);
+  process.exit(2);
+}
+
+const PEOPLE = args.people;
+/** People per page.evaluate (three calls each). */
+const BATCH = 50;
+/** Ten buckets, each a whole number of batches. */
+const BUCKET = Math.max(BATCH, Math.ceil(PEOPLE / 10 / BATCH) * BATCH);
+const FLOOR_SAMPLES = 300;
+const UI_SAMPLES = 40;
+const SCROLL_FRAMES = 300;
+/** The app's own database (renderer/src/app/start-app.ts), so the app sees the people of part 1. */
+const APP_DATABASE = 'identity-sync';
+const BUDGETS = {
+  identityP95Ms: 20,
+  /** p95 of the last bucket over the first: "flat". */
+  flatRatio: 1.25,
+  jsGzipKb: 500,
+  firstRenderMs: 1000,
+  identifyToScreenP95Ms: 50,
+  /** requestAnimationFrame runs at 60 Hz here: a frame within budget shows as one vsync interval. */
+  scrollFrameP95Ms: 16.7,
+} as const;
+const VSYNC_MS = 1000 / 60;
+
+const root = process.cwd();
+const round = (n: number, digits = 2) => Number(n.toFixed(digits));
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function percentile(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+const stats = (values: readonly number[]) => ({
+  p50: round(percentile(values, 50)),
+  p95: round(percentile(values, 95)),
+  p99: round(percentile(values, 99)),
+});
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: identity calls through the harness
+// ---------------------------------------------------------------------------------------------
+
+interface Bucket {
+  readonly from: number;
+  readonly to: number;
+  readonly identity: ReturnType<typeof stats>;
+  readonly loginP95: number;
+  readonly nextPersonP95: number;
+  readonly trackP50: number;
+  /** Chromium main-thread task time per person (three calls), ms. */
+  readonly mainThreadMsPerPerson: number;
+}
+
+/** Chromium's main-thread task time of this page so far, in ms (CDP Performance domain). */
+async function mainThreadMs(context: BrowserContext, page: Page): Promise<() => Promise<number>> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  return async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  };
+}
+
+async function runBucket(
+  page: Page,
+  taskMs: () => Promise<number>,
+  from: number,
+  to: number,
+): Promise<Bucket> {
+  const times: FlowTimes = { login: [], track: [], nextPerson: [] };
+  const before = await taskMs();
+  for (let start = from; start < to; start += BATCH) {
+    const count = Math.min(BATCH, to - start);
+    const batch = await page.evaluate(([s, n]) => window.harness!.fieldFlow('bench', s, n), [
+      start,
+      count,
+    ] as const);
+    times.login.push(...batch.login);
+    times.track.push(...batch.track);
+    times.nextPerson.push(...batch.nextPerson);
+  }
+  const busy = (await taskMs()) - before;
+  return {
+    from,
+    to,
+    identity: stats([...times.login, ...times.nextPerson]),
+    loginP95: round(percentile(times.login, 95)),
+    nextPersonP95: round(percentile(times.nextPerson, 95)),
+    trackP50: round(percentile(times.track, 50)),
+    mainThreadMsPerPerson: round(busy / (to - from)),
+  };
+}
+
+async function identityCalls(context: BrowserContext, harnessUrl: string, database: string) {
+  const page = await openHarness(context, harnessUrl, database);
+  const taskMs = await mainThreadMs(context, page);
+  const floorBefore: FloorTimes = await page.evaluate((n) => window.harness!.floor(n), FLOOR_SAMPLES);
+  const profileEmpty: CallProfile[] = await page.evaluate(() => window.harness!.profile('profile-empty'));
+  const driverCpu = process.cpuUsage();
+  const started = performance.now();
+  const buckets: Bucket[] = [];
+  const bar = progressBar(process.stderr, 'Field flow (login, track, next person)', PEOPLE);
+  for (let from = 0; from < PEOPLE; from += BUCKET) {
+    const bucket = await runBucket(page, taskMs, from, Math.min(PEOPLE, from + BUCKET));
+    buckets.push(bucket);
+    bar.update(bucket.to, `identity p95 ${bucket.identity.p95} ms`);
+  }
+  bar.finish();
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(driverCpu);
+  const profileFull: CallProfile[] = await page.evaluate(() => window.harness!.profile('profile-full'));
+  if (args['cpu-profile'] !== undefined) await cpuProfile(context, page, args['cpu-profile']);
+  const floorAfter: FloorTimes = await page.evaluate((n) => window.harness!.floor(n), FLOOR_SAMPLES);
+  await page.close();
+  const floor = {
+    rxdbInsert: stats([...floorBefore.rxdbInsert, ...floorAfter.rxdbInsert]),
+    idbPut: stats([...floorBefore.idbPut, ...floorAfter.idbPut]),
+  };
+  return {
+    buckets,
+    floor,
+    profileEmpty,
+    profileFull,
+    seconds,
+    driverCpuMsPerPerson: round((cpu.user + cpu.system) / 1000 / PEOPLE, 3),
+  };
+}
+
+const ProfileSchema = z.object({
+  nodes: z.array(
+    z.object({
+      id: z.number(),
+      callFrame: z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() }),
+    }),
+  ),
+  samples: z.array(z.number()),
+  timeDeltas: z.array(z.number()),
+});
+
+/** Profiles 50 more people of the Field flow; writes the profile and prints the top self times. */
+async function cpuProfile(context: BrowserContext, page: Page, file: string): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+  await cdp.send('Profiler.start');
+  await page.evaluate(() => window.harness!.fieldFlow('cpu-profile', 0, 50));
+  const { profile } = await cdp.send('Profiler.stop');
+  writeFileSync(file, JSON.stringify(profile));
+  const parsed = ProfileSchema.parse(profile);
+  const nodes = new Map(parsed.nodes.map((n) => [n.id, n.callFrame]));
+  const self = new Map<string, number>();
+  parsed.samples.forEach((id, i) => {
+    const frame = nodes.get(id);
+    const name =
+      frame === undefined
+        ? '?'
+        : `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`;
+    self.set(name, (self.get(name) ?? 0) + (parsed.timeDeltas[i] ?? 0) / 1000);
+  });
+  const total = [...self.values()].reduce((a, b) => a + b, 0);
+  log(`CPU profile of 50 people written to ${file}; top self time (ms of ${round(total, 0)}):`);
+  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
+    log(`  ${round(ms, 1).toString().padStart(8)}  ${name}`);
+}
+
+type IdentityResults = Awaited<ReturnType<typeof identityCalls>>;
+
+function printIdentity(r: IdentityResults): void {
+  console.log(
+    `\n1. identity calls in Chromium on IndexedDB (Field flow, ${PEOPLE} people, ${round(r.seconds, 1)} s)`,
+  );
+  console.log(
+    'people        | identity p50  p95   p99  | login p95  next p95 | track p50 | main thread ms/person',
+  );
+  for (const b of r.buckets) {
+    console.log(
+      `${`${b.from}–${b.to}`.padEnd(13)} | ${String(b.identity.p50).padStart(12)} ${String(b.identity.p95).padStart(5)} ${String(b.identity.p99).padStart(5)} | ${String(b.loginP95).padStart(9)} ${String(b.nextPersonP95).padStart(9)} | ${String(b.trackP50).padStart(9)} | ${String(b.mainThreadMsPerPerson).padStart(8)}`,
+    );
+  }
+  console.log(
+    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms`,
+  );
+  console.log('storage work per call (empty device → full device):');
+  for (const [i, p] of r.profileEmpty.entries()) {
+    const q = r.profileFull[i] as CallProfile;
+    console.log(
+      `  ${p.call.padEnd(10)} IndexedDB transactions ${p.idbTransactions} → ${q.idbTransactions} (readwrite ${p.idbReadwrite} → ${q.idbReadwrite}); graph findById ${p.findDocumentsById} → ${q.findDocumentsById}, query ${p.query} → ${q.query}, bulkWrite ${p.bulkWrite} → ${q.bulkWrite}, documents read ${p.documentsRead} → ${q.documentsRead}; lock wait ${round(p.lockWaitMs)} → ${round(q.lockWaitMs)} ms`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: the app
+// ---------------------------------------------------------------------------------------------
+
+/** When the Field screen's heading entered the DOM, and the frame after (ms since navigation start). */
+interface FirstRender {
+  readonly dom: number;
+  readonly frame: number;
+}
+type FirstRenderWindow = Window & { firstRender?: FirstRender };
+
+/** Installed before the app's scripts: the app stays local-only and the first render is timed. */
+function appInitScript(): void {
+  localStorage.setItem('identity-sync:connection', JSON.stringify({ kind: 'local' }));
+  const record = window as FirstRenderWindow;
+  const observer = new MutationObserver(() => {
+    if (document.getElementById('current-person-heading') === null) return;
+    observer.disconnect();
+    const dom = performance.now();
+    requestAnimationFrame(() => {
+      record.firstRender = { dom, frame: performance.now() };
+    });
+  });
+  observer.observe(document, { childList: true, subtree: true });
+}
+
+/** Opens the app and waits for the Field screen; returns the first render and the JS it loaded. */
+async function openApp(context: BrowserContext, appUrl: string) {
+  const page = await context.newPage();
+  const scripts: Promise<number>[] = [];
+  page.on('response', (response) => {
+    if (response.request().resourceType() === 'script')
+      scripts.push(
+        response.body().then(
+          (body) => gzipSync(body).length,
+          () => 0,
+        ),
+      );
+  });
+  await page.goto(appUrl);
+  const handle = await page.waitForFunction(() => (window as FirstRenderWindow).firstRender ?? null, null, {
+    timeout: 120_000,
+  });
+  const firstRender = (await handle.jsonValue()) as FirstRender;
+  const jsGzipBytes = (await Promise.all(scripts)).reduce((a, b) => a + b, 0);
+  return { page, firstRenderMs: round(firstRender.frame), jsGzipBytes };
+}
+
+/**
+ * Logs in a customer through the form; ms from the click to the frame after the current-person
+ * region shows a new MPID (or, with `newMpid` false, the customer ID: a first login may convert
+ * the anonymous current person and keep their MPID).
+ */
+async function identifyToScreen(page: Page, customerId: string, newMpid = true): Promise<number> {
+  await page.getByLabel('Customer ID').fill(customerId);
+  return page.evaluate(
+    ([customer, mustChange]) =>
+      new Promise<number>((resolve, reject) => {
+        const region = document.querySelector('section[aria-labelledby="current-person-heading"]');
+        const button = [...document.querySelectorAll('button')].find(
+          (b) => b.textContent.trim() === 'Log in',
+        );
+        if (region === null || button === undefined) {
+          reject(new Error('no current-person region or Log in button'));
+          return;
+        }
+        const mpid = () => region.querySelector('code[title]')?.getAttribute('title') ?? null;
+        const before = mpid();
+        const done = () =>
+          mustChange ? mpid() !== null && mpid() !== before : (region.textContent ?? '').includes(customer);
+        const timer = setTimeout(() => reject(new Error(`no new MPID on screen (still ${before})`)), 10_000);
+        const started = performance.now();
+        const observer = new MutationObserver(() => {
+          if (!done()) return;
+          observer.disconnect();
+          clearTimeout(timer);
+          requestAnimationFrame(() => resolve(performance.now() - started));
+        });
+        observer.observe(region, { childList: true, subtree: true, characterData: true, attributes: true });
+        button.click();
+      }),
+    [customerId, newMpid] as const,
+  );
+}
+
+async function identifySeries(page: Page, label: string): Promise<ReturnType<typeof stats>> {
+  // The first login of a series may convert the current anonymous person (same MPID): not timed.
+  await identifyToScreen(page, `${label}-warm`, false);
+  const samples: number[] = [];
+  for (let i = 0; i < UI_SAMPLES; i++) samples.push(await identifyToScreen(page, `${label}-${i}`));
+  return stats(samples);
+}
+
+/** Scrolls the people list by a few rows each frame; rAF deltas, and how many people it lists. */
+async function scrollFrames(page: Page, minPeople: number) {
+  const listbox = page.getByRole('listbox', { name: 'People on this device' });
+  await listbox.waitFor({ timeout: 120_000 });
+  await page.waitForFunction(
+    (min) => (document.querySelector('[role="listbox"]')?.scrollHeight ?? 0) >= min * 56,
+    minPeople,
+    { timeout: 120_000 },
+  );
+  return listbox.evaluate(
+    (box, frames) =>
+      new Promise<{ deltas: number[]; rows: number }>((resolve) => {
+        const deltas: number[] = [];
+        let last = -1;
+        const frame = (now: number) => {
+          if (last >= 0) deltas.push(now - last);
+          last = now;
+          box.scrollTop += 180;
+          if (deltas.length < frames) requestAnimationFrame(frame);
+          else resolve({ deltas, rows: Math.round(box.scrollHeight / 56) });
+        };
+        requestAnimationFrame(frame);
+      }),
+    SCROLL_FRAMES,
+  );
+}
+
+async function launchApp(profileDir: string): Promise<BrowserContext> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: CHROMIUM,
+    args: CHROMIUM_ARGS,
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+  });
+  await context.addInitScript(appInitScript);
+  return context;
+}
+
+/** Builds the app into dist/app (unless asked not to) and copies it beside the harness. */
+function prepareAppDir(dir: string, script: string): void {
+  const built = path.join(root, 'dist', 'app');
+  if (!args['skip-build']) {
+    log('building the app (vite build -c renderer/vite.config.ts)…');
+    const run = spawnSync('npx', ['vite', 'build', '-c', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    if (run.status !== 0) throw new Error('the app build failed');
+  }
+  if (!existsSync(path.join(built, 'index.html'))) throw new Error('no built app in dist/app');
+  cpSync(built, dir, { recursive: true });
+  writeHarness(path.join(dir, 'harness'), script);
+}
+
+/**
+ * The app on an empty device, then part 1 through the harness on the app's own origin and database,
+ * then the app again with those people on the device.
+ */
+async function appMetrics(appUrl: string, profileDir: string) {
+  const context = await launchApp(profileDir);
+  const cold = await openApp(context, appUrl);
+  log(`first render on an empty device: ${cold.firstRenderMs} ms`);
+  const identifyEmpty = await identifySeries(cold.page, 'ui-empty');
+  await cold.page.close();
+  const identityResults = await identityCalls(context, `${appUrl}harness/index.html`, APP_DATABASE);
+  const full = await openApp(context, appUrl);
+  log(`first render with ${PEOPLE} people: ${full.firstRenderMs} ms`);
+  const identifyFull = await identifySeries(full.page, 'ui-full');
+  const taskMs = await mainThreadMs(context, full.page);
+  const busyBefore = await taskMs();
+  const scroll = await scrollFrames(full.page, PEOPLE);
+  const busyPerFrame = ((await taskMs()) - busyBefore) / scroll.deltas.length;
+  await context.close();
+  return {
+    identityResults,
+    jsGzipKb: round(cold.jsGzipBytes / 1024, 1),
+    firstRenderEmptyMs: cold.firstRenderMs,
+    firstRenderFullMs: full.firstRenderMs,
+    identifyEmpty,
+    identifyFull,
+    scroll: {
+      ...stats(scroll.deltas),
+      max: round(Math.max(...scroll.deltas)),
+      dropped: scroll.deltas.filter((d) => d > 1.5 * VSYNC_MS).length,
+      frames: scroll.deltas.length,
+      mainThreadMsPerFrame: round(busyPerFrame),
+      rows: scroll.rows,
+    },
+  };
+}
+
+type AppResults = Omit<Awaited<ReturnType<typeof appMetrics>>, 'identityResults'>;
+
+function printApp(a: AppResults): void {
+  const verdict = (value: number, budget: number) => (value <= budget ? 'ok' : 'OVER');
+  console.log(`\n2. the app (built, served by the server under /app/, local-only)`);
+  console.log('metric                                         | value      | budget   |');
+  const row = (name: string, value: string, budget: string, ok: string) =>
+    console.log(`${name.padEnd(46)} | ${value.padStart(10)} | ${budget.padStart(8)} | ${ok}`);
+  row(
+    'Field route JS, gzip (first render)',
+    `${a.jsGzipKb} KB`,
+    `${BUDGETS.jsGzipKb} KB`,
+    verdict(a.jsGzipKb, BUDGETS.jsGzipKb),
+  );
+  row(
+    'first meaningful render, empty device',
+    `${a.firstRenderEmptyMs} ms`,
+    `${BUDGETS.firstRenderMs} ms`,
+    verdict(a.firstRenderEmptyMs, BUDGETS.firstRenderMs),
+  );
+  row(
+    `first meaningful render, ${PEOPLE} people`,
+    `${a.firstRenderFullMs} ms`,
+    `${BUDGETS.firstRenderMs} ms`,
+    verdict(a.firstRenderFullMs, BUDGETS.firstRenderMs),
+  );
+  row(
+    'identify-to-screen p95, empty device',
+    `${a.identifyEmpty.p95} ms`,
+    `${BUDGETS.identifyToScreenP95Ms} ms`,
+    verdict(a.identifyEmpty.p95, BUDGETS.identifyToScreenP95Ms),
+  );
+  row(
+    `identify-to-screen p95, ${PEOPLE} people`,
+    `${a.identifyFull.p95} ms`,
+    `${BUDGETS.identifyToScreenP95Ms} ms`,
+    verdict(a.identifyFull.p95, BUDGETS.identifyToScreenP95Ms),
+  );
+  row(
+    `people list scroll frame p95 (${a.scroll.rows} rows)`,
+    `${a.scroll.p95} ms`,
+    `${BUDGETS.scrollFrameP95Ms} ms`,
+    verdict(a.scroll.p95, BUDGETS.scrollFrameP95Ms),
+  );
+  console.log(
+    `identify-to-screen p50 ${a.identifyEmpty.p50} / ${a.identifyFull.p50} ms (empty / full); scroll frame p50 ${a.scroll.p50} ms, p99 ${a.scroll.p99} ms, max ${a.scroll.max} ms, ${a.scroll.dropped} of ${a.scroll.frames} frames over 1.5 vsync, main thread ${a.scroll.mainThreadMsPerFrame} ms per frame`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function summary(r: IdentityResults) {
+  const identityAll = r.buckets.map((b) => b.identity.p95);
+  const first = r.buckets[0] as Bucket;
+  const last = r.buckets.at(-1) as Bucket;
+  const worstP95 = Math.max(...identityAll);
+  const flatRatio = round(last.identity.p95 / first.identity.p95);
+  const p50 = percentile(
+    r.buckets.map((b) => b.identity.p50),
+    50,
+  );
+  return {
+    worstP95,
+    flatRatio,
+    ratioToRxdbInsertP50: round(p50 / r.floor.rxdbInsert.p50),
+    ratioToIdbPutP50: round(p50 / r.floor.idbPut.p50),
+    meetsTarget: worstP95 <= BUDGETS.identityP95Ms && flatRatio <= BUDGETS.flatRatio,
+  };
+}
+
+const work = mkdtempSync(path.join(tmpdir(), 'idsync-bench-app-'));
+const script = await bundleHarness({ minify: args['cpu-profile'] === undefined });
+try {
+  let identity: IdentityResults;
+  let app: AppResults | null = null;
+  if (args['skip-ui']) {
+    const server = await startHarnessServer(script);
+    const context = await launchApp(path.join(work, 'profile'));
+    try {
+      identity = await identityCalls(context, server.url, 'bench-device');
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  } else {
+    const appDir = path.join(work, 'app');
+    prepareAppDir(appDir, script);
+    const server = await startTestServer({ appDir });
+    try {
+      ({ identityResults: identity, ...app } = await appMetrics(
+        `${server.url}/app/`,
+        path.join(work, 'profile'),
+      ));
+    } finally {
+      await server.close();
+    }
+  }
+  printIdentity(identity);
+  const verdict = summary(identity);
+  console.log(
+    `identity p95 worst bucket ${verdict.worstP95} ms (target ≤ ${BUDGETS.identityP95Ms}); last/first bucket p95 ${verdict.flatRatio} (flat: ≤ ${BUDGETS.flatRatio}); identity p50 / floor p50: ${verdict.ratioToRxdbInsertP50}× RxDB insert, ${verdict.ratioToIdbPutP50}× IndexedDB put → ${verdict.meetsTarget ? 'target met' : 'TARGET NOT MET'}`,
+  );
+  if (app !== null) printApp(app);
+  console.log(
+    JSON.stringify({
+      bench: 'app',
+      people: PEOPLE,
+      bucketSize: BUCKET,
+      budgets: BUDGETS,
+      identity: { ...identity, ...verdict },
+      app,
+    }),
+  );
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
