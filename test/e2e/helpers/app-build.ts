@@ -1,0 +1,113 @@
+/**
+ * The built web app (dist/app) for browser tests: built once per run with Vite's JS API when it is
+ * missing or older than its sources (the rule `npm start` follows, AP-9). Test files run in
+ * parallel workers, so the build runs under a lock folder: one worker builds, the others wait for
+ * it and then find the app fresh.
+ *
+ * Others rebuild dist/app too (npm start, benchmarks, the renderer's own work), emptying it first:
+ * a server serving it mid-test would lose the files the service worker precaches. So each worker
+ * serves its own copy (`appCopy`), taken once and checked complete against sw.js's precache list.
+ */
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { build } from 'vite';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
+export const APP_DIR = path.join(ROOT, 'dist', 'app');
+const APP_INDEX = path.join(APP_DIR, 'index.html');
+const APP_SOURCES = ['renderer', 'shared', 'package.json', 'package-lock.json'];
+const LOCK = path.join(ROOT, 'dist', '.app-build.lock');
+/** A lock older than this was left by a killed run. */
+const STALE_LOCK_MS = 120_000;
+const LOCK_RETRY_MS = 200;
+
+/** The newest modification time of a file, or of a folder and anything under it; 0 if absent. */
+function newest(target: string): number {
+  let stats;
+  try {
+    stats = statSync(target);
+  } catch {
+    return 0;
+  }
+  if (!stats.isDirectory()) return stats.mtimeMs;
+  return readdirSync(target)
+    .filter((name) => name !== 'node_modules')
+    .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stats.mtimeMs);
+}
+
+function appIsStale(): boolean {
+  const built = newest(APP_INDEX);
+  return built === 0 || APP_SOURCES.some((source) => newest(path.join(ROOT, source)) > built);
+}
+
+/** Takes the lock folder (mkdir is atomic); false while another worker holds it. */
+function tryLock(): boolean {
+  mkdirSync(path.dirname(LOCK), { recursive: true });
+  try {
+    mkdirSync(LOCK);
+    return true;
+  } catch {
+    const age = Date.now() - newest(LOCK);
+    if (age > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
+    return false;
+  }
+}
+
+/** Builds dist/app if it is stale; returns its path. */
+export async function ensureAppBuilt(): Promise<string> {
+  for (;;) {
+    if (!appIsStale()) return APP_DIR;
+    if (tryLock()) break;
+    await delay(LOCK_RETRY_MS); // another worker is building: look again once it may be done
+  }
+  try {
+    if (appIsStale())
+      await build({ configFile: path.join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true });
+  }
+  return APP_DIR;
+}
+
+/** The files sw.js precaches (relative paths), or null when the build is not whole. */
+function precacheList(dir: string): string[] | null {
+  const sw = path.join(dir, 'sw.js');
+  if (!existsSync(sw)) return null;
+  const match = /^const PRECACHE = (\[.*\]);$/m.exec(readFileSync(sw, 'utf8'));
+  return match === null ? null : (JSON.parse(match[1]!) as string[]);
+}
+
+function isWhole(dir: string): boolean {
+  const files = precacheList(dir);
+  return files !== null && files.every((file) => existsSync(path.join(dir, file)));
+}
+
+let copy: string | null = null;
+
+/** A private copy of the fresh build (without source maps) for this worker's servers. */
+export async function appCopy(): Promise<string> {
+  if (copy !== null) return copy;
+  for (;;) {
+    const source = await ensureAppBuilt();
+    const target = mkdtempSync(path.join(tmpdir(), 'idsync-app-'));
+    cpSync(source, target, { recursive: true, filter: (file) => !file.endsWith('.map') });
+    if (isWhole(target)) {
+      process.once('exit', () => rmSync(target, { recursive: true, force: true }));
+      copy = target;
+      return target;
+    }
+    rmSync(target, { recursive: true, force: true }); // copied mid-rebuild: take it again
+    await delay(LOCK_RETRY_MS);
+  }
+}
