@@ -89,8 +89,11 @@ const BUDGETS = {
   jsGzipKb: 500,
   firstRenderMs: 1000,
   identifyToScreenP95Ms: 50,
-  /** requestAnimationFrame runs at 60 Hz here: a frame within budget shows as one vsync interval. */
-  scrollFrameP95Ms: 16.7,
+  /**
+   * requestAnimationFrame runs at 60 Hz here: a frame within budget shows as one vsync interval
+   * (16.7 ms, read with up to 1 ms of timer jitter), a late one as two or more.
+   */
+  scrollFrameP95Ms: 17.7,
 } as const;
 const VSYNC_MS = 1000 / 60;
 
@@ -503,6 +506,7 @@ function summary(r: IdentityResults) {
   const last = r.buckets.at(-1) as Bucket;
   const worstP95 = Math.max(...identityAll);
   const flatRatio = round(last.identity.p95 / first.identity.p95);
+  const flatRatioP50 = round(last.identity.p50 / first.identity.p50);
   const p50 = percentile(
     r.buckets.map((b) => b.identity.p50),
     50,
@@ -510,6 +514,7 @@ function summary(r: IdentityResults) {
   return {
     worstP95,
     flatRatio,
+    flatRatioP50,
     ratioToRxdbInsertP50: round(p50 / r.floor.rxdbInsert.p50),
     ratioToIdbPutP50: round(p50 / r.floor.idbPut.p50),
     meetsTarget: worstP95 <= BUDGETS.identityP95Ms && flatRatio <= BUDGETS.flatRatio,
@@ -546,7 +551,7 @@ try {
   printIdentity(identity);
   const verdict = summary(identity);
   console.log(
-    `identity p95 worst bucket ${verdict.worstP95} ms (target ≤ ${BUDGETS.identityP95Ms}); last/first bucket p95 ${verdict.flatRatio} (flat: ≤ ${BUDGETS.flatRatio}); identity p50 / floor p50: ${verdict.ratioToRxdbInsertP50}× RxDB insert, ${verdict.ratioToIdbPutP50}× IndexedDB put → ${verdict.meetsTarget ? 'target met' : 'TARGET NOT MET'}`,
+    `identity p95 worst bucket ${verdict.worstP95} ms (target ≤ ${BUDGETS.identityP95Ms}); last/first bucket p95 ${verdict.flatRatio} (flat: ≤ ${BUDGETS.flatRatio}), p50 ${verdict.flatRatioP50}; identity p50 / floor p50: ${verdict.ratioToRxdbInsertP50}× RxDB insert, ${verdict.ratioToIdbPutP50}× IndexedDB put → ${verdict.meetsTarget ? 'target met' : 'TARGET NOT MET'}`,
   );
   if (app !== null) printApp(app);
   console.log(
