@@ -20,6 +20,9 @@ export type Viewport = typeof DESKTOP | typeof PHONE;
 /** Long enough for a sync round on a loaded 2-core machine; every wait ends as soon as the screen says so. */
 export const UI_TIMEOUT_MS = 20_000;
 
+/** More Tab presses than the Field screen has stops: a control never reached is a failure. */
+const MAX_TABS = 40;
+
 const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'artifacts', 'screenshots');
 
 /** A fresh server (temp SQLite) serving this worker's copy of the built app under /app/. */
@@ -101,11 +104,11 @@ export class FieldApp {
     return this.page.getByRole('listbox', { name: 'People on this device' });
   }
 
-  /** The people list's count ("2 people"). */
+  /** The people list's count ("2 people", "1 of 3 people" while searching). */
   get peopleCount(): Locator {
     return this.page
       .getByRole('region', { name: 'People on this device' })
-      .getByText(/^\d+ (person|people)$/);
+      .getByText(/^(\d+ of )?\d+ (person|people)$/);
   }
 
   /** A person's row in the people list; its name starts with the person's title (customer ID, email…). */
@@ -206,13 +209,12 @@ export class FieldApp {
 
   async nextPerson(): Promise<void> {
     await this.page.getByRole('button', { name: 'Next person' }).click();
-    await this.seeNoOneYet();
+    await this.seeNextPersonStarted();
   }
 
-  async seeNoOneYet(): Promise<void> {
-    await this.currentPerson
-      .getByText('No one yet. Identify someone below, or record activity to start anonymously.')
-      .waitFor({ timeout: UI_TIMEOUT_MS });
+  /** The previous person is gone from the current person card: no one, or a new anonymous person. */
+  async seeNextPersonStarted(): Promise<void> {
+    await this.currentPerson.getByRole('table').waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
   }
 
   async openPerson(title: string): Promise<Locator> {
@@ -237,6 +239,17 @@ export class FieldApp {
     await this.context.setOffline(false);
   }
 
+  /** Holds the next pushes to the server until the returned function is called (a sync in progress). */
+  async holdSyncPush(): Promise<() => void> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await this.context.route('**/sync/v1/requests/push', async (route) => {
+      await released;
+      await route.continue();
+    });
+    return release;
+  }
+
   async reload(): Promise<void> {
     await this.page.reload();
     await this.seeFieldScreen();
@@ -254,14 +267,32 @@ export class FieldApp {
     );
   }
 
+  // --- the keyboard only ----------------------------------------------------------------------
+
+  /** Presses Tab (or Shift+Tab) until `target` has the focus, as a keyboard user moves through the page. */
+  async tabTo(target: Locator, direction: 'forward' | 'backward' = 'forward'): Promise<void> {
+    const key = direction === 'forward' ? 'Tab' : 'Shift+Tab';
+    for (let presses = 0; presses < MAX_TABS; presses++) {
+      if (await target.evaluate((element) => element === document.activeElement)) return;
+      await this.page.keyboard.press(key);
+    }
+    throw new Error(`${MAX_TABS} × ${key} never reached ${target.toString()}`);
+  }
+
+  /** Tabs to a field and types into it. */
+  async typeInto(field: Locator, text: string): Promise<void> {
+    await this.tabTo(field);
+    await this.page.keyboard.type(text);
+  }
+
   // --- checks and artifacts -----------------------------------------------------------------
 
-  /** axe's serious and critical violations on the page as it is now, as "rule: targets" lines. */
+  /** axe's serious and critical violations on the page as it is now, as "rule (impact): element" lines. */
   async seriousA11yViolations(): Promise<string[]> {
     const { violations } = await new AxeBuilder({ page: this.page }).analyze();
     return violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+      .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.html}`));
   }
 
   /** A full-page screenshot in artifacts/screenshots/ (git-ignored). */
