@@ -191,6 +191,8 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
   const floor = {
     rxdbInsert: stats([...floorBefore.rxdbInsert, ...floorAfter.rxdbInsert]),
     idbPut: stats([...floorBefore.idbPut, ...floorAfter.idbPut]),
+    /** The floor on the empty and on the full device: did the machine, not the device, slow down? */
+    idbPutP50EmptyFull: [round(percentile(floorBefore.idbPut, 50)), round(percentile(floorAfter.idbPut, 50))],
   };
   return {
     buckets,
@@ -254,7 +256,7 @@ function printIdentity(r: IdentityResults): void {
     );
   }
   console.log(
-    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms`,
+    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms)`,
   );
   console.log('storage work per call (empty device → full device):');
   for (const [i, p] of r.profileEmpty.entries()) {
