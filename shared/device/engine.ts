@@ -10,7 +10,7 @@
  *
  * The current user is derived too: the answer of the latest identify, login or logout.
  */
-import { from, of, switchMap, type Observable } from 'rxjs';
+import { distinctUntilChanged, from, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
 import type { IdentityType } from '../identity/identity-types.ts';
 import { randomMpid } from '../identity/mpid.ts';
 import type { Environment, ScopeConfig } from '../identity/scope-config.ts';
@@ -111,6 +111,7 @@ export class DeviceEngine {
   readonly store: RxdbIdentityStore;
   private configValue: ScopeConfig;
   private dasValue: string;
+  private recentNames: readonly string[];
   readonly currentUser$: Observable<CurrentUser | null>;
   private readonly views: DeviceViews;
 
@@ -120,19 +121,41 @@ export class DeviceEngine {
     store: RxdbIdentityStore,
     head: Head,
     config: ScopeConfig,
+    recentNames: readonly string[],
     readonly environment: Environment,
     private readonly random: RandomSource,
     readonly clock: Clock,
   ) {
     this.store = store;
     this.dasValue = head.das;
+    this.recentNames = recentNames;
     this.configValue = config;
+    // Follows the head and the request it names, without taking the lock: a screen showing the
+    // current user never waits behind the next identity call.
     this.currentUser$ = db.graph.findOne(HEAD_ID).$.pipe(
-      switchMap((doc) => {
-        const head = doc === null ? null : (doc.toJSON().data as unknown as Head);
-        if (head === null || head.currentRequestDoc === null) return of(null);
-        return db.graph.findOne(head.currentRequestDoc).$.pipe(switchMap(() => from(this.currentUser())));
-      }),
+      map((doc) => (doc === null ? null : (doc.toJSON().data as unknown as Head).currentRequestDoc)),
+      distinctUntilChanged(),
+      switchMap((id) =>
+        id === null
+          ? of(null)
+          : db.graph.findOne(id).$.pipe(
+              switchMap((request) => {
+                const user = request === null ? null : currentFrom([request.toJSON()]);
+                return user === null ? from(this.currentUser()) : of(user);
+              }),
+            ),
+      ),
+      distinctUntilChanged(
+        (a, b) =>
+          a === b ||
+          (a !== null &&
+            b !== null &&
+            a.mpid === b.mpid &&
+            a.requestId === b.requestId &&
+            a.provisional === b.provisional &&
+            a.isLoggedIn === b.isLoggedIn),
+      ),
+      shareReplay({ bufferSize: 1, refCount: true }),
     );
     this.views = new DeviceViews(db, this.currentUser$, () => this.configValue.loginIdentities);
   }
@@ -173,12 +196,14 @@ export class DeviceEngine {
     const store = new RxdbIdentityStore(db.graph, options.lock);
     const head = await store.ensureHead(state.das);
     const config = (await readLocal<{ config: ScopeConfig }>(db, CONFIG_DOC))?.config ?? options.config;
+    const recent = (await readLocal<{ names: string[] }>(db, RECENT_EVENTS_DOC))?.names ?? [];
     return new DeviceEngine(
       db,
       state,
       store,
       head,
       config,
+      recent,
       options.environment,
       options.random,
       options.clock,
@@ -299,9 +324,9 @@ export class DeviceEngine {
     return this.recordEvent('attribute', key, { value });
   }
 
-  /** The names of the latest events, newest first, without repeats (for suggestions). */
-  async recentEventNames(): Promise<string[]> {
-    return (await readLocal<{ names: string[] }>(this.db, RECENT_EVENTS_DOC))?.names ?? [];
+  /** The names of the latest events recorded in this page, newest first, without repeats (for suggestions). */
+  recentEventNames(): Promise<string[]> {
+    return Promise.resolve([...this.recentNames]);
   }
 
   /** Everyone this device has seen, most recent first. */
@@ -388,6 +413,8 @@ export class DeviceEngine {
     };
     return {
       meta,
+      scopeId: this.configValue.scopeId,
+      fresh: true,
       program: program({
         config: this.configValue,
         random: this.random,
@@ -416,12 +443,11 @@ export class DeviceEngine {
     return currentFrom(docs.map((d) => d.toJSON() as GraphDoc).reverse());
   }
 
+  /** Keeps the suggestions in memory and in a local document, written only when their order changes. */
   private async rememberEventName(name: string): Promise<void> {
-    const names = await this.recentEventNames();
-    if (names[0] === name) return;
-    await this.db.upsertLocal(RECENT_EVENTS_DOC, {
-      names: [name, ...names.filter((n) => n !== name)].slice(0, RECENT_EVENT_NAMES),
-    });
+    if (this.recentNames[0] === name) return;
+    this.recentNames = [name, ...this.recentNames.filter((n) => n !== name)].slice(0, RECENT_EVENT_NAMES);
+    await this.db.upsertLocal(RECENT_EVENTS_DOC, { names: this.recentNames });
   }
 
   private async recordEvent(

@@ -158,6 +158,9 @@ export interface Recording<R> {
   readonly program: Program<R>;
   /** A new device application stamp, written with the request (DV-16). */
   readonly das?: string;
+  readonly scopeId: string;
+  /** The request id was generated for this recording just now, so nothing is stored under it yet. */
+  readonly fresh?: boolean;
 }
 
 /** Pending writes of one transaction, by document id (`null` = removed). */
@@ -171,6 +174,8 @@ type Stored = RxDocumentData<GraphDoc>;
 class GraphTx {
   readonly overlay: Overlay = new Map();
   private readonly stored = new Map<string, Stored | null>();
+  /** `findBy` results from storage, by kind, field and value (storage does not change under the lock). */
+  private readonly found = new Map<string, readonly Stored[]>();
   private headValue: Head | null = null;
   syncMeta: SyncMeta | null = null;
   das: string | null = null;
@@ -198,8 +203,13 @@ class GraphTx {
     return (await this.byIds([id])).get(id) ?? null;
   }
 
+  /** Records that no document has this id (a request id the device just generated). */
+  knownAbsent(id: string): void {
+    this.stored.set(id, null);
+  }
+
   /** Live documents matching a selector in storage (not yet overlaid); each is remembered for the write. */
-  async query(query: MangoQuery<GraphDoc>): Promise<GraphDoc[]> {
+  async query(query: MangoQuery<GraphDoc>): Promise<Stored[]> {
     const schema = this.graph.schema.jsonSchema;
     const normalized = normalizeMangoQuery(schema, query);
     // As RxDB's own queries do: removed documents stay in storage, flagged, under every index.
@@ -222,7 +232,14 @@ class GraphTx {
   ): Promise<GraphDoc[]> {
     const distinct = [...new Set(values)];
     const found = await Promise.all(
-      distinct.map((value) => this.query({ selector: { kind, [field]: value } })),
+      distinct.map(async (value) => {
+        const cacheKey = `${kind}${SEP}${field}${SEP}${value}`;
+        const cached = this.found.get(cacheKey);
+        if (cached !== undefined) return cached;
+        const docs = await this.query({ selector: { kind, [field]: value } });
+        this.found.set(cacheKey, docs);
+        return docs;
+      }),
     );
     const out = new Map<string, GraphDoc>();
     for (const d of found.flat()) if (!this.overlay.has(d.id)) out.set(d.id, d);
@@ -247,8 +264,15 @@ class GraphTx {
   }
 
   /** The stored revision of each pending write (read now for ids this transaction never read). */
+  /**
+   * The stored revision of each pending write (removed documents included: a write over one needs
+   * its revision). Ids this transaction never read are read now, except new history entries: their
+   * sequence follows the head's, and history is never removed.
+   */
   async previous(): Promise<Map<string, Stored>> {
-    const unread = [...this.overlay.keys()].filter((id) => !this.stored.has(id));
+    const unread = [...this.overlay].flatMap(([id, next]) =>
+      this.stored.has(id) || next?.kind === 'history' ? [] : [id],
+    );
     if (unread.length > 0) {
       for (const d of await this.graph.storageInstance.findDocumentsById(unread, true))
         this.stored.set(d.id, d);
@@ -289,6 +313,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       });
       if (recording === null) return null;
       tx.syncMeta = recording.meta;
+      if (recording.fresh === true) tx.knownAbsent(requestDocId(recording.scopeId, recording.meta.requestId));
       tx.das = recording.das ?? null;
       return runAsync(recording.program, this.port(tx));
     });
@@ -370,7 +395,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       },
       dueAliases: async (scopeId, now, limit) => {
         const stored = await tx.query({ selector: { kind: 'alias', due: { $gte: 0, $lte: now } } });
-        const docs = new Map(stored.map((d) => [d.id, d]));
+        const docs = new Map<string, GraphDoc>(stored.map((d) => [d.id, d]));
         for (const [id, pending] of tx.overlay) {
           if (pending === null) docs.delete(id);
           else if (pending.kind === 'alias') docs.set(id, pending);
@@ -558,11 +583,9 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     }
     if (rows.length === 0) return;
     const result = await this.graph.storageInstance.bulkWrite(rows, 'identity-sync-resolver');
-    if (result.error.length > 0) {
-      const first = result.error[0];
-      throw new Error(
-        `the device store rejected a write (${first?.status ?? '?'} on ${first?.documentId ?? '?'}); retry`,
-      );
+    const first = result.error[0];
+    if (first !== undefined) {
+      throw new Error(`the device store rejected a write (${first.status} on ${first.documentId}); retry`);
     }
   }
 

@@ -9,9 +9,10 @@ import type { IdentityType } from '../identity/identity-types.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
 import type { ProfileRecord } from '../resolver/records.ts';
+import type { RxDocument } from 'rxdb/plugins/core';
 import type { DeviceDatabase, GraphDoc } from './collections.ts';
 import type { CurrentUser } from './engine.ts';
-import { HEAD_ID, type Head, type RequestData } from './rxdb-store.ts';
+import { HEAD_ID, profileId, type Head, type RequestData } from './rxdb-store.ts';
 
 /** Local documents the views read; reconciliation and sync write them. */
 export const MERGES_DOC = 'merges';
@@ -100,6 +101,56 @@ export function decisionFrom(sync: SyncRequest, stored: RequestData['stored']): 
   };
 }
 
+const NO_MERGES: readonly string[] = [];
+
+/**
+ * Person views by document: a profile document that did not change (RxDB hands out the same
+ * document object) with the same sync state gives the same view object, so a list of thousands is
+ * not rebuilt on every write and unchanged rows need not render again.
+ */
+class PersonViewCache {
+  private readonly views = new WeakMap<object, PersonView>();
+
+  constructor(private readonly loginTypes: () => readonly IdentityType[]) {}
+
+  of(
+    doc: RxDocument<GraphDoc>,
+    confirmed: boolean,
+    merges: Merges,
+    current: string | null,
+  ): PersonView | null {
+    const mergedFrom = merges[doc.mpid] ?? NO_MERGES;
+    const state: PersonState = !confirmed ? 'recorded' : mergedFrom.length > 0 ? 'merged' : 'confirmed';
+    const isCurrent = doc.mpid === current;
+    const cached = this.views.get(doc);
+    if (
+      cached !== undefined &&
+      cached.state === state &&
+      cached.mergedFrom === mergedFrom &&
+      cached.current === isCurrent
+    ) {
+      return cached;
+    }
+    const data = doc.toJSON() as GraphDoc;
+    if (data.kind !== 'profile') return null;
+    const p = data.data as unknown as ProfileRecord;
+    if (p.orphanedAt !== null) return null;
+    const login = this.loginTypes();
+    const view: PersonView = {
+      mpid: p.mpid,
+      identities: withoutStamp(p.identities),
+      known: login.some((type) => (p.identities[type]?.length ?? 0) > 0),
+      firstSeenAt: p.firstSeenAt,
+      lastSeenAt: p.lastSeenAt,
+      state,
+      mergedFrom,
+      current: isCurrent,
+    };
+    this.views.set(doc, view);
+    return view;
+  }
+}
+
 export class DeviceViews {
   readonly merges$: Observable<Merges>;
   readonly people$: Observable<readonly PersonView[]>;
@@ -119,33 +170,36 @@ export class DeviceViews {
       map((u) => u?.mpid ?? null),
       distinctUntilChanged(),
     );
+    const views = new PersonViewCache(loginTypes);
     this.people$ = share(
       combineLatest([profiles$, confirmed$, this.merges$, current$]).pipe(
         map(([docs, confirmed, merges, current]) => {
-          const login = loginTypes();
           const people: PersonView[] = [];
-          for (const d of docs) {
-            const p = (d.toJSON() as GraphDoc).data as unknown as ProfileRecord;
-            if (p.orphanedAt !== null) continue;
-            const mergedFrom = merges[p.mpid] ?? [];
-            people.push({
-              mpid: p.mpid,
-              identities: withoutStamp(p.identities),
-              known: login.some((type) => (p.identities[type]?.length ?? 0) > 0),
-              firstSeenAt: p.firstSeenAt,
-              lastSeenAt: p.lastSeenAt,
-              state: !confirmed.has(p.mpid) ? 'recorded' : mergedFrom.length > 0 ? 'merged' : 'confirmed',
-              mergedFrom,
-              current: p.mpid === current,
-            });
+          for (const doc of docs) {
+            const view = views.of(doc, confirmed.has(doc.mpid), merges, current);
+            if (view !== null) people.push(view);
           }
           return people.sort((a, b) => b.lastSeenAt - a.lastSeenAt || (a.mpid < b.mpid ? -1 : 1));
         }),
       ),
     );
+    // The current person from its own documents, not from the whole list: it shows as soon as an
+    // identity call is written, however many people the device holds.
     this.currentPerson$ = share(
-      combineLatest([this.people$, current$]).pipe(
-        map(([people, current]) => people.find((p) => p.mpid === current) ?? null),
+      current$.pipe(
+        switchMap((mpid) =>
+          mpid === null
+            ? of(null)
+            : combineLatest([
+                db.graph.findOne(profileId(mpid)).$,
+                db.profiles.findOne(mpid).$,
+                this.merges$,
+              ]).pipe(
+                map(([doc, projection, merges]) =>
+                  doc === null ? null : views.of(doc, projection !== null, merges, mpid),
+                ),
+              ),
+        ),
       ),
     );
     const head$ = db.graph
