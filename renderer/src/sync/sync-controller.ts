@@ -16,6 +16,7 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { Notice } from '../../../shared/device/reconcile.ts';
+import type { SyncPhase } from '../../../shared/device/sync.ts';
 import { err, ok, type Result } from '../../../shared/util/result.ts';
 import {
   BootstrapSchema,
@@ -24,8 +25,6 @@ import {
   type ServerConnection,
 } from '../connection/connection.ts';
 import { problemFrom, type SyncProblem } from './sync-problem.ts';
-
-export type SyncPhase = 'idle' | 'connecting' | 'pushing' | 'pulling' | 'reconciling';
 
 /** The part of `DeviceSync` the controller drives (a fake in component tests). */
 export interface SyncClient {

@@ -15,11 +15,11 @@ import { seededRandom } from '../../../shared/util/random.ts';
 import { App } from '../../../renderer/src/app/App.tsx';
 import type { AppServices } from '../../../renderer/src/app/services.tsx';
 import { Preferences, type Connection } from '../../../renderer/src/connection/connection.ts';
+import type { SyncPhase } from '../../../shared/device/sync.ts';
 import {
   SyncController,
   type NetworkWatch,
   type SyncClient,
-  type SyncPhase,
 } from '../../../renderer/src/sync/sync-controller.ts';
 
 export const CONFIG = ScopeConfigSchema.parse({

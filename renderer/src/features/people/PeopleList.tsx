@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { PersonView } from '../../device/views.ts';
 import { PersonOption } from './PersonOption.tsx';
 
@@ -22,6 +22,15 @@ export function PeopleList({
 }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const [active, setActive] = useState(0);
+  // Rows get one stable callback, so a row that stays in view does not render again as the list scrolls.
+  const onSelectRef = useRef(onSelect);
+  useEffect(() => {
+    onSelectRef.current = onSelect;
+  }, [onSelect]);
+  const pick = useCallback((mpid: string, index: number) => {
+    setActive(index);
+    onSelectRef.current(mpid);
+  }, []);
   // No React Compiler in this build: the virtualizer's own re-renders keep the list current.
   // eslint-disable-next-line react-hooks/incompatible-library
   const virtualizer = useVirtualizer({
@@ -87,10 +96,7 @@ export function PeopleList({
               count={people.length}
               active={item.index === activeIndex}
               selected={person.mpid === selected}
-              onSelect={() => {
-                setActive(item.index);
-                onSelect(person.mpid);
-              }}
+              onPick={pick}
             />
           );
         })}

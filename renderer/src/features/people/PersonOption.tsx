@@ -1,11 +1,15 @@
 import { Stack, Text } from '@mantine/core';
+import { memo } from 'react';
 import { PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { shortMpid } from '../../components/ShortMpid.tsx';
 import { personTitle } from '../../components/person-title.ts';
 import type { PersonView } from '../../device/views.ts';
 
-/** One row of the people list: an ARIA option (so nothing inside it is interactive). */
-export function PersonOption({
+/**
+ * One row of the people list: an ARIA option (so nothing inside it is interactive). Memoised: the
+ * engine hands out the same person object while the person does not change.
+ */
+export const PersonOption = memo(function PersonOption({
   person,
   id,
   top,
@@ -14,7 +18,7 @@ export function PersonOption({
   count,
   active,
   selected,
-  onSelect,
+  onPick,
 }: {
   person: PersonView;
   id: string;
@@ -24,7 +28,7 @@ export function PersonOption({
   count: number;
   active: boolean;
   selected: boolean;
-  onSelect: () => void;
+  onPick: (mpid: string, index: number) => void;
 }) {
   return (
     <div
@@ -36,7 +40,7 @@ export function PersonOption({
       data-active={active}
       className="person-option"
       style={{ top, height }}
-      onClick={onSelect}
+      onClick={() => onPick(person.mpid, index)}
     >
       <Stack gap={0} style={{ flex: 1, minWidth: 0 }}>
         <Text className="truncate" fw={500} size="sm">
@@ -55,4 +59,4 @@ export function PersonOption({
       <PersonStateBadge state={person.state} />
     </div>
   );
-}
+});

@@ -1,4 +1,5 @@
-import type { SyncPhase, SyncState } from '../../sync/sync-controller.ts';
+import type { SyncPhase } from '../../../../shared/device/sync.ts';
+import type { SyncState } from '../../sync/sync-controller.ts';
 
 const PHASES: Record<SyncPhase, string> = {
   idle: 'Syncing…',
