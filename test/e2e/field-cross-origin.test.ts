@@ -109,13 +109,15 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(remote.pageErrors).toEqual([]);
     });
 
-    it('[AP-8] an origin the server does not allow cannot connect: the app says the server cannot be reached', async () => {
+    it('[AP-8] an origin the server does not allow cannot connect: the first-run screen says the server cannot be reached', async () => {
       const remote = await openConnectLink(['http://elsewhere.example']);
       await expectText(
         remote.page.getByRole('form', { name: 'Connect to a server' }).getByRole('alert'),
         'The server cannot be reached. Check the address and your connection; everything stays on this device and syncs later.',
       );
       await remote.page.getByRole('heading', { name: 'Set up this device' }).waitFor();
+      await remote.screenshot('connect-first-run');
+      expect(await remote.seriousA11yViolations()).toEqual([]);
     });
   },
 );

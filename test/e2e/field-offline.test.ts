@@ -66,6 +66,8 @@ describe.skipIf(chromiumSkipReason !== null)(
       await expectText(app.peopleCount, '2 people');
       await app.seePerson('c-ben', { mpid: ben, state: 'Recorded offline', current: true });
       await app.seePerson('c-ana', { mpid: ana, state: 'Recorded offline', current: false });
+      const benPanel = await app.openPerson('c-ben');
+      await expect.poll(() => app.activityIn(benPanel)).toEqual(['purchase']);
       const waitingPanel = await app.openPerson('c-ana');
       await expect.poll(() => app.activityIn(waitingPanel)).toEqual(['store_visit']);
       await expect

@@ -71,10 +71,19 @@ export async function ensureAppBuilt(): Promise<string> {
     if (tryLock()) break;
     await delay(LOCK_RETRY_MS); // another worker is building: look again once it may be done
   }
+  // Vitest sets NODE_ENV=test, and Vite would then build React's development bundle with
+  // import.meta.env.PROD false (no service worker): build for production, as npm run build:app does.
+  const nodeEnv = process.env['NODE_ENV'];
+  process.env['NODE_ENV'] = 'production';
   try {
     if (appIsStale())
-      await build({ configFile: path.join(ROOT, 'renderer', 'vite.config.ts'), logLevel: 'warn' });
+      await build({
+        configFile: path.join(ROOT, 'renderer', 'vite.config.ts'),
+        mode: 'production',
+        logLevel: 'warn',
+      });
   } finally {
+    process.env['NODE_ENV'] = nodeEnv;
     rmSync(LOCK, { recursive: true, force: true });
   }
   return APP_DIR;
