@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { AppBootstrap } from '../../server/http/app-routes.ts';
 import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { appCopy } from './helpers/app-build.ts';
+import { appCopy, removeAppCopy } from './helpers/app-build.ts';
 import { expectText, FieldApp, startAppServer } from './helpers/field-app.ts';
 
 const TYPES: Record<string, string> = {
@@ -82,6 +82,7 @@ describe.skipIf(chromiumSkipReason !== null)(
     afterAll(async () => {
       await browser?.close();
       await pages?.close();
+      removeAppCopy();
     });
 
     /** Opens the connect link on the static origin, for a server that allows `appOrigins`. */

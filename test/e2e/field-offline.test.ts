@@ -9,7 +9,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { appCopy } from './helpers/app-build.ts';
+import { appCopy, removeAppCopy } from './helpers/app-build.ts';
 import { expectText, FieldApp, startAppServer } from './helpers/field-app.ts';
 
 describe.skipIf(chromiumSkipReason !== null)(
@@ -33,6 +33,7 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     afterAll(async () => {
       await browser?.close();
+      removeAppCopy();
     });
 
     /** A fresh server, and the app opened on it online in a new browser context (a new device). */

@@ -6,7 +6,8 @@
  *
  * Others rebuild dist/app too (npm start, benchmarks, the renderer's own work), emptying it first:
  * a server serving it mid-test would lose the files the service worker precaches. So each worker
- * serves its own copy (`appCopy`), taken once and checked complete against sw.js's precache list.
+ * serves its own copy (`appCopy`), taken once and checked complete against sw.js's precache list,
+ * and removed by `removeAppCopy` when the file's tests are done.
  */
 import {
   cpSync,
@@ -112,11 +113,15 @@ export async function appCopy(): Promise<string> {
     const target = mkdtempSync(path.join(tmpdir(), 'idsync-app-'));
     cpSync(source, target, { recursive: true, filter: (file) => !file.endsWith('.map') });
     if (isWhole(target)) {
-      process.once('exit', () => rmSync(target, { recursive: true, force: true }));
       copy = target;
       return target;
     }
     rmSync(target, { recursive: true, force: true }); // copied mid-rebuild: take it again
     await delay(LOCK_RETRY_MS);
   }
+}
+
+export function removeAppCopy(): void {
+  if (copy !== null) rmSync(copy, { recursive: true, force: true });
+  copy = null;
 }
