@@ -125,7 +125,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(desk.pageErrors).toEqual([]);
     });
 
-    it('no serious or critical axe violations: empty, with people, a person explained, settings, offline', async () => {
+    it('no serious or critical axe violations: empty, with people, a person explained, settings, offline, syncing', async () => {
       const desk = await openApp(DESKTOP);
       await check('field-desktop-empty');
       await desk.identify({ email: 'ana@example.com' });

@@ -25,7 +25,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { build } from 'vite';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
-export const APP_DIR = path.join(ROOT, 'dist', 'app');
+const APP_DIR = path.join(ROOT, 'dist', 'app');
 const APP_INDEX = path.join(APP_DIR, 'index.html');
 const APP_SOURCES = ['renderer', 'shared', 'package.json', 'package-lock.json'];
 const LOCK = path.join(ROOT, 'dist', '.app-build.lock');
@@ -66,7 +66,7 @@ function tryLock(): boolean {
 }
 
 /** Builds dist/app if it is stale; returns its path. */
-export async function ensureAppBuilt(): Promise<string> {
+async function ensureAppBuilt(): Promise<string> {
   for (;;) {
     if (!appIsStale()) return APP_DIR;
     if (tryLock()) break;

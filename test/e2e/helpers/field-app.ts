@@ -18,7 +18,7 @@ export const PHONE = { width: 360, height: 740 } as const;
 export type Viewport = typeof DESKTOP | typeof PHONE;
 
 /** Long enough for a sync round on a loaded 2-core machine; every wait ends as soon as the screen says so. */
-export const UI_TIMEOUT_MS = 20_000;
+const UI_TIMEOUT_MS = 20_000;
 
 /** More Tab presses than the Field screen has stops: a control never reached is a failure. */
 const MAX_TABS = 40;
@@ -311,7 +311,7 @@ export class FieldApp {
 }
 
 /** An MPID as the app shortens it on screen: "1234…5678". */
-export function shortMpid(mpid: string): string {
+function shortMpid(mpid: string): string {
   return `${mpid.slice(0, 4)}…${mpid.slice(-4)}`;
 }
 
