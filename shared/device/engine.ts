@@ -247,12 +247,15 @@ export class DeviceEngine {
   }
 
   /**
-   * The next person at a shared device (DV-16): a logout under a new device application stamp, so
-   * the next person starts as a new anonymous user and no lookup by stamp ever finds the people
-   * before them (nor makes every identity call weigh all of them).
+   * The next person at a shared device (DV-16): nobody is current any more and the device
+   * application stamp is renewed, in one local write and without a request. The next identity call
+   * (or event) starts a new person, no lookup by stamp ever finds the people before them (nor makes
+   * every identity call weigh all of them), and no empty anonymous profile is left behind.
    */
-  nextPerson(): Promise<Result<IdentityAnswer, ApiError>> {
-    return this.identity('logout', {}, randomUuid(this.random));
+  async nextPerson(): Promise<void> {
+    const das = randomUuid(this.random);
+    await this.store.renewStamp(das);
+    this.dasValue = das;
   }
 
   /** Adds, changes or removes identities of the current user. */
@@ -362,7 +365,6 @@ export class DeviceEngine {
   private async identity(
     kind: IdentityKind,
     identities: Record<string, string | null>,
-    newDas?: string,
   ): Promise<Result<IdentityAnswer, ApiError>> {
     const requestId = randomUuid(this.random);
     const outcome = await this.store.record(async (ctx) => {
@@ -371,15 +373,13 @@ export class DeviceEngine {
         environment: this.environment,
         request_id: requestId,
         previous_mpid: user?.mpid ?? null,
-        known_identities: { device_application_stamp: newDas ?? ctx.head.das, ...identities },
+        known_identities: { device_application_stamp: ctx.head.das, ...identities },
       };
-      const recording = this.recording(ctx.head, kind, requestId, body, null, (options) =>
+      return this.recording(ctx.head, kind, requestId, body, null, (options) =>
         identityProgram(kind, body, options),
       );
-      return newDas === undefined ? recording : { ...recording, das: newDas };
     });
     if (outcome === null) throw new Error('an identity request is always recorded');
-    if (newDas !== undefined) this.dasValue = newDas;
     if (!outcome.ok) return err(outcome.error.error);
     const response: IdentityResponse = outcome.value.response;
     return ok({

@@ -156,8 +156,6 @@ export interface RecordContext {
 export interface Recording<R> {
   readonly meta: SyncMeta;
   readonly program: Program<R>;
-  /** A new device application stamp, written with the request (DV-16). */
-  readonly das?: string;
   readonly scopeId: string;
   /** The request id was generated for this recording just now, so nothing is stored under it yet. */
   readonly fresh?: boolean;
@@ -178,7 +176,6 @@ class GraphTx {
   private readonly found = new Map<string, readonly Stored[]>();
   private headValue: Head | null = null;
   syncMeta: SyncMeta | null = null;
-  das: string | null = null;
 
   constructor(private readonly graph: RxCollection<GraphDoc>) {}
 
@@ -314,7 +311,6 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       if (recording === null) return null;
       tx.syncMeta = recording.meta;
       if (recording.fresh === true) tx.knownAbsent(requestDocId(recording.scopeId, recording.meta.requestId));
-      tx.das = recording.das ?? null;
       return runAsync(recording.program, this.port(tx));
     });
   }
@@ -322,6 +318,13 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   /** Reads the head and documents by id, under the lock, without writing. */
   read<T>(fn: (head: Head, byId: (id: string) => Promise<GraphDoc | null>) => Promise<T>): Promise<T> {
     return this.locked(async (tx) => fn(await tx.head(), (id) => tx.one(id)));
+  }
+
+  /** Nobody is current any more, and identity requests carry a new device application stamp (DV-16). */
+  renewStamp(das: string): Promise<void> {
+    return this.locked(async (tx) => {
+      tx.setHead({ ...(await tx.head()), currentRequestDoc: null, das });
+    });
   }
 
   /** Several writes made outside the resolver (reconciliation), in one atomic write. */
@@ -483,7 +486,6 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
             IDENTITY_REQUEST_KINDS.has(sync.kind) && sync.provisionalMpid !== null
               ? id
               : head.currentRequestDoc,
-          das: tx.das ?? head.das,
         };
       }
     }

@@ -232,7 +232,7 @@ async function start(): Promise<Harness> {
     config: params.config,
     login: (identities) => answer(() => engine.login(identities)),
     identify: (identities) => answer(() => engine.identify(identities)),
-    nextPerson: () => answer(() => engine.nextPerson()),
+    nextPerson: () => timed(() => engine.nextPerson()),
     track: (name) => timed(() => engine.track(name)),
     loginAll: (list) => Promise.all(list.map((identities) => answer(() => engine.login(identities)))),
     requests: async () => (await engine.requests()).map(logEntry),
@@ -249,15 +249,16 @@ async function start(): Promise<Harness> {
         timeoutMs,
       ),
     async fieldFlow(prefix, from, count) {
-      const times: FlowTimes = { login: [], track: [], nextPerson: [] };
+      const times: FlowTimes = { identify: [], login: [], track: [], nextPerson: [] };
       for (let i = from; i < from + count; i++) {
-        const login = await answer(() =>
-          engine.login({ customerid: `${prefix}-c${i}`, email: `${prefix}-${i}@example.com` }),
-        );
+        const identify = await answer(() => engine.identify({ email: `${prefix}-${i}@example.com` }));
+        if (!identify.ok) throw new Error(`identify ${i} failed: ${identify.error ?? ''}`);
+        times.identify.push(identify.ms);
+        times.track.push(await timed(() => engine.track('visited')));
+        const login = await answer(() => engine.login({ customerid: `${prefix}-c${i}` }));
         if (!login.ok) throw new Error(`login ${i} failed: ${login.error ?? ''}`);
         times.login.push(login.ms);
-        times.track.push(await timed(() => engine.track('visited')));
-        times.nextPerson.push((await answer(() => engine.nextPerson())).ms);
+        times.nextPerson.push(await timed(() => engine.nextPerson()));
       }
       return times;
     },

@@ -24,8 +24,9 @@ export interface HarnessLogEntry {
   readonly identities: Readonly<Record<string, string>>;
 }
 
-/** Per-call timings (ms) of the Field flow: log in, record a visit, next person. */
+/** Per-call timings (ms) of the Field flow: identify by email, record a visit, log in, next person. */
 export interface FlowTimes {
+  readonly identify: number[];
   readonly login: number[];
   readonly track: number[];
   readonly nextPerson: number[];
@@ -69,7 +70,8 @@ export interface Harness {
   readonly config: HarnessConfigName;
   login(identities: Record<string, string>): Promise<HarnessAnswer>;
   identify(identities: Record<string, string>): Promise<HarnessAnswer>;
-  nextPerson(): Promise<HarnessAnswer>;
+  /** Starts the next person (a local write, no request); resolves with the time it took. */
+  nextPerson(): Promise<number>;
   /** Records an event for the current person; resolves with the time it took. */
   track(name: string): Promise<number>;
   /** Starts every login at once, in list order (the engine runs them in call order). */

@@ -101,7 +101,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await remote.logIn({ customerId: 'c-far', email: 'far@example.com' });
       const mpid = await remote.mpidIn(remote.currentPerson);
       await remote.syncNow();
-      await remote.seePerson('c-far', { mpid, state: 'Confirmed by the server', current: true });
+      await remote.seePerson('c-far', { mpid, state: 'Confirmed', current: true });
       await remote.page.getByRole('link', { name: 'Settings' }).click();
       await expectText(
         remote.page.getByRole('region', { name: 'Current connection' }).getByText(/^Connected to /),

@@ -59,14 +59,14 @@ describe.skipIf(chromiumSkipReason !== null)(
       const ben = await app.mpidIn(app.currentPerson);
       expect(ben).not.toBe(ana);
 
-      const beforeReload = '4 requests and 2 events waiting to sync';
+      const beforeReload = '3 requests and 2 events waiting to sync';
       await expectText(app.waiting, beforeReload);
       await app.reload();
       await expectText(app.syncStatus, 'Offline');
       await expectText(app.waiting, beforeReload);
       await expectText(app.peopleCount, '2 people');
-      await app.seePerson('c-ben', { mpid: ben, state: 'Recorded offline', current: true });
-      await app.seePerson('c-ana', { mpid: ana, state: 'Recorded offline', current: false });
+      await app.seePerson('c-ben', { mpid: ben, state: 'Recorded', current: true });
+      await app.seePerson('c-ana', { mpid: ana, state: 'Recorded', current: false });
       const benPanel = await app.openPerson('c-ben');
       await expect.poll(() => app.activityIn(benPanel)).toEqual(['purchase']);
       const waitingPanel = await app.openPerson('c-ana');
@@ -89,8 +89,8 @@ describe.skipIf(chromiumSkipReason !== null)(
       await app.goOnline();
       await app.syncNow();
       await expectText(app.syncStatus, 'Online');
-      await app.seePerson('c-ana', { mpid: ana, state: 'Confirmed by the server', current: false });
-      await app.seePerson('c-ben', { mpid: ben, state: 'Confirmed by the server', current: true });
+      await app.seePerson('c-ana', { mpid: ana, state: 'Confirmed', current: false });
+      await app.seePerson('c-ben', { mpid: ben, state: 'Confirmed', current: true });
       const panel = app.personPanel('c-ana');
       expect(await app.mpidIn(panel)).toBe(ana);
       await expect
@@ -129,7 +129,7 @@ describe.skipIf(chromiumSkipReason !== null)(
 
       await first.goOnline();
       await first.syncNow();
-      await first.seePerson('c-new', { mpid: kept, state: 'Confirmed by the server', current: true });
+      await first.seePerson('c-new', { mpid: kept, state: 'Confirmed', current: true });
 
       await second.goOnline(); // syncs at once
       const toast = second.page.getByRole('alert').filter({ hasText: 'Merged into an existing customer' });
@@ -138,7 +138,7 @@ describe.skipIf(chromiumSkipReason !== null)(
         `Merged into an existing customer\nThe server already knew this person, so what was recorded as ${dropped} now belongs to ${kept}.`,
       );
       await expect.poll(() => second.mpidIn(second.currentPerson)).toBe(kept);
-      await second.seePerson('c-new', { mpid: kept, state: 'Merged by the server', current: true });
+      await second.seePerson('c-new', { mpid: kept, state: 'Merged', current: true });
       expect(first.pageErrors).toEqual([]);
       expect(second.pageErrors).toEqual([]);
     });

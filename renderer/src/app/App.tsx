@@ -18,7 +18,7 @@ import { cssVariablesResolver, theme } from './theme.ts';
 export function App({ services }: { services: AppServices }) {
   return (
     <MantineProvider theme={theme} defaultColorScheme="auto" cssVariablesResolver={cssVariablesResolver}>
-      <Notifications position="top-right" />
+      <Notifications position="bottom-right" />
       <ServicesProvider services={services}>
         <NoticeToasts />
         <HashRouter>

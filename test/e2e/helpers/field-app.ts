@@ -212,9 +212,16 @@ export class FieldApp {
     await this.seeNextPersonStarted();
   }
 
-  /** The previous person is gone from the current person card: no one, or a new anonymous person. */
+  /** The previous person is gone from the current person card, and the keyboard is in Customer ID. */
   async seeNextPersonStarted(): Promise<void> {
     await this.currentPerson.getByRole('table').waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    await expect
+      .poll(() => this.currentPerson.innerText(), { timeout: UI_TIMEOUT_MS })
+      .toContain('No one yet.');
+    const customerId = await this.page.getByLabel('Customer ID').getAttribute('id');
+    await expect
+      .poll(() => this.page.evaluate(() => document.activeElement?.id ?? null), { timeout: UI_TIMEOUT_MS })
+      .toBe(customerId);
   }
 
   async openPerson(title: string): Promise<Locator> {

@@ -54,7 +54,9 @@ describe('sync bar', () => {
     await waitFor(() =>
       expect(bar.getByRole('status').textContent).toBe('Syncing: sending what was recorded here…'),
     );
-    expect(bar.getByRole('progressbar', { name: 'Sync progress' })).toBeTruthy();
+    expect(
+      bar.getByRole('progressbar', { name: 'Sync progress: Syncing: sending what was recorded here…' }),
+    ).toBeTruthy();
     expect(bar.getByRole('button', { name: 'Sync now' })).toHaveProperty('disabled', true);
     harness.client.rounds[0]!.resolve();
     await waitFor(() => expect(bar.getByRole('status').textContent).toBe('Online'));

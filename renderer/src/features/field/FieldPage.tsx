@@ -15,7 +15,8 @@ const WIDE = '(min-width: 64em)';
  * The field screen: the current person and the forms to identify them and record what they do,
  * beside everyone captured on this device. A selected person (`#/person/:mpid`) opens in a side
  * panel on wide screens and on its own on narrow ones. "Next person" remounts the forms and closes
- * every panel, so nothing of the previous person stays on screen.
+ * every panel, so nothing of the previous person stays on screen, and puts the keyboard in the
+ * first identity field for them.
  */
 export function FieldPage() {
   const { engine } = useServices();
@@ -27,8 +28,12 @@ export function FieldPage() {
   const [nextError, setNextError] = useState<string | null>(null);
 
   const nextPerson = async () => {
-    const result = await engine.nextPerson();
-    setNextError(result.ok ? null : `Could not start with the next person: ${result.error.message}`);
+    try {
+      await engine.nextPerson();
+      setNextError(null);
+    } catch (error) {
+      setNextError(`Could not start with the next person: ${(error as Error).message}`);
+    }
     setSession((n) => n + 1);
     setQuery('');
     void navigate('/');
@@ -64,7 +69,7 @@ export function FieldPage() {
     >
       <Stack gap="md" key={session}>
         <CurrentPersonCard onNextPerson={() => void nextPerson()} error={nextError} />
-        <IdentifyForm />
+        <IdentifyForm focusFirst={session > 0} />
         <ActivityForm />
       </Stack>
       <PeoplePanel query={query} onQueryChange={setQuery} selected={mpid} onSelect={select} />

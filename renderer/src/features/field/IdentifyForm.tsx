@@ -15,7 +15,7 @@ type Action = 'identify' | 'login';
  * phone), checked as typed with the workspace's normalisation and blocked values. The engine
  * answers at once; a login also asks the sync controller to tell the server now.
  */
-export function IdentifyForm() {
+export function IdentifyForm({ focusFirst = false }: { focusFirst?: boolean }) {
   const { engine, sync } = useServices();
   const config = useWorkspaceConfig();
   const types = offeredIdentityTypes(config);
@@ -73,10 +73,11 @@ export function IdentifyForm() {
           <Title order={2} size="h4" id="identify-heading">
             Identify or log in
           </Title>
-          {types.map((type) => (
+          {types.map((type, index) => (
             <IdentityField
               key={type}
               type={type}
+              autoFocus={focusFirst && index === 0}
               value={values[type] ?? ''}
               check={checks.get(type) ?? { kind: 'empty' }}
               showError={submitted || touched.has(type)}

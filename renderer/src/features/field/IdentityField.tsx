@@ -17,10 +17,12 @@ export function IdentityField({
   value,
   check,
   showError,
+  autoFocus,
   onChange,
   onBlur,
 }: {
   type: IdentityType;
+  autoFocus: boolean;
   value: string;
   check: IdentityCheck;
   showError: boolean;
@@ -36,6 +38,7 @@ export function IdentityField({
       type={mode.type}
       autoComplete={mode.autoComplete}
       spellCheck={false}
+      autoFocus={autoFocus}
       value={value}
       onChange={(event) => onChange(event.currentTarget.value)}
       onBlur={onBlur}

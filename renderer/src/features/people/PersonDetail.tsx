@@ -36,7 +36,7 @@ export function PersonDetail({ mpid, onClose }: { mpid: string; onClose: () => v
           <Title order={2} size="h4" id="person-heading" className="truncate">
             {person === null ? 'Person' : personTitle(person)}
           </Title>
-          <Button variant="default" size="compact-sm" onClick={onClose}>
+          <Button variant="default" size="compact-sm" onClick={onClose} style={{ flexShrink: 0 }}>
             Close
           </Button>
         </Group>

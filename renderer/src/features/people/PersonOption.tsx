@@ -56,7 +56,7 @@ export const PersonOption = memo(function PersonOption({
           {person.known ? 'Known' : 'Anonymous'} · MPID {shortMpid(person.mpid)}
         </Text>
       </Stack>
-      <PersonStateBadge state={person.state} />
+      <PersonStateBadge state={person.state} short />
     </div>
   );
 });

@@ -23,7 +23,7 @@ export function SyncBar() {
   const status = useObservable(engine.status$, NO_STATUS);
   const now = useNow();
   const connected = state.connection?.kind === 'server';
-  const canSync = connected && !state.workOffline && !state.syncing;
+  const canSync = connected && state.online && !state.workOffline && !state.syncing;
   useHotkeys([['alt+S', () => canSync && void sync.syncNow(), { usePhysicalKeys: true }]], []);
 
   return (
@@ -77,14 +77,14 @@ export function SyncBar() {
         </Group>
       </Group>
       {state.syncing && (
-        <Progress
-          mt={6}
-          size="xs"
-          value={syncProgress(state.phase)}
-          animated
-          aria-label="Sync progress"
-          aria-valuetext={syncStatusText(state)}
-        />
+        <Progress.Root mt={6} size="xs">
+          {/* The section is the progressbar: its label says the phase (Mantine sets the value text). */}
+          <Progress.Section
+            value={syncProgress(state.phase)}
+            animated
+            aria-label={`Sync progress: ${syncStatusText(state)}`}
+          />
+        </Progress.Root>
       )}
       {state.problem !== null && (
         <Alert mt={6} color="red" variant="light" title="Sync did not finish" role="alert">
