@@ -35,6 +35,8 @@ export default defineConfig({
     build: {
       outDir: path.resolve(root, 'out/renderer'),
       emptyOutDir: true,
+      // electron-vite leaves bundles unminified by default; the renderer is shipped minified, as on the web.
+      minify: true,
       rolldownOptions: { input: { index: path.resolve(root, 'renderer/index.html') } },
     },
   },
