@@ -47,7 +47,7 @@ const device = await openDevice({
   seed: args.seed,
   clock: { now: () => Date.now() },
   config: ScopeConfigSchema.parse(args.config),
-  storage: getRxStorageLocalstorage({ localStorage: new FileLocalStorage(args.dir) as never }),
+  storage: getRxStorageLocalstorage({ localStorage: new FileLocalStorage(args.dir) }),
   databaseName: 'crashdevice',
   endpoint: { baseUrl: args.url, apiKey: args.apiKey, fetch: args.phase === 'work' ? faultyFetch : fetch },
 });
