@@ -14,6 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { contentTypeOf } from '../../shared/util/content-types.ts';
 import { APP_HOST, APP_SCHEME } from './app-origin.ts';
 import { CONTENT_SECURITY_POLICY } from './security/csp.ts';
 
@@ -35,32 +36,6 @@ export interface SchemeRegistry {
 /** Must run before the app is ready, and once: a later call replaces earlier registrations. */
 export function registerAppScheme(protocol: SchemeRegistry): void {
   protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }]);
-}
-
-const CONTENT_TYPES: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.webmanifest': 'application/manifest+json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.txt': 'text/plain; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.gif': 'image/gif',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.wasm': 'application/wasm',
-};
-
-export function contentTypeFor(file: string): string {
-  return CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
 const FORBIDDEN_IN_SEGMENT = /[/\\\0]|^[a-z]:/i;
@@ -94,7 +69,7 @@ export function resolveAppFile(root: string, requestUrl: string): string | null 
 /** Security headers on every response; worker scripts take their CSP from their own response. */
 function headersFor(file: string): Headers {
   return new Headers({
-    'content-type': contentTypeFor(file),
+    'content-type': contentTypeOf(file),
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'cross-origin-opener-policy': 'same-origin',

@@ -15,15 +15,8 @@ import type { AppBootstrap } from '../../server/http/app-routes.ts';
 import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { appCopy, removeAppCopy } from './helpers/app-build.ts';
+import { contentTypeOf } from '../../shared/util/content-types.ts';
 import { expectText, FieldApp, startAppServer } from './helpers/field-app.ts';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.png': 'image/png',
-  '.webmanifest': 'application/manifest+json',
-};
 
 interface StaticServer {
   readonly origin: string;
@@ -37,10 +30,7 @@ async function serveStatic(dir: string): Promise<StaticServer> {
     const file = path.join(dir, pathname === '/' ? 'index.html' : pathname);
     if (!file.startsWith(dir + path.sep)) return void response.writeHead(404).end();
     readFile(file).then(
-      (body) =>
-        response
-          .writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' })
-          .end(body),
+      (body) => response.writeHead(200, { 'content-type': contentTypeOf(file) }).end(body),
       () => response.writeHead(404).end(),
     );
   });
