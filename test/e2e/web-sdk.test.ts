@@ -12,21 +12,18 @@
  * Needs Debian's /usr/bin/chromium; no browser is ever downloaded. Without it the suite is skipped
  * with a warning.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ProfileDetail } from '../../server/db/profile-admin.ts';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import type { ProfileRecord, StoredRequest } from '../../shared/resolver/records.ts';
+import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import { admin, API_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const chromiumSkipReason = existsSync(CHROMIUM)
-  ? null
-  : `${CHROMIUM} not found (install Debian's chromium: apt-get install -y chromium); no browser is downloaded`;
 if (chromiumSkipReason !== null) console.warn(`Web SDK end-to-end suite skipped: ${chromiumSkipReason}`);
 
 const SDK_FILE = createRequire(import.meta.url).resolve('@mparticle/web-sdk/dist/mparticle.js');
@@ -362,18 +359,7 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     beforeAll(async () => {
       pages = await startPageServer();
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-dev-shm-usage',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterEach(async () => {
