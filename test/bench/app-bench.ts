@@ -2,7 +2,7 @@
  * App benchmark (`npm run bench:app`), in Debian's Chromium driven by playwright-core.
  *
  * 1. Identity calls on IndexedDB: the device harness (`test/browser`) runs the Field flow for each
- *    person — log in with a customer ID and an email, record a visit, next person — from an empty
+ *    person — identify by email, record a visit, log in with a customer ID, next person — from an empty
  *    device up to `--people`. Each call is timed inside the page (performance.now), many per
  *    evaluate, so the driver's round trip is not counted. Percentiles per bucket of people show
  *    whether calls stay flat as the device fills. The floor, measured in the same page: one
@@ -178,7 +178,7 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
   const driverCpu = process.cpuUsage();
   const started = performance.now();
   const buckets: Bucket[] = [];
-  const bar = progressBar(process.stderr, 'Field flow (login, track, next person)', PEOPLE);
+  const bar = progressBar(process.stderr, 'Field flow (identify, track, login, next person)', PEOPLE);
   for (let from = 0; from < PEOPLE; from += BUCKET) {
     const bucket = await runBucket(page, taskMs, from, Math.min(PEOPLE, from + BUCKET));
     buckets.push(bucket);
