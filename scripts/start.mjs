@@ -7,40 +7,15 @@
  * server.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { appIsStale } from './app-staleness.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-const APP_INDEX = path.join(root, 'dist', 'app', 'index.html');
-const APP_SOURCES = ['renderer', 'shared', 'package.json', 'package-lock.json'];
-
-/**
- * The newest modification time of a file, or of a folder and anything under it (a folder's own
- * time changes when a file in it is added, removed or renamed); 0 if absent.
- */
-function newest(target) {
-  let stats;
-  try {
-    stats = statSync(target);
-  } catch {
-    return 0;
-  }
-  if (!stats.isDirectory()) return stats.mtimeMs;
-  return readdirSync(target)
-    .filter((name) => name !== 'node_modules')
-    .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stats.mtimeMs);
-}
-
-function appIsStale() {
-  const built = newest(APP_INDEX);
-  return built === 0 || APP_SOURCES.some((source) => newest(path.join(root, source)) > built);
-}
-
 await import('./build-server.mjs');
 
 const args = process.argv.slice(2);
-if (!args.includes('--help') && !args.includes('-h') && appIsStale()) {
+if (!args.includes('--help') && !args.includes('-h') && appIsStale(root)) {
   process.stdout.write('building the app (npm run build:app)…\n');
   const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
   const build = spawnSync(

@@ -9,48 +9,19 @@
  * serves its own copy (`appCopy`), taken once and checked complete against sw.js's precache list,
  * and removed by `removeAppCopy` when the file's tests are done.
  */
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-} from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { build } from 'vite';
+import { appIsStale, newest } from '../../../scripts/app-staleness.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 const APP_DIR = path.join(ROOT, 'dist', 'app');
-const APP_INDEX = path.join(APP_DIR, 'index.html');
-const APP_SOURCES = ['renderer', 'shared', 'package.json', 'package-lock.json'];
 const LOCK = path.join(ROOT, 'dist', '.app-build.lock');
 /** A lock older than this was left by a killed run. */
 const STALE_LOCK_MS = 120_000;
 const LOCK_RETRY_MS = 200;
-
-/** The newest modification time of a file, or of a folder and anything under it; 0 if absent. */
-function newest(target: string): number {
-  let stats;
-  try {
-    stats = statSync(target);
-  } catch {
-    return 0;
-  }
-  if (!stats.isDirectory()) return stats.mtimeMs;
-  return readdirSync(target)
-    .filter((name) => name !== 'node_modules')
-    .reduce((latest, name) => Math.max(latest, newest(path.join(target, name))), stats.mtimeMs);
-}
-
-function appIsStale(): boolean {
-  const built = newest(APP_INDEX);
-  return built === 0 || APP_SOURCES.some((source) => newest(path.join(ROOT, source)) > built);
-}
 
 /** Takes the lock folder (mkdir is atomic); false while another worker holds it. */
 function tryLock(): boolean {
@@ -68,7 +39,7 @@ function tryLock(): boolean {
 /** Builds dist/app if it is stale; returns its path. */
 async function ensureAppBuilt(): Promise<string> {
   for (;;) {
-    if (!appIsStale()) return APP_DIR;
+    if (!appIsStale(ROOT)) return APP_DIR;
     if (tryLock()) break;
     await delay(LOCK_RETRY_MS); // another worker is building: look again once it may be done
   }
@@ -77,7 +48,7 @@ async function ensureAppBuilt(): Promise<string> {
   const nodeEnv = process.env['NODE_ENV'];
   process.env['NODE_ENV'] = 'production';
   try {
-    if (appIsStale())
+    if (appIsStale(ROOT))
       await build({
         configFile: path.join(ROOT, 'renderer', 'vite.config.ts'),
         mode: 'production',
