@@ -1,41 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ScopeConfigSchema, type ScopeConfigInput } from '../../shared/identity/scope-config.ts';
-import { API_KEY, admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
-import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
+import { describe, expect, it } from 'vitest';
+import { admin, call } from '../helpers/server.ts';
+import { serverWithDevices } from '../helpers/server-with-devices.ts';
 
-const CONFIG: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
-
-let server: TestServer;
-let devices: SimulatedDevice[] = [];
-let now = 1_800_000_000_000;
-const clock = { now: () => (now += 1000) };
-
-beforeEach(async () => {
-  server = await startTestServer({ config: CONFIG });
-  devices = [];
-});
-afterEach(async () => {
-  for (const d of devices) await d.close();
-  await server.close();
-});
-
-async function device(name: string, seed: number) {
-  const d = await openDevice({
-    name,
-    seed,
-    clock,
-    config: ScopeConfigSchema.parse(CONFIG),
-    endpoint: { baseUrl: server.url, apiKey: API_KEY },
-  });
-  devices.push(d);
-  return d;
-}
+const world = serverWithDevices();
+const device = (name: string, seed: number) => world.device(name, seed);
 
 describe('device sync', () => {
   it('[DV-1][SY-1] resolves offline, then the server replays and the device converges', async () => {
@@ -53,7 +21,7 @@ describe('device sync', () => {
     const detail = await admin<{
       profile: { identities: Record<string, string[]> };
       events: { name: string }[];
-    }>(server.url, 'GET', `/workspaces/default/profiles/${anon.value.mpid}`);
+    }>(world.server.url, 'GET', `/workspaces/default/profiles/${anon.value.mpid}`);
     expect(detail.body.profile.identities).toMatchObject({ customerid: ['c1'], email: ['a@x.com'] });
     expect(detail.body.events.map((e) => e.name)).toEqual(['viewed']);
     const user = await a.engine.currentUser();
@@ -80,12 +48,16 @@ describe('device sync', () => {
 
 /** A device's credential headers for raw calls to the sync API. */
 async function registered(id: string, secret?: string) {
-  const answer = await call<{ device_id: string; device_secret: string }>(server.url, '/sync/v1/devices', {
-    device_id: id,
-    name: id,
-    device_application_stamp: `das-${id}`,
-    ...(secret === undefined ? {} : { device_secret: secret }),
-  });
+  const answer = await call<{ device_id: string; device_secret: string }>(
+    world.server.url,
+    '/sync/v1/devices',
+    {
+      device_id: id,
+      name: id,
+      device_application_stamp: `das-${id}`,
+      ...(secret === undefined ? {} : { device_secret: secret }),
+    },
+  );
   return answer;
 }
 
@@ -146,7 +118,7 @@ describe('sync API', () => {
       requestDoc('raw-1', 2, 'r-two', 'x2'),
     ];
     const answer = await call<PushAnswer>(
-      server.url,
+      world.server.url,
       '/sync/v1/requests/push',
       { rows },
       { headers: deviceHeaders(credential) },
@@ -163,7 +135,7 @@ describe('sync API', () => {
     const credential = (await registered('raw-2')).body;
     const headers = deviceHeaders(credential);
     const early = await call<PushAnswer>(
-      server.url,
+      world.server.url,
       '/sync/v1/requests/push',
       { rows: [requestDoc('raw-2', 2, 'g-two', 'g2')] },
       { headers },
@@ -171,18 +143,18 @@ describe('sync API', () => {
     expect(early.body.errors).toEqual([expect.objectContaining({ code: 'gap' })]);
     expect(early.body.conflicts).toEqual([]);
     const exported = await admin<{ deviceRequests: unknown[] }>(
-      server.url,
+      world.server.url,
       'GET',
       '/workspaces/default/export',
     );
     expect(exported.body.deviceRequests).toEqual([]);
     const rows = [requestDoc('raw-2', 2, 'g-two', 'g2'), requestDoc('raw-2', 1, 'g-one', 'g1')];
-    const first = await call<PushAnswer>(server.url, '/sync/v1/requests/push', { rows }, { headers });
-    const again = await call<PushAnswer>(server.url, '/sync/v1/requests/push', { rows }, { headers });
+    const first = await call<PushAnswer>(world.server.url, '/sync/v1/requests/push', { rows }, { headers });
+    const again = await call<PushAnswer>(world.server.url, '/sync/v1/requests/push', { rows }, { headers });
     expect(first.body.errors).toEqual([]);
     expect(again.body.conflicts).toEqual(first.body.conflicts);
     const after = await admin<{ deviceRequests: { requestId: string }[] }>(
-      server.url,
+      world.server.url,
       'GET',
       '/workspaces/default/export',
     );
@@ -193,40 +165,40 @@ describe('sync API', () => {
     const a = (await registered('sec-a')).body;
     const b = (await registered('sec-b')).body;
     await call(
-      server.url,
+      world.server.url,
       '/sync/v1/requests/push',
       { rows: [requestDoc('sec-a', 1, 'a-one', 'sa')] },
       { headers: deviceHeaders(a) },
     );
     const foreign = await call<PushAnswer>(
-      server.url,
+      world.server.url,
       '/sync/v1/requests/push',
       { rows: [requestDoc('sec-a', 2, 'b-fake', 'sb')] },
       { headers: deviceHeaders(b) },
     );
     expect(foreign.body.errors).toEqual([expect.objectContaining({ code: 'forbidden' })]);
     const pulled = await call<{ documents: { data: { sync: { deviceId: string } } }[] }>(
-      server.url,
+      world.server.url,
       '/sync/v1/requests/pull?seq=0',
       undefined,
       { method: 'GET', headers: deviceHeaders(b) },
     );
     expect(pulled.body.documents).toEqual([]);
-    const wrong = await call(server.url, '/sync/v1/requests/pull?seq=0', undefined, {
+    const wrong = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
       headers: deviceHeaders({ ...a, device_secret: 'dev_wrong' }),
     });
     expect(wrong.status).toBe(401);
-    const noKey = await call(server.url, '/sync/v1/requests/pull?seq=0', undefined, {
+    const noKey = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
       auth: 'none',
       headers: deviceHeaders(a),
     });
     expect(noKey.status).toBe(401);
     expect((await registered('sec-a')).status).toBe(409);
-    const revoked = await admin(server.url, 'DELETE', '/workspaces/default/devices/sec-a');
+    const revoked = await admin(world.server.url, 'DELETE', '/workspaces/default/devices/sec-a');
     expect(revoked.status).toBe(204);
-    const afterRevoke = await call(server.url, '/sync/v1/requests/pull?seq=0', undefined, {
+    const afterRevoke = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
       headers: deviceHeaders(a),
     });
@@ -254,7 +226,7 @@ describe('sync API', () => {
     const customer = people.find((p) => p.identities.customerid?.includes('shared-1'));
     expect(customer?.identities.email).toBeUndefined();
     const view = await admin<{ profiles: { identities: Record<string, string[]> }[] }>(
-      server.url,
+      world.server.url,
       'GET',
       `/workspaces/default/devices/${b.engine.deviceId}/view`,
     );
@@ -268,7 +240,11 @@ describe('sync API', () => {
     await a.sync.syncOnce();
     await a.sync.goLive();
     expect((await a.engine.people()).map((p) => p.mpid)).toContain(login.value.mpid);
-    const deleted = await admin(server.url, 'DELETE', `/workspaces/default/profiles/${login.value.mpid}`);
+    const deleted = await admin(
+      world.server.url,
+      'DELETE',
+      `/workspaces/default/profiles/${login.value.mpid}`,
+    );
     expect(deleted.status).toBe(200);
     await expect
       .poll(async () => (await a.engine.people()).map((p) => p.mpid), { timeout: 10_000 })
@@ -289,14 +265,7 @@ describe('sync API', () => {
     expect(found).toEqual({ ok: true, value: expect.objectContaining({ mpid: login.value.mpid }) });
     const missing = await a.sync.search({ customerid: 'nobody' });
     expect(missing.ok).toBe(false);
-    const offline = await openDevice({
-      name: 'offline',
-      seed: 32,
-      clock,
-      config: ScopeConfigSchema.parse(CONFIG),
-      endpoint: { baseUrl: 'http://127.0.0.1:9', apiKey: API_KEY },
-    });
-    devices.push(offline);
+    const offline = await world.device('offline', 32, 'http://127.0.0.1:9');
     const started = performance.now();
     const answer = await offline.sync.search({ customerid: 'searchable' });
     expect(answer.ok ? null : answer.error.code).toBe('UNAVAILABLE');

@@ -5,48 +5,17 @@
  */
 import { firstValueFrom, filter } from 'rxjs';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDeviceDatabase, readLocal } from '../../shared/device/collections.ts';
 import { DeviceEngine, type PersonView } from '../../shared/device/engine.ts';
 import { DeviceSync, type CredentialSealer } from '../../shared/device/sync.ts';
-import { ScopeConfigSchema, type ScopeConfigInput } from '../../shared/identity/scope-config.ts';
+import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { seededRandom } from '../../shared/util/random.ts';
-import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
-import { API_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
+import { API_KEY } from '../helpers/server.ts';
+import { serverWithDevices, SYNC_CONFIG } from '../helpers/server-with-devices.ts';
 
-const CONFIG: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
-
-let server: TestServer;
-let devices: SimulatedDevice[] = [];
-let now = 1_800_000_000_000;
-const clock = { now: () => (now += 1000) };
-
-beforeEach(async () => {
-  server = await startTestServer({ config: CONFIG });
-  devices = [];
-});
-afterEach(async () => {
-  for (const d of devices) await d.close();
-  await server.close();
-});
-
-async function device(name: string, seed: number) {
-  const d = await openDevice({
-    name,
-    seed,
-    clock,
-    config: ScopeConfigSchema.parse(CONFIG),
-    endpoint: { baseUrl: server.url, apiKey: API_KEY },
-  });
-  devices.push(d);
-  return d;
-}
+const world = serverWithDevices();
+const device = (name: string, seed: number) => world.device(name, seed);
 
 const summary = (people: readonly PersonView[]) =>
   people.map((p) => ({
@@ -130,15 +99,15 @@ describe('device views', () => {
       const db = await openDeviceDatabase('sealed-device', storage);
       const engine = await DeviceEngine.open({
         db,
-        config: ScopeConfigSchema.parse(CONFIG),
+        config: ScopeConfigSchema.parse(SYNC_CONFIG),
         environment: 'production',
         random: seededRandom(seed),
-        clock,
+        clock: world.clock,
       });
       return {
         db,
         engine,
-        sync: new DeviceSync(engine, { baseUrl: server.url, apiKey: API_KEY, credentials: sealer }),
+        sync: new DeviceSync(engine, { baseUrl: world.server.url, apiKey: API_KEY, credentials: sealer }),
       };
     };
     const first = await open(1);
