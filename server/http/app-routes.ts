@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { AppBootstrap } from '../../shared/protocol/app-bootstrap.ts';
 import { apiError } from '../../shared/protocol/errors.ts';
 import type { AppInput } from '../app-input.ts';
 import { APP_SECURITY_HEADERS } from './app-headers.ts';
@@ -13,15 +13,6 @@ import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import { appPathSegments, fileInside } from './static-path.ts';
 import { cacheControlOf, NO_CACHE, sendFile } from './static-files.ts';
-
-export const AppBootstrapSchema = z.object({
-  /** The URL devices use for the sync API: `--public-url`, else the origin the request was sent to. */
-  serverUrl: z.url(),
-  /** The key of the workspace's key-only app input: not a secret, every browser holds it. */
-  apiKey: z.string(),
-  workspace: z.object({ id: z.string(), name: z.string() }),
-});
-export type AppBootstrap = z.infer<typeof AppBootstrapSchema>;
 
 export const APP_NOT_BUILT =
   'The app is not built yet: run `npm run build:app` (npm start does it for you)\n';

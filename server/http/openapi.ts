@@ -25,7 +25,7 @@ import {
   HistoryQuerySchema,
   ProfileSearchSchema,
 } from './admin-routes.ts';
-import { AppBootstrapSchema } from './app-routes.ts';
+import { AppBootstrapSchema } from '../../shared/protocol/app-bootstrap.ts';
 
 type Json = Record<string, unknown>;
 

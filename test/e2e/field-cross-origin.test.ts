@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AppBootstrap } from '../../server/http/app-routes.ts';
+import type { AppBootstrap } from '../../shared/protocol/app-bootstrap.ts';
 import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { appCopy, removeAppCopy } from './helpers/app-build.ts';

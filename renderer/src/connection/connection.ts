@@ -35,13 +35,6 @@ export const ConnectionSchema = z.discriminatedUnion('kind', [
 export type Connection = z.output<typeof ConnectionSchema>;
 export type ServerConnection = Extract<Connection, { kind: 'server' }>;
 
-/** `GET ./bootstrap.json` when the central server serves the app: everything needed to connect. */
-export const BootstrapSchema = z.object({
-  serverUrl: ServerUrlSchema,
-  apiKey: ApiKeySchema,
-  workspace: z.object({ id: z.string(), name: z.string() }).optional(),
-});
-
 const CONNECTION_KEY = 'identity-sync:connection';
 const WORK_OFFLINE_KEY = 'identity-sync:work-offline';
 const LAST_SYNC_KEY = 'identity-sync:last-sync';

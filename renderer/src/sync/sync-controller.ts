@@ -16,10 +16,11 @@ import {
   type Subscription,
 } from 'rxjs';
 import type { Notice } from '../../../shared/device/reconcile.ts';
+import { AppBootstrapSchema } from '../../../shared/protocol/app-bootstrap.ts';
 import type { SyncPhase } from '../../../shared/device/sync.ts';
 import { err, ok, type Result } from '../../../shared/util/result.ts';
 import {
-  BootstrapSchema,
+  ServerUrlSchema,
   type Connection,
   type Preferences,
   type ServerConnection,
@@ -190,10 +191,10 @@ export class SyncController {
     } catch {
       return 'none';
     }
-    const parsed = BootstrapSchema.safeParse(body);
-    if (!parsed.success) return 'none';
-    const { serverUrl, apiKey, workspace } = parsed.data;
-    return this.connect(serverUrl, apiKey, workspace?.name ?? null);
+    const parsed = AppBootstrapSchema.safeParse(body);
+    const url = ServerUrlSchema.safeParse(parsed.data?.serverUrl);
+    if (!parsed.success || !url.success) return 'none';
+    return this.connect(url.data, parsed.data.apiKey, parsed.data.workspace.name);
   }
 
   private initialState(): SyncState {
