@@ -515,6 +515,9 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
           const type = key as IdentityType;
           for (const value of profile.identities[type] ?? []) {
             const d = identityDoc(ctx.ns(profile), type, value, profile.mpid, uniqueTypes.includes(type));
+            // Identity documents of an MPID are only ever written with or after its profile
+            // document, which is never removed (a dropped profile keeps it): a new MPID has none.
+            ctx.tx.knownAbsent(d.id);
             overlay.set(d.id, d);
           }
         }
