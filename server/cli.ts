@@ -30,7 +30,14 @@ options (environment variable in brackets; flags win):
   --app-dir <dir>        the built web app, served under /app/            [IDSYNC_APP_DIR, dist/app]
   --public-url <url>     URL other devices reach this server at (for the app and its connect link)
                                                                           [IDSYNC_PUBLIC_URL, the URL each request was sent to]
-  --rate-limit <n>       requests per second per API key, 0 = off         [IDSYNC_RATE_LIMIT, 200]
+  --rate-limit <n>       requests per second per API key or device, all routes together, 0 = off
+                                                                          [IDSYNC_RATE_LIMIT, 200]
+  --auth-failure-limit <n>
+                         failed authentications per minute per client address, 0 = off
+                                                                          [IDSYNC_AUTH_FAILURE_LIMIT, 60]
+  --registration-limit <n>
+                         device registrations per minute per API key, 0 = off
+                                                                          [IDSYNC_REGISTRATION_LIMIT, 60]
   --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
   --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
@@ -69,6 +76,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'app-dir': { type: 'string' },
         'public-url': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'auth-failure-limit': { type: 'string' },
+        'registration-limit': { type: 'string' },
         'body-limit': { type: 'string' },
         'alias-poll-ms': { type: 'string' },
         'log-level': { type: 'string' },
@@ -104,6 +113,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     appDir: pick(v['app-dir'], 'IDSYNC_APP_DIR'),
     publicUrl: pick(v['public-url'], 'IDSYNC_PUBLIC_URL'),
     rateLimitPerSecond: pick(v['rate-limit'], 'IDSYNC_RATE_LIMIT'),
+    authFailureLimit: pick(v['auth-failure-limit'], 'IDSYNC_AUTH_FAILURE_LIMIT'),
+    registrationLimit: pick(v['registration-limit'], 'IDSYNC_REGISTRATION_LIMIT'),
     bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
     aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),

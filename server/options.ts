@@ -40,8 +40,12 @@ export const ServerOptionsSchema = z.object({
   appDir: z.string().min(1).default(path.join('dist', 'app')),
   /** The URL other devices reach this server at; default: the origin each request was sent to. */
   publicUrl: PublicUrlSchema.optional(),
-  /** Requests per second allowed per API key on the IDSync API; 0 switches the limit off. */
+  /** Requests per second per authenticated input key or device, all routes together (HL-2, HL-3); 0 = off. */
   rateLimitPerSecond: z.coerce.number().int().min(0).default(200),
+  /** Failed authentications per minute per client address (HL-5); 0 = off. */
+  authFailureLimit: z.coerce.number().int().min(0).default(60),
+  /** Device registrations per minute per input key (HL-4); 0 = off. */
+  registrationLimit: z.coerce.number().int().min(0).default(60),
   /** Largest accepted request body, in bytes (after gzip decoding). */
   bodyLimitBytes: z.coerce
     .number()
