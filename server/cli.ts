@@ -22,6 +22,9 @@ options (environment variable in brackets; flags win):
   --admin-token <token>  admin token to accept (created if missing)       [IDSYNC_ADMIN_TOKEN]
   --api-key <key>        API key of the bootstrap input                   [IDSYNC_API_KEY]
   --api-secret <secret>  its secret (generated when absent)               [IDSYNC_API_SECRET]
+  --input-kind <kind>    browser: the bootstrap input accepts the key alone (whoever holds it may
+                         call the IDSync API); server: HTTP Basic or HMAC only
+                                                                          [IDSYNC_INPUT_KIND, browser]
   --cors-origin <url>    browser origin allowed on the IDSync API; repeat; * for any
                                                                           [IDSYNC_CORS_ORIGINS, comma-separated, *]
   --app-origin <origin>  origin allowed on the device sync API besides the server's own; repeat;
@@ -50,6 +53,13 @@ config), an input and an admin token, and prints the new credentials once. It al
 input for the web app, and prints the app's URL and a link that connects another device's app to
 this server (bind --host 0.0.0.0, or set --public-url, for other devices to reach it).`;
 
+/** Printed with a new bootstrap key: what holding the key alone allows (HL-7). */
+const INPUT_KIND_NOTE = {
+  browser:
+    'browser input: the key alone authorises every IDSync call; --input-kind server for Basic/HMAC only',
+  server: 'server-to-server input: HTTP Basic or HMAC only',
+} as const;
+
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n\n${USAGE}\n`);
   process.exit(2);
@@ -71,6 +81,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'admin-token': { type: 'string' },
         'api-key': { type: 'string' },
         'api-secret': { type: 'string' },
+        'input-kind': { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
         'app-origin': { type: 'string', multiple: true },
         'app-dir': { type: 'string' },
@@ -108,6 +119,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     adminToken: pick(v['admin-token'], 'IDSYNC_ADMIN_TOKEN'),
     apiKey: pick(v['api-key'], 'IDSYNC_API_KEY'),
     apiSecret: pick(v['api-secret'], 'IDSYNC_API_SECRET'),
+    inputKind: pick(v['input-kind'], 'IDSYNC_INPUT_KIND'),
     corsOrigins: list(v['cors-origin'], 'IDSYNC_CORS_ORIGINS'),
     appOrigins: list(v['app-origin'], 'IDSYNC_APP_ORIGINS'),
     appDir: pick(v['app-dir'], 'IDSYNC_APP_DIR'),
@@ -155,7 +167,8 @@ async function main(): Promise<void> {
     `database: ${server.database}`,
     `workspace: ${bootstrap.workspaceId}`,
   ];
-  if (bootstrap.apiKey !== null) lines.push(`API key: ${bootstrap.apiKey}`);
+  if (bootstrap.apiKey !== null)
+    lines.push(`API key: ${bootstrap.apiKey} (${INPUT_KIND_NOTE[bootstrap.inputKind]})`);
   if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
   if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
   lines.push(`API docs: ${server.url}/docs`);
