@@ -1,8 +1,8 @@
 /**
  * The HTTP application: body parsing, CORS for the IDSync and device sync APIs, the request limits
- * and replay protection shared by both (HL-*), the error body for every failure (including Fastify's own), health and readiness,
- * metrics, the OpenAPI document and docs UI, the IDSync, device sync and admin routes, and the web
- * app under /app/.
+ * and replay protection shared by both (HL-*), the error body for every failure (including
+ * Fastify's own), health and readiness, metrics, the OpenAPI document and docs UI, the IDSync,
+ * device sync and admin routes, and the web app under /app/.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
