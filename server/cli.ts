@@ -22,6 +22,9 @@ options (environment variable in brackets; flags win):
   --admin-token <token>  admin token to accept (created if missing)       [IDSYNC_ADMIN_TOKEN]
   --api-key <key>        API key of the bootstrap input                   [IDSYNC_API_KEY]
   --api-secret <secret>  its secret (generated when absent)               [IDSYNC_API_SECRET]
+  --input-kind <kind>    browser: the bootstrap input accepts the key alone (whoever holds it may
+                         call the IDSync API); server: HTTP Basic or HMAC only
+                                                                          [IDSYNC_INPUT_KIND, browser]
   --cors-origin <url>    browser origin allowed on the IDSync API; repeat; * for any
                                                                           [IDSYNC_CORS_ORIGINS, comma-separated, *]
   --app-origin <origin>  origin allowed on the device sync API besides the server's own; repeat;
@@ -30,7 +33,14 @@ options (environment variable in brackets; flags win):
   --app-dir <dir>        the built web app, served under /app/            [IDSYNC_APP_DIR, dist/app]
   --public-url <url>     URL other devices reach this server at (for the app and its connect link)
                                                                           [IDSYNC_PUBLIC_URL, the URL each request was sent to]
-  --rate-limit <n>       requests per second per API key, 0 = off         [IDSYNC_RATE_LIMIT, 200]
+  --rate-limit <n>       requests per second per API key or device, all routes together, 0 = off
+                                                                          [IDSYNC_RATE_LIMIT, 200]
+  --auth-failure-limit <n>
+                         failed authentications per minute per client address, 0 = off
+                                                                          [IDSYNC_AUTH_FAILURE_LIMIT, 60]
+  --registration-limit <n>
+                         device registrations per minute per API key, 0 = off
+                                                                          [IDSYNC_REGISTRATION_LIMIT, 60]
   --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
   --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
@@ -42,6 +52,13 @@ On first start the server creates a workspace (from --config, or the default pro
 config), an input and an admin token, and prints the new credentials once. It also keeps a key-only
 input for the web app, and prints the app's URL and a link that connects another device's app to
 this server (bind --host 0.0.0.0, or set --public-url, for other devices to reach it).`;
+
+/** Printed with a new bootstrap key: what holding the key alone allows (HL-7). */
+const INPUT_KIND_NOTE = {
+  browser:
+    'browser input: the key alone authorises every IDSync call; --input-kind server for Basic/HMAC only',
+  server: 'server-to-server input: HTTP Basic or HMAC only',
+} as const;
 
 function fail(message: string): never {
   process.stderr.write(`error: ${message}\n\n${USAGE}\n`);
@@ -64,11 +81,14 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'admin-token': { type: 'string' },
         'api-key': { type: 'string' },
         'api-secret': { type: 'string' },
+        'input-kind': { type: 'string' },
         'cors-origin': { type: 'string', multiple: true },
         'app-origin': { type: 'string', multiple: true },
         'app-dir': { type: 'string' },
         'public-url': { type: 'string' },
         'rate-limit': { type: 'string' },
+        'auth-failure-limit': { type: 'string' },
+        'registration-limit': { type: 'string' },
         'body-limit': { type: 'string' },
         'alias-poll-ms': { type: 'string' },
         'log-level': { type: 'string' },
@@ -99,11 +119,14 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     adminToken: pick(v['admin-token'], 'IDSYNC_ADMIN_TOKEN'),
     apiKey: pick(v['api-key'], 'IDSYNC_API_KEY'),
     apiSecret: pick(v['api-secret'], 'IDSYNC_API_SECRET'),
+    inputKind: pick(v['input-kind'], 'IDSYNC_INPUT_KIND'),
     corsOrigins: list(v['cors-origin'], 'IDSYNC_CORS_ORIGINS'),
     appOrigins: list(v['app-origin'], 'IDSYNC_APP_ORIGINS'),
     appDir: pick(v['app-dir'], 'IDSYNC_APP_DIR'),
     publicUrl: pick(v['public-url'], 'IDSYNC_PUBLIC_URL'),
     rateLimitPerSecond: pick(v['rate-limit'], 'IDSYNC_RATE_LIMIT'),
+    authFailureLimit: pick(v['auth-failure-limit'], 'IDSYNC_AUTH_FAILURE_LIMIT'),
+    registrationLimit: pick(v['registration-limit'], 'IDSYNC_REGISTRATION_LIMIT'),
     bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
     aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
@@ -144,7 +167,8 @@ async function main(): Promise<void> {
     `database: ${server.database}`,
     `workspace: ${bootstrap.workspaceId}`,
   ];
-  if (bootstrap.apiKey !== null) lines.push(`API key: ${bootstrap.apiKey}`);
+  if (bootstrap.apiKey !== null)
+    lines.push(`API key: ${bootstrap.apiKey} (${INPUT_KIND_NOTE[bootstrap.inputKind]})`);
   if (bootstrap.apiSecret !== null) lines.push(`API secret (shown once): ${bootstrap.apiSecret}`);
   if (bootstrap.adminToken !== null) lines.push(`admin token (shown once): ${bootstrap.adminToken}`);
   lines.push(`API docs: ${server.url}/docs`);

@@ -7,6 +7,13 @@ import { z } from 'zod';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/**
+ * What the bootstrap input is for (HL-7): `browser` allows the key alone (a browser cannot keep a
+ * secret, so the key alone authorises every IDSync call); `server` needs HTTP Basic or HMAC.
+ */
+export const INPUT_KINDS = ['browser', 'server'] as const;
+export type InputKind = (typeof INPUT_KINDS)[number];
+
 /** The origin the Electron shell loads the renderer from. */
 export const DESKTOP_APP_ORIGIN = 'app://identity-sync';
 
@@ -40,8 +47,12 @@ export const ServerOptionsSchema = z.object({
   appDir: z.string().min(1).default(path.join('dist', 'app')),
   /** The URL other devices reach this server at; default: the origin each request was sent to. */
   publicUrl: PublicUrlSchema.optional(),
-  /** Requests per second allowed per API key on the IDSync API; 0 switches the limit off. */
+  /** Requests per second per authenticated input key or device, all routes together (HL-2, HL-3); 0 = off. */
   rateLimitPerSecond: z.coerce.number().int().min(0).default(200),
+  /** Failed authentications per minute per client address (HL-5); 0 = off. */
+  authFailureLimit: z.coerce.number().int().min(0).default(60),
+  /** Device registrations per minute per input key (HL-4); 0 = off. */
+  registrationLimit: z.coerce.number().int().min(0).default(60),
   /** Largest accepted request body, in bytes (after gzip decoding). */
   bodyLimitBytes: z.coerce
     .number()
@@ -55,6 +66,8 @@ export const ServerOptionsSchema = z.object({
   adminToken: z.string().min(16, 'an admin token has at least 16 characters').optional(),
   apiKey: z.string().min(8).max(128).optional(),
   apiSecret: z.string().min(16, 'an API secret has at least 16 characters').optional(),
+  /** The kind of bootstrap input to create; unset: `browser`, and an existing input is taken as it is. */
+  inputKind: z.enum(INPUT_KINDS).optional(),
   serverKey: z.string().min(1).optional(),
 });
 export type ServerOptionsInput = z.input<typeof ServerOptionsSchema>;

@@ -24,6 +24,7 @@ import { buildApp } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
 import {
   databaseTarget,
+  type InputKind,
   ServerOptionsSchema,
   type ServerOptions,
   type ServerOptionsInput,
@@ -40,6 +41,8 @@ export interface Bootstrap {
   readonly adminToken: string | null;
   readonly apiKey: string | null;
   readonly apiSecret: string | null;
+  /** Whether the new `apiKey` is accepted alone (browser) or needs Basic/HMAC (server), HL-7. */
+  readonly inputKind: InputKind;
 }
 
 export interface RunningServer {
@@ -99,10 +102,18 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
 
   let apiKey: string | null = null;
   let apiSecret: string | null = null;
+  const inputKind = options.inputKind ?? 'browser';
+  const allowKeyOnly = inputKind === 'browser';
   if (options.apiKey !== undefined) {
     const existing = await workspaces.findInput(options.apiKey);
+    if (existing !== null && options.inputKind !== undefined && existing.allowKeyOnly !== allowKeyOnly) {
+      const kind = existing.allowKeyOnly ? 'browser (key-only)' : 'server-to-server';
+      throw new StartupError(
+        `API key ${options.apiKey} is a ${kind} input; an input's kind cannot change: create another key`,
+      );
+    }
     if (existing === null) {
-      const created = await workspaces.createInput(workspaceId, 'bootstrap', true, {
+      const created = await workspaces.createInput(workspaceId, 'bootstrap', allowKeyOnly, {
         key: options.apiKey,
         secret: options.apiSecret ?? randomToken(32),
       });
@@ -118,7 +129,7 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
       );
     }
   } else if ((await workspaces.listInputs(workspaceId)).length === 0) {
-    const created = await workspaces.createInput(workspaceId, 'bootstrap', true);
+    const created = await workspaces.createInput(workspaceId, 'bootstrap', allowKeyOnly);
     if (!created.ok) throw new StartupError(created.error.message);
     apiKey = created.value.key;
     apiSecret = created.value.secret;
@@ -132,7 +143,7 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
   } else if (!(await workspaces.hasAdminTokens())) {
     adminToken = (await workspaces.createAdminToken('bootstrap')).token;
   }
-  return { workspaceId, createdWorkspace, adminToken, apiKey, apiSecret };
+  return { workspaceId, createdWorkspace, adminToken, apiKey, apiSecret, inputKind };
 }
 
 export async function startServer(

@@ -1,13 +1,15 @@
 /**
  * Authentication of IDSync requests (spec §4.2): HTTP Basic (key:secret), HMAC signatures
  * (`x-mp-key`, `Date`, `x-mp-signature` over METHOD "\n" Date "\n" path+query+body) and, for inputs
- * that allow it, the key alone (browsers and devices cannot keep a secret). Every failure is a
- * value naming what was wrong; the caller answers 401 and changes nothing.
+ * that allow it, the key alone (browsers and devices cannot keep a secret). A signature is accepted
+ * once (HL-6). Every failure is a value naming what was wrong; the caller answers 401 and changes
+ * nothing.
  */
 import { createHmac } from 'node:crypto';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
 import { safeEqual, sha256Hex, type ServerKey } from './secrets.ts';
+import type { SeenSignatures } from './seen-signatures.ts';
 
 export interface InputCredential {
   readonly key: string;
@@ -75,6 +77,7 @@ export async function authenticate(
   findInput: (key: string) => Promise<InputCredential | null>,
   serverKey: ServerKey,
   now: number,
+  signatures: SeenSignatures,
 ): Promise<Result<Principal, ApiError>> {
   const authorization = header(request, 'authorization');
   if (authorization !== undefined && /^basic /i.test(authorization)) {
@@ -107,6 +110,13 @@ export async function authenticate(
     const expected = signature(secret, request.method, date, request.url, request.body);
     if (!safeEqual(expected, signed.trim().toLowerCase()))
       return unauthorized('the signature does not match');
+    const use = signatures.record(expected, at + MAX_CLOCK_SKEW_MS, now);
+    if (use === 'replayed')
+      return unauthorized('this signed request was already received (a replay); sign every request anew');
+    if (use === 'unverifiable')
+      return unauthorized(
+        'the Date header is too old to check for replays right now; sign with the current Date',
+      );
     return ok({ apiKey: key, workspaceId: input.value.workspaceId, mode: 'hmac' });
   }
   if (!input.value.allowKeyOnly)

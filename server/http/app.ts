@@ -1,28 +1,23 @@
 /**
- * The HTTP application: body parsing, CORS for the IDSync and device sync APIs, per-key rate
- * limiting, the error body for every failure (including Fastify's own), health and readiness,
- * metrics, the OpenAPI document and docs UI, the IDSync, device sync and admin routes, and the web
- * app under /app/.
+ * The HTTP application: body parsing, CORS for the IDSync and device sync APIs, the request limits
+ * and replay protection shared by both (HL-*), the error body for every failure (including
+ * Fastify's own), health and readiness, metrics, the OpenAPI document and docs UI, the IDSync,
+ * device sync and admin routes, and the web app under /app/.
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyRequest,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
-import { apiError, errorBody, type ApiError } from '../../shared/protocol/errors.ts';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import type { AliasWorker } from '../alias-worker.ts';
 import type { AppInput } from '../app-input.ts';
 import type { InputCredential } from '../auth/authenticate.ts';
+import { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
@@ -39,6 +34,7 @@ import { registerIdsyncRoutes } from './idsync-routes.ts';
 import { registerSyncRoutes, SyncNotifier } from './sync-routes.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { RequestLimits } from './request-limits.ts';
 
 export interface AppContext {
   readonly handle: DatabaseHandle;
@@ -80,20 +76,7 @@ class InputCache {
   }
 }
 
-/** The key a request is rate-limited by: its API key wherever it was sent, else its address. */
-function rateLimitKey(request: FastifyRequest): string {
-  const header = request.headers['x-mp-key'];
-  if (typeof header === 'string' && header !== '') return `key:${header}`;
-  const authorization = request.headers.authorization;
-  if (authorization !== undefined && /^basic /i.test(authorization)) {
-    const user = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8').split(':')[0];
-    if (user !== undefined && user !== '') return `key:${user}`;
-  }
-  const apiKey = (request.params as { apiKey?: unknown } | undefined)?.apiKey;
-  return typeof apiKey === 'string' ? `key:${apiKey}` : `ip:${request.ip}`;
-}
-
-/** Fastify's own failures (limits, media types, rate limiting) as catalogue errors. */
+/** Fastify's own failures (limits, media types) as catalogue errors. */
 function frameworkError(error: FastifyError | BodyError): ApiError {
   if (error instanceof BodyError) return error.apiError;
   switch (error.code) {
@@ -105,7 +88,6 @@ function frameworkError(error: FastifyError | BodyError): ApiError {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return apiError('VALIDATION_ERROR', error.message);
     default:
-      if (error.statusCode === 429) return apiError('RATE_LIMITED', error.message);
       if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
         return apiError('VALIDATION_ERROR', error.message);
       }
@@ -149,28 +131,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     delegator: (request, callback) => callback(null, corsFor(request.url)),
   });
 
-  const routeConfig: Record<string, unknown> = {};
-  if (options.rateLimitPerSecond > 0) {
-    await app.register(rateLimit, {
-      global: false,
-      keyGenerator: rateLimitKey,
-      errorResponseBuilder: (_request, context) => {
-        metrics.errors.inc({ code: 'RATE_LIMITED' });
-        return {
-          statusCode: 429,
-          ...errorBody(
-            apiError(
-              'RATE_LIMITED',
-              `more than ${context.max} requests per second for this key; retry in ${context.after}`,
-            ),
-            null,
-          ),
-        };
-      },
-    });
-    routeConfig['rateLimit'] = { max: options.rateLimitPerSecond, timeWindow: 1000 };
-  }
-
   app.get('/healthz', () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     try {
@@ -194,6 +154,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   const inputs = new InputCache((key) => ctx.workspaces.findInput(key));
+  const limits = new RequestLimits(options, ctx.clock);
+  const signatures = new SeenSignatures();
   const notifier = new SyncNotifier();
   app.addHook('onClose', (_instance, done) => {
     notifier.close();
@@ -210,6 +172,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     notifier,
     heartbeatMs: 20_000,
     aliasWorker: ctx.aliasWorker,
+    limits,
+    signatures,
   });
   registerIdsyncRoutes(app, {
     notifier,
@@ -220,7 +184,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     random: ctx.random,
     metrics,
     aliasWorker: ctx.aliasWorker,
-    routeConfig,
+    limits,
+    signatures,
   });
   registerAdminRoutes(app, {
     devices: ctx.devices,

@@ -22,10 +22,12 @@ import type { Result } from '../../shared/util/result.ts';
 import type { AliasWorker } from '../alias-worker.ts';
 import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
+import type { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
 import type { SyncNotifier } from './sync-routes.ts';
 import type { Metrics } from './metrics.ts';
+import type { RequestLimits } from './request-limits.ts';
 
 export interface IdsyncDeps {
   readonly store: SqlIdentityStore;
@@ -35,8 +37,10 @@ export interface IdsyncDeps {
   readonly random: RandomSource;
   readonly metrics: Metrics;
   readonly aliasWorker: AliasWorker;
-  /** Route options applied to every IDSync route (rate limiting). */
-  readonly routeConfig: Record<string, unknown>;
+  /** Per-address, per-input limits around authentication (HL-1, HL-2, HL-5). */
+  readonly limits: RequestLimits;
+  /** HMAC signatures already accepted (HL-6). */
+  readonly signatures: SeenSignatures;
   /** Told after every write, so devices viewing the changed profiles pull. */
   readonly notifier: SyncNotifier;
 }
@@ -68,17 +72,23 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   const { store, metrics, clock, random } = deps;
 
   async function principal(request: FastifyRequest, pathKey?: string): Promise<Result<Principal, ApiError>> {
-    return authenticate(
-      {
-        method: request.method,
-        url: request.url,
-        headers: request.headers,
-        body: request.rawBody ?? EMPTY,
-        ...(pathKey === undefined ? {} : { pathKey }),
-      },
-      deps.findInput,
-      deps.serverKey,
-      clock.now(),
+    return deps.limits.authenticated(
+      request.ip,
+      () =>
+        authenticate(
+          {
+            method: request.method,
+            url: request.url,
+            headers: request.headers,
+            body: request.rawBody ?? EMPTY,
+            ...(pathKey === undefined ? {} : { pathKey }),
+          },
+          deps.findInput,
+          deps.serverKey,
+          clock.now(),
+          deps.signatures,
+        ),
+      (who) => ({ input: who.apiKey }),
     );
   }
 
@@ -149,10 +159,10 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   };
 
   for (const kind of ['identify', 'login', 'logout'] as const) {
-    app.post(`/v1/${kind}`, { config: deps.routeConfig }, identityRoute(kind));
+    app.post(`/v1/${kind}`, identityRoute(kind));
   }
 
-  app.post('/v1/search', { config: deps.routeConfig }, async (request, reply) => {
+  app.post('/v1/search', async (request, reply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor) =>
       searchProgram(request.body, { config, random, now, actor }),
@@ -166,33 +176,29 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       .send(ran.flags.return_matches === true ? { ...response, lookup: lookupSummary(trace) } : response);
   });
 
-  app.post<{ Params: { mpid: string } }>(
-    '/v1/:mpid/modify',
-    { config: deps.routeConfig },
-    async (request, reply) => {
-      const now = clock.now();
-      const ran = await resolve(request, reply, (config, actor, flags) =>
-        modifyProgram(request.params.mpid, request.body, {
-          config,
-          random,
-          now,
-          actor,
-          ...(flags.read_only === true ? { readOnly: true } : {}),
-        }),
-      );
-      if (ran === null) return reply;
-      const outcome = ran.result;
-      if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
-      metrics.resolutions.inc({
-        kind: 'modify',
-        strategy: ran.config.strategy,
-        branch: 'modify',
-        situation: 'none',
-        created: 'false',
-      });
-      return reply.code(200).send(outcome.value.response);
-    },
-  );
+  app.post<{ Params: { mpid: string } }>('/v1/:mpid/modify', async (request, reply) => {
+    const now = clock.now();
+    const ran = await resolve(request, reply, (config, actor, flags) =>
+      modifyProgram(request.params.mpid, request.body, {
+        config,
+        random,
+        now,
+        actor,
+        ...(flags.read_only === true ? { readOnly: true } : {}),
+      }),
+    );
+    if (ran === null) return reply;
+    const outcome = ran.result;
+    if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+    metrics.resolutions.inc({
+      kind: 'modify',
+      strategy: ran.config.strategy,
+      branch: 'modify',
+      situation: 'none',
+      created: 'false',
+    });
+    return reply.code(200).send(outcome.value.response);
+  });
 
   const aliasRoute =
     (pathKey: (request: FastifyRequest) => string | undefined) =>
@@ -215,13 +221,11 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
 
   app.post(
     '/v1/alias',
-    { config: deps.routeConfig },
     aliasRoute(() => undefined),
   );
   // The web SDK posts aliases to {aliasUrl}{apiKey}/Alias with the key in the path and no x-mp-key.
   app.post<{ Params: { apiKey: string } }>(
     '/v1/identity/:apiKey/Alias',
-    { config: deps.routeConfig },
     aliasRoute((request) => (request.params as { apiKey: string }).apiKey),
   );
 }

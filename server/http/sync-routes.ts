@@ -25,10 +25,12 @@ import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
 import { authenticate, type InputCredential } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
+import type { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { Device, DeviceStore } from '../db/device-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import type { RequestLimits } from './request-limits.ts';
 
 /** Tells the live streams of a workspace that something changed, and ends them all on close. */
 export class SyncNotifier {
@@ -64,6 +66,10 @@ export interface SyncDeps {
   readonly notifier: SyncNotifier;
   readonly heartbeatMs: number;
   readonly aliasWorker: AliasWorker;
+  /** Per-address, per-device and registration limits around authentication (HL-3..HL-5). */
+  readonly limits: RequestLimits;
+  /** HMAC signatures already accepted (HL-6). */
+  readonly signatures: SeenSignatures;
 }
 
 const PullQuerySchema = z.object({
@@ -104,14 +110,18 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   const { devices, metrics } = deps;
   const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
 
-  /** The device making the request, checked against its input key and credential. */
-  async function deviceOf(request: FastifyRequest): Promise<Result<Device, ApiError>> {
-    const who = await authenticate(
+  const inputOf = (request: FastifyRequest) =>
+    authenticate(
       { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
       deps.findInput,
       deps.serverKey,
       deps.clock.now(),
+      deps.signatures,
     );
+
+  /** The device making the request, checked against its input key and credential. */
+  async function deviceCredential(request: FastifyRequest): Promise<Result<Device, ApiError>> {
+    const who = await inputOf(request);
     if (!who.ok) return who;
     const header = request.headers.authorization ?? '';
     const match = /^Device ([^:\s]+):(\S+)$/.exec(header);
@@ -125,16 +135,25 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return ok(device);
   }
 
+  /** The device making the request, counted against its budget (HL-3). */
+  const deviceOf = (request: FastifyRequest) =>
+    deps.limits.authenticated(
+      request.ip,
+      () => deviceCredential(request),
+      (device) => ({ device: device.id }),
+    );
+
   app.post('/sync/v1/devices', async (request, reply) => {
-    const who = await authenticate(
-      { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
-      deps.findInput,
-      deps.serverKey,
-      deps.clock.now(),
+    const who = await deps.limits.authenticated(
+      request.ip,
+      () => inputOf(request),
+      (input) => ({ input: input.apiKey }),
     );
     if (!who.ok) return fail(reply, who.error);
     const body = parseWith(DeviceRegistrationSchema, request.body);
     if (!body.ok) return fail(reply, body.error);
+    const allowed = deps.limits.registration(who.value.apiKey);
+    if (!allowed.ok) return fail(reply, allowed.error);
     const registered = await devices.register(who.value.workspaceId, who.value.apiKey, body.value);
     return registered.ok ? reply.code(201).send(registered.value) : fail(reply, registered.error);
   });

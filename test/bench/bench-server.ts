@@ -37,6 +37,8 @@ export async function startBenchServer(options: {
       config,
       '--rate-limit',
       '0',
+      '--registration-limit',
+      '0',
       '--log-level',
       'warn',
     ],

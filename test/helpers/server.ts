@@ -44,6 +44,8 @@ export async function startTestServer(
       apiKey: API_KEY,
       apiSecret: API_SECRET,
       rateLimitPerSecond: 0,
+      authFailureLimit: 0,
+      registrationLimit: 0,
       aliasPollMs: 50,
       ...(configFile === undefined ? {} : { configFile }),
       ...rest,

@@ -172,4 +172,53 @@ describe('server CLI', () => {
     expect(badDb.status).toBe(2);
     expect(badDb.stderr).toContain('cannot open the database (PostgreSQL)');
   });
+
+  it('[HL-7] the bootstrap input is a browser (key-only) input by default and says so; --input-kind server makes it Basic/HMAC only', async () => {
+    const browser = start(['--port', '0', '--data-dir', tempDir(), '--log-level', 'silent']);
+    await browser.listening;
+    expect(browser.output().stdout).toMatch(
+      /API key: \S+ \(browser input: the key alone authorises every IDSync call; --input-kind server for Basic\/HMAC only\)/,
+    );
+    stop(browser.child, 'SIGTERM');
+    await browser.exited;
+
+    const dataDir = tempDir();
+    const args = [
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      '--log-level',
+      'silent',
+      '--api-key',
+      'us1-server-key',
+    ];
+    const run = start([...args, '--input-kind', 'server']);
+    const url = await run.listening;
+    const identify = (headers: Record<string, string>) =>
+      fetch(`${url}/v1/identify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({
+          environment: 'production',
+          known_identities: { device_application_stamp: 'k' },
+        }),
+      });
+    const { stdout } = run.output();
+    expect(stdout).toMatch(/API key: us1-server-key \(server-to-server input: HTTP Basic or HMAC only\)/);
+    const secret = /API secret \(shown once\): (\S+)/.exec(stdout)?.[1] ?? '';
+    expect((await identify({ 'x-mp-key': 'us1-server-key' })).status).toBe(401);
+    const basic = Buffer.from(`us1-server-key:${secret}`).toString('base64');
+    expect((await identify({ authorization: `Basic ${basic}` })).status).toBe(200);
+    stop(run.child, 'SIGTERM');
+    expect(await run.exited).toBe(0);
+
+    const mismatch = spawnSync(process.execPath, [BUNDLE, ...args, '--input-kind', 'browser'], {
+      encoding: 'utf8',
+    });
+    expect(mismatch.status).toBe(2);
+    expect(mismatch.stderr).toContain('API key us1-server-key is a server-to-server input');
+    const help = spawnSync(process.execPath, [BUNDLE, '--help'], { encoding: 'utf8' });
+    expect(help.stdout).toContain('--input-kind <kind>');
+  });
 });
