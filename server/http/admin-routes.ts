@@ -5,9 +5,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { IdentityTypeSchema } from '../../shared/identity/identity-types.ts';
+import { IdentityTypeSchema, MAX_IDENTITY_VALUE_LENGTH } from '../../shared/identity/identity-types.ts';
 import { EnvironmentSchema } from '../../shared/identity/scope-config.ts';
 import { MpidSchema } from '../../shared/identity/mpid.ts';
+import { storedText } from '../../shared/identity/text.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { undoAliasProgram } from '../../shared/resolver/alias.ts';
@@ -34,13 +35,13 @@ export interface AdminDeps {
 }
 
 export const CreateInputSchema = z.object({
-  name: z.string().min(1).max(100),
+  name: storedText(100, 1),
   allowKeyOnly: z.boolean().default(false),
 });
-export const CreateAdminTokenSchema = z.object({ name: z.string().min(1).max(100) });
+export const CreateAdminTokenSchema = z.object({ name: storedText(100, 1) });
 export const ProfileSearchSchema = z.object({
   identity_type: IdentityTypeSchema,
-  value: z.string().min(1).max(1024),
+  value: storedText(MAX_IDENTITY_VALUE_LENGTH, 1),
   environment: EnvironmentSchema.optional(),
 });
 export const HistoryQuerySchema = z.object({

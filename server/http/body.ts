@@ -1,7 +1,9 @@
 /**
  * Request bodies: JSON (optionally gzip-encoded, as Android sends it) parsed from the exact bytes
  * received, which HMAC signatures cover. The bytes are kept on the request. Prototype-poisoning
- * keys (`__proto__`, `constructor.prototype`) are refused before any code sees the object.
+ * keys (`__proto__`, `constructor.prototype`) are refused before any code sees the object, and so
+ * are bytes that are not UTF-8 (HV-1): decoding them would silently turn them into U+FFFD, and the
+ * value stored would not be the one the caller sent.
  */
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
@@ -40,9 +42,10 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
     });
     return payload.pipe(gunzip);
   });
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   const parse = (body: Buffer): unknown => {
     try {
-      return secureJson.parse(body.toString('utf8'), undefined, {
+      return secureJson.parse(utf8.decode(body), undefined, {
         protoAction: 'error',
         constructorAction: 'error',
       });

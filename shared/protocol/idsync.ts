@@ -13,6 +13,7 @@ import {
 } from '../identity/identity-types.ts';
 import { EnvironmentSchema } from '../identity/scope-config.ts';
 import { isMpid, MpidSchema, parseMpid } from '../identity/mpid.ts';
+import { textProblem } from '../identity/text.ts';
 
 /** Identity type → value, canonical keys only. */
 export type IdentityMap = Partial<Record<IdentityType, string>>;
@@ -38,7 +39,10 @@ function reject(ctx: Ctx, reason: string, message: string, path: (string | numbe
   return z.NEVER;
 }
 
-/** Checks one identity value: `null` and `""` mean "absent"; anything else must be a short string. */
+/**
+ * Checks one identity value: `null` and `""` mean "absent"; anything else must be a short string
+ * of text that may be stored (HV-1, HV-2: well-formed, no control characters).
+ */
 function identityValue(value: unknown, ctx: Ctx, path: (string | number)[]): string | null | typeof z.NEVER {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') {
@@ -52,7 +56,8 @@ function identityValue(value: unknown, ctx: Ctx, path: (string | number)[]): str
       path,
     );
   }
-  return value;
+  const problem = textProblem(value);
+  return problem === null ? value : reject(ctx, 'INVALID_IDENTITY_VALUE', `identity value ${problem}`, path);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -138,18 +143,9 @@ const IdentityTypeKeySchema = z.string().transform((key, ctx): IdentityType => {
   return type ?? reject(ctx, 'UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, []);
 });
 
-const ChangeValueSchema = z.union([z.string(), z.null()]).transform((value, ctx): string | null => {
-  if (value === null || value === '') return null;
-  if (value.length > MAX_IDENTITY_VALUE_LENGTH) {
-    return reject(
-      ctx,
-      'INVALID_IDENTITY_VALUE',
-      `identity value longer than ${MAX_IDENTITY_VALUE_LENGTH}`,
-      [],
-    );
-  }
-  return value;
-});
+const ChangeValueSchema = z
+  .union([z.string(), z.null()])
+  .transform((value, ctx): string | null => identityValue(value, ctx, []));
 
 export const IdentityChangeSchema = z
   .object({
@@ -202,7 +198,14 @@ export const AliasRequestBodySchema = z
       start_unixtime_ms: TimeMsSchema.nullish(),
       end_unixtime_ms: TimeMsSchema.nullish(),
       scope: z.enum(['device', 'mpid']).nullish(),
-      device_application_stamp: z.string().max(MAX_IDENTITY_VALUE_LENGTH).nullish(),
+      device_application_stamp: z
+        .string()
+        .max(MAX_IDENTITY_VALUE_LENGTH)
+        .nullish()
+        .superRefine((stamp, ctx) => {
+          const problem = typeof stamp === 'string' ? textProblem(stamp) : null;
+          if (problem !== null) reject(ctx, 'INVALID_IDENTITY_VALUE', `the stamp ${problem}`, []);
+        }),
     }),
   })
   .transform((body) => ({

@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { IdentityTypeSchema } from '../identity/identity-types.ts';
 import { MpidSchema } from '../identity/mpid.ts';
 import { EnvironmentSchema, ScopeConfigSchema } from '../identity/scope-config.ts';
+import { jsonProblem, storedText } from '../identity/text.ts';
 import { ErrorCodeSchema } from './errors.ts';
 import { RequestIdSchema } from './idsync.ts';
 
@@ -18,8 +19,11 @@ import { RequestIdSchema } from './idsync.ts';
  * History (never rewrite an entry; same rules as PROTOCOL_VERSION in version.ts):
  *   1 — 2026-11: request log push/pull with server results, profile projections, events push,
  *       device registration with an optional device-generated secret (idempotent retries).
+ *   2 — 2026-12: hostile values (SPEC HV-*): an event's `at` is an integer in [0, 8.64e15];
+ *       device names, stamps, event names and event data are text that may be stored (no lone
+ *       surrogate, no control character but tab, LF, CR); pushed JSON nests at most 32 levels.
  */
-export const SYNC_PROTOCOL_VERSION = 1;
+export const SYNC_PROTOCOL_VERSION = 2;
 
 const IdSchema = z
   .string()
@@ -28,8 +32,8 @@ const IdSchema = z
 /** Registration: a device proves the input key and gets a device credential (shown once). */
 export const DeviceRegistrationSchema = z.object({
   device_id: IdSchema,
-  name: z.string().min(1).max(100).default('device'),
-  device_application_stamp: z.string().min(1).max(256),
+  name: storedText(100, 1).default('device'),
+  device_application_stamp: storedText(256, 1),
   /**
    * A secret the device generated and stored before registering. Registering again with the same
    * id and secret answers the same credential, so a lost answer never locks a device out.
@@ -57,6 +61,16 @@ export const ServerResultSchema = z.object({
 export type ServerResult = z.infer<typeof ServerResultSchema>;
 
 /**
+ * JSON a device sends that the server stores as it came (HV-2): bounded depth, so that serialising
+ * it cannot exhaust the stack. Its identity values are checked by the resolver, with its codes.
+ */
+const BoundedJson = <S extends z.ZodType>(schema: S) =>
+  schema.superRefine((value, ctx) => {
+    const problem = jsonProblem(value, false);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: `the value ${problem}` });
+  });
+
+/**
  * One identity request in a device's log. The device writes it once, with its provisional answer;
  * the server fills `server` when it has replayed it. `modifyMpid` is the profile a modify names.
  */
@@ -66,7 +80,7 @@ export const SyncRequestSchema = z.object({
   seq: z.number().int().min(1).max(1e12),
   kind: SyncedRequestKindSchema,
   environment: EnvironmentSchema,
-  body: z.record(z.string(), z.unknown()),
+  body: BoundedJson(z.record(z.string(), z.unknown())),
   modifyMpid: MpidSchema.nullable(),
   createdAt: z.number(),
   /** The MPID the device answered with offline. */
@@ -90,7 +104,7 @@ export const SyncRequestDocSchema = z.object({
   due: z.number(),
   source: z.string().max(24),
   destination: z.string().max(24),
-  data: z.object({ stored: z.unknown(), sync: SyncRequestSchema }),
+  data: z.object({ stored: BoundedJson(z.unknown()), sync: SyncRequestSchema }),
   _deleted: z.boolean().optional(),
 });
 export type SyncRequestDoc = z.infer<typeof SyncRequestDocSchema>;
@@ -111,14 +125,26 @@ export const ProfileProjectionSchema = z.object({
 });
 export type ProfileProjection = z.infer<typeof ProfileProjectionSchema>;
 
+/**
+ * Epoch milliseconds a device may report (HV-3): an integer within the range of a JavaScript `Date`
+ * (±8.64e15, inside both a safe integer and a 64-bit column), never before 1970.
+ */
+export const EpochMsSchema = z.number().int().min(0).max(8.64e15);
+
+/** Event data (HV-2): JSON of bounded depth whose keys and strings are text that may be stored. */
+const EventDataSchema = z.record(z.string(), z.unknown()).superRefine((data, ctx) => {
+  const problem = jsonProblem(data, true);
+  if (problem !== null) ctx.addIssue({ code: 'custom', message: `the data ${problem}` });
+});
+
 /** Activity recorded on a device, attributed through the identity request current when it happened. */
 export const DeviceEventSchema = z.object({
   id: IdSchema,
   requestId: RequestIdSchema,
   type: z.enum(['event', 'attribute']),
-  name: z.string().min(1).max(256),
-  data: z.record(z.string(), z.unknown()),
-  at: z.number(),
+  name: storedText(256, 1),
+  data: EventDataSchema,
+  at: EpochMsSchema,
   _deleted: z.boolean().optional(),
 });
 export type DeviceEvent = z.infer<typeof DeviceEventSchema>;

@@ -42,7 +42,7 @@ function fingerprintOf(schemas: Record<string, z.ZodType>): string {
 }
 
 /** Pinned fingerprint of the device replication schemas (same rules, SYNC_PROTOCOL_VERSION). */
-const PINNED_SYNC = { version: 1, fingerprint: '#12449305ebec85' };
+const PINNED_SYNC = { version: 2, fingerprint: '#144d6ffb2c5eeb' };
 
 function syncFingerprint(): string {
   return fingerprintOf({
