@@ -24,7 +24,7 @@ import { authenticate, type InputCredential, type Principal } from '../auth/auth
 import type { ServerKey } from '../auth/secrets.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
-import type { SyncNotifier } from './sync-routes.ts';
+import type { SyncStreams } from './sync-streams.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface IdsyncDeps {
@@ -38,7 +38,7 @@ export interface IdsyncDeps {
   /** Route options applied to every IDSync route (rate limiting). */
   readonly routeConfig: Record<string, unknown>;
   /** Told after every write, so devices viewing the changed profiles pull. */
-  readonly notifier: SyncNotifier;
+  readonly notifier: Pick<SyncStreams, 'notify'>;
 }
 
 const EMPTY = Buffer.alloc(0);

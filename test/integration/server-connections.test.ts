@@ -77,6 +77,7 @@ function openStream(base: string, headers: Record<string, string>): Promise<Open
 
 async function identify(base: string) {
   const r = await call(base, '/v1/identify', {
+    environment: 'production',
     known_identities: { email: `x${Math.random()}@example.com` },
   });
   expect(r.status).toBe(200);

@@ -117,7 +117,13 @@ describe('a full disk', () => {
           await client.query(
             'create trigger disk_full before insert on requests for each row execute function disk_full()',
           );
-          const count = async () => (await client.query('select count(*)::int as n from identities')).rows;
+          const tables = ['requests', 'profiles', 'identities', 'history', 'aliases'];
+          const count = async () =>
+            (
+              await client.query<{ rows: string }>(
+                `select ${tables.map((name) => `(select count(*) from ${name})`).join(" || '/' || ")} as rows`,
+              )
+            ).rows[0]?.rows;
           const before = await count();
           const answer = await call<{ errors: { reason: string }[] }>(t.url, '/v1/login', login(1));
           expect(answer.status).toBe(503);
