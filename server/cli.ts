@@ -43,6 +43,14 @@ options (environment variable in brackets; flags win):
                                                                           [IDSYNC_REGISTRATION_LIMIT, 60]
   --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
   --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
+  --headers-timeout <ms> time to receive a request's headers              [IDSYNC_HEADERS_TIMEOUT, 15000]
+  --request-timeout <ms> time to receive a whole request                  [IDSYNC_REQUEST_TIMEOUT, 60000]
+  --keep-alive-timeout <ms> idle time before a kept-alive connection closes [IDSYNC_KEEP_ALIVE_TIMEOUT, 5000]
+  --idle-timeout <ms>    a connection silent both ways this long closes   [IDSYNC_IDLE_TIMEOUT, 120000]
+  --streams-per-device <n> event streams per device (a new one closes the oldest)
+                                                                          [IDSYNC_STREAMS_PER_DEVICE, 4]
+  --streams-per-input <n> event streams per input key (more are refused)  [IDSYNC_STREAMS_PER_INPUT, 1000]
+  --max-streams <n>      event streams on this server (more are refused)  [IDSYNC_MAX_STREAMS, 4000]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
   -h, --help             this text
   (environment only) IDSYNC_SERVER_KEY: base64url key (32+ bytes) that seals input secrets;
@@ -91,6 +99,13 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'registration-limit': { type: 'string' },
         'body-limit': { type: 'string' },
         'alias-poll-ms': { type: 'string' },
+        'headers-timeout': { type: 'string' },
+        'request-timeout': { type: 'string' },
+        'keep-alive-timeout': { type: 'string' },
+        'idle-timeout': { type: 'string' },
+        'streams-per-device': { type: 'string' },
+        'streams-per-input': { type: 'string' },
+        'max-streams': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -129,6 +144,13 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     registrationLimit: pick(v['registration-limit'], 'IDSYNC_REGISTRATION_LIMIT'),
     bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
     aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
+    headersTimeoutMs: pick(v['headers-timeout'], 'IDSYNC_HEADERS_TIMEOUT'),
+    requestTimeoutMs: pick(v['request-timeout'], 'IDSYNC_REQUEST_TIMEOUT'),
+    keepAliveTimeoutMs: pick(v['keep-alive-timeout'], 'IDSYNC_KEEP_ALIVE_TIMEOUT'),
+    idleTimeoutMs: pick(v['idle-timeout'], 'IDSYNC_IDLE_TIMEOUT'),
+    streamsPerDevice: pick(v['streams-per-device'], 'IDSYNC_STREAMS_PER_DEVICE'),
+    streamsPerInput: pick(v['streams-per-input'], 'IDSYNC_STREAMS_PER_INPUT'),
+    maxStreams: pick(v['max-streams'], 'IDSYNC_MAX_STREAMS'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
     serverKey: pick(undefined, 'IDSYNC_SERVER_KEY'),
   };

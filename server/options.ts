@@ -31,45 +31,64 @@ const PublicUrlSchema = z
   }, 'a public URL has no query or fragment')
   .transform((value) => new URL(value).href.replace(/\/+$/, ''));
 
-export const ServerOptionsSchema = z.object({
-  host: z.string().min(1).default('127.0.0.1'),
-  port: z.coerce.number().int().min(0).max(65535).default(8080),
-  dataDir: z.string().min(1).default('data'),
-  /** SQLite file, ":memory:", or a postgres:// URL; default `<dataDir>/identity-sync.sqlite`. */
-  database: z.string().min(1).optional(),
-  /** A workspace config file (JSON) used when the server creates its first workspace. */
-  configFile: z.string().min(1).optional(),
-  /** Origins allowed to call the IDSync API from a browser; `*` allows any. Admin routes never allow CORS. */
-  corsOrigins: z.array(z.string().min(1)).default(['*']),
-  /** Origins (besides the server's own) allowed to call the device sync API; `*` allows any. */
-  appOrigins: z.array(OriginSchema).default([DESKTOP_APP_ORIGIN]),
-  /** The built renderer served under /app/. */
-  appDir: z.string().min(1).default(path.join('dist', 'app')),
-  /** The URL other devices reach this server at; default: the origin each request was sent to. */
-  publicUrl: PublicUrlSchema.optional(),
-  /** Requests per second per authenticated input key or device, all routes together (HL-2, HL-3); 0 = off. */
-  rateLimitPerSecond: z.coerce.number().int().min(0).default(200),
-  /** Failed authentications per minute per client address (HL-5); 0 = off. */
-  authFailureLimit: z.coerce.number().int().min(0).default(60),
-  /** Device registrations per minute per input key (HL-4); 0 = off. */
-  registrationLimit: z.coerce.number().int().min(0).default(60),
-  /** Largest accepted request body, in bytes (after gzip decoding). */
-  bodyLimitBytes: z.coerce
-    .number()
-    .int()
-    .min(1024)
-    .max(16 * 1024 * 1024)
-    .default(64 * 1024),
-  /** How often due aliases are looked for, in ms. */
-  aliasPollMs: z.coerce.number().int().min(10).default(1000),
-  logLevel: z.enum(LOG_LEVELS).default('info'),
-  adminToken: z.string().min(16, 'an admin token has at least 16 characters').optional(),
-  apiKey: z.string().min(8).max(128).optional(),
-  apiSecret: z.string().min(16, 'an API secret has at least 16 characters').optional(),
-  /** The kind of bootstrap input to create; unset: `browser`, and an existing input is taken as it is. */
-  inputKind: z.enum(INPUT_KINDS).optional(),
-  serverKey: z.string().min(1).optional(),
-});
+export const ServerOptionsSchema = z
+  .object({
+    host: z.string().min(1).default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8080),
+    dataDir: z.string().min(1).default('data'),
+    /** SQLite file, ":memory:", or a postgres:// URL; default `<dataDir>/identity-sync.sqlite`. */
+    database: z.string().min(1).optional(),
+    /** A workspace config file (JSON) used when the server creates its first workspace. */
+    configFile: z.string().min(1).optional(),
+    /** Origins allowed to call the IDSync API from a browser; `*` allows any. Admin routes never allow CORS. */
+    corsOrigins: z.array(z.string().min(1)).default(['*']),
+    /** Origins (besides the server's own) allowed to call the device sync API; `*` allows any. */
+    appOrigins: z.array(OriginSchema).default([DESKTOP_APP_ORIGIN]),
+    /** The built renderer served under /app/. */
+    appDir: z.string().min(1).default(path.join('dist', 'app')),
+    /** The URL other devices reach this server at; default: the origin each request was sent to. */
+    publicUrl: PublicUrlSchema.optional(),
+    /** Requests per second per authenticated input key or device, all routes together (HL-2, HL-3); 0 = off. */
+    rateLimitPerSecond: z.coerce.number().int().min(0).default(200),
+    /** Failed authentications per minute per client address (HL-5); 0 = off. */
+    authFailureLimit: z.coerce.number().int().min(0).default(60),
+    /** Device registrations per minute per input key (HL-4); 0 = off. */
+    registrationLimit: z.coerce.number().int().min(0).default(60),
+    /** Largest accepted request body, in bytes (after gzip decoding). */
+    bodyLimitBytes: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /** Time allowed to receive a request's headers, in ms (slow-header clients are cut off). */
+    headersTimeoutMs: z.coerce.number().int().min(100).default(15_000),
+    /** Time allowed to receive a whole request, body included, in ms; event streams are exempt once open. */
+    requestTimeoutMs: z.coerce.number().int().min(100).default(60_000),
+    /** How long an idle connection is kept open for the next request, in ms. */
+    keepAliveTimeoutMs: z.coerce.number().int().min(100).default(5_000),
+    /** A connection with no traffic either way for this long is closed, in ms (event streams send heartbeats). */
+    idleTimeoutMs: z.coerce.number().int().min(1000).default(120_000),
+    /** Open event streams per device; a new one beyond it closes the device's oldest. */
+    streamsPerDevice: z.coerce.number().int().min(1).default(4),
+    /** Open event streams per input key; beyond it new ones are refused (429). */
+    streamsPerInput: z.coerce.number().int().min(1).default(1000),
+    /** Open event streams on this server; beyond it new ones are refused (503). */
+    maxStreams: z.coerce.number().int().min(1).default(4000),
+    /** How often due aliases are looked for, in ms. */
+    aliasPollMs: z.coerce.number().int().min(10).default(1000),
+    logLevel: z.enum(LOG_LEVELS).default('info'),
+    adminToken: z.string().min(16, 'an admin token has at least 16 characters').optional(),
+    apiKey: z.string().min(8).max(128).optional(),
+    apiSecret: z.string().min(16, 'an API secret has at least 16 characters').optional(),
+    /** The kind of bootstrap input to create; unset: `browser`, and an existing input is taken as it is. */
+    inputKind: z.enum(INPUT_KINDS).optional(),
+    serverKey: z.string().min(1).optional(),
+  })
+  .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
+    path: ['headersTimeoutMs'],
+    message: 'the headers timeout is at most the request timeout',
+  });
 export type ServerOptionsInput = z.input<typeof ServerOptionsSchema>;
 export type ServerOptions = z.output<typeof ServerOptionsSchema>;
 

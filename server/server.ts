@@ -15,7 +15,7 @@ import { ensureAppInput, type AppInput } from './app-input.ts';
 import { pino } from 'pino';
 import { randomToken, ServerKey, sha256Hex, safeEqual } from './auth/secrets.ts';
 import { appUrl, connectUrl, reachableBaseUrl } from './connect-link.ts';
-import { isPostgresUrl, openDatabase } from './db/connect.ts';
+import { isPostgresUrl, openDatabase, type DatabaseHandle } from './db/connect.ts';
 import { DeviceStore } from './db/device-store.ts';
 import { ProfileAdmin } from './db/profile-admin.ts';
 import { SqlIdentityStore } from './db/sql-identity-store.ts';
@@ -64,6 +64,8 @@ export interface StartOverrides {
   readonly clock?: Clock;
   readonly random?: RandomSource;
   readonly metricsWithProcess?: boolean;
+  /** Handed the database connection once it is open (tests reach SQLite's own settings). */
+  readonly onDatabaseOpen?: (handle: DatabaseHandle) => void;
 }
 
 /** How long a stopping server lets requests in flight finish before it closes their connections. */
@@ -157,7 +159,7 @@ export async function startServer(
   }
   const options = parsed.data;
   const target = databaseTarget(options);
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const serverKey = ServerKey.load(options.serverKey, options.dataDir);
   const clock = overrides.clock ?? { now: () => Date.now() };
   const random = overrides.random ?? randomFromFill((buffer) => getRandomValues(buffer));
@@ -168,6 +170,7 @@ export async function startServer(
     const where = isPostgresUrl(target) ? 'PostgreSQL' : `SQLite file ${target}`;
     throw new StartupError(`cannot open the database (${where}): ${(error as Error).message}`);
   }
+  overrides.onDatabaseOpen?.(handle);
   const store = new SqlIdentityStore(handle);
   const workspaces = new WorkspaceStore(handle, serverKey, () => clock.now());
   const profiles = new ProfileAdmin(handle, store);

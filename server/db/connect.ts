@@ -3,7 +3,7 @@
  * start; WAL mode) or PostgreSQL via a connection URL. Both come back as one Kysely instance plus
  * the dialect, migrated to the current schema.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -79,6 +79,20 @@ export interface OpenOptions {
   readonly poolSize?: number;
 }
 
+/**
+ * Creates the SQLite file readable by this user alone (identity values are personal data) before
+ * SQLite opens it; SQLite gives its WAL and shared-memory files the database file's mode. An
+ * existing file keeps the mode its operator gave it.
+ */
+function createPrivateFile(file: string): void {
+  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+}
+
 export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle> {
   const now = options.now ?? Date.now;
   if (isPostgresUrl(options.target)) {
@@ -103,8 +117,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
     }
     return handle;
   }
-  if (options.target !== ':memory:')
-    mkdirSync(path.dirname(path.resolve(options.target)), { recursive: true });
+  if (options.target !== ':memory:') createPrivateFile(path.resolve(options.target));
   const sqlite = new BetterSqlite3(options.target);
   sqlite.pragma('journal_mode = WAL');
   // NORMAL in WAL mode: a committed transaction survives a crash of this process (not a power cut).

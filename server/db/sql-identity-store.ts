@@ -612,6 +612,9 @@ class GroupCommit {
               outcomes.push({ ok: true, value: item.job() });
               sql('release program');
             } catch (error) {
+              // SQLite undoes the whole transaction on some errors (a full disk, IO errors): then
+              // every program of the batch is undone too, and all of them fail with that error.
+              if (!this.sqlite.raw.inTransaction) throw error;
               sql('rollback to program');
               sql('release program');
               outcomes.push({ ok: false, error });

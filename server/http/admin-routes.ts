@@ -32,6 +32,8 @@ export interface AdminDeps {
   readonly metrics: Metrics;
   /** Called when an input is revoked, so cached credentials are dropped at once. */
   readonly onInputRevoked: (key: string) => void;
+  /** Called when a device is revoked, so its open event streams are closed at once. */
+  readonly onDeviceRevoked: (id: string) => void;
 }
 
 export const CreateInputSchema = z.object({
@@ -258,9 +260,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           request.params,
         );
         if (params === null) return reply;
-        return (await deps.devices.revoke(params.workspace, params.id))
-          ? reply.code(204).send()
-          : fail(reply, apiError('NOT_FOUND', `no active device ${params.id} in ${params.workspace}`));
+        if (!(await deps.devices.revoke(params.workspace, params.id)))
+          return fail(reply, apiError('NOT_FOUND', `no active device ${params.id} in ${params.workspace}`));
+        deps.onDeviceRevoked(params.id);
+        return reply.code(204).send();
       });
 
       admin.get('/tokens', async () => ({ tokens: await workspaces.listAdminTokens() }));

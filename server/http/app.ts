@@ -21,6 +21,7 @@ import { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
+import { isStorageFailure, StorageHealth } from '../db/storage-faults.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
@@ -31,7 +32,8 @@ import { BodyError, registerBodyParsing } from './body.ts';
 import { corsPolicy } from './cors.ts';
 import { sendError } from './errors.ts';
 import { registerIdsyncRoutes } from './idsync-routes.ts';
-import { registerSyncRoutes, SyncNotifier } from './sync-routes.ts';
+import { registerSyncRoutes } from './sync-routes.ts';
+import { SyncStreams } from './sync-streams.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
 import { RequestLimits } from './request-limits.ts';
@@ -95,6 +97,30 @@ function frameworkError(error: FastifyError | BodyError): ApiError {
   }
 }
 
+/**
+ * Timeouts that cut off slow or silent clients (SPEC HC-4). The request timeout ends once a request
+ * is received, so event streams (GET, no body) are exempt from it; their heartbeats keep them inside
+ * the idle timeout, which still closes a stream whose client stopped reading.
+ */
+function connectionTimeouts(options: ServerOptions) {
+  return {
+    connectionTimeout: options.idleTimeoutMs,
+    keepAliveTimeout: options.keepAliveTimeoutMs,
+    requestTimeout: options.requestTimeoutMs,
+    http: {
+      headersTimeout: options.headersTimeoutMs,
+      requestTimeout: options.requestTimeoutMs,
+      // Node checks the two timeouts above every this many ms (30 s by default).
+      connectionsCheckingInterval: Math.min(30_000, Math.ceil(options.headersTimeoutMs / 4)),
+    },
+  };
+}
+
+const STORAGE_FAILED = apiError(
+  'UNAVAILABLE',
+  "the server's storage is full or failing; the request changed nothing; retry later",
+);
+
 export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const { options, metrics } = ctx;
   const app = Fastify({
@@ -104,10 +130,17 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    ...connectionTimeouts(options),
   });
   registerBodyParsing(app, options.bodyLimitBytes);
 
+  const storage = new StorageHealth(ctx.handle);
   app.setErrorHandler(async (error: FastifyError | BodyError, request, reply) => {
+    if (isStorageFailure(error)) {
+      storage.failed(error);
+      request.log.error({ err: error }, 'storage full or failing');
+      return sendError(reply, metrics, STORAGE_FAILED);
+    }
     const mapped = frameworkError(error);
     if (mapped.code === 'INTERNAL_ERROR') request.log.error({ err: error }, 'unhandled error');
     return sendError(reply, metrics, mapped);
@@ -135,7 +168,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   app.get('/readyz', async (_request, reply) => {
     try {
       await sql`select 1`.execute(ctx.handle.db);
-      return { status: 'ready', database: ctx.handle.dialect };
     } catch (error) {
       return sendError(
         reply,
@@ -143,6 +175,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
         apiError('UNAVAILABLE', `database unreachable: ${(error as Error).message}`),
       );
     }
+    const unwritable = await storage.writable();
+    if (unwritable !== null) return sendError(reply, metrics, apiError('UNAVAILABLE', unwritable));
+    return { status: 'ready', database: ctx.handle.dialect };
   });
   app.get('/metrics', async (_request, reply) =>
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -156,9 +191,13 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const inputs = new InputCache((key) => ctx.workspaces.findInput(key));
   const limits = new RequestLimits(options, ctx.clock);
   const signatures = new SeenSignatures();
-  const notifier = new SyncNotifier();
+  const streams = new SyncStreams({
+    perDevice: options.streamsPerDevice,
+    perInput: options.streamsPerInput,
+    total: options.maxStreams,
+  });
   app.addHook('onClose', (_instance, done) => {
-    notifier.close();
+    streams.closeAll();
     done();
   });
   registerSyncRoutes(app, {
@@ -169,14 +208,14 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     clock: ctx.clock,
     random: ctx.random,
     metrics,
-    notifier,
-    heartbeatMs: 20_000,
+    streams,
+    heartbeatMs: Math.min(20_000, Math.floor(options.idleTimeoutMs / 3)),
     aliasWorker: ctx.aliasWorker,
     limits,
     signatures,
   });
   registerIdsyncRoutes(app, {
-    notifier,
+    notifier: streams,
     store: ctx.store,
     findInput: (key) => inputs.get(key),
     serverKey: ctx.serverKey,
@@ -195,7 +234,11 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     clock: ctx.clock,
     random: ctx.random,
     metrics,
-    onInputRevoked: (key) => inputs.forget(key),
+    onInputRevoked: (key) => {
+      inputs.forget(key);
+      streams.closeInput(key);
+    },
+    onDeviceRevoked: (id) => streams.closeDevice(id),
   });
   await registerAppRoutes(app, {
     appDir: path.resolve(options.appDir),

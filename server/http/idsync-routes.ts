@@ -25,7 +25,7 @@ import type { ServerKey } from '../auth/secrets.ts';
 import type { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
-import type { SyncNotifier } from './sync-routes.ts';
+import type { SyncStreams } from './sync-streams.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestLimits } from './request-limits.ts';
 
@@ -42,7 +42,7 @@ export interface IdsyncDeps {
   /** HMAC signatures already accepted (HL-6). */
   readonly signatures: SeenSignatures;
   /** Told after every write, so devices viewing the changed profiles pull. */
-  readonly notifier: SyncNotifier;
+  readonly notifier: Pick<SyncStreams, 'notify'>;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -6,7 +6,6 @@
  * can only push and pull its own data.
  */
 import type { AliasWorker } from '../alias-worker.ts';
-import { EventEmitter } from 'node:events';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
@@ -31,29 +30,7 @@ import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestLimits } from './request-limits.ts';
-
-/** Tells the live streams of a workspace that something changed, and ends them all on close. */
-export class SyncNotifier {
-  private readonly emitter = new EventEmitter().setMaxListeners(0);
-  private readonly closers = new Set<() => void>();
-
-  notify(workspaceId: string): void {
-    this.emitter.emit(workspaceId);
-  }
-
-  subscribe(workspaceId: string, listener: () => void, onClose: () => void): () => void {
-    this.emitter.on(workspaceId, listener);
-    this.closers.add(onClose);
-    return () => {
-      this.emitter.off(workspaceId, listener);
-      this.closers.delete(onClose);
-    };
-  }
-
-  close(): void {
-    for (const close of [...this.closers]) close();
-  }
-}
+import type { SyncStreams } from './sync-streams.ts';
 
 export interface SyncDeps {
   readonly devices: DeviceStore;
@@ -63,7 +40,8 @@ export interface SyncDeps {
   readonly clock: Clock;
   readonly random: RandomSource;
   readonly metrics: Metrics;
-  readonly notifier: SyncNotifier;
+  readonly streams: SyncStreams;
+  /** Comments sent on an idle stream, shorter than the idle timeout so healthy streams stay open. */
   readonly heartbeatMs: number;
   readonly aliasWorker: AliasWorker;
   /** Per-address, per-device and registration limits around authentication (HL-3..HL-5). */
@@ -189,10 +167,10 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
         conflicts.push(outcome.doc);
       }
     }
-    if (conflicts.length > 0) deps.notifier.notify(device.value.workspaceId);
+    if (conflicts.length > 0) deps.streams.notify(device.value.workspaceId);
     if (docs.some((doc) => doc.data.sync.kind === 'alias')) {
       const workspaceId = device.value.workspaceId;
-      void deps.aliasWorker.kick(workspaceId).then(() => deps.notifier.notify(workspaceId));
+      void deps.aliasWorker.kick(workspaceId).then(() => deps.streams.notify(workspaceId));
     }
     return { conflicts, errors };
   });
@@ -233,8 +211,17 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   app.get('/sync/v1/stream', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
-    reply.hijack();
     const raw = reply.raw;
+    const admitted = deps.streams.admit({
+      deviceId: device.value.id,
+      // deviceOf authenticated the input by x-mp-key: a Device authorization leaves no room for Basic.
+      inputKey: String(request.headers['x-mp-key']),
+      workspaceId: device.value.workspaceId,
+      notify: () => raw.write('data: RESYNC\n\n'),
+      close: () => raw.destroy(),
+    });
+    if (!admitted.ok) return fail(reply, admitted.error);
+    reply.hijack();
     // A hijacked reply writes its own head: carry over the headers set so far (CORS).
     for (const [name, value] of Object.entries(reply.getHeaders()))
       if (value !== undefined) raw.setHeader(name, value);
@@ -245,14 +232,9 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     });
     raw.write(': connected\n\n');
     const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), deps.heartbeatMs);
-    const unsubscribe = deps.notifier.subscribe(
-      device.value.workspaceId,
-      () => raw.write('data: RESYNC\n\n'),
-      () => raw.end(),
-    );
-    request.raw.on('close', () => {
+    raw.on('close', () => {
       clearInterval(heartbeat);
-      unsubscribe();
+      admitted.value();
     });
   });
 }
