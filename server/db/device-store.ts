@@ -491,8 +491,13 @@ export class DeviceStore {
     });
   }
 
-  /** Projections of every profile the device views, for convergence checks and admins. */
-  async view(deviceId: string): Promise<ProfileProjection[]> {
+  /**
+   * Projections of every profile the device views, for convergence checks and admins; `null` when
+   * the workspace has no such device (HT-7).
+   */
+  async view(workspaceId: string, deviceId: string): Promise<ProfileProjection[] | null> {
+    const device = await this.find(deviceId);
+    if (device === null || device.workspaceId !== workspaceId) return null;
     const mpids = (
       await this.db.selectFrom('device_views').select('mpid').where('device_id', '=', deviceId).execute()
     ).map((r) => r.mpid);
