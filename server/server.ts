@@ -139,9 +139,12 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
 
   let adminToken: string | null = null;
   if (options.adminToken !== undefined) {
-    if ((await workspaces.findAdminToken(options.adminToken)) === null) {
-      await workspaces.createAdminToken('bootstrap', options.adminToken);
-    }
+    const status = await workspaces.adminTokenStatus(options.adminToken);
+    if (status === 'revoked')
+      throw new StartupError(
+        'the admin token given with --admin-token (or IDSYNC_ADMIN_TOKEN) was revoked: start without it, or with a new token',
+      );
+    if (status === 'absent') await workspaces.createAdminToken('bootstrap', options.adminToken);
   } else if (!(await workspaces.hasAdminTokens())) {
     adminToken = (await workspaces.createAdminToken('bootstrap')).token;
   }
@@ -159,8 +162,14 @@ export async function startServer(
   }
   const options = parsed.data;
   const target = databaseTarget(options);
-  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const serverKey = ServerKey.load(options.serverKey, options.dataDir);
+  try {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new StartupError(`cannot create the data folder ${options.dataDir}: ${(error as Error).message}`);
+  }
+  const loadedKey = ServerKey.load(options.serverKey, options.dataDir);
+  if (!loadedKey.ok) throw new StartupError(loadedKey.error);
+  const serverKey = loadedKey.value.key;
   const clock = overrides.clock ?? { now: () => Date.now() };
   const random = overrides.random ?? randomFromFill((buffer) => getRandomValues(buffer));
   let handle;
@@ -178,6 +187,12 @@ export async function startServer(
   const metrics = new Metrics(overrides.metricsWithProcess ?? true);
   let app: FastifyInstance | null = null;
   try {
+    if (!(await workspaces.opensStoredSecrets()))
+      throw new StartupError(
+        `the server key from ${loadedKey.value.source} does not open the input secrets stored in ${handle.location}: ` +
+          'start with the key they were sealed with (the server.key of the data folder this database was first ' +
+          'started with, or the IDSYNC_SERVER_KEY given then)',
+      );
     const boot = await bootstrap(workspaces, options);
     const appInput = await ensureAppInput(workspaces, boot.workspaceId);
     if (!appInput.ok) throw new StartupError(appInput.error.message);

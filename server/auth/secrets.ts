@@ -11,6 +11,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { err, ok, type Result } from '../../shared/util/result.ts';
 
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -27,21 +28,38 @@ export function safeEqual(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
+/** The server key and where it came from (`IDSYNC_SERVER_KEY` or the file), for messages. */
+export interface LoadedServerKey {
+  readonly key: ServerKey;
+  readonly source: string;
+}
+
 export class ServerKey {
   private constructor(private readonly key: Buffer) {}
 
-  static fromText(text: string): ServerKey {
+  /** A key from its base64url text; `source` names it in the error (e.g. `IDSYNC_SERVER_KEY`). */
+  static fromText(text: string, source: string): Result<ServerKey, string> {
     const key = Buffer.from(text.trim(), 'base64url');
-    if (key.length < 32) throw new Error('the server key must be at least 32 bytes, base64url-encoded');
-    return new ServerKey(key);
+    return key.length < 32
+      ? err(`${source} must hold at least 32 bytes, base64url-encoded (it holds ${key.length})`)
+      : ok(new ServerKey(key));
   }
 
   /** IDSYNC_SERVER_KEY when set, else `server.key` in the data folder (created when missing). */
-  static load(env: string | undefined, dataDir: string): ServerKey {
-    if (env !== undefined && env !== '') return ServerKey.fromText(env);
-    const file = path.join(dataDir, 'server.key');
-    if (!existsSync(file)) writeFileSync(file, `${randomToken(32)}\n`, { mode: 0o600, flag: 'wx' });
-    return ServerKey.fromText(readFileSync(file, 'utf8'));
+  static load(env: string | undefined, dataDir: string): Result<LoadedServerKey, string> {
+    const source = env !== undefined && env !== '' ? 'IDSYNC_SERVER_KEY' : path.join(dataDir, 'server.key');
+    let text: string;
+    try {
+      if (source === 'IDSYNC_SERVER_KEY') text = env as string;
+      else {
+        if (!existsSync(source)) writeFileSync(source, `${randomToken(32)}\n`, { mode: 0o600, flag: 'wx' });
+        text = readFileSync(source, 'utf8');
+      }
+    } catch (error) {
+      return err(`cannot read or create the server key ${source}: ${(error as Error).message}`);
+    }
+    const key = ServerKey.fromText(text, source);
+    return key.ok ? ok({ key: key.value, source }) : key;
   }
 
   static random(): ServerKey {

@@ -9,6 +9,10 @@
  * never wedges the queue. `previous_mpid` and the MPIDs a modify or alias names are translated
  * from the device's provisional MPIDs to canonical ones, and a profile the device created offline
  * keeps the device's MPID when the server also creates it and the MPID is free.
+ *
+ * Trust (SPEC HT-1): a device's modify and alias may name only profiles in its view (those its own
+ * requests resolved to), after translation. Anything else is answered `FORBIDDEN` without running,
+ * and whether the profile exists is not revealed.
  */
 import type { Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
@@ -52,6 +56,8 @@ export interface Device {
 
 export type ReplayOutcome =
   | { readonly kind: 'applied' | 'replayed'; readonly doc: SyncRequestDoc }
+  /** Answered (recorded as failed, so the log moves on) and reported as a per-document error. */
+  | { readonly kind: 'refused'; readonly doc: SyncRequestDoc; readonly error: PushError }
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
@@ -289,6 +295,8 @@ export class DeviceStore {
     };
     const now = this.now();
     const body = sync.body;
+    /** The profiles a modify or alias acts on: they must be in the device's view. */
+    const named: (string | null)[] = [];
     let resolvedBody: Record<string, unknown> = body;
     let program: (
       options: Omit<ResolveOptions, 'config'>,
@@ -305,6 +313,7 @@ export class DeviceStore {
       }
       case 'modify': {
         const target = yield* translate(sync.modifyMpid, 'current');
+        named.push(target);
         program = (options) => (config) => modifyProgram(target, resolvedBody, { ...options, config });
         break;
       }
@@ -312,25 +321,34 @@ export class DeviceStore {
         const data = (body['data'] ?? {}) as Record<string, unknown>;
         const source = typeof data['source_mpid'] === 'string' ? data['source_mpid'] : null;
         const destination = typeof data['destination_mpid'] === 'string' ? data['destination_mpid'] : null;
+        const sourceMpid = yield* translate(source, 'profile');
+        const destinationMpid = yield* translate(destination, 'profile');
+        named.push(sourceMpid, destinationMpid);
         const translated = withMpid(
-          withMpid(data, 'source_mpid', yield* translate(source, 'profile')),
+          withMpid(data, 'source_mpid', sourceMpid),
           'destination_mpid',
-          yield* translate(destination, 'profile'),
+          destinationMpid,
         );
         resolvedBody = { ...body, data: translated };
         program = (options) => (config) => aliasProgram(resolvedBody, { ...options, config });
         break;
       }
     }
+    const refusal = (yield* this.viewsAll(device.id, named))
+      ? null
+      : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
     const preferred =
       sync.createdProvisional && sync.provisionalMpid !== null ? { preferredMpid: sync.provisionalMpid } : {};
-    const outcome = (yield* this.logic.withConfig(
-      device.workspaceId,
-      program({ random, now, actor: { kind: 'device', id: device.id }, ...preferred }),
-    )) as Result<
-      { response?: unknown; trace: ExplainTrace; mpid?: string; alias?: { destinationMpid: string } },
-      { error: ApiError; trace: ExplainTrace | null }
-    > | null;
+    const outcome =
+      refusal !== null
+        ? err({ error: refusal, trace: null })
+        : ((yield* this.logic.withConfig(
+            device.workspaceId,
+            program({ random, now, actor: { kind: 'device', id: device.id }, ...preferred }),
+          )) as Result<
+            { response?: unknown; trace: ExplainTrace; mpid?: string; alias?: { destinationMpid: string } },
+            { error: ApiError; trace: ExplainTrace | null }
+          > | null);
     if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
 
     const server: ServerResult = outcome.ok
@@ -374,7 +392,24 @@ export class DeviceStore {
       }
     }
     const [row] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
-    return { kind: 'applied', doc: masterDoc(row as RequestRow) };
+    const answered = masterDoc(row as RequestRow);
+    return refusal === null
+      ? { kind: 'applied', doc: answered }
+      : {
+          kind: 'refused',
+          doc: answered,
+          error: { id: doc.id, code: 'forbidden', message: refusal.message },
+        };
+  }
+
+  /** Whether every named profile (none named: trivially) is in the device's view. */
+  private *viewsAll(deviceId: string, mpids: readonly (string | null)[]): SqlRun<boolean> {
+    for (const mpid of mpids) {
+      if (mpid === null) continue;
+      const [viewed] = yield* rows<{ mpid: string }>(this.logic.texts.device.viewOf, [deviceId, mpid]);
+      if (viewed === undefined) return false;
+    }
+    return true;
   }
 
   /** The device's replayed requests changed since the checkpoint. */
@@ -456,8 +491,13 @@ export class DeviceStore {
     });
   }
 
-  /** Projections of every profile the device views, for convergence checks and admins. */
-  async view(deviceId: string): Promise<ProfileProjection[]> {
+  /**
+   * Projections of every profile the device views, for convergence checks and admins; `null` when
+   * the workspace has no such device (HT-7).
+   */
+  async view(workspaceId: string, deviceId: string): Promise<ProfileProjection[] | null> {
+    const device = await this.find(deviceId);
+    if (device === null || device.workspaceId !== workspaceId) return null;
     const mpids = (
       await this.db.selectFrom('device_views').select('mpid').where('device_id', '=', deviceId).execute()
     ).map((r) => r.mpid);

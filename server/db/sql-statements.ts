@@ -245,6 +245,13 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       .values({ device_id: P, mpid: P })
       .onConflict((oc) => oc.columns(['device_id', 'mpid']).doNothing())
       .compile().sql,
+    /** (deviceId, mpid) → a row when the device views the profile (its requests resolved to it) */
+    viewOf: db
+      .selectFrom('device_views')
+      .select('mpid')
+      .where('device_id', '=', P)
+      .where('mpid', '=', P)
+      .compile().sql,
     /** (deviceId, kind, key) */
     feed: db.insertInto('change_log').values({ device_id: P, kind: P, key: P }).compile().sql,
     /** (deviceId, environment, identityType, value) → 1 when the device had not supplied it before */

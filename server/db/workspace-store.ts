@@ -331,6 +331,31 @@ export class WorkspaceStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Whether an admin token with this value exists, and whether it was revoked. */
+  async adminTokenStatus(token: string): Promise<'live' | 'revoked' | 'absent'> {
+    const row = await this.db
+      .selectFrom('admin_tokens')
+      .select('revoked_at')
+      .where('token_hash', '=', sha256Hex(token))
+      .executeTakeFirst();
+    if (row === undefined) return 'absent';
+    return row.revoked_at === null ? 'live' : 'revoked';
+  }
+
+  /**
+   * Whether the server key opens the input secrets stored here (HT-6). Every input is sealed under
+   * the same key, so the oldest one answers for all; a database without inputs has nothing to open.
+   */
+  async opensStoredSecrets(): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('inputs')
+      .select(['key', 'secret_box'])
+      .orderBy('created_at')
+      .orderBy('key')
+      .executeTakeFirst();
+    return row === undefined || this.serverKey.open(row.secret_box, row.key) !== null;
+  }
+
   /** The admin token with this value, if it exists and is not revoked. */
   async findAdminToken(token: string): Promise<AdminTokenSummary | null> {
     const row = await this.db

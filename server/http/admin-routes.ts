@@ -250,7 +250,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           request.params,
         );
         if (params === null) return reply;
-        return { profiles: await deps.devices.view(params.id) };
+        const view = await deps.devices.view(params.workspace, params.id);
+        return view === null
+          ? fail(reply, apiError('NOT_FOUND', `no device ${params.id} in ${params.workspace}`))
+          : { profiles: view };
       });
 
       admin.delete('/workspaces/:workspace/devices/:id', async (request, reply) => {

@@ -78,7 +78,14 @@ class InputCache {
   }
 }
 
-/** Fastify's own failures (limits, media types) as catalogue errors. */
+/**
+ * The longest path parameter the router hands to a route (Fastify's default is 100). Longer than
+ * any valid id, so an over-long one is refused by the route's own schema with its own code (a
+ * 400-digit MPID is `INVALID_MPID`); beyond it the router refuses the path (HT-8).
+ */
+const MAX_PATH_PARAM = 1024;
+
+/** Fastify's own failures (limits, media types, bad paths) as catalogue errors. */
 function frameworkError(error: FastifyError | BodyError): ApiError {
   if (error instanceof BodyError) return error.apiError;
   switch (error.code) {
@@ -86,6 +93,10 @@ function frameworkError(error: FastifyError | BodyError): ApiError {
       return apiError('PAYLOAD_TOO_LARGE', error.message);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return apiError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return apiError('VALIDATION_ERROR', `a path segment is longer than ${MAX_PATH_PARAM} characters`);
+    case 'FST_ERR_BAD_URL':
+      return apiError('VALIDATION_ERROR', 'the path is not a valid URL (bad percent-encoding)');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return apiError('VALIDATION_ERROR', error.message);
@@ -131,6 +142,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ...connectionTimeouts(options),
+    maxParamLength: MAX_PATH_PARAM,
+    // The router's own refusals (over-long or malformed paths) never reach the error handler.
+    frameworkErrors: (error, _request, reply) => void sendError(reply, metrics, frameworkError(error)),
   });
   registerBodyParsing(app, options.bodyLimitBytes);
 

@@ -165,6 +165,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
         gap = outcome.gap;
       } else {
         conflicts.push(outcome.doc);
+        if (outcome.kind === 'refused') errors.push(outcome.error);
       }
     }
     if (conflicts.length > 0) deps.streams.notify(device.value.workspaceId);

@@ -356,7 +356,10 @@ export class DeviceSync {
       );
       const gap = answer.errors.some((e) => e.code === 'gap');
       if (!gap || attempt >= GAP_ATTEMPTS) {
-        this.report(answer.errors);
+        // A refused request the server answered (a `forbidden` modify or alias) is recorded as
+        // failed: reconciliation gives its notice, so it is not reported twice.
+        const answered = new Set(answer.conflicts.map((doc) => doc.id));
+        this.report(answer.errors.filter((e) => !answered.has(e.id)));
         if (gap) throw this.failed(new SyncError('the server is missing an earlier request; retrying', 409));
         return answer;
       }

@@ -222,3 +222,71 @@ describe('server CLI', () => {
     expect(help.stdout).toContain('--input-kind <kind>');
   });
 });
+
+/** Runs the CLI to its exit (it is expected to refuse to start). */
+function refused(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [BUNDLE, '--port', '0', '--log-level', 'warn', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20_000,
+  });
+}
+
+/** A readable refusal: exit 2, the message, no stack trace. */
+function expectReadable(run: ReturnType<typeof refused>, message: RegExp) {
+  expect([run.status, run.stderr]).toEqual([2, expect.stringMatching(message)]);
+  expect(run.stderr).not.toMatch(/^\s+at /m);
+}
+
+describe('server start-up', () => {
+  it('[HT-4] restarting with an --admin-token that was revoked exits 2 and says the token was revoked', async () => {
+    const dataDir = tempDir();
+    const token = 'cli-admin-token-0123456789';
+    const run = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn', '--admin-token', token]);
+    const url = await run.listening;
+    const auth = { authorization: `Bearer ${token}` };
+    const listed = (await (await fetch(`${url}/admin/v1/tokens`, { headers: auth })).json()) as {
+      tokens: { id: string }[];
+    };
+    for (const { id } of listed.tokens)
+      expect((await fetch(`${url}/admin/v1/tokens/${id}`, { method: 'DELETE', headers: auth })).status).toBe(
+        204,
+      );
+    stop(run.child, 'SIGTERM');
+    expect(await run.exited).toBe(0);
+    expectReadable(refused(['--data-dir', dataDir, '--admin-token', token]), /admin token .*was revoked/);
+  });
+
+  it('[HT-5] a data folder that cannot be created exits 2 with a readable message', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'not a folder');
+    expectReadable(refused(['--data-dir', path.join(file, 'data')]), /cannot create the data folder/);
+  });
+
+  it('[HT-5] a server key shorter than 32 bytes, in IDSYNC_SERVER_KEY or server.key, exits 2 with a readable message', () => {
+    expectReadable(
+      refused(['--data-dir', tempDir()], { IDSYNC_SERVER_KEY: 'c2hvcnQ' }),
+      /IDSYNC_SERVER_KEY.*at least 32 bytes/,
+    );
+    const dataDir = tempDir();
+    writeFileSync(path.join(dataDir, 'server.key'), 'c2hvcnQ\n');
+    expectReadable(refused(['--data-dir', dataDir]), /server\.key.*at least 32 bytes/);
+  });
+
+  it('[HT-6] a server key that does not open the stored secrets exits 2 and says which key is expected', async () => {
+    const dataDir = tempDir();
+    const first = start(['--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+    await first.listening;
+    stop(first.child, 'SIGTERM');
+    expect(await first.exited).toBe(0);
+    const other = Buffer.alloc(32, 7).toString('base64url');
+    expectReadable(
+      refused(['--data-dir', dataDir], { IDSYNC_SERVER_KEY: other }),
+      /IDSYNC_SERVER_KEY does not open the input secrets stored in .*server\.key/s,
+    );
+    writeFileSync(path.join(dataDir, 'server.key'), `${other}\n`);
+    expectReadable(refused(['--data-dir', dataDir]), /server\.key does not open the input secrets/);
+  });
+});
