@@ -21,6 +21,8 @@ export async function startBenchServer(options: {
   readonly apiKey: string;
   /** SQLite file or PostgreSQL URL; the data folder's SQLite file by default. */
   readonly database?: string;
+  /** More Node flags for the server process. */
+  readonly nodeArgs?: readonly string[];
 }): Promise<BenchServer> {
   const config = path.join(options.dataDir, 'workspace.json');
   writeFileSync(config, JSON.stringify(options.config));
@@ -28,6 +30,7 @@ export async function startBenchServer(options: {
     process.execPath,
     [
       ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
+      ...(options.nodeArgs ?? []),
       path.join(process.cwd(), 'dist', 'server.mjs'),
       '--port',
       '0',

@@ -3,7 +3,8 @@
  * sample of the server process (RSS from /proc/<pid>/status, CPU from /proc/<pid>/stat) and of
  * this client process.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
 
 export interface Failure {
   readonly kind: string;
@@ -124,4 +125,41 @@ export function slope(points: readonly { x: number; y: number }[]): number {
     den += (p.x - meanX) ** 2;
   }
   return den === 0 ? 0 : num / den;
+}
+
+/** Node flags that let `liveHeapMb` ask the server for a heap snapshot, written into `dir`. */
+export function heapSnapshotFlags(dir: string): string[] {
+  return ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${dir}`];
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The server's live heap in MB: a heap snapshot (started with `heapSnapshotFlags`) runs a full
+ * garbage collection first, so the sum of its objects' sizes is what is still reachable, unlike RSS,
+ * which also holds garbage V8 has not collected yet. The server stalls while it writes the snapshot.
+ */
+export async function liveHeapMb(pid: number, dir: string): Promise<number> {
+  const snapshots = () => readdirSync(dir).filter((name) => name.endsWith('.heapsnapshot'));
+  const before = new Set(snapshots());
+  process.kill(pid, 'SIGUSR2');
+  for (let waited = 0; waited < 120_000; waited += 250) {
+    await sleep(250);
+    const file = snapshots().find((name) => !before.has(name));
+    if (file === undefined) continue;
+    const full = path.join(dir, file);
+    let snapshot: { snapshot: { meta: { node_fields: string[] } }; nodes: number[] };
+    try {
+      snapshot = JSON.parse(readFileSync(full, 'utf8')) as typeof snapshot;
+    } catch {
+      continue; // still being written
+    }
+    rmSync(full);
+    const fields = snapshot.snapshot.meta.node_fields;
+    const selfSize = fields.indexOf('self_size');
+    let bytes = 0;
+    for (let i = selfSize; i < snapshot.nodes.length; i += fields.length) bytes += snapshot.nodes[i] ?? 0;
+    return bytes / (1024 * 1024);
+  }
+  throw new Error('the server wrote no heap snapshot within 120 s');
 }
