@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 
 export interface BenchServer {
   readonly url: string;
@@ -20,6 +21,8 @@ export async function startBenchServer(options: {
   readonly apiKey: string;
   /** SQLite file or PostgreSQL URL; the data folder's SQLite file by default. */
   readonly database?: string;
+  /** More Node flags for the server process. */
+  readonly nodeArgs?: readonly string[];
 }): Promise<BenchServer> {
   const config = path.join(options.dataDir, 'workspace.json');
   writeFileSync(config, JSON.stringify(options.config));
@@ -27,6 +30,7 @@ export async function startBenchServer(options: {
     process.execPath,
     [
       ...(process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter(Boolean),
+      ...(options.nodeArgs ?? []),
       path.join(process.cwd(), 'dist', 'server.mjs'),
       '--port',
       '0',
@@ -63,6 +67,35 @@ export async function startBenchServer(options: {
     async stop() {
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/** A fresh schema of its own on the PostgreSQL server at `url` (null when none is given or it cannot be reached). */
+export async function postgresSchema(
+  url: string,
+): Promise<{ url: string; drop: () => Promise<void> } | null> {
+  if (url === '') return null;
+  const schema = `bench_${Date.now().toString(36)}`;
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+    await client.query(`create schema ${schema}`);
+  } catch (error) {
+    process.stderr.write(`PostgreSQL skipped: ${(error as Error).message}\n`);
+    return null;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const scoped = new URL(url);
+  scoped.searchParams.set('options', `-c search_path=${schema}`);
+  return {
+    url: scoped.toString(),
+    async drop() {
+      const cleanup = new pg.Client({ connectionString: url });
+      await cleanup.connect();
+      await cleanup.query(`drop schema ${schema} cascade`);
+      await cleanup.end();
     },
   };
 }

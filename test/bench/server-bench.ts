@@ -12,8 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { startBenchServer } from './bench-server.ts';
+import { postgresSchema, startBenchServer } from './bench-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -156,32 +155,6 @@ async function run(label: string, database: string): Promise<Row> {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-async function postgresSchema(url: string): Promise<{ url: string; drop: () => Promise<void> } | null> {
-  if (url === '') return null;
-  const schema = `bench_${Date.now().toString(36)}`;
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-    await client.query(`create schema ${schema}`);
-  } catch (error) {
-    process.stderr.write(`PostgreSQL skipped: ${(error as Error).message}\n`);
-    return null;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-  const scoped = new URL(url);
-  scoped.searchParams.set('options', `-c search_path=${schema}`);
-  return {
-    url: scoped.toString(),
-    async drop() {
-      const cleanup = new pg.Client({ connectionString: url });
-      await cleanup.connect();
-      await cleanup.query(`drop schema ${schema} cascade`);
-      await cleanup.end();
-    },
-  };
 }
 
 const rows: Row[] = [];
