@@ -11,8 +11,15 @@ import { Worker } from 'node:worker_threads';
 const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('busy_timeout = 1000');
+let db;
+try {
+  db = new Database(workerData.file, { fileMustExist: true });
+  db.pragma('busy_timeout = 1000');
+} catch (error) {
+  parentPort.postMessage({ error: String(error && error.message) });
+  parentPort.postMessage({ closed: true });
+  process.exit(0);
+}
 const tick = () => {
   try {
     db.pragma('wal_checkpoint(PASSIVE)');

@@ -142,7 +142,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     ...connectionTimeouts(options),
-    maxParamLength: MAX_PATH_PARAM,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM },
     // The router's own refusals (over-long or malformed paths) never reach the error handler.
     frameworkErrors: (error, _request, reply) => void sendError(reply, metrics, frameworkError(error)),
   });

@@ -14,9 +14,12 @@ import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
 
 let servers: TestServer[] = [];
+let folders: string[] = [];
 afterEach(async () => {
   for (const server of servers) await server.close();
   servers = [];
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  folders = [];
 });
 
 /** A server and the handle of its own database connection (where SQLite's page cap lives). */
@@ -144,17 +147,14 @@ describe('a full disk', () => {
 describe('file modes', () => {
   it('[HC-6] the data directory is created 0700; the database, its WAL and SHM 0600', async () => {
     const parent = mkdtempSync(path.join(tmpdir(), 'idsync-modes-'));
+    folders.push(parent);
     const dataDir = path.join(parent, 'data');
-    try {
-      const t = await startTestServer({ dataDir });
-      servers.push(t);
-      expect((await call(t.url, '/v1/login', login(0))).status).toBe(200);
-      const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
-      expect(mode(dataDir)).toBe('700');
-      const database = path.join(dataDir, 'identity-sync.sqlite');
-      expect([database, `${database}-wal`, `${database}-shm`].map(mode)).toEqual(['600', '600', '600']);
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
+    const t = await startTestServer({ dataDir });
+    servers.push(t);
+    expect((await call(t.url, '/v1/login', login(0))).status).toBe(200);
+    const mode = (file: string) => (statSync(file).mode & 0o777).toString(8);
+    expect(mode(dataDir)).toBe('700');
+    const database = path.join(dataDir, 'identity-sync.sqlite');
+    expect([database, `${database}-wal`, `${database}-shm`].map(mode)).toEqual(['600', '600', '600']);
   });
 });
