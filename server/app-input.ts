@@ -20,8 +20,13 @@ export async function ensureAppInput(
   workspaceId: string,
 ): Promise<Result<AppInput, ApiError>> {
   const inputs = await workspaces.listInputs(workspaceId);
-  const live = inputs.find((i) => i.name === APP_INPUT_NAME && i.allowKeyOnly && i.revokedAt === null);
+  const live = inputs.find(
+    (i) => i.name === APP_INPUT_NAME && i.allowKeyOnly && i.syncOnly && i.revokedAt === null,
+  );
   if (live !== undefined) return ok({ key: live.key, workspaceId });
-  const created = await workspaces.createInput(workspaceId, APP_INPUT_NAME, true);
+  const created = await workspaces.createInput(workspaceId, APP_INPUT_NAME, {
+    allowKeyOnly: true,
+    syncOnly: true,
+  });
   return created.ok ? ok({ key: created.value.key, workspaceId }) : created;
 }

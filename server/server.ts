@@ -115,10 +115,15 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
       );
     }
     if (existing === null) {
-      const created = await workspaces.createInput(workspaceId, 'bootstrap', allowKeyOnly, {
-        key: options.apiKey,
-        secret: options.apiSecret ?? randomToken(32),
-      });
+      const created = await workspaces.createInput(
+        workspaceId,
+        'bootstrap',
+        { allowKeyOnly },
+        {
+          key: options.apiKey,
+          secret: options.apiSecret ?? randomToken(32),
+        },
+      );
       if (!created.ok) throw new StartupError(created.error.message);
       apiKey = created.value.key;
       apiSecret = options.apiSecret === undefined ? created.value.secret : null;
@@ -131,7 +136,7 @@ async function bootstrap(workspaces: WorkspaceStore, options: ServerOptions): Pr
       );
     }
   } else if ((await workspaces.listInputs(workspaceId)).length === 0) {
-    const created = await workspaces.createInput(workspaceId, 'bootstrap', allowKeyOnly);
+    const created = await workspaces.createInput(workspaceId, 'bootstrap', { allowKeyOnly });
     if (!created.ok) throw new StartupError(created.error.message);
     apiKey = created.value.key;
     apiSecret = created.value.secret;

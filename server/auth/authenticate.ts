@@ -17,6 +17,8 @@ export interface InputCredential {
   readonly secretBox: string;
   readonly secretHash: string;
   readonly allowKeyOnly: boolean;
+  /** The key opens the device sync API only (HT-9). */
+  readonly syncOnly: boolean;
   readonly revoked: boolean;
 }
 
@@ -26,6 +28,7 @@ export interface Principal {
   readonly apiKey: string;
   readonly workspaceId: string;
   readonly mode: AuthMode;
+  readonly syncOnly: boolean;
 }
 
 export interface AuthRequest {
@@ -89,7 +92,12 @@ export async function authenticate(
     if (!input.ok) return input;
     if (!safeEqual(sha256Hex(decoded.slice(colon + 1)), input.value.secretHash))
       return unauthorized('wrong API secret');
-    return ok({ apiKey: key, workspaceId: input.value.workspaceId, mode: 'basic' });
+    return ok({
+      apiKey: key,
+      workspaceId: input.value.workspaceId,
+      mode: 'basic',
+      syncOnly: input.value.syncOnly,
+    });
   }
   const key = header(request, 'x-mp-key') ?? request.pathKey;
   if (key === undefined || key === '')
@@ -117,9 +125,19 @@ export async function authenticate(
       return unauthorized(
         'the Date header is too old to check for replays right now; sign with the current Date',
       );
-    return ok({ apiKey: key, workspaceId: input.value.workspaceId, mode: 'hmac' });
+    return ok({
+      apiKey: key,
+      workspaceId: input.value.workspaceId,
+      mode: 'hmac',
+      syncOnly: input.value.syncOnly,
+    });
   }
   if (!input.value.allowKeyOnly)
     return unauthorized('this input requires a signature or HTTP Basic credentials');
-  return ok({ apiKey: key, workspaceId: input.value.workspaceId, mode: 'key_only' });
+  return ok({
+    apiKey: key,
+    workspaceId: input.value.workspaceId,
+    mode: 'key_only',
+    syncOnly: input.value.syncOnly,
+  });
 }

@@ -260,6 +260,22 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 3,
+    name: 'inputs: sync-only keys (the app key opens the device sync API only)',
+    async up(db) {
+      await db.schema
+        .alterTable('inputs')
+        .addColumn('sync_only', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db
+        .updateTable('inputs')
+        .set({ sync_only: 1 })
+        .where('name', '=', 'Field app')
+        .where('allow_key_only', '=', 1)
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -29,6 +29,8 @@ export interface InputsTable {
   secret_box: string;
   secret_hash: string;
   allow_key_only: number;
+  /** 1: the key opens the device sync API only (the app's key, HT-9). */
+  sync_only: number;
   created_at: number;
   revoked_at: number | null;
 }

@@ -25,8 +25,16 @@ export interface InputSummary {
   readonly key: string;
   readonly name: string;
   readonly allowKeyOnly: boolean;
+  readonly syncOnly: boolean;
   readonly createdAt: number;
   readonly revokedAt: number | null;
+}
+
+/** How an input authenticates (the key alone, or Basic/HMAC only) and which APIs it opens. */
+export interface InputAccess {
+  readonly allowKeyOnly: boolean;
+  /** The device sync API only, never the IDSync API (HT-9). */
+  readonly syncOnly?: boolean;
 }
 
 export interface AdminTokenSummary {
@@ -68,6 +76,7 @@ function inputFromRow(row: {
   secret_box: string;
   secret_hash: string;
   allow_key_only: number;
+  sync_only: number;
   revoked_at: number | null;
 }): InputCredential {
   return {
@@ -76,6 +85,7 @@ function inputFromRow(row: {
     secretBox: row.secret_box,
     secretHash: row.secret_hash,
     allowKeyOnly: row.allow_key_only === 1,
+    syncOnly: row.sync_only === 1,
     revoked: row.revoked_at !== null,
   };
 }
@@ -241,7 +251,7 @@ export class WorkspaceStore {
   async createInput(
     workspaceId: string,
     name: string,
-    allowKeyOnly: boolean,
+    access: InputAccess,
     fixed?: { key: string; secret: string },
   ): Promise<Result<{ key: string; secret: string }, ApiError>> {
     const workspace = await this.db
@@ -266,7 +276,8 @@ export class WorkspaceStore {
         name,
         secret_box: this.serverKey.seal(secret, key),
         secret_hash: sha256Hex(secret),
-        allow_key_only: allowKeyOnly ? 1 : 0,
+        allow_key_only: access.allowKeyOnly ? 1 : 0,
+        sync_only: access.syncOnly === true ? 1 : 0,
         created_at: this.now(),
         revoked_at: null,
       })
@@ -285,6 +296,7 @@ export class WorkspaceStore {
       key: r.key,
       name: r.name,
       allowKeyOnly: r.allow_key_only === 1,
+      syncOnly: r.sync_only === 1,
       createdAt: r.created_at,
       revokedAt: r.revoked_at,
     }));

@@ -39,6 +39,8 @@ export interface AdminDeps {
 export const CreateInputSchema = z.object({
   name: storedText(100, 1),
   allowKeyOnly: z.boolean().default(false),
+  /** The key opens the device sync API only (HT-9): for apps whose devices register. */
+  syncOnly: z.boolean().default(false),
 });
 export const CreateAdminTokenSchema = z.object({ name: storedText(100, 1) });
 export const ProfileSearchSchema = z.object({
@@ -127,7 +129,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const params = parse(reply, WorkspaceParams, request.params);
         const body = params === null ? null : parse(reply, CreateInputSchema, request.body);
         if (params === null || body === null) return reply;
-        const created = await workspaces.createInput(params.workspace, body.name, body.allowKeyOnly);
+        const created = await workspaces.createInput(params.workspace, body.name, body);
         return created.ok ? reply.code(201).send(created.value) : fail(reply, created.error);
       });
 

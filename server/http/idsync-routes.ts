@@ -18,7 +18,7 @@ import { searchProgram } from '../../shared/resolver/search.ts';
 import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
-import type { Result } from '../../shared/util/result.ts';
+import { err, type Result } from '../../shared/util/result.ts';
 import type { AliasWorker } from '../alias-worker.ts';
 import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
@@ -71,8 +71,9 @@ function lookupSummary(trace: ExplainTrace) {
 export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): void {
   const { store, metrics, clock, random } = deps;
 
+  /** The authenticated caller; a sync-only key (the app's, HT-9) is refused here. */
   async function principal(request: FastifyRequest, pathKey?: string): Promise<Result<Principal, ApiError>> {
-    return deps.limits.authenticated(
+    const who = await deps.limits.authenticated(
       request.ip,
       () =>
         authenticate(
@@ -90,6 +91,14 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
         ),
       (who) => ({ input: who.apiKey }),
     );
+    if (who.ok && who.value.syncOnly)
+      return err(
+        apiError(
+          'FORBIDDEN',
+          "this API key opens the device sync API (/sync/v1) only; call the IDSync API with another input's key",
+        ),
+      );
+    return who;
   }
 
   /** Authenticates, then runs the program for the key's workspace; `null` when it sent an error. */

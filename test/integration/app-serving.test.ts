@@ -8,8 +8,10 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { request } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../shared/ipc/csp.ts';
+import type { ErrorBody } from '../../shared/protocol/errors.ts';
 import { startServer } from '../../server/server.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -243,6 +245,62 @@ describe('bootstrap', () => {
     );
     expect(registered.status).toBe(201);
     expect(registered.body.device_id).toBe('web-1');
+  });
+
+  it('[HT-9] the app key opens the device sync API only: the IDSync API refuses it with 403', async () => {
+    const key = t.server.appInput.key;
+    const identify = { environment: 'production', known_identities: { customerid: 'ht9-victim' } };
+    const routes: [string, unknown][] = [
+      ['/v1/identify', identify],
+      ['/v1/login', identify],
+      ['/v1/search', identify],
+      ['/v1/1234/modify', { identity_changes: [] }],
+      ['/v1/alias', { source_mpid: '1', destination_mpid: '2' }],
+      [`/v1/identity/${key}/Alias`, { source_mpid: '1', destination_mpid: '2' }],
+    ];
+    for (const [route, body] of routes) {
+      const answer = await call<ErrorBody>(t.url, route, body, { key });
+      expect([route, answer.status, answer.body.errors[0]?.reason]).toEqual([route, 403, 'FORBIDDEN']);
+    }
+    const inputs = await call<{ inputs: { key: string; syncOnly: boolean }[] }>(
+      t.url,
+      '/admin/v1/workspaces/default/inputs',
+      undefined,
+      { auth: 'none', method: 'GET', headers: { authorization: 'Bearer test-admin-token-0123456789' } },
+    );
+    expect(inputs.body.inputs.find((i) => i.key === key)?.syncOnly).toBe(true);
+    const headers = await registerDevice(t.url, key, 'ht9-device');
+    expect((await fetch(`${t.url}/sync/v1/config`, { headers })).status).toBe(200);
+  });
+
+  it('[HT-9] upgrading a database makes its existing Field app key sync-only', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-ht9-'));
+    try {
+      const first = await startTestServer({ dataDir });
+      const key = first.server.appInput.key;
+      await first.close();
+      const file = new Database(path.join(dataDir, 'identity-sync.sqlite'));
+      file.exec('alter table inputs drop column sync_only; delete from schema_migrations where version = 3');
+      file.close();
+      const upgraded = await startTestServer({ dataDir });
+      try {
+        expect(upgraded.server.appInput.key).toBe(key);
+        const answer = await call<ErrorBody>(
+          upgraded.url,
+          '/v1/identify',
+          {
+            environment: 'production',
+            known_identities: {},
+          },
+          { key },
+        );
+        expect(answer.status).toBe(403);
+      } finally {
+        await upgraded.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   it('[AP-7] serverUrl follows the Host the app was loaded from', async () => {
