@@ -6,7 +6,7 @@ import { request as httpRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ErrorBody } from '../../shared/protocol/errors.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { API_KEY, API_SECRET, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { admin, API_KEY, API_SECRET, call, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const started: TestServer[] = [];
 
@@ -19,11 +19,11 @@ async function limitedServer(limits: {
   rateLimitPerSecond?: number;
   authFailureLimit?: number;
   registrationLimit?: number;
-}): Promise<{ url: string; date: string; appKey: string }> {
+}): Promise<{ url: string; date: string }> {
   const clock = new ManualClock(Date.now(), 0);
   const server = await startTestServer(limits, { clock });
   started.push(server);
-  return { url: server.url, date: new Date(clock.peek()).toUTCString(), appKey: server.server.appInput.key };
+  return { url: server.url, date: new Date(clock.peek()).toUTCString() };
 }
 
 const identify = (value: string) => ({
@@ -90,7 +90,12 @@ describe('rate limits (HL)', () => {
   });
 
   it('[HL-2] one budget per input across all IDSync routes, the SDK alias path included; 429 carries Retry-After and the error body', async () => {
-    const { url, appKey } = await limitedServer({ rateLimitPerSecond: 4 });
+    const { url } = await limitedServer({ rateLimitPerSecond: 4 });
+    const other = await admin<{ key: string }>(url, 'POST', '/workspaces/default/inputs', {
+      name: 'another site',
+      allowKeyOnly: true,
+    });
+    expect(other.status).toBe(201);
     expect((await call(url, '/v1/identify', identify('r1'))).status).toBe(200);
     expect((await call(url, '/v1/login', identify('r2'))).status).toBe(200);
     expect((await call(url, '/v1/logout', identify('r3'))).status).toBe(200);
@@ -102,7 +107,7 @@ describe('rate limits (HL)', () => {
     expect(reason(alias)).toBe('RATE_LIMITED');
     expect((alias.body as ErrorBody).status_code).toBe(429);
     // Another input has a budget of its own.
-    expect((await call(url, '/v1/identify', identify('r1'), { key: appKey })).status).toBe(200);
+    expect((await call(url, '/v1/identify', identify('r1'), { key: other.body.key })).status).toBe(200);
   });
 
   it('[HL-3] each device has its own budget on the sync API', async () => {
