@@ -14,6 +14,7 @@ import { CONTENT_SECURITY_POLICY } from '../../shared/ipc/csp.ts';
 import type { ErrorBody } from '../../shared/protocol/errors.ts';
 import { startServer } from '../../server/server.ts';
 import { call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { registerDevice } from '../helpers/sync-wire.ts';
 
 const INDEX =
   '<!doctype html><title>Identity Sync</title><script type="module" src="./assets/index-abc123.js"></script>';
@@ -319,17 +320,6 @@ function preflight(base: string, route: string, origin: string) {
       'access-control-request-headers': 'authorization,x-mp-key,content-type',
     },
   });
-}
-
-async function registerDevice(base: string, key: string, id: string) {
-  const r = await call<{ device_id: string; device_secret: string }>(
-    base,
-    '/sync/v1/devices',
-    { device_id: id, name: id, device_application_stamp: `das-${id}` },
-    { key },
-  );
-  expect(r.status).toBe(201);
-  return { 'x-mp-key': key, authorization: `Device ${r.body.device_id}:${r.body.device_secret}` };
 }
 
 describe('CORS for the device sync API', () => {

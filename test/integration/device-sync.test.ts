@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { admin, call } from '../helpers/server.ts';
 import { serverWithDevices } from '../helpers/server-with-devices.ts';
+import { deviceAuthorization, loginRow } from '../helpers/sync-wire.ts';
 
 const world = serverWithDevices();
 const device = (name: string, seed: number) => world.device(name, seed);
@@ -61,47 +62,6 @@ async function registered(id: string, secret?: string) {
   return answer;
 }
 
-function deviceHeaders(credential: { device_id: string; device_secret: string }) {
-  return { authorization: `Device ${credential.device_id}:${credential.device_secret}` };
-}
-
-/** A request document as a device pushes it. */
-function requestDoc(deviceId: string, seq: number, requestId: string, customerid: string) {
-  return {
-    newDocumentState: {
-      id: `request|${requestId}`,
-      kind: 'request',
-      key: requestId,
-      mpid: '',
-      seq,
-      due: 0,
-      source: '',
-      destination: '',
-      data: {
-        stored: null,
-        sync: {
-          requestId,
-          deviceId,
-          seq,
-          kind: 'login',
-          environment: 'production',
-          body: {
-            environment: 'production',
-            request_id: requestId,
-            known_identities: { customerid, device_application_stamp: `das-${deviceId}` },
-          },
-          modifyMpid: null,
-          createdAt: 1,
-          provisionalMpid: null,
-          createdProvisional: false,
-          server: null,
-        },
-      },
-      _deleted: false,
-    },
-  };
-}
-
 interface PushAnswer {
   conflicts: {
     data: { sync: { requestId: string; server: { status: string; mpid: string | null } | null } };
@@ -113,15 +73,15 @@ describe('sync API', () => {
   it('[SY-2] one bad document in a push gets its own error; the others are applied', async () => {
     const credential = (await registered('raw-1')).body;
     const rows = [
-      requestDoc('raw-1', 1, 'r-one', 'x1'),
+      loginRow('raw-1', 1, 'r-one', 'x1'),
       { newDocumentState: { id: 'junk', kind: 'request' } },
-      requestDoc('raw-1', 2, 'r-two', 'x2'),
+      loginRow('raw-1', 2, 'r-two', 'x2'),
     ];
     const answer = await call<PushAnswer>(
       world.server.url,
       '/sync/v1/requests/push',
       { rows },
-      { headers: deviceHeaders(credential) },
+      { headers: deviceAuthorization(credential) },
     );
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toEqual([expect.objectContaining({ id: 'junk', code: 'invalid' })]);
@@ -133,11 +93,11 @@ describe('sync API', () => {
 
   it('[SY-3] a gap is refused without side effects, and the same push later is applied once', async () => {
     const credential = (await registered('raw-2')).body;
-    const headers = deviceHeaders(credential);
+    const headers = deviceAuthorization(credential);
     const early = await call<PushAnswer>(
       world.server.url,
       '/sync/v1/requests/push',
-      { rows: [requestDoc('raw-2', 2, 'g-two', 'g2')] },
+      { rows: [loginRow('raw-2', 2, 'g-two', 'g2')] },
       { headers },
     );
     expect(early.body.errors).toEqual([expect.objectContaining({ code: 'gap' })]);
@@ -148,7 +108,7 @@ describe('sync API', () => {
       '/workspaces/default/export',
     );
     expect(exported.body.deviceRequests).toEqual([]);
-    const rows = [requestDoc('raw-2', 2, 'g-two', 'g2'), requestDoc('raw-2', 1, 'g-one', 'g1')];
+    const rows = [loginRow('raw-2', 2, 'g-two', 'g2'), loginRow('raw-2', 1, 'g-one', 'g1')];
     const first = await call<PushAnswer>(world.server.url, '/sync/v1/requests/push', { rows }, { headers });
     const again = await call<PushAnswer>(world.server.url, '/sync/v1/requests/push', { rows }, { headers });
     expect(first.body.errors).toEqual([]);
@@ -167,32 +127,32 @@ describe('sync API', () => {
     await call(
       world.server.url,
       '/sync/v1/requests/push',
-      { rows: [requestDoc('sec-a', 1, 'a-one', 'sa')] },
-      { headers: deviceHeaders(a) },
+      { rows: [loginRow('sec-a', 1, 'a-one', 'sa')] },
+      { headers: deviceAuthorization(a) },
     );
     const foreign = await call<PushAnswer>(
       world.server.url,
       '/sync/v1/requests/push',
-      { rows: [requestDoc('sec-a', 2, 'b-fake', 'sb')] },
-      { headers: deviceHeaders(b) },
+      { rows: [loginRow('sec-a', 2, 'b-fake', 'sb')] },
+      { headers: deviceAuthorization(b) },
     );
     expect(foreign.body.errors).toEqual([expect.objectContaining({ code: 'forbidden' })]);
     const pulled = await call<{ documents: { data: { sync: { deviceId: string } } }[] }>(
       world.server.url,
       '/sync/v1/requests/pull?seq=0',
       undefined,
-      { method: 'GET', headers: deviceHeaders(b) },
+      { method: 'GET', headers: deviceAuthorization(b) },
     );
     expect(pulled.body.documents).toEqual([]);
     const wrong = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
-      headers: deviceHeaders({ ...a, device_secret: 'dev_wrong' }),
+      headers: deviceAuthorization({ ...a, device_secret: 'dev_wrong' }),
     });
     expect(wrong.status).toBe(401);
     const noKey = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
       auth: 'none',
-      headers: deviceHeaders(a),
+      headers: deviceAuthorization(a),
     });
     expect(noKey.status).toBe(401);
     expect((await registered('sec-a')).status).toBe(409);
@@ -200,7 +160,7 @@ describe('sync API', () => {
     expect(revoked.status).toBe(204);
     const afterRevoke = await call(world.server.url, '/sync/v1/requests/pull?seq=0', undefined, {
       method: 'GET',
-      headers: deviceHeaders(a),
+      headers: deviceAuthorization(a),
     });
     expect(afterRevoke.status).toBe(401);
   });

@@ -9,6 +9,7 @@ import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SYNC_CONFIG } from '../helpers/server-with-devices.ts';
+import { pushRow } from '../helpers/sync-wire.ts';
 
 interface Credential {
   device_id: string;
@@ -33,46 +34,6 @@ interface ProfileDetail {
 }
 
 type Kind = 'login' | 'modify' | 'alias';
-
-/** A request document as a device pushes it; `modifyMpid` is the profile a modify names. */
-function requestDoc(
-  deviceId: string,
-  seq: number,
-  kind: Kind,
-  body: Record<string, unknown>,
-  modifyMpid: string | null = null,
-) {
-  const requestId = `${deviceId}-${seq}`;
-  return {
-    newDocumentState: {
-      id: `request|${requestId}`,
-      kind: 'request',
-      key: requestId,
-      mpid: '',
-      seq,
-      due: 0,
-      source: '',
-      destination: '',
-      data: {
-        stored: null,
-        sync: {
-          requestId,
-          deviceId,
-          seq,
-          kind,
-          environment: 'production',
-          body: { environment: 'production', request_id: requestId, ...body },
-          modifyMpid,
-          createdAt: 1,
-          provisionalMpid: null,
-          createdProvisional: false,
-          server: null,
-        },
-      },
-      _deleted: false,
-    },
-  };
-}
 
 const backends = [
   { name: 'SQLite', skip: null },
@@ -153,9 +114,25 @@ describe.each(backends)('device trust on $name', ({ name, skip }) => {
     const before = await profile(target);
     const steal = [{ identity_type: 'email', old_value: 'victim@x.com', new_value: 'mallory@x.com' }];
     const answer = await push(headers, [
-      requestDoc('mallory', 1, 'login', { known_identities: { customerid: 'mallory' } }),
-      requestDoc('mallory', 2, 'modify', { identity_changes: steal }, target),
-      requestDoc('mallory', 3, 'login', { known_identities: { customerid: 'mallory-2' } }),
+      pushRow({
+        deviceId: 'mallory',
+        seq: 1,
+        kind: 'login',
+        body: { known_identities: { customerid: 'mallory' } },
+      }),
+      pushRow({
+        deviceId: 'mallory',
+        seq: 2,
+        kind: 'modify',
+        body: { identity_changes: steal },
+        modifyMpid: target,
+      }),
+      pushRow({
+        deviceId: 'mallory',
+        seq: 3,
+        kind: 'login',
+        body: { known_identities: { customerid: 'mallory-2' } },
+      }),
     ]);
     expect(answer.status).toBe(200);
     expect(answer.body.errors).toEqual([
@@ -174,7 +151,13 @@ describe.each(backends)('device trust on $name', ({ name, skip }) => {
     ]);
     expect(await profile(target)).toEqual(before);
     const again = await push(headers, [
-      requestDoc('mallory', 2, 'modify', { identity_changes: steal }, target),
+      pushRow({
+        deviceId: 'mallory',
+        seq: 2,
+        kind: 'modify',
+        body: { identity_changes: steal },
+        modifyMpid: target,
+      }),
     ]);
     expect(again.body.conflicts[0]?.data.sync.server?.error?.code).toBe('FORBIDDEN');
   });
@@ -183,13 +166,23 @@ describe.each(backends)('device trust on $name', ({ name, skip }) => {
     const target = await victim();
     const headers = await register('mallory');
     const own = await push(headers, [
-      requestDoc('mallory', 1, 'login', { known_identities: { customerid: 'mallory' } }),
+      pushRow({
+        deviceId: 'mallory',
+        seq: 1,
+        kind: 'login',
+        body: { known_identities: { customerid: 'mallory' } },
+      }),
     ]);
     const mine = own.body.conflicts[0]?.data.sync.server?.mpid as string;
     const alias = (seq: number, source: string, destination: string) =>
-      requestDoc('mallory', seq, 'alias', {
-        request_type: 'alias',
-        data: { source_mpid: source, destination_mpid: destination, scope: 'device' },
+      pushRow({
+        deviceId: 'mallory',
+        seq,
+        kind: 'alias',
+        body: {
+          request_type: 'alias',
+          data: { source_mpid: source, destination_mpid: destination, scope: 'device' },
+        },
       });
     const answer = await push(headers, [alias(2, target, mine), alias(3, mine, target)]);
     expect(answer.body.errors.map((e) => [e.id, e.code])).toEqual([

@@ -10,6 +10,7 @@ import { openDevice } from '../../simulator/devices.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
 import { SYNC_CONFIG } from '../helpers/server-with-devices.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { deviceAuthorization, loginRow } from '../helpers/sync-wire.ts';
 
 interface ErrorAnswer {
   errors: { code: string; reason: string; message: string }[];
@@ -40,47 +41,6 @@ const UNUSUAL_BUT_VALID = [
   '🇫🇷\ufe0f',
   'tab\tinside',
 ];
-
-function deviceHeaders(credential: { device_id: string; device_secret: string }) {
-  return { authorization: `Device ${credential.device_id}:${credential.device_secret}` };
-}
-
-/** A login request document as a device pushes it. */
-function requestDoc(deviceId: string, seq: number, requestId: string, customerid: string) {
-  return {
-    newDocumentState: {
-      id: `request|${requestId}`,
-      kind: 'request',
-      key: requestId,
-      mpid: '',
-      seq,
-      due: 0,
-      source: '',
-      destination: '',
-      data: {
-        stored: null,
-        sync: {
-          requestId,
-          deviceId,
-          seq,
-          kind: 'login',
-          environment: 'production',
-          body: {
-            environment: 'production',
-            request_id: requestId,
-            known_identities: { customerid, device_application_stamp: `das-${deviceId}` },
-          },
-          modifyMpid: null,
-          createdAt: 1,
-          provisionalMpid: null,
-          createdProvisional: false,
-          server: null,
-        },
-      },
-      _deleted: false,
-    },
-  };
-}
 
 function eventDoc(id: string, requestId: string, at: unknown, name = 'viewed') {
   return { newDocumentState: { id, requestId, type: 'event', name, data: { page: 1 }, at } };
@@ -169,7 +129,7 @@ function suite(name: string, start: () => Promise<{ server: TestServer; close: (
 
     it('[HV-4] event times outside the safe millisecond range are per-document errors; the good events are stored', async () => {
       const credential = (await register('hv4')).body;
-      const headers = deviceHeaders(credential);
+      const headers = deviceAuthorization(credential);
       const rows = [
         eventDoc('good-1', 'r1', 1_800_000_000_000),
         eventDoc('frac', 'r1', 1.5),
@@ -234,11 +194,11 @@ function suite(name: string, start: () => Promise<{ server: TestServer; close: (
 
     it('[HV-6] a push of [good, NUL, good] applies both good requests, records the bad one as failed, and the log moves on', async () => {
       const credential = (await register('hv6')).body;
-      const headers = deviceHeaders(credential);
+      const headers = deviceAuthorization(credential);
       const rows = [
-        requestDoc('hv6', 1, 'hv6-one', 'hv6-a'),
-        requestDoc('hv6', 2, 'hv6-bad', 'hv6\u0000b'),
-        requestDoc('hv6', 3, 'hv6-three', 'hv6-c'),
+        loginRow('hv6', 1, 'hv6-one', 'hv6-a'),
+        loginRow('hv6', 2, 'hv6-bad', 'hv6\u0000b'),
+        loginRow('hv6', 3, 'hv6-three', 'hv6-c'),
       ];
       const verdicts = (answer: PushAnswer) =>
         answer.conflicts.map((c) => [
@@ -269,7 +229,7 @@ function suite(name: string, start: () => Promise<{ server: TestServer; close: (
       const next = await call<PushAnswer>(
         t.url,
         '/sync/v1/requests/push',
-        { rows: [requestDoc('hv6', 4, 'hv6-four', 'hv6-d')] },
+        { rows: [loginRow('hv6', 4, 'hv6-four', 'hv6-d')] },
         { headers },
       );
       expect(verdicts(next.body)).toEqual([['hv6-four', 'applied', null]]);

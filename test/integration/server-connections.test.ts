@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { registerDevice } from '../helpers/sync-wire.ts';
 
 let servers: TestServer[] = [];
 afterEach(async () => {
@@ -19,17 +20,6 @@ async function serve(options: Parameters<typeof startTestServer>[0] = {}): Promi
   const server = await startTestServer(options);
   servers.push(server);
   return server;
-}
-
-async function registerDevice(base: string, key: string, id: string) {
-  const r = await call<{ device_id: string; device_secret: string }>(
-    base,
-    '/sync/v1/devices',
-    { device_id: id, name: id, device_application_stamp: `das-${id}` },
-    { key },
-  );
-  expect(r.status).toBe(201);
-  return { 'x-mp-key': key, authorization: `Device ${r.body.device_id}:${r.body.device_secret}` };
 }
 
 interface OpenedStream {

@@ -19,6 +19,7 @@ import type { ErrorCode } from '../../shared/protocol/errors.ts';
 import { seededRandom, type RandomSource } from '../../shared/util/random.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { requestDocument } from '../helpers/sync-wire.ts';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const COUNT = 2400;
@@ -374,7 +375,13 @@ function hostile(random: RandomSource, world: World): Hostile {
     case 22: {
       const seq = pick(random, [...BAD_NUMBERS, 0]);
       const deep = random.nextUint32() % 3 === 0;
-      const doc = requestDoc(`bad-seq-${random.nextUint32() % 1000}`, deep ? 1 : seq, deep);
+      const requestId = `bad-seq-${random.nextUint32() % 1000}`;
+      const doc = requestDocument({
+        deviceId: DEVICE_ID,
+        seq: deep ? 1 : seq,
+        requestId,
+        body: { known_identities: { customerid: requestId }, ...(deep ? { extra: nested(5000) } : {}) },
+      });
       return make(
         'device request push with an out-of-range sequence or a deep body',
         '/sync/v1/requests/push',
@@ -424,42 +431,6 @@ function hostile(random: RandomSource, world: World): Hostile {
 }
 
 const KINDS = 26;
-
-/** A login request document from the fuzz device; `deep` buries an extra field deep in the body. */
-function requestDoc(requestId: string, seq: number, deep: boolean) {
-  return {
-    id: `request|${requestId}`,
-    kind: 'request',
-    key: requestId,
-    mpid: '',
-    seq: 1,
-    due: 0,
-    source: '',
-    destination: '',
-    data: {
-      stored: null,
-      sync: {
-        requestId,
-        deviceId: DEVICE_ID,
-        seq,
-        kind: 'login',
-        environment: 'production',
-        body: {
-          environment: 'production',
-          request_id: requestId,
-          known_identities: { customerid: requestId },
-          ...(deep ? { extra: nested(5000) } : {}),
-        },
-        modifyMpid: null,
-        createdAt: 1,
-        provisionalMpid: null,
-        createdProvisional: false,
-        server: null,
-      },
-    },
-    _deleted: false,
-  };
-}
 
 function fileHash(file: string): string {
   return existsSync(file) ? createHash('sha256').update(readFileSync(file)).digest('hex') : 'absent';
