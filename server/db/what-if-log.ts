@@ -1,0 +1,181 @@
+/**
+ * The workspace's request log as a what-if replay reads it (SPEC WI-3): the IDSync API requests
+ * and device requests the server accepted, in the order it committed them (`requests.seq`), with
+ * the device requests that failed (they commit nothing, so they hold no `requests` row) placed
+ * right after the same device's previous request. Read only.
+ *
+ * An IDSync identify/login/logout is rebuilt from what is stored: its trace lists every identity
+ * as sent (`raw`, else the normalised `value`) and its previous MPID. The bodies of IDSync API
+ * modify and alias requests are not stored (only a fingerprint), so those entries carry no body.
+ */
+import type { Kysely } from 'kysely';
+import type { Environment } from '../../shared/identity/scope-config.ts';
+import type { ServerResult, SyncRequestDoc } from '../../shared/protocol/sync.ts';
+import type { WhatIfAnswer } from '../../shared/protocol/what-if.ts';
+import type { IdentityKind } from '../../shared/resolver/identify.ts';
+import type { ExplainTrace } from '../../shared/resolver/trace.ts';
+import type { Database } from './schema.ts';
+
+interface LoggedBase {
+  readonly at: number;
+  readonly requestId: string;
+  readonly kind: string;
+  readonly environment: Environment;
+  readonly recorded: WhatIfAnswer;
+  readonly recordedTrace: ExplainTrace | null;
+}
+
+export type LoggedRequest =
+  | (LoggedBase & {
+      readonly source: 'api';
+      /** The identify/login/logout as the client sent it; null for a modify or alias (not stored). */
+      readonly identity: { readonly kind: IdentityKind; readonly body: Record<string, unknown> } | null;
+    })
+  | DeviceRequestEntry;
+
+export type DeviceRequestEntry = LoggedBase & {
+  readonly source: 'device';
+  readonly deviceId: string;
+  readonly doc: SyncRequestDoc;
+};
+
+function answerOf(trace: ExplainTrace | null, mpid: string | null, error: string | null): WhatIfAnswer {
+  return { mpid, created: trace?.result.created === true, error };
+}
+
+/** The identify/login/logout body the trace records, as the client sent it. */
+function identityBody(requestId: string, environment: string, trace: ExplainTrace): Record<string, unknown> {
+  const known: Record<string, string> = {};
+  for (const identity of trace.identities) known[identity.identityType] = identity.raw ?? identity.value;
+  return {
+    environment,
+    request_id: requestId,
+    known_identities: known,
+    ...(trace.previousMpid === null ? {} : { previous_mpid: trace.previousMpid.mpid }),
+  };
+}
+
+function deviceEntry(row: {
+  at: number;
+  device_id: string;
+  request_id: string;
+  kind: string;
+  doc: string;
+  result: string;
+}): DeviceRequestEntry {
+  const doc = JSON.parse(row.doc) as SyncRequestDoc;
+  const result = JSON.parse(row.result) as ServerResult;
+  const trace = (result.trace as ExplainTrace | null) ?? null;
+  return {
+    source: 'device',
+    at: row.at,
+    deviceId: row.device_id,
+    requestId: row.request_id,
+    kind: row.kind,
+    environment: doc.data.sync.environment,
+    doc,
+    recorded: answerOf(trace, result.mpid, result.error?.code ?? null),
+    recordedTrace: trace,
+  };
+}
+
+/** The log up to `to` (all of it when undefined), in accepted order. */
+export async function readWhatIfLog(
+  db: Kysely<Database>,
+  workspaceId: string,
+  to: number | undefined,
+): Promise<LoggedRequest[]> {
+  let committed = db
+    .selectFrom('requests as q')
+    .leftJoin('device_requests as r', 'r.request_id', 'q.request_id')
+    .leftJoin('devices as d', (join) =>
+      join.onRef('d.id', '=', 'r.device_id').on('d.workspace_id', '=', workspaceId),
+    )
+    .select([
+      'q.at',
+      'q.request_id',
+      'q.kind',
+      'q.environment',
+      'q.trace',
+      'q.response',
+      'd.id as device_id',
+      'r.doc',
+      'r.result',
+    ])
+    .where('q.scope_id', '=', workspaceId)
+    .orderBy('q.seq');
+  if (to !== undefined) committed = committed.where('q.at', '<=', to);
+  let failed = db
+    .selectFrom('device_requests as r')
+    .innerJoin('devices as d', 'd.id', 'r.device_id')
+    .select(['r.received_at as at', 'r.device_id', 'r.seq', 'r.request_id', 'r.kind', 'r.doc', 'r.result'])
+    .where('d.workspace_id', '=', workspaceId)
+    .where('r.status', '=', 'failed')
+    .orderBy('r.device_id')
+    .orderBy('r.seq');
+  if (to !== undefined) failed = failed.where('r.received_at', '<=', to);
+
+  const log: LoggedRequest[] = [];
+  /** Device id → seq → position in `log`, to place failed requests after their predecessor. */
+  const positions = new Map<string, Map<number, number>>();
+  for (const row of await committed.execute()) {
+    if (row.device_id !== null && row.doc !== null && row.result !== null) {
+      const entry = deviceEntry({ ...row, device_id: row.device_id, doc: row.doc, result: row.result });
+      let seqs = positions.get(row.device_id);
+      if (seqs === undefined) positions.set(row.device_id, (seqs = new Map<number, number>()));
+      seqs.set(entry.doc.data.sync.seq, log.length);
+      log.push(entry);
+      continue;
+    }
+    const trace = JSON.parse(row.trace) as ExplainTrace;
+    const response = JSON.parse(row.response) as { mpid?: string };
+    const kind = row.kind;
+    log.push({
+      source: 'api',
+      at: row.at,
+      requestId: row.request_id,
+      kind: row.kind,
+      environment: row.environment as Environment,
+      identity:
+        kind === 'identify' || kind === 'login' || kind === 'logout'
+          ? { kind, body: identityBody(row.request_id, row.environment, trace) }
+          : null,
+      recorded: answerOf(trace, trace.result.mpid ?? response.mpid ?? null, null),
+      recordedTrace: trace,
+    });
+  }
+  return placeFailed(log, await failed.execute(), positions);
+}
+
+/** Small enough that a device's chain of failed requests stays between two committed entries. */
+const STEP = 1 / 1024;
+
+/** Inserts each failed device request after the same device's previous request (else by time). */
+function placeFailed(
+  log: LoggedRequest[],
+  failed: readonly {
+    at: number;
+    device_id: string;
+    seq: number;
+    request_id: string;
+    kind: string;
+    doc: string;
+    result: string;
+  }[],
+  positions: Map<string, Map<number, number>>,
+): LoggedRequest[] {
+  if (failed.length === 0) return log;
+  /** Fractional sort keys: committed entries sit at whole positions, failed ones between them. */
+  const keyed = log.map((entry, index) => ({ entry, key: index }));
+  for (const row of failed) {
+    const entry = deviceEntry(row);
+    const seqs = positions.get(row.device_id) ?? new Map<number, number>();
+    const previous = seqs.get(Number(row.seq) - 1);
+    const afterTime = log.findIndex((e) => e.at > row.at);
+    const key = previous !== undefined ? previous + STEP : (afterTime < 0 ? log.length : afterTime) - 0.5;
+    seqs.set(Number(row.seq), key);
+    positions.set(row.device_id, seqs);
+    keyed.push({ entry, key });
+  }
+  return keyed.sort((a, b) => a.key - b.key).map((k) => k.entry);
+}
