@@ -68,7 +68,10 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
       pgUrl = schema.url;
       dropSchema = schema.drop;
     }
-    server = await startTestServer({ config: CONVERSION, ...(pgUrl === null ? {} : { database: pgUrl }) });
+    server = await startTestServer(
+      { config: CONVERSION, ...(pgUrl === null ? {} : { database: pgUrl }) },
+      { clock },
+    );
     devices = [];
   });
   afterEach(async () => {
@@ -255,6 +258,33 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
         new: { mpid: N, created: false, error: null },
       },
     ]);
+  });
+
+  it('[WI-3] a window reports differences from `from` on, and replays nothing after `to`', async () => {
+    const { A } = await recordConversionFlow();
+    const at = async (requestId: string) =>
+      (await admin<{ at: number }>(server.url, 'GET', `/workspaces/default/requests/${requestId}`)).body.at;
+    const result = await replay({ config: ISOLATION, from: await at('r4'), to: await at('r5') });
+    expect(result.summary).toMatchObject({ logged: 5, replayed: 5, compared: 2, outcomesChanged: 1 });
+    expect(result.differences.map((d) => [d.requestId, d.old.mpid])).toEqual([['r4', A]]);
+  });
+
+  it('[WI-4] requests whose body the log does not hold are counted as skipped, not made up', async () => {
+    const { A } = await recordConversionFlow();
+    const modify = await call(server.url, `/v1/${A}/modify`, {
+      environment: 'production',
+      request_id: 'm1',
+      identity_changes: [{ identity_type: 'email', old_value: ED, new_value: 'jekyll@example.com' }],
+    });
+    expect(modify.status).toBe(200);
+    const result = await replay({ config: CONVERSION });
+    expect(result.summary).toMatchObject({
+      logged: 7,
+      replayed: 6,
+      outcomesChanged: 0,
+      skipped: { api_modify_body_not_recorded: 1 },
+      truncated: false,
+    });
   });
 
   it('[WI-3] the limit and the difference cap bound the work and say so', async () => {
