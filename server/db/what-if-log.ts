@@ -55,14 +55,18 @@ function identityBody(requestId: string, environment: string, trace: ExplainTrac
   };
 }
 
-function deviceEntry(row: {
-  at: number;
-  device_id: string;
-  request_id: string;
-  kind: string;
-  doc: string;
-  result: string;
-}): DeviceRequestEntry {
+/** A device request as the log query reads it. */
+interface DeviceRow {
+  readonly at: number;
+  readonly device_id: string;
+  readonly seq: number;
+  readonly request_id: string;
+  readonly kind: string;
+  readonly doc: string;
+  readonly result: string;
+}
+
+function deviceEntry(row: DeviceRow): DeviceRequestEntry {
   const doc = JSON.parse(row.doc) as SyncRequestDoc;
   const result = JSON.parse(row.result) as ServerResult;
   const trace = (result.trace as ExplainTrace | null) ?? null;
@@ -86,65 +90,67 @@ export async function readWhatIfLog(
   to: number | undefined,
 ): Promise<LoggedRequest[]> {
   let committed = db
-    .selectFrom('requests as q')
-    .leftJoin('device_requests as r', 'r.request_id', 'q.request_id')
-    .leftJoin('devices as d', (join) =>
-      join.onRef('d.id', '=', 'r.device_id').on('d.workspace_id', '=', workspaceId),
-    )
-    .select([
-      'q.at',
-      'q.request_id',
-      'q.kind',
-      'q.environment',
-      'q.trace',
-      'q.response',
-      'd.id as device_id',
-      'r.doc',
-      'r.result',
-    ])
-    .where('q.scope_id', '=', workspaceId)
-    .orderBy('q.seq');
-  if (to !== undefined) committed = committed.where('q.at', '<=', to);
-  let failed = db
+    .selectFrom('requests')
+    .select(['at', 'request_id', 'kind', 'environment', 'trace'])
+    .where('scope_id', '=', workspaceId)
+    .orderBy('seq');
+  if (to !== undefined) committed = committed.where('at', '<=', to);
+  const fromDevices = await db
     .selectFrom('device_requests as r')
     .innerJoin('devices as d', 'd.id', 'r.device_id')
-    .select(['r.received_at as at', 'r.device_id', 'r.seq', 'r.request_id', 'r.kind', 'r.doc', 'r.result'])
+    .select([
+      'r.received_at as at',
+      'r.device_id',
+      'r.seq',
+      'r.request_id',
+      'r.kind',
+      'r.doc',
+      'r.result',
+      'r.status',
+    ])
     .where('d.workspace_id', '=', workspaceId)
-    .where('r.status', '=', 'failed')
     .orderBy('r.device_id')
-    .orderBy('r.seq');
-  if (to !== undefined) failed = failed.where('r.received_at', '<=', to);
+    .orderBy('r.seq')
+    .execute();
+  /** Applied device requests by request id (their `requests` row says when they committed). */
+  const applied = new Map<string, DeviceRow>();
+  const failed: DeviceRow[] = [];
+  for (const row of fromDevices) {
+    if (row.status === 'failed') {
+      if (to === undefined || row.at <= to) failed.push(row);
+    } else applied.set(row.request_id, row);
+  }
 
   const log: LoggedRequest[] = [];
   /** Device id → seq → position in `log`, to place failed requests after their predecessor. */
   const positions = new Map<string, Map<number, number>>();
   for (const row of await committed.execute()) {
-    if (row.device_id !== null && row.doc !== null && row.result !== null) {
-      const entry = deviceEntry({ ...row, device_id: row.device_id, doc: row.doc, result: row.result });
-      let seqs = positions.get(row.device_id);
-      if (seqs === undefined) positions.set(row.device_id, (seqs = new Map<number, number>()));
+    const device = applied.get(row.request_id);
+    if (device !== undefined) {
+      const entry = deviceEntry({ ...device, at: row.at });
+      let seqs = positions.get(device.device_id);
+      if (seqs === undefined) positions.set(device.device_id, (seqs = new Map<number, number>()));
       seqs.set(entry.doc.data.sync.seq, log.length);
       log.push(entry);
       continue;
     }
     const trace = JSON.parse(row.trace) as ExplainTrace;
-    const response = JSON.parse(row.response) as { mpid?: string };
     const kind = row.kind;
     log.push({
       source: 'api',
       at: row.at,
       requestId: row.request_id,
-      kind: row.kind,
+      kind,
       environment: row.environment as Environment,
       identity:
         kind === 'identify' || kind === 'login' || kind === 'logout'
           ? { kind, body: identityBody(row.request_id, row.environment, trace) }
           : null,
-      recorded: answerOf(trace, trace.result.mpid ?? response.mpid ?? null, null),
+      recorded: answerOf(trace, trace.result.mpid, null),
       recordedTrace: trace,
     });
   }
-  return placeFailed(log, await failed.execute(), positions);
+  return placeFailed(log, failed, positions);
 }
 
 /** Small enough that a device's chain of failed requests stays between two committed entries. */
@@ -153,15 +159,7 @@ const STEP = 1 / 1024;
 /** Inserts each failed device request after the same device's previous request (else by time). */
 function placeFailed(
   log: LoggedRequest[],
-  failed: readonly {
-    at: number;
-    device_id: string;
-    seq: number;
-    request_id: string;
-    kind: string;
-    doc: string;
-    result: string;
-  }[],
+  failed: readonly DeviceRow[],
   positions: Map<string, Map<number, number>>,
 ): LoggedRequest[] {
   if (failed.length === 0) return log;
