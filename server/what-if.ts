@@ -67,9 +67,13 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
   let replayed = 0;
   let compared = 0;
   let changed = 0;
+  let truncated = false;
 
   for (const entry of log) {
-    if (replayed >= request.limit) break;
+    if (replayed >= request.limit) {
+      truncated = true;
+      break;
+    }
     const options = (preferred: string | null): ResolveOptions => ({
       config,
       random: run.random,
@@ -129,15 +133,11 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
       compared,
       outcomesChanged: changed,
       skipped,
-      truncated: replayed >= request.limit && log.length - sumSkipped(skipped) > replayed,
+      truncated,
       differencesTruncated: changed > differences.length,
     },
     differences,
   };
-}
-
-function sumSkipped(skipped: Partial<Record<SkipReason, number>>): number {
-  return Object.values(skipped).reduce((a, b) => a + b, 0);
 }
 
 function drainAliases(store: MemoryIdentityStore, options: ResolveOptions): void {
