@@ -14,6 +14,7 @@ import { WhatIfResponseSchema, type WhatIfResponse } from '../../shared/protocol
 import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { pushRow, registerDevice } from '../helpers/sync-wire.ts';
 
 const ED = 'ed.hyde@example.com';
 const CONVERSION: ScopeConfigInput = {
@@ -163,15 +164,36 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
   }
 
   it('[WI-5][WI-6] replaying under the same config changes no outcome and writes nothing', async () => {
-    await recordConversionFlow();
+    const { A } = await recordConversionFlow();
     await recordOfflineDevice('phone', 1, 'dev-1');
     await recordOfflineDevice('tablet', 2, 'dev-1');
+    // A device that names a profile outside its view is refused (HT-1); the replay refuses it too.
+    const headers = await registerDevice(server.url, API_KEY, 'mallory');
+    const steal = [{ identity_type: 'email', old_value: ED, new_value: 'mallory@example.com' }];
+    const pushed = await call<{ errors: { code: string }[] }>(
+      server.url,
+      '/sync/v1/requests/push',
+      {
+        rows: [
+          pushRow({ deviceId: 'mallory', seq: 1, body: { known_identities: { customerid: 'mallory' } } }),
+          pushRow({
+            deviceId: 'mallory',
+            seq: 2,
+            kind: 'modify',
+            body: { identity_changes: steal },
+            modifyMpid: A,
+          }),
+        ],
+      },
+      { headers },
+    );
+    expect(pushed.body.errors.map((e) => e.code)).toEqual(['forbidden']);
     const before = await tables();
     const result = await replay({ config: CONVERSION });
     expect(result.summary).toEqual({
-      logged: 16,
-      replayed: 16,
-      compared: 16,
+      logged: 18,
+      replayed: 18,
+      compared: 18,
       outcomesChanged: 0,
       skipped: {},
       truncated: false,
