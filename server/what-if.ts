@@ -237,6 +237,7 @@ function difference(
   outcome: Outcome,
 ): WhatIfDifference {
   const trace = outcome.ok ? outcome.value.trace : outcome.error.trace;
+  const recorded = entry.recordedTrace();
   const words = trace === null ? null : explainInWords(trace);
   return {
     position,
@@ -248,7 +249,7 @@ function difference(
     old: entry.recorded,
     new: now,
     why: {
-      old: entry.recordedTrace === null ? null : explainInWords(entry.recordedTrace).headline,
+      old: recorded === null ? null : explainInWords(recorded).headline,
       new: words?.headline ?? (outcome.ok ? null : outcome.error.error.message),
       steps: words === null ? [] : [...words.steps],
     },

@@ -22,7 +22,11 @@ interface LoggedBase {
   readonly kind: string;
   readonly environment: Environment;
   readonly recorded: WhatIfAnswer;
-  readonly recordedTrace: ExplainTrace | null;
+  /**
+   * The recorded trace, parsed on demand: only listed differences need it, and holding 100,000
+   * parsed traces for the whole replay costs more in garbage collection than the replay itself.
+   */
+  readonly recordedTrace: () => ExplainTrace | null;
 }
 
 export type LoggedRequest =
@@ -79,7 +83,7 @@ function deviceEntry(row: DeviceRow): DeviceRequestEntry {
     environment: doc.data.sync.environment,
     doc,
     recorded: answerOf(trace, result.mpid, result.error?.code ?? null),
-    recordedTrace: trace,
+    recordedTrace: () => ((JSON.parse(row.result) as ServerResult).trace as ExplainTrace | null) ?? null,
   };
 }
 
@@ -147,7 +151,7 @@ export async function readWhatIfLog(
           ? { kind, body: identityBody(row.request_id, row.environment, trace) }
           : null,
       recorded: answerOf(trace, trace.result.mpid, null),
-      recordedTrace: trace,
+      recordedTrace: () => JSON.parse(row.trace) as ExplainTrace,
     });
   }
   return placeFailed(log, failed, positions);
