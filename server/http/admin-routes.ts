@@ -6,23 +6,29 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { IdentityTypeSchema, MAX_IDENTITY_VALUE_LENGTH } from '../../shared/identity/identity-types.ts';
-import { EnvironmentSchema } from '../../shared/identity/scope-config.ts';
+import { EnvironmentSchema, ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { MpidSchema } from '../../shared/identity/mpid.ts';
 import { storedText } from '../../shared/identity/text.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
+import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
 import { undoAliasProgram } from '../../shared/resolver/alias.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
 import { HISTORY_KINDS, type Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
+import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
+import { readWhatIfLog } from '../db/what-if-log.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
+import { replayWhatIf } from '../what-if.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
 export interface AdminDeps {
+  /** Read only, for the what-if replay's request log. */
+  readonly handle: DatabaseHandle;
   readonly devices: DeviceStore;
   readonly store: SqlIdentityStore;
   readonly workspaces: WorkspaceStore;
@@ -117,6 +123,29 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         return { history: await workspaces.configHistory(params.workspace) };
+      });
+
+      /** What-if replay (WI-1..WI-6): the log under another config, in memory; nothing is written. */
+      admin.post('/workspaces/:workspace/what-if', async (request, reply) => {
+        const params = parse(reply, WorkspaceParams, request.params);
+        const body = params === null ? null : parse(reply, WhatIfRequestSchema, request.body);
+        if (params === null || body === null) return reply;
+        if ((await workspaces.get(params.workspace)) === null)
+          return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
+        const config = parseWith(ScopeConfigSchema, body.config, 'INVALID_CONFIG');
+        if (!config.ok) return fail(reply, { ...config.error, path: `config.${config.error.path ?? ''}` });
+        if (config.value.scopeId !== params.workspace)
+          return fail(
+            reply,
+            apiError('INVALID_CONFIG', `scopeId must be "${params.workspace}"`, 'config.scopeId'),
+          );
+        const log = await readWhatIfLog(deps.handle.db, params.workspace, body.to);
+        return replayWhatIf(log, {
+          workspace: params.workspace,
+          config: config.value,
+          request: body,
+          random: deps.random,
+        });
       });
 
       admin.get('/workspaces/:workspace/inputs', async (request, reply) => {

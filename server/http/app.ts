@@ -241,6 +241,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     signatures,
   });
   registerAdminRoutes(app, {
+    handle: ctx.handle,
     devices: ctx.devices,
     store: ctx.store,
     workspaces: ctx.workspaces,

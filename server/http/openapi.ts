@@ -26,6 +26,7 @@ import {
   ProfileSearchSchema,
 } from './admin-routes.ts';
 import { AppBootstrapSchema } from '../../shared/protocol/app-bootstrap.ts';
+import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 
 type Json = Record<string, unknown>;
 
@@ -328,6 +329,20 @@ export function openApiDocument(): Json {
           parameters: [workspace, pathParam('aliasId', 'Alias id')],
           summary: 'Undo a pending or applied alias',
           responses: { '200': { description: 'Undone', ...json(z.object({ alias: AliasRecordSchema })) } },
+        },
+      },
+      '/admin/v1/workspaces/{workspace}/what-if': {
+        post: {
+          ...ADMIN,
+          parameters: [workspace],
+          summary:
+            'Replay the recorded request log under another config (a full scope config), in memory: the requests whose outcome would change, and why. Writes nothing.',
+          requestBody: { required: true, ...json(WhatIfRequestSchema, 'input') },
+          responses: {
+            '200': { description: 'Summary counts and the first differences', ...json(WhatIfResponseSchema) },
+            '400': error('Malformed body or invalid config (VALIDATION_ERROR)'),
+            '404': error('No such workspace'),
+          },
         },
       },
       '/admin/v1/tokens': {
