@@ -45,7 +45,13 @@ export function ConfirmAction({ label, title, children, confirm, run, onDone }: 
       <Button color="red" variant="outline" size="xs" onClick={() => setOpen(true)}>
         {label}
       </Button>
-      <Modal opened={open} onClose={() => !busy && setOpen(false)} title={title} centered>
+      <Modal
+        opened={open}
+        onClose={() => !busy && setOpen(false)}
+        title={title}
+        centered
+        closeButtonProps={{ 'aria-label': 'Close' }}
+      >
         <Stack gap="md">
           <Text size="sm" component="div">
             {children}

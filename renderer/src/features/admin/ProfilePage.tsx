@@ -107,8 +107,8 @@ function ProfileDetail({
           >
             This is for a data-subject request and cannot be undone. Profile {profile.mpid} loses all its
             identities, its recorded requests and their explanations, and its events and attributes; identity
-            values are removed from its history. No search finds it again and its MPID is never reused.
-            Devices that hold this person drop them at their next sync.
+            values are removed from its history. No search finds it again and its MPID is never reused. The
+            deletion reaches devices through sync.
           </ConfirmAction>
         </Group>
       </Stack>
