@@ -4,6 +4,8 @@
  * delete a person, revoke a device and see its next sync refused; each screen under axe, at
  * 360 px with nothing wider than the screen, and saved as a screenshot in artifacts/screenshots/.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { explainInWords } from '../../shared/resolver/explain-in-words.ts';
@@ -31,6 +33,25 @@ const login = (server: TestServer, identities: Record<string, string>) =>
     known_identities: identities,
   });
 
+afterAll(removeAppCopy);
+
+describe('the admin console in the built app', () => {
+  it('[AC-7] is a chunk of its own: the entry script the Field screen loads holds none of it', async () => {
+    const dir = await appCopy();
+    const entry = /src="\.\/(assets\/index-[^"]+\.js)"/.exec(
+      readFileSync(path.join(dir, 'index.html'), 'utf8'),
+    );
+    expect(entry).not.toBeNull();
+    expect(
+      readFileSync(path.join(dir, entry![1]!), 'utf8').includes('Sign in as an admin'),
+      'admin code in the entry',
+    ).toBe(false);
+    const chunks = readdirSync(path.join(dir, 'assets')).filter((f) => /^AdminConsole-.+\.js$/.test(f));
+    expect(chunks).toHaveLength(1);
+    expect(readFileSync(path.join(dir, 'assets', chunks[0]!), 'utf8')).toContain('Sign in as an admin');
+  });
+});
+
 describe.skipIf(chromiumSkipReason !== null)(
   `the admin console in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 120_000 },
@@ -53,7 +74,6 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     afterAll(async () => {
       await browser?.close();
-      removeAppCopy();
     });
 
     async function openConsole(viewport: Viewport = DESKTOP): Promise<AdminConsole> {
