@@ -132,6 +132,9 @@ describe.skipIf(chromiumSkipReason !== null)(
         'No one in workspace default has Email “nobody@example.com”. Deleted people are never found.',
       );
       await check('admin-find-none');
+      await login(server!, { email: 'nobody@example.com' });
+      await screen.page.getByRole('button', { name: 'Search' }).click(); // the same search, asked again
+      await screen.expectText(screen.results.getByRole('status'), '1 person found');
       await screen.search('Email', 'ana@example.com');
       await screen.expectText(screen.results.getByRole('status'), '1 person found');
       await check('admin-find-found');
@@ -179,7 +182,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       const alias = screen.section('Aliases').getByRole('article', { name: 'Alias alias-lee' });
       await alias.getByText('Applied').waitFor();
       await alias.getByRole('button', { name: 'Undo this alias' }).click();
-      await screen.dialog.waitFor();
+      await screen.seeDialog();
       await check('admin-undo-alias-confirm');
       await screen.dialog.getByRole('button', { name: 'Cancel' }).click();
       await screen.dialog.waitFor({ state: 'detached' });
@@ -200,7 +203,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await screen.search('Email', 'dee@example.com');
       await screen.openPerson('c-dee');
       await screen.page.getByRole('button', { name: 'Delete this person' }).click();
-      await screen.dialog.waitFor();
+      await screen.seeDialog();
       await check('admin-delete-confirm');
       const said = await screen.dialog.innerText();
       expect(said).toContain('cannot be undone');
@@ -250,6 +253,62 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(refused.status).toBe(401);
     });
 
+    it('[AC-5] by keyboard alone: search, open a person, open the delete confirmation and leave it with Escape', async () => {
+      const screen = await openConsole();
+      const { page } = screen;
+      const kim = await login(server!, { customerid: 'c-kim', email: 'kim@example.com' });
+      await screen.signIn(ADMIN_TOKEN);
+      await screen.seeSignedIn();
+      await screen.tabTo(page.getByLabel('Value', { exact: true }));
+      await page.keyboard.type('kim@example.com');
+      await page.keyboard.press('Enter'); // the identity select starts on Email
+      await screen.expectText(screen.results.getByRole('status'), '1 person found');
+      await screen.tabTo(screen.results.getByRole('link', { name: 'c-kim', exact: true }));
+      await page.keyboard.press('Enter');
+      await page.getByRole('heading', { name: 'c-kim', level: 2 }).waitFor();
+      await screen.tabTo(page.getByRole('button', { name: 'Delete this person' }));
+      await page.keyboard.press('Enter');
+      await screen.seeDialog();
+      expect(
+        await screen.dialog
+          .getByRole('button', { name: 'Cancel' })
+          .evaluate((b) => b === document.activeElement),
+      ).toBe(true); // the safe choice has the focus
+      await page.keyboard.press('Escape');
+      await screen.dialog.waitFor({ state: 'detached' });
+      const still = await admin(server!.url, 'GET', `/workspaces/default/profiles/${kim.body.mpid}`);
+      expect(still.status).toBe(200);
+      expect(screen.pageErrors).toEqual([]);
+    });
+
+    it('[AC-1][AC-6] a token revoked mid-session signs out with the reason; an unreachable server is said so', async () => {
+      const screen = await openConsole();
+      const created = await admin<{ id: string; token: string }>(server!.url, 'POST', '/tokens', {
+        name: 'temp',
+      });
+      await screen.signIn(created.body.token);
+      await screen.seeSignedIn();
+      expect((await admin(server!.url, 'DELETE', `/tokens/${created.body.id}`)).status).toBe(204);
+      await screen.page.getByRole('link', { name: 'Devices' }).click();
+      await screen.expectText(
+        screen.alert,
+        'You were signed out\nThe server refused this admin token: it is wrong or has been revoked.',
+      );
+      await check('admin-signed-out-revoked');
+      await screen.signIn(ADMIN_TOKEN);
+      await screen.page.getByRole('heading', { name: 'Devices' }).waitFor();
+      await screen.page.getByRole('link', { name: 'Find a person' }).click();
+      await server!.close();
+      server = undefined;
+      await screen.page.getByLabel('Value', { exact: true }).fill('ana@example.com');
+      await screen.page.getByRole('button', { name: 'Search' }).click();
+      await screen.expectText(
+        screen.results,
+        'The server cannot be reached. Check that it is running and your network, then try again.',
+      );
+      await check('admin-unreachable');
+    });
+
     it('[AC-5] a 360 px phone: every admin screen fits the screen', async () => {
       const screen = await openConsole(PHONE);
       const fits = async (state: string) => {
@@ -269,7 +328,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await screen.openPerson('c-ana-0123456789-long-customer-identifier');
       await fits('admin-phone-person');
       await screen.page.getByRole('button', { name: 'Delete this person' }).click();
-      await screen.dialog.waitFor();
+      await screen.seeDialog();
       await fits('admin-phone-delete-confirm');
       await screen.dialog.getByRole('button', { name: 'Cancel' }).click();
       await screen.page.getByRole('link', { name: 'Devices' }).click();

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
 import type { TestServer } from '../../helpers/server.ts';
 import { DESKTOP, expectText, type Viewport } from './field-app.ts';
 
@@ -58,6 +59,16 @@ export class AdminConsole {
     return this.page.getByRole('dialog');
   }
 
+  /** Waits until the confirmation dialog is open and done fading in. */
+  async seeDialog(): Promise<void> {
+    await this.dialog.waitFor({ timeout: UI_TIMEOUT_MS });
+    await expect
+      .poll(() => this.dialog.evaluate((element) => getComputedStyle(element).opacity), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toBe('1');
+  }
+
   section(name: string): Locator {
     return this.page.getByRole('region', { name, exact: true });
   }
@@ -90,7 +101,7 @@ export class AdminConsole {
   /** Opens a confirmation with `label`, checks what it says, and confirms with `confirm`. */
   async confirm(within: Locator, label: string, confirm: string): Promise<string> {
     await within.getByRole('button', { name: label }).click();
-    await this.dialog.waitFor({ timeout: UI_TIMEOUT_MS });
+    await this.seeDialog();
     const said = await this.dialog.innerText();
     await this.dialog.getByRole('button', { name: confirm }).click();
     await this.dialog.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });

@@ -1,4 +1,4 @@
-import { Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import type { DeviceSummary } from '../../../../shared/protocol/admin.ts';
 import { dateTime } from '../../components/relative-time.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
@@ -23,9 +23,14 @@ export function DevicesPage() {
             <Text role="status">Loading devices…</Text>
           </Group>
         ) : state.status === 'failed' ? (
-          <Text role="alert" c="var(--mantine-color-error)">
-            {failureInWords(state.failure)}
-          </Text>
+          <Stack gap="xs" align="flex-start">
+            <Text role="alert" c="var(--mantine-color-error)">
+              {failureInWords(state.failure)}
+            </Text>
+            <Button variant="default" size="xs" onClick={reload}>
+              Try again
+            </Button>
+          </Stack>
         ) : state.value.devices.length === 0 ? (
           <Text role="status">
             No device has registered with workspace {session.workspace} yet. Devices appear here after their

@@ -28,7 +28,9 @@ export function FindPersonPage() {
   const [error, setError] = useState<string | null>(null);
 
   const searching = value === '' ? null : `${session.workspace}|${type}|${value}`;
-  const { state } = useAdminCall(searching, () => session.api.searchProfiles(session.workspace, type, value));
+  const { state, reload } = useAdminCall(searching, () =>
+    session.api.searchProfiles(session.workspace, type, value),
+  );
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -37,7 +39,9 @@ export function FindPersonPage() {
     if (draftValue.trim() === '')
       return setError('Enter the value to look for, for example an email address.');
     setError(null);
-    setParams({ type: chosen.data, value: draftValue.trim() });
+    // The same search again asks the server again (after an error, or to see a change).
+    if (chosen.data === type && draftValue.trim() === value) reload();
+    else setParams({ type: chosen.data, value: draftValue.trim() });
   }
 
   return (

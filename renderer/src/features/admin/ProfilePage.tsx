@@ -219,6 +219,17 @@ function RequestExplained({ request }: { request: StoredRequest }) {
   );
 }
 
+/** Another profile's short MPID, opening its detail; the person on screen is plain text. */
+function ProfileLink({ mpid }: { mpid: string }) {
+  const { mpid: shown } = useParams();
+  if (mpid === shown) return <>{shortMpid(mpid)}</>;
+  return (
+    <Anchor component={Link} to={`/admin/people/${mpid}`} title={`Open profile ${mpid}`}>
+      {shortMpid(mpid)}
+    </Anchor>
+  );
+}
+
 function AliasItem({ alias, reload }: { alias: AliasRecord; reload: () => void }) {
   const session = useAdminSession();
   const status = ALIAS_STATUS[alias.status];
@@ -228,7 +239,8 @@ function AliasItem({ alias, reload }: { alias: AliasRecord; reload: () => void }
     <Card withBorder padding="sm" component="article" aria-label={`Alias ${alias.id}`}>
       <Group justify="space-between" wrap="wrap" gap="xs">
         <Text size="sm" className="admin-break">
-          Profile {from} into profile {into}, requested {dateTime(alias.requestedAt)}
+          Profile <ProfileLink mpid={alias.sourceMpid} /> into profile{' '}
+          <ProfileLink mpid={alias.destinationMpid} />, requested {dateTime(alias.requestedAt)}
         </Text>
         <StatusBadge tone={status.tone}>{status.label}</StatusBadge>
       </Group>

@@ -29,7 +29,12 @@ export function SignInPage({ notice }: { notice: string | null }) {
     <Stack gap="md" maw="28rem">
       <Title order={2}>Sign in as an admin</Title>
       {notice !== null && (
-        <Alert color="yellow" title="You were signed out" role="alert">
+        <Alert
+          color="yellow"
+          title="You were signed out"
+          role="alert"
+          styles={{ title: { color: 'var(--mantine-color-text)' } }}
+        >
           {notice}
         </Alert>
       )}
