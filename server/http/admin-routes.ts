@@ -5,16 +5,20 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { IdentityTypeSchema, MAX_IDENTITY_VALUE_LENGTH } from '../../shared/identity/identity-types.ts';
-import { EnvironmentSchema, ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
+import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { MpidSchema } from '../../shared/identity/mpid.ts';
-import { storedText } from '../../shared/identity/text.ts';
+import {
+  CreateAdminTokenSchema,
+  CreateInputSchema,
+  HistoryQuerySchema,
+  ProfileSearchSchema,
+} from '../../shared/protocol/admin.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
 import { undoAliasProgram } from '../../shared/resolver/alias.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
-import { HISTORY_KINDS, type Actor } from '../../shared/resolver/records.ts';
+import type { Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
@@ -42,24 +46,6 @@ export interface AdminDeps {
   readonly onDeviceRevoked: (id: string) => void;
 }
 
-export const CreateInputSchema = z.object({
-  name: storedText(100, 1),
-  allowKeyOnly: z.boolean().default(false),
-  /** The key opens the device sync API only (HT-9): for apps whose devices register. */
-  syncOnly: z.boolean().default(false),
-});
-export const CreateAdminTokenSchema = z.object({ name: storedText(100, 1) });
-export const ProfileSearchSchema = z.object({
-  identity_type: IdentityTypeSchema,
-  value: storedText(MAX_IDENTITY_VALUE_LENGTH, 1),
-  environment: EnvironmentSchema.optional(),
-});
-export const HistoryQuerySchema = z.object({
-  mpid: MpidSchema.optional(),
-  kind: z.enum(HISTORY_KINDS).optional(),
-  before_seq: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-});
 const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
 const ProfileParams = WorkspaceParams.extend({ mpid: MpidSchema });
 

@@ -24,7 +24,7 @@ import {
   CreateInputSchema,
   HistoryQuerySchema,
   ProfileSearchSchema,
-} from './admin-routes.ts';
+} from '../../shared/protocol/admin.ts';
 import { AppBootstrapSchema } from '../../shared/protocol/app-bootstrap.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 

@@ -1,7 +1,8 @@
 import '@mantine/core/styles.css';
 import '@mantine/notifications/styles.css';
 import './app.css';
-import { AppShell, MantineProvider } from '@mantine/core';
+import { AppShell, Center, Loader, MantineProvider } from '@mantine/core';
+import { lazy, Suspense } from 'react';
 import { Notifications } from '@mantine/notifications';
 import { HashRouter, Navigate, Outlet, Route, Routes, useLocation } from 'react-router';
 import { ConnectPage } from '../features/connect/ConnectPage.tsx';
@@ -23,6 +24,14 @@ export function App({ services }: { services: AppServices }) {
         <NoticeToasts />
         <HashRouter>
           <Routes>
+            <Route
+              path="admin/*"
+              element={
+                <Suspense fallback={<ConsoleLoading />}>
+                  <AdminConsole />
+                </Suspense>
+              }
+            />
             <Route element={<Layout />}>
               <Route index element={<FieldPage />} />
               <Route path="person/:mpid" element={<FieldPage />} />
@@ -33,6 +42,17 @@ export function App({ services }: { services: AppServices }) {
         </HashRouter>
       </ServicesProvider>
     </MantineProvider>
+  );
+}
+
+/** The admin console is its own chunk, fetched on the first visit to `#/admin` only. */
+const AdminConsole = lazy(() => import('../features/admin/AdminConsole.tsx'));
+
+function ConsoleLoading() {
+  return (
+    <Center h="100vh">
+      <Loader aria-label="Opening the admin console" />
+    </Center>
   );
 }
 

@@ -1,6 +1,6 @@
-import { Button, Card, Container, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Button, Card, Container, Group, Loader, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
-import { useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate, useSearchParams } from 'react-router';
 import { useServices } from '../../app/services.tsx';
 import { useObservable } from '../../hooks/useObservable.ts';
 import { ConnectForm } from './ConnectForm.tsx';
@@ -93,6 +93,22 @@ export function ConnectPage() {
           </>
         )}
         <StorageCard />
+        {!firstRun && (
+          <Card withBorder component="section" aria-labelledby="admin-heading">
+            <Stack gap={4} align="flex-start">
+              <Title order={2} size="h4" id="admin-heading">
+                Admin console
+              </Title>
+              <Text size="sm" c="dimmed">
+                For admins with an admin token: find anyone the server knows, see why they were joined, undo
+                an alias, delete a person on request, revoke a device.
+              </Text>
+              <Anchor component={Link} to="/admin">
+                Open the admin console
+              </Anchor>
+            </Stack>
+          </Card>
+        )}
       </Stack>
     </Container>
   );

@@ -1,0 +1,94 @@
+import { Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import type { DeviceSummary } from '../../../../shared/protocol/admin.ts';
+import { dateTime } from '../../components/relative-time.ts';
+import { StatusBadge } from '../../components/StatusBadge.tsx';
+import { failureInWords } from './admin-api.ts';
+import { useAdminSession } from './AdminContext.tsx';
+import { ConfirmAction } from './ConfirmAction.tsx';
+import { useAdminCall } from './useAdminCall.ts';
+
+/** The workspace's registered devices, when each was last seen, and revoke (AC-4). */
+export function DevicesPage() {
+  const session = useAdminSession();
+  const { state, reload } = useAdminCall(`${session.workspace}|devices`, () =>
+    session.api.devices(session.workspace),
+  );
+  return (
+    <Stack gap="md">
+      <Title order={2}>Devices</Title>
+      <section aria-label="Devices">
+        {state.status === 'loading' ? (
+          <Group gap="xs">
+            <Loader size="sm" />
+            <Text role="status">Loading devices…</Text>
+          </Group>
+        ) : state.status === 'failed' ? (
+          <Stack gap="xs" align="flex-start">
+            <Text role="alert" c="var(--mantine-color-error)">
+              {failureInWords(state.failure)}
+            </Text>
+            <Button variant="default" size="xs" onClick={reload}>
+              Try again
+            </Button>
+          </Stack>
+        ) : state.value.devices.length === 0 ? (
+          <Text role="status">
+            No device has registered with workspace {session.workspace} yet. Devices appear here after their
+            first sync.
+          </Text>
+        ) : (
+          <Stack gap="sm">
+            <Text size="sm" c="dimmed">
+              {state.value.devices.length === 1 ? '1 device' : `${state.value.devices.length} devices`},
+              oldest first
+            </Text>
+            {state.value.devices.map((device) => (
+              <DeviceItem key={device.id} device={device} reload={reload} />
+            ))}
+          </Stack>
+        )}
+      </section>
+    </Stack>
+  );
+}
+
+function DeviceItem({ device, reload }: { device: DeviceSummary; reload: () => void }) {
+  const session = useAdminSession();
+  const accepted = device.nextSeq - 1;
+  return (
+    <Card withBorder padding="sm" component="article" aria-label={`Device ${device.name}, ${device.id}`}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Text fw={600} className="admin-break">
+          {device.name}
+        </Text>
+        {device.revoked ? (
+          <StatusBadge tone="danger">Revoked</StatusBadge>
+        ) : (
+          <StatusBadge tone="success">Active</StatusBadge>
+        )}
+      </Group>
+      <Text size="sm" c="dimmed" className="admin-break">
+        Device ID {device.id}
+      </Text>
+      <Text size="sm">
+        Last seen {dateTime(device.lastSeenAt)}; registered {dateTime(device.createdAt)};{' '}
+        {accepted === 1 ? '1 request accepted' : `${accepted} requests accepted`}
+      </Text>
+      {!device.revoked && (
+        <Group mt="xs">
+          <ConfirmAction
+            label="Revoke this device"
+            title={`Revoke ${device.name}?`}
+            confirm="Revoke device"
+            run={() => session.api.revokeDevice(session.workspace, device.id)}
+            onDone={reload}
+          >
+            Device {device.id} loses its credential at once: its next sync is refused (401) and its open live
+            updates close. What it already sent stays; anything it has not synced stays on the device. To sync
+            again it must register as a new device, with a new device ID.
+          </ConfirmAction>
+        </Group>
+      )}
+    </Card>
+  );
+}

@@ -1,0 +1,139 @@
+/**
+ * The admin console's client for the admin API (`/admin/v1`). It only ever calls the server the
+ * app was served from (the admin API allows no cross-origin call, AU-5), parses every answer with
+ * the shared wire schemas, and gives expected failures as values the screens word.
+ */
+import type { z } from 'zod';
+import type { IdentityType } from '../../../../shared/identity/identity-types.ts';
+import {
+  AliasUndoneSchema,
+  DeviceListSchema,
+  ProfileDeletedSchema,
+  ProfileDetailSchema,
+  ProfileListSchema,
+  WorkspaceListSchema,
+} from '../../../../shared/protocol/admin.ts';
+import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
+import { err, ok, type Result } from '../../../../shared/util/result.ts';
+
+export type AdminFailure =
+  /** The token is wrong or was revoked: the server answered 401. */
+  | { readonly kind: 'unauthorized' }
+  /** The thing asked for is not there (any more): 404. */
+  | { readonly kind: 'not_found'; readonly message: string }
+  /** The server refused the request with a catalogue error (400, 409…). */
+  | { readonly kind: 'refused'; readonly message: string }
+  /** No answer: the server is down or the network is. */
+  | { readonly kind: 'unreachable' }
+  /** An answer this console cannot read (another version of the server). */
+  | { readonly kind: 'unreadable'; readonly status: number };
+
+export type AdminResult<T> = Result<T, AdminFailure>;
+
+/**
+ * Where the admin API is, beside the app: `/app/` → `/admin/v1/`, behind any path prefix. Null
+ * when the app was not served over HTTP (the desktop app), which cannot call the admin API.
+ */
+export function adminApiBase(pageUrl: string): string | null {
+  const url = new URL(pageUrl);
+  if (!/^https?:$/.test(url.protocol)) return null;
+  return new URL('../admin/v1/', new URL('.', url)).href;
+}
+
+export class AdminApi {
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+    private readonly fetchFn: typeof fetch = (input, init) => fetch(input, init),
+  ) {}
+
+  workspaces() {
+    return this.call('GET', 'workspaces', WorkspaceListSchema);
+  }
+
+  searchProfiles(workspace: string, type: IdentityType, value: string) {
+    const query = new URLSearchParams({ identity_type: type, value });
+    return this.call('GET', `workspaces/${enc(workspace)}/profiles?${query}`, ProfileListSchema);
+  }
+
+  profile(workspace: string, mpid: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/profiles/${enc(mpid)}`, ProfileDetailSchema);
+  }
+
+  deleteProfile(workspace: string, mpid: string) {
+    return this.call('DELETE', `workspaces/${enc(workspace)}/profiles/${enc(mpid)}`, ProfileDeletedSchema);
+  }
+
+  undoAlias(workspace: string, aliasId: string) {
+    return this.call('POST', `workspaces/${enc(workspace)}/aliases/${enc(aliasId)}/undo`, AliasUndoneSchema);
+  }
+
+  devices(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/devices`, DeviceListSchema);
+  }
+
+  revokeDevice(workspace: string, id: string) {
+    return this.call('DELETE', `workspaces/${enc(workspace)}/devices/${enc(id)}`, null);
+  }
+
+  private async call<S extends z.ZodType>(
+    method: string,
+    route: string,
+    schema: S,
+  ): Promise<AdminResult<z.infer<S>>>;
+  private async call(method: string, route: string, schema: null): Promise<AdminResult<null>>;
+  private async call(method: string, route: string, schema: z.ZodType | null): Promise<AdminResult<unknown>> {
+    let response: Response;
+    try {
+      response = await this.fetchFn(new URL(route, this.base), {
+        method,
+        headers: { authorization: `Bearer ${this.token}` },
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch {
+      return err({ kind: 'unreachable' });
+    }
+    const body = await readJson(response);
+    if (response.status === 401) return err({ kind: 'unauthorized' });
+    if (!response.ok) {
+      const failure = ErrorBodySchema.safeParse(body);
+      if (!failure.success) return err({ kind: 'unreadable', status: response.status });
+      const message = failure.data.errors[0]?.message ?? `the server answered ${response.status}`;
+      return err(response.status === 404 ? { kind: 'not_found', message } : { kind: 'refused', message });
+    }
+    if (schema === null) return ok(null);
+    const parsed = schema.safeParse(body);
+    return parsed.success ? ok(parsed.data) : err({ kind: 'unreadable', status: response.status });
+  }
+}
+
+function enc(segment: string): string {
+  return encodeURIComponent(segment);
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text().catch(() => '');
+  if (text === '') return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A failure in one sentence an admin can act on. */
+export function failureInWords(failure: AdminFailure): string {
+  switch (failure.kind) {
+    case 'unauthorized':
+      return 'The server refused this admin token: it is wrong or has been revoked.';
+    case 'not_found':
+      return `Not found: ${failure.message}.`;
+    case 'refused':
+      return `The server refused: ${failure.message}.`;
+    case 'unreachable':
+      return 'The server cannot be reached. Check that it is running and your network, then try again.';
+    case 'unreadable':
+      return `The server's answer (HTTP ${failure.status}) could not be read; is the server the same version as this app?`;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The admin console in a real Chromium against a real server: a page object whose methods are
+ * what an admin does (sign in, find a person, open them, confirm a destructive action) and what
+ * they read on screen. Elements are found by role and accessible name; every wait is for
+ * something on screen.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { TestServer } from '../../helpers/server.ts';
+import { DESKTOP, expectText, type Viewport } from './field-app.ts';
+
+const UI_TIMEOUT_MS = 20_000;
+const MAX_TABS = 40;
+const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'artifacts', 'screenshots');
+
+export class AdminConsole {
+  readonly pageErrors: string[] = [];
+
+  private constructor(
+    readonly context: BrowserContext,
+    readonly page: Page,
+  ) {
+    page.on('pageerror', (error) => this.pageErrors.push(error.message));
+  }
+
+  /** A fresh browser context on the server's `#/admin`, showing the sign-in form. */
+  static async open(
+    browser: Browser,
+    server: TestServer,
+    viewport: Viewport = DESKTOP,
+  ): Promise<AdminConsole> {
+    const context = await browser.newContext({ viewport });
+    const opened = new AdminConsole(context, await context.newPage());
+    await opened.page.goto(`${server.url}/app/#/admin`);
+    await opened.tokenField.waitFor({ timeout: UI_TIMEOUT_MS });
+    return opened;
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+
+  get tokenField(): Locator {
+    return this.page.getByLabel('Admin token');
+  }
+
+  get alert(): Locator {
+    return this.page.getByRole('alert');
+  }
+
+  get results(): Locator {
+    return this.page.getByRole('region', { name: 'Search results' });
+  }
+
+  get dialog(): Locator {
+    return this.page.getByRole('dialog');
+  }
+
+  /** Waits until the confirmation dialog is open and done fading in. */
+  async seeDialog(): Promise<void> {
+    await this.dialog.waitFor({ timeout: UI_TIMEOUT_MS });
+    await expect
+      .poll(() => this.dialog.evaluate((element) => getComputedStyle(element).opacity), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toBe('1');
+  }
+
+  section(name: string): Locator {
+    return this.page.getByRole('region', { name, exact: true });
+  }
+
+  async signIn(token: string): Promise<void> {
+    await this.tokenField.fill(token);
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
+  }
+
+  async seeSignedIn(): Promise<void> {
+    await this.page.getByRole('heading', { name: 'Find a person' }).waitFor({ timeout: UI_TIMEOUT_MS });
+  }
+
+  /** Searches by an identity type (its label in the select, e.g. "Email") and value. */
+  async search(typeLabel: string, value: string): Promise<void> {
+    const form = this.page.getByRole('form', { name: 'Find a person' });
+    await form.getByLabel('Identity', { exact: true }).click();
+    await this.page.getByRole('option', { name: typeLabel, exact: true }).click();
+    await form.getByLabel('Value', { exact: true }).fill(value);
+    await form.getByRole('button', { name: 'Search' }).click();
+    await this.results.getByRole('status').waitFor({ timeout: UI_TIMEOUT_MS });
+  }
+
+  /** Opens a found person by their title and waits for their detail. */
+  async openPerson(title: string): Promise<void> {
+    await this.results.getByRole('link', { name: title, exact: true }).click();
+    await this.page.getByRole('heading', { name: title, level: 2 }).waitFor({ timeout: UI_TIMEOUT_MS });
+  }
+
+  /** Opens a confirmation with `label`, checks what it says, and confirms with `confirm`. */
+  async confirm(within: Locator, label: string, confirm: string): Promise<string> {
+    await within.getByRole('button', { name: label }).click();
+    await this.seeDialog();
+    const said = await this.dialog.innerText();
+    await this.dialog.getByRole('button', { name: confirm }).click();
+    await this.dialog.waitFor({ state: 'detached', timeout: UI_TIMEOUT_MS });
+    return said;
+  }
+
+  /** Each explained request on a person's detail: its headline and steps as lines, without its date. */
+  async explained(): Promise<string[][]> {
+    const articles = await this.section('Why they are who they are').getByRole('article').all();
+    return Promise.all(
+      articles.map(async (article) =>
+        (await article.innerText())
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== '')
+          .slice(2),
+      ),
+    );
+  }
+
+  async tabTo(target: Locator): Promise<void> {
+    for (let presses = 0; presses < MAX_TABS; presses++) {
+      if (await target.evaluate((element) => element === document.activeElement)) return;
+      await this.page.keyboard.press('Tab');
+    }
+    throw new Error(`${MAX_TABS} × Tab never reached ${target.toString()}`);
+  }
+
+  expectText(locator: Locator, expected: string): Promise<void> {
+    return expectText(locator, expected);
+  }
+
+  scrollWidth(): Promise<number> {
+    return this.page.evaluate(() => document.documentElement.scrollWidth);
+  }
+
+  async seriousA11yViolations(): Promise<string[]> {
+    const { violations } = await new AxeBuilder({ page: this.page }).analyze();
+    return violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.html}`));
+  }
+
+  async screenshot(name: string): Promise<void> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await this.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  }
+}
