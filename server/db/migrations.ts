@@ -291,6 +291,11 @@ export const MIGRATIONS: readonly Migration[] = [
         .on('device_requests')
         .columns(['device_id', 'status', 'received_at'])
         .execute();
+      await db.schema
+        .createIndex('devices_by_workspace')
+        .on('devices')
+        .columns(['workspace_id', 'last_seen_at'])
+        .execute();
     },
   },
 ];
