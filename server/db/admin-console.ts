@@ -8,6 +8,7 @@ import { sql, type RawBuilder } from 'kysely';
 import {
   MAX_LAG_DEVICES,
   RESOLUTION_KINDS,
+  RESOLUTION_OUTCOMES,
   type Conversion,
   type DeviceLag,
   type ResolutionCount,
@@ -115,16 +116,12 @@ export class AdminConsoleStore {
       add(Number(row.bucket_start), row.kind as Kind, outcomeOf(row.branch, created), row.count);
     }
     for (const row of failed) add(Number(row.bucket_start), row.kind as Kind, 'failed', row.count);
-    const order = (r: ResolutionCount) =>
-      [
-        r.bucketStart,
-        RESOLUTION_KINDS.indexOf(r.kind),
-        ['created', 'matched', 'converted', 'failed'].indexOf(r.outcome),
-      ] as const;
-    return [...counts.values()].sort((a, b) => {
-      const [x, y] = [order(a), order(b)];
-      return x[0] - y[0] || x[1] - y[1] || x[2] - y[2];
-    });
+    return [...counts.values()].sort(
+      (a, b) =>
+        a.bucketStart - b.bucketStart ||
+        RESOLUTION_KINDS.indexOf(a.kind) - RESOLUTION_KINDS.indexOf(b.kind) ||
+        RESOLUTION_OUTCOMES.indexOf(a.outcome) - RESOLUTION_OUTCOMES.indexOf(b.outcome),
+    );
   }
 
   /**

@@ -161,6 +161,28 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
+  it.skipIf(skip)(
+    '[AA-3] a conversion counts only when it happened before the window ends; a later profile is not in the cohort',
+    async () => {
+      at(10 * 60_000);
+      const visitor = await idsync('/v1/identify', {
+        known_identities: { device_application_stamp: 'late' },
+      });
+      at(90 * 60_000);
+      await idsync('/v1/login', {
+        previous_mpid: visitor,
+        known_identities: { device_application_stamp: 'late', customerid: 'late-c' },
+      });
+      at(3 * HOUR);
+      const firstHour = await stats(`from=${T0}&to=${T0 + HOUR}`);
+      expect(firstHour.conversion).toMatchObject({ startedAnonymous: 1, converted: 0, rate: 0 });
+      const twoHours = await stats(`from=${T0}&to=${T0 + 2 * HOUR}`);
+      expect(twoHours.conversion).toMatchObject({ startedAnonymous: 1, converted: 1, rate: 1 });
+      const secondHour = await stats(`from=${T0 + HOUR}&to=${T0 + 2 * HOUR}`);
+      expect(secondHour.conversion).toMatchObject({ startedAnonymous: 0, converted: 0, rate: null });
+    },
+  );
+
   it.skipIf(skip)('[AA-4] sync lag per device, the longest unseen first', async () => {
     await recordTwoHours();
     at(3 * HOUR);
