@@ -276,6 +276,28 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 4,
+    name: 'admin console: indexes for windowed stats and device request records',
+    async up(db) {
+      await db.schema.createIndex('requests_by_time').on('requests').columns(['scope_id', 'at']).execute();
+      await db.schema
+        .createIndex('history_by_kind_time')
+        .on('history')
+        .columns(['scope_id', 'kind', 'at'])
+        .execute();
+      await db.schema
+        .createIndex('device_requests_by_status')
+        .on('device_requests')
+        .columns(['device_id', 'status', 'received_at'])
+        .execute();
+      await db.schema
+        .createIndex('devices_by_workspace')
+        .on('devices')
+        .columns(['workspace_id', 'last_seen_at'])
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -313,6 +313,36 @@ export class WorkspaceStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /**
+   * Gives an active input a new secret (AA-7) and returns it, once. The key stays; the old secret's
+   * hash and sealed copy are overwritten in the same statement, so it opens nothing afterwards.
+   */
+  async rotateInputSecret(
+    workspaceId: string,
+    key: string,
+  ): Promise<Result<{ key: string; secret: string }, ApiError>> {
+    const secret = randomToken(32);
+    const rotated = await this.db
+      .updateTable('inputs')
+      .set({ secret_box: this.serverKey.seal(secret, key), secret_hash: sha256Hex(secret) })
+      .where('workspace_id', '=', workspaceId)
+      .where('key', '=', key)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    if (Number(rotated.numUpdatedRows) > 0) return ok({ key, secret });
+    const existing = await this.db
+      .selectFrom('inputs')
+      .select('key')
+      .where('workspace_id', '=', workspaceId)
+      .where('key', '=', key)
+      .executeTakeFirst();
+    return err(
+      existing === undefined
+        ? apiError('NOT_FOUND', `no input ${key} in ${workspaceId}`)
+        : apiError('CONFLICT', `input ${key} was revoked; a revoked input cannot be rotated`),
+    );
+  }
+
   async findInput(key: string): Promise<InputCredential | null> {
     const row = await this.db.selectFrom('inputs').selectAll().where('key', '=', key).executeTakeFirst();
     return row === undefined ? null : inputFromRow(row);

@@ -20,6 +20,7 @@ import { undoAliasProgram } from '../../shared/resolver/alias.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
+import type { AdminConsoleStore } from '../db/admin-console.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
@@ -27,6 +28,7 @@ import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { readWhatIfLog } from '../db/what-if-log.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { replayWhatIf } from '../what-if.ts';
+import { registerAdminConsoleRoutes } from './admin-console-routes.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -44,6 +46,10 @@ export interface AdminDeps {
   readonly onInputRevoked: (key: string) => void;
   /** Called when a device is revoked, so its open event streams are closed at once. */
   readonly onDeviceRevoked: (id: string) => void;
+  /** What the console's dashboard and device pages read (AA-1..AA-6). */
+  readonly console: AdminConsoleStore;
+  /** Called when an input's secret is rotated, so the cached old secret is dropped at once (AA-7). */
+  readonly onInputRotated: (key: string) => void;
 }
 
 const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
@@ -301,6 +307,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           ? reply.code(204).send()
           : fail(reply, apiError('NOT_FOUND', `no active admin token ${params.id}`));
       });
+
+      registerAdminConsoleRoutes(admin, deps, { parse, fail });
 
       done();
     },

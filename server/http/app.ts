@@ -20,6 +20,7 @@ import type { InputCredential } from '../auth/authenticate.ts';
 import { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
+import { AdminConsoleStore } from '../db/admin-console.ts';
 import type { DeviceStore } from '../db/device-store.ts';
 import { isStorageFailure, StorageHealth } from '../db/storage-faults.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
@@ -254,6 +255,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       streams.closeInput(key);
     },
     onDeviceRevoked: (id) => streams.closeDevice(id),
+    console: new AdminConsoleStore(ctx.handle),
+    onInputRotated: (key) => inputs.forget(key),
   });
   await registerAppRoutes(app, {
     appDir: path.resolve(options.appDir),

@@ -26,6 +26,9 @@ import {
   ProfileSearchSchema,
 } from '../../shared/protocol/admin.ts';
 import { AppBootstrapSchema } from '../../shared/protocol/app-bootstrap.ts';
+import { DeviceDetailQuerySchema, DeviceDetailSchema } from '../../shared/protocol/admin-devices.ts';
+import { RotatedInputSchema } from '../../shared/protocol/admin-inputs.ts';
+import { MAX_STATS_BUCKETS, StatsQuerySchema, StatsSchema } from '../../shared/protocol/admin-stats.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 
 type Json = Record<string, unknown>;
@@ -263,6 +266,7 @@ export function openApiDocument(): Json {
           responses: { '204': { description: 'Revoked' } },
         },
       },
+      ...adminConsolePaths(workspace),
       '/admin/v1/workspaces/{workspace}/profiles': {
         get: {
           ...ADMIN,
@@ -364,6 +368,53 @@ export function openApiDocument(): Json {
           parameters: [pathParam('id', 'Token id')],
           summary: 'Revoke an admin token',
           responses: { '204': { description: 'Revoked' } },
+        },
+      },
+    },
+  };
+}
+
+/** The console's dashboard, device detail and input rotation (SPEC AA-1..AA-8). */
+function adminConsolePaths(workspace: Json): Json {
+  const unauthorized = error('No or an unknown admin token');
+  return {
+    '/admin/v1/workspaces/{workspace}/stats': {
+      get: {
+        ...ADMIN,
+        parameters: [workspace, ...queryParams(StatsQuerySchema)],
+        summary: `Dashboard: resolutions by outcome per bucket, conversion rate, sync lag (at most ${MAX_STATS_BUCKETS} buckets)`,
+        responses: {
+          '200': { description: 'Stats for the window', ...json(StatsSchema) },
+          '400': error('Malformed query, from not before to, or too many buckets'),
+          '401': unauthorized,
+          '404': error('No such workspace'),
+        },
+      },
+    },
+    '/admin/v1/workspaces/{workspace}/devices/{id}': {
+      get: {
+        ...ADMIN,
+        parameters: [workspace, pathParam('id', 'Device id'), ...queryParams(DeviceDetailQuerySchema)],
+        summary: 'A device: registration, last seen, next seq, request counts, the last failed requests',
+        responses: {
+          '200': { description: 'Device detail', ...json(DeviceDetailSchema) },
+          '400': error('Malformed path or query'),
+          '401': unauthorized,
+          '404': error('No such device in this workspace'),
+        },
+      },
+    },
+    '/admin/v1/workspaces/{workspace}/inputs/{key}/rotate': {
+      post: {
+        ...ADMIN,
+        parameters: [workspace, pathParam('key', 'API key')],
+        summary: 'Give an input a new secret, shown once; the old secret stops working at once',
+        responses: {
+          '200': { description: 'The unchanged key and the new secret', ...json(RotatedInputSchema) },
+          '400': error('Malformed path'),
+          '401': unauthorized,
+          '404': error('No such input in this workspace'),
+          '409': error('The input was revoked'),
         },
       },
     },

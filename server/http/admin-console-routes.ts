@@ -1,0 +1,98 @@
+/**
+ * The admin API routes the console needs beyond the base admin API (SPEC AA-1..AA-8): dashboard
+ * stats, device detail and input secret rotation. Registered inside the `/admin/v1` scope, so the
+ * admin token check there applies; every route keeps to the workspace in its path (HT-7).
+ */
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import {
+  DEFAULT_STATS_WINDOW_MS,
+  MAX_STATS_BUCKETS,
+  STATS_BUCKETS,
+  StatsQuerySchema,
+  type Stats,
+  type StatsQuery,
+} from '../../shared/protocol/admin-stats.ts';
+import { DeviceDetailQuerySchema, type DeviceDetail } from '../../shared/protocol/admin-devices.ts';
+import type { RotatedInput } from '../../shared/protocol/admin-inputs.ts';
+import { err, ok, type Result } from '../../shared/util/result.ts';
+import type { AdminDeps } from './admin-routes.ts';
+
+const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
+const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128) });
+const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128) });
+
+export interface ConsoleRouteHelpers {
+  /** Parses with a schema, answering 400 (and returning null) when it fails. */
+  readonly parse: <S extends z.ZodType>(reply: FastifyReply, schema: S, input: unknown) => z.output<S> | null;
+  readonly fail: (reply: FastifyReply, error: ApiError) => FastifyReply | Promise<FastifyReply>;
+}
+
+/** AA-1: the window the query asks for, or why it is refused. */
+export function statsWindow(
+  query: StatsQuery,
+  now: number,
+): Result<{ from: number; to: number; bucketMs: number }, ApiError> {
+  const bucketMs = STATS_BUCKETS[query.bucket];
+  const to = query.to ?? now;
+  const from = query.from ?? to - DEFAULT_STATS_WINDOW_MS;
+  if (from >= to) return err(apiError('VALIDATION_ERROR', 'from must be before to', 'from'));
+  const buckets = Math.ceil(to / bucketMs) - Math.floor(from / bucketMs);
+  if (buckets > MAX_STATS_BUCKETS) {
+    return err(
+      apiError(
+        'VALIDATION_ERROR',
+        `the window spans ${buckets} ${query.bucket} buckets; at most ${MAX_STATS_BUCKETS} are allowed`,
+        'from',
+      ),
+    );
+  }
+  return ok({ from, to, bucketMs });
+}
+
+export function registerAdminConsoleRoutes(
+  admin: FastifyInstance,
+  deps: AdminDeps,
+  { parse, fail }: ConsoleRouteHelpers,
+): void {
+  admin.get('/workspaces/:workspace/stats', async (request, reply) => {
+    const params = parse(reply, WorkspaceParams, request.params);
+    const query = params === null ? null : parse(reply, StatsQuerySchema, request.query);
+    if (params === null || query === null) return reply;
+    const now = deps.clock.now();
+    const window = statsWindow(query, now);
+    if (!window.ok) return fail(reply, window.error);
+    const workspace = await deps.workspaces.get(params.workspace);
+    if (workspace === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
+    const stats = await deps.console.stats(
+      {
+        workspace: params.workspace,
+        ...window.value,
+        loginTypes: workspace.config.loginIdentities,
+        now,
+      },
+      query.bucket,
+    );
+    return { workspace: params.workspace, ...stats } satisfies Stats;
+  });
+
+  admin.get('/workspaces/:workspace/devices/:id', async (request, reply) => {
+    const params = parse(reply, DeviceParams, request.params);
+    const query = params === null ? null : parse(reply, DeviceDetailQuerySchema, request.query);
+    if (params === null || query === null) return reply;
+    const detail = await deps.console.device(params.workspace, params.id, query.failed_limit);
+    return detail === null
+      ? fail(reply, apiError('NOT_FOUND', `no device ${params.id} in ${params.workspace}`))
+      : (detail satisfies DeviceDetail);
+  });
+
+  admin.post('/workspaces/:workspace/inputs/:key/rotate', async (request, reply) => {
+    const params = parse(reply, InputParams, request.params);
+    if (params === null) return reply;
+    const rotated = await deps.workspaces.rotateInputSecret(params.workspace, params.key);
+    if (!rotated.ok) return fail(reply, rotated.error);
+    deps.onInputRotated(params.key);
+    return rotated.value satisfies RotatedInput;
+  });
+}
