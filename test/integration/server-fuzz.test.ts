@@ -23,6 +23,8 @@ import { requestDocument } from '../helpers/sync-wire.ts';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20261128);
 const COUNT = 2400;
+/** 2,400 requests take about 15 s on an idle 2-core machine; leave room for a loaded one. */
+const FUZZ_TIMEOUT_MS = 180_000;
 const ACCEPTED_COUNT = 40;
 
 const SQL_BITS = [
@@ -557,34 +559,38 @@ function suite(
     });
     afterAll(async () => close());
 
-    it(`[ER-3][HV-1][HV-2][HV-4][HV-5] ${COUNT} seeded hostile requests each get their exact error and change nothing (seed ${SEED})`, async () => {
-      const before = await snapshot();
-      const random = seededRandom(SEED);
-      const requests = Array.from({ length: COUNT }, () => hostile(random, world));
-      const labels = new Map<string, number>();
-      const failures: string[] = [];
-      let next = 0;
-      const worker = async () => {
-        while (next < requests.length) {
-          const index = next++;
-          const request = requests[index] as Hostile;
-          labels.set(request.label, (labels.get(request.label) ?? 0) + 1);
-          const { status, text } = await send(t, request);
-          const problem = mismatch(request, status, text);
-          if (problem !== null)
-            failures.push(
-              `seed ${SEED}, request #${index} (${request.label}): ${problem}: ${text.slice(0, 200)}`,
-            );
-        }
-      };
-      await Promise.all(Array.from({ length: 8 }, worker));
-      expect(failures.slice(0, 10)).toEqual([]);
-      expect(labels.size, 'the generator produced every kind of hostile request').toBe(KINDS);
-      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
-      const after = await snapshot();
-      expect(after.tables).toBe(before.tables);
-      expect(after.files).toEqual(before.files);
-    });
+    it(
+      `[ER-3][HV-1][HV-2][HV-4][HV-5] ${COUNT} seeded hostile requests each get their exact error and change nothing (seed ${SEED})`,
+      async () => {
+        const before = await snapshot();
+        const random = seededRandom(SEED);
+        const requests = Array.from({ length: COUNT }, () => hostile(random, world));
+        const labels = new Map<string, number>();
+        const failures: string[] = [];
+        let next = 0;
+        const worker = async () => {
+          while (next < requests.length) {
+            const index = next++;
+            const request = requests[index] as Hostile;
+            labels.set(request.label, (labels.get(request.label) ?? 0) + 1);
+            const { status, text } = await send(t, request);
+            const problem = mismatch(request, status, text);
+            if (problem !== null)
+              failures.push(
+                `seed ${SEED}, request #${index} (${request.label}): ${problem}: ${text.slice(0, 200)}`,
+              );
+          }
+        };
+        await Promise.all(Array.from({ length: 8 }, worker));
+        expect(failures.slice(0, 10)).toEqual([]);
+        expect(labels.size, 'the generator produced every kind of hostile request').toBe(KINDS);
+        expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+        const after = await snapshot();
+        expect(after.tables).toBe(before.tables);
+        expect(after.files).toEqual(before.files);
+      },
+      FUZZ_TIMEOUT_MS,
+    );
 
     it(`[HV-3] ${ACCEPTED_COUNT} seeded right-to-left, zero-width and emoji values are accepted and round-trip byte-exactly (seed ${SEED})`, async () => {
       const random = seededRandom(SEED + 1);
