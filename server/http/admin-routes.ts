@@ -29,6 +29,7 @@ import { readWhatIfLog } from '../db/what-if-log.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { replayWhatIf } from '../what-if.ts';
 import { registerAdminConsoleRoutes } from './admin-console-routes.ts';
+import { registerAdminGraphRoutes } from './admin-graph-routes.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -309,6 +310,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
       });
 
       registerAdminConsoleRoutes(admin, deps, { parse, fail });
+      registerAdminGraphRoutes(admin, deps, { parse, fail });
 
       done();
     },

@@ -29,6 +29,7 @@ import { AppBootstrapSchema } from '../../shared/protocol/app-bootstrap.ts';
 import { DeviceDetailQuerySchema, DeviceDetailSchema } from '../../shared/protocol/admin-devices.ts';
 import { RotatedInputSchema } from '../../shared/protocol/admin-inputs.ts';
 import { MAX_STATS_BUCKETS, StatsQuerySchema, StatsSchema } from '../../shared/protocol/admin-stats.ts';
+import { GraphQuerySchema, MAX_GRAPH_NODES, ProfileGraphSchema } from '../../shared/protocol/admin-graph.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 
 type Json = Record<string, unknown>;
@@ -267,6 +268,7 @@ export function openApiDocument(): Json {
         },
       },
       ...adminConsolePaths(workspace),
+      ...adminGraphPaths(workspace),
       '/admin/v1/workspaces/{workspace}/profiles': {
         get: {
           ...ADMIN,
@@ -415,6 +417,27 @@ function adminConsolePaths(workspace: Json): Json {
           '401': unauthorized,
           '404': error('No such input in this workspace'),
           '409': error('The input was revoked'),
+        },
+      },
+    },
+  };
+}
+
+/** The identity graph around a profile, for the console's graph view (SPEC GV-1..GV-3). */
+function adminGraphPaths(workspace: Json): Json {
+  return {
+    '/admin/v1/workspaces/{workspace}/profiles/{mpid}/graph': {
+      get: {
+        ...ADMIN,
+        parameters: [workspace, pathParam('mpid', 'MPID'), ...queryParams(GraphQuerySchema)],
+        summary: `The graph around a profile: profiles, identity values, devices and aliases with the requests that joined them, depth 1..3 profile hops, at most max_nodes (up to ${MAX_GRAPH_NODES}) nodes, truncated when more exist`,
+        responses: {
+          '200': { description: 'Nodes and edges', ...json(ProfileGraphSchema) },
+          '400': error(
+            `Malformed path or query: depth outside 1..3, max_nodes outside 1..${MAX_GRAPH_NODES}`,
+          ),
+          '401': error('No or an unknown admin token'),
+          '404': error('No live profile with this MPID in this workspace'),
         },
       },
     },

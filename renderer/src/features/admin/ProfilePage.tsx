@@ -13,6 +13,7 @@ import { failureInWords } from './admin-api.ts';
 import { ALIAS_STATUS, historyInWords, requestKindInWords } from './admin-words.ts';
 import { useAdminSession } from './AdminContext.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
+import { ProfileGraphSection } from './ProfileGraphSection.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /** A person's detail (AC-2): identities, why they were joined, aliases, history, activity; delete (AC-3). */
@@ -139,6 +140,10 @@ function ProfileDetail({
             ))}
           </Stack>
         )}
+      </Section>
+
+      <Section title="Identity graph">
+        <ProfileGraphSection mpid={profile.mpid} round={detail.history[0]?.seq ?? 0} />
       </Section>
 
       <Section title="History">

@@ -13,6 +13,7 @@ import {
   ProfileListSchema,
   WorkspaceListSchema,
 } from '../../../../shared/protocol/admin.ts';
+import { ProfileGraphSchema } from '../../../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
@@ -58,6 +59,12 @@ export class AdminApi {
 
   profile(workspace: string, mpid: string) {
     return this.call('GET', `workspaces/${enc(workspace)}/profiles/${enc(mpid)}`, ProfileDetailSchema);
+  }
+
+  profileGraph(workspace: string, mpid: string, depth: number) {
+    const query = new URLSearchParams({ depth: String(depth), max_nodes: '500' });
+    const route = `workspaces/${enc(workspace)}/profiles/${enc(mpid)}/graph?${query}`;
+    return this.call('GET', route, ProfileGraphSchema);
   }
 
   deleteProfile(workspace: string, mpid: string) {

@@ -1,0 +1,32 @@
+/**
+ * The identity graph around a profile (SPEC GV-1..GV-3), for the console's graph view. Registered
+ * inside the `/admin/v1` scope, so the admin token check there applies; the walk keeps to the
+ * workspace in the path, so another workspace's MPID is not found (HT-7).
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { MpidSchema } from '../../shared/identity/mpid.ts';
+import { GraphQuerySchema, type ProfileGraph } from '../../shared/protocol/admin-graph.ts';
+import { apiError } from '../../shared/protocol/errors.ts';
+import { ProfileGraphReader } from '../db/profile-graph.ts';
+import type { ConsoleRouteHelpers } from './admin-console-routes.ts';
+import type { AdminDeps } from './admin-routes.ts';
+
+const GraphParams = z.object({ workspace: z.string().min(1).max(64), mpid: MpidSchema });
+
+export function registerAdminGraphRoutes(
+  admin: FastifyInstance,
+  deps: AdminDeps,
+  { parse, fail }: ConsoleRouteHelpers,
+): void {
+  const reader = new ProfileGraphReader(deps.handle);
+  admin.get('/workspaces/:workspace/profiles/:mpid/graph', async (request, reply) => {
+    const params = parse(reply, GraphParams, request.params);
+    const query = params === null ? null : parse(reply, GraphQuerySchema, request.query);
+    if (params === null || query === null) return reply;
+    const graph = await reader.around(params.workspace, params.mpid, query.depth, query.max_nodes);
+    return graph === null
+      ? fail(reply, apiError('NOT_FOUND', `no live profile ${params.mpid} in ${params.workspace}`))
+      : (graph satisfies ProfileGraph);
+  });
+}
