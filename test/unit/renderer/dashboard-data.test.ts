@@ -105,18 +105,25 @@ describe('dashboard data', () => {
 
   it('[AC-33] devices by lag, the longest first then by id, each bar a share of the longest', () => {
     const rows = lagRows(
-      stats({ devices: { total: 3, lag: [device('b', 1000), device('c', 4000), device('a', 1000)] } }),
+      stats({ devices: { total: 3, lag: [device('b', HOUR), device('c', 4 * HOUR), device('a', HOUR)] } }),
     );
     expect(rows.map((r) => [r.id, r.share])).toEqual([
       ['c', 1],
       ['a', 0.25],
       ['b', 0.25],
     ]);
-    expect(lagRows(stats({ devices: { total: 1, lag: [device('x', 0)] } }))[0]!.share).toBe(0);
+  });
+
+  it('[AC-33] devices all seen within the last minute get short bars, not full ones', () => {
+    const rows = lagRows(stats({ devices: { total: 2, lag: [device('x', 0), device('y', 15_000)] } }));
+    expect(rows.map((r) => [r.id, r.share])).toEqual([
+      ['y', 0.25],
+      ['x', 0],
+    ]);
   });
 
   it('[AC-30] labels buckets in UTC and lags in the largest whole unit', () => {
-    expect(bucketLabel(T0 + 3 * HOUR, 'hour')).toBe('13:00');
+    expect(bucketLabel(T0 + 3 * HOUR, 'hour')).toBe('1 Dec 13:00');
     expect(bucketLabel(Date.UTC(2026, 11, 2), 'day')).toBe('2 Dec');
     expect([40_000, 12 * 60_000, 3 * HOUR, 50 * HOUR].map(lagInWords)).toEqual([
       '40 s',

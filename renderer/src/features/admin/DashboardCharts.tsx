@@ -102,7 +102,7 @@ export function OutcomeChart({
       <XAxis starts={buckets.map((b) => b.bucketStart)} bucket={bucket} />
       <details className="dash-details">
         <summary>Show as a table</summary>
-        <div className="dash-table-wrap">
+        <div className="dash-table-wrap" tabIndex={0} role="region" aria-label="Resolutions table">
           <table className="dash-table">
             <caption>Resolutions per {bucket} (UTC), by outcome</caption>
             <thead>
@@ -167,12 +167,23 @@ export function ConversionChart({
               fill="none"
               stroke="var(--mantine-color-grape-6)"
               strokeWidth={3}
-              strokeLinecap="round"
               strokeLinejoin="round"
               vectorEffect="non-scaling-stroke"
-              points={(run.length === 1 ? [run[0]!, run[0]!] : run)
-                .map(([index, rate]) => `${index * SLOT + SLOT / 2},${100 - rate * 100}`)
-                .join(' ')}
+              points={run.map(([index, rate]) => `${index * SLOT + SLOT / 2},${100 - rate * 100}`).join(' ')}
+            />
+          ))}
+          {/* A dot per point: a tiny line with a round cap stays round however the drawing stretches. */}
+          {runs.flat().map(([index, rate]) => (
+            <line
+              key={`dot-${index}`}
+              x1={index * SLOT + SLOT / 2 - 0.01}
+              x2={index * SLOT + SLOT / 2 + 0.01}
+              y1={100 - rate * 100}
+              y2={100 - rate * 100}
+              stroke="var(--mantine-color-grape-6)"
+              strokeWidth={8}
+              strokeLinecap="round"
+              vectorEffect="non-scaling-stroke"
             />
           ))}
         </svg>
@@ -180,7 +191,7 @@ export function ConversionChart({
       <XAxis starts={points.map((p) => p.bucketStart)} bucket={bucket} />
       <details className="dash-details">
         <summary>Show as a table</summary>
-        <div className="dash-table-wrap">
+        <div className="dash-table-wrap" tabIndex={0} role="region" aria-label="Conversion table">
           <table className="dash-table">
             <caption>Anonymous profiles created per {bucket} (UTC) and how many converted</caption>
             <thead>
@@ -211,7 +222,7 @@ export function ConversionChart({
 /** Sync lag per device as a table whose lag cell carries a bar, the longest first. */
 export function LagTable({ rows }: { rows: readonly LagRow[] }) {
   return (
-    <div className="dash-table-wrap">
+    <div className="dash-table-wrap" tabIndex={0} role="region" aria-label="Lag table">
       <table className="dash-table dash-lag">
         <caption>Time since each device was last seen, longest first</caption>
         <thead>

@@ -44,6 +44,9 @@ export function DashboardPage() {
         ]}
         fullWidth
       />
+      <Text size="sm" c="dimmed" mt={-8}>
+        {choice === 'day' ? 'By hour' : 'By day'}; buckets are UTC {choice === 'day' ? 'hours' : 'days'}.
+      </Text>
       {state.status === 'loading' ? (
         <Group gap="xs">
           <Loader size="sm" />
@@ -89,9 +92,9 @@ function Charts({ stats, window }: { stats: Stats; window: string }) {
         ) : (
           <>
             <Text mb="xs">
-              <Text span fz="h2" fw={700} mr="xs">
+              <Text span fz="h2" fw={700}>
                 {percent(conversion.rate)}
-              </Text>
+              </Text>{' '}
               {conversion.converted} of {conversion.startedAnonymous}{' '}
               {conversion.startedAnonymous === 1 ? 'profile' : 'profiles'} that started anonymous became known
             </Text>

@@ -163,7 +163,7 @@ function SecretOnce({
           This secret is shown only once. The server keeps no copy you can read: if you lose it, rotate it
           again.
         </Text>
-        <Code block className="admin-break" aria-label="New secret">
+        <Code block className="admin-break">
           {secret.secret}
         </Code>
         <Group gap="sm">

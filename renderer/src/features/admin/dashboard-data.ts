@@ -26,8 +26,8 @@ export const OUTCOME_LABELS: Readonly<Record<Outcome, string>> = {
 export type WindowChoice = 'day' | 'month';
 
 export const WINDOW_LABELS: Readonly<Record<WindowChoice, string>> = {
-  day: 'Last 24 hours, by hour',
-  month: 'Last 30 days, by day',
+  day: 'Last 24 hours',
+  month: 'Last 30 days',
 };
 
 /** The stats window a choice asks for, ending at `now`. */
@@ -124,28 +124,34 @@ export interface LagRow {
   readonly name: string;
   readonly revoked: boolean;
   readonly lagMs: number;
-  /** The bar's length: this lag against the longest, 0..1 (a device seen this instant has none). */
+  /** The bar's length, 0..1: this lag against the longest, or against a minute if all are shorter. */
   readonly share: number;
 }
+
+/** The shortest full bar: devices all seen within the last minute show short bars, not full ones. */
+export const LAG_SCALE_FLOOR_MS = 60_000;
 
 /** Devices by sync lag, the longest first (then by id), each with its bar's share of the longest. */
 export function lagRows(stats: Stats): LagRow[] {
   const sorted = [...stats.devices.lag].sort((a, b) => b.lagMs - a.lagMs || a.id.localeCompare(b.id));
-  const longest = Math.max(0, ...sorted.map((d) => d.lagMs));
+  const scale = Math.max(LAG_SCALE_FLOOR_MS, ...sorted.map((d) => d.lagMs));
   return sorted.map((d) => ({
     id: d.id,
     name: d.name,
     revoked: d.revoked,
     lagMs: d.lagMs,
-    share: longest === 0 ? 0 : Math.max(0, d.lagMs) / longest,
+    share: Math.max(0, d.lagMs) / scale,
   }));
 }
 
-/** A bucket's label, in UTC like the buckets themselves: "14:00" for an hour, "2 Dec" for a day. */
+/**
+ * A bucket's label, in UTC like the buckets themselves: "2 Dec 14:00" for an hour (a day's window
+ * holds the same hour twice), "2 Dec" for a day.
+ */
 export function bucketLabel(bucketStart: number, bucket: StatsBucket): string {
   const at = new Date(bucketStart);
-  if (bucket === 'hour') return `${String(at.getUTCHours()).padStart(2, '0')}:00`;
-  return at.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const day = at.toLocaleDateString('en-GB', { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  return bucket === 'hour' ? `${day} ${String(at.getUTCHours()).padStart(2, '0')}:00` : day;
 }
 
 /** A duration in the largest whole unit that fits: "40 s", "12 min", "3 h", "2 days". */
