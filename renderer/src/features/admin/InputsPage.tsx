@@ -163,7 +163,7 @@ function SecretOnce({
           This secret is shown only once. The server keeps no copy you can read: if you lose it, rotate it
           again.
         </Text>
-        <Code block className="admin-break">
+        <Code block style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
           {secret.secret}
         </Code>
         <Group gap="sm">
