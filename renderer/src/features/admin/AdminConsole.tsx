@@ -9,8 +9,11 @@ import { useObservable } from '../../hooks/useObservable.ts';
 import { adminApiBase } from './admin-api.ts';
 import { AdminSessions } from './admin-session.ts';
 import { AdminProvider } from './AdminContext.tsx';
+import { DashboardPage } from './DashboardPage.tsx';
+import { DeviceDetailPage } from './DeviceDetailPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { FindPersonPage } from './FindPersonPage.tsx';
+import { InputsPage } from './InputsPage.tsx';
 import { ProfilePage } from './ProfilePage.tsx';
 import { SignInPage } from './SignInPage.tsx';
 
@@ -53,8 +56,14 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
               <Anchor component={NavLink} to="/admin" end>
                 Find a person
               </Anchor>
+              <Anchor component={NavLink} to="/admin/dashboard">
+                Dashboard
+              </Anchor>
               <Anchor component={NavLink} to="/admin/devices">
                 Devices
+              </Anchor>
+              <Anchor component={NavLink} to="/admin/inputs">
+                Inputs
               </Anchor>
             </Group>
             <Group gap="sm" wrap="wrap">
@@ -81,6 +90,9 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
             <Route index element={<FindPersonPage />} />
             <Route path="people/:mpid" element={<ProfilePage />} />
             <Route path="devices" element={<DevicesPage />} />
+            <Route path="dashboard" element={<DashboardPage />} />
+            <Route path="devices/:id" element={<DeviceDetailPage />} />
+            <Route path="inputs" element={<InputsPage />} />
             <Route path="*" element={<Navigate to="/admin" replace />} />
           </Routes>
         </Stack>

@@ -1,4 +1,5 @@
-import { Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Link } from 'react-router';
 import type { DeviceSummary } from '../../../../shared/protocol/admin.ts';
 import { dateTime } from '../../components/relative-time.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
@@ -74,6 +75,9 @@ function DeviceItem({ device, reload }: { device: DeviceSummary; reload: () => v
         Last seen {dateTime(device.lastSeenAt)}; registered {dateTime(device.createdAt)};{' '}
         {accepted === 1 ? '1 request accepted' : `${accepted} requests accepted`}
       </Text>
+      <Anchor component={Link} to={`/admin/devices/${encodeURIComponent(device.id)}`} size="sm">
+        Details of {device.name}
+      </Anchor>
       {!device.revoked && (
         <Group mt="xs">
           <ConfirmAction

@@ -13,6 +13,13 @@ import {
   ProfileListSchema,
   WorkspaceListSchema,
 } from '../../../../shared/protocol/admin.ts';
+import { DeviceDetailSchema } from '../../../../shared/protocol/admin-devices.ts';
+import {
+  CreatedInputSchema,
+  InputListSchema,
+  RotatedInputSchema,
+} from '../../../../shared/protocol/admin-inputs.ts';
+import { StatsSchema, type StatsBucket } from '../../../../shared/protocol/admin-stats.ts';
 import { ProfileGraphSchema } from '../../../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
@@ -83,34 +90,74 @@ export class AdminApi {
     return this.call('DELETE', `workspaces/${enc(workspace)}/devices/${enc(id)}`, null);
   }
 
+  stats(workspace: string, window: { from: number; to: number; bucket: StatsBucket }) {
+    const query = new URLSearchParams({
+      from: String(window.from),
+      to: String(window.to),
+      bucket: window.bucket,
+    });
+    return this.call('GET', `workspaces/${enc(workspace)}/stats?${query}`, StatsSchema);
+  }
+
+  device(workspace: string, id: string, failedLimit: number) {
+    const query = new URLSearchParams({ failed_limit: String(failedLimit) });
+    return this.call('GET', `workspaces/${enc(workspace)}/devices/${enc(id)}?${query}`, DeviceDetailSchema);
+  }
+
+  inputs(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/inputs`, InputListSchema);
+  }
+
+  createInput(workspace: string, input: { name: string; allowKeyOnly: boolean; syncOnly: boolean }) {
+    return this.call('POST', `workspaces/${enc(workspace)}/inputs`, CreatedInputSchema, input);
+  }
+
+  rotateInput(workspace: string, key: string) {
+    return this.call('POST', `workspaces/${enc(workspace)}/inputs/${enc(key)}/rotate`, RotatedInputSchema);
+  }
+
+  revokeInput(workspace: string, key: string) {
+    return this.call('DELETE', `workspaces/${enc(workspace)}/inputs/${enc(key)}`, null);
+  }
+
   private async call<S extends z.ZodType>(
     method: string,
     route: string,
     schema: S,
+    body?: unknown,
   ): Promise<AdminResult<z.infer<S>>>;
   private async call(method: string, route: string, schema: null): Promise<AdminResult<null>>;
-  private async call(method: string, route: string, schema: z.ZodType | null): Promise<AdminResult<unknown>> {
+  private async call(
+    method: string,
+    route: string,
+    schema: z.ZodType | null,
+    body?: unknown,
+  ): Promise<AdminResult<unknown>> {
     let response: Response;
     try {
       response = await this.fetchFn(new URL(route, this.base), {
         method,
-        headers: { authorization: `Bearer ${this.token}` },
+        headers:
+          body === undefined
+            ? { authorization: `Bearer ${this.token}` }
+            : { authorization: `Bearer ${this.token}`, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         credentials: 'omit',
         cache: 'no-store',
       });
     } catch {
       return err({ kind: 'unreachable' });
     }
-    const body = await readJson(response);
+    const answer = await readJson(response);
     if (response.status === 401) return err({ kind: 'unauthorized' });
     if (!response.ok) {
-      const failure = ErrorBodySchema.safeParse(body);
+      const failure = ErrorBodySchema.safeParse(answer);
       if (!failure.success) return err({ kind: 'unreadable', status: response.status });
       const message = failure.data.errors[0]?.message ?? `the server answered ${response.status}`;
       return err(response.status === 404 ? { kind: 'not_found', message } : { kind: 'refused', message });
     }
     if (schema === null) return ok(null);
-    const parsed = schema.safeParse(body);
+    const parsed = schema.safeParse(answer);
     return parsed.success ? ok(parsed.data) : err({ kind: 'unreadable', status: response.status });
   }
 }
