@@ -12,6 +12,7 @@ import { AdminProvider } from './AdminContext.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { FindPersonPage } from './FindPersonPage.tsx';
 import { ProfilePage } from './ProfilePage.tsx';
+import { SettingsPage } from './settings/SettingsPage.tsx';
 import { SignInPage } from './SignInPage.tsx';
 
 const base = adminApiBase(location.href);
@@ -56,6 +57,9 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
               <Anchor component={NavLink} to="/admin/devices">
                 Devices
               </Anchor>
+              <Anchor component={NavLink} to="/admin/settings">
+                Settings
+              </Anchor>
             </Group>
             <Group gap="sm" wrap="wrap">
               {session.workspaces.length > 1 ? (
@@ -81,6 +85,7 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
             <Route index element={<FindPersonPage />} />
             <Route path="people/:mpid" element={<ProfilePage />} />
             <Route path="devices" element={<DevicesPage />} />
+            <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<Navigate to="/admin" replace />} />
           </Routes>
         </Stack>

@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import type { IdentityType } from '../../../../shared/identity/identity-types.ts';
+import type { ScopeConfig } from '../../../../shared/identity/scope-config.ts';
+import { ConfigHistorySchema, WorkspaceConfigSchema } from '../../../../shared/protocol/admin-config.ts';
 import {
   AliasUndoneSchema,
   DeviceListSchema,
@@ -14,6 +16,7 @@ import {
   WorkspaceListSchema,
 } from '../../../../shared/protocol/admin.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
+import { WhatIfResponseSchema } from '../../../../shared/protocol/what-if.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
 export type AdminFailure =
@@ -76,18 +79,48 @@ export class AdminApi {
     return this.call('DELETE', `workspaces/${enc(workspace)}/devices/${enc(id)}`, null);
   }
 
+  config(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema);
+  }
+
+  configHistory(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/config/history`, ConfigHistorySchema);
+  }
+
+  /** Replays the workspace's recorded requests under `config`; nothing is written (WI-1). */
+  whatIf(workspace: string, config: ScopeConfig, maxDifferences: number) {
+    return this.call('POST', `workspaces/${enc(workspace)}/what-if`, WhatIfResponseSchema, {
+      config,
+      maxDifferences,
+    });
+  }
+
+  saveConfig(workspace: string, config: ScopeConfig) {
+    return this.call('PUT', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema, config);
+  }
+
   private async call<S extends z.ZodType>(
     method: string,
     route: string,
     schema: S,
+    payload?: unknown,
   ): Promise<AdminResult<z.infer<S>>>;
   private async call(method: string, route: string, schema: null): Promise<AdminResult<null>>;
-  private async call(method: string, route: string, schema: z.ZodType | null): Promise<AdminResult<unknown>> {
+  private async call(
+    method: string,
+    route: string,
+    schema: z.ZodType | null,
+    payload?: unknown,
+  ): Promise<AdminResult<unknown>> {
     let response: Response;
     try {
       response = await this.fetchFn(new URL(route, this.base), {
         method,
-        headers: { authorization: `Bearer ${this.token}` },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         credentials: 'omit',
         cache: 'no-store',
       });
