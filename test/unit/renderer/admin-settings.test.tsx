@@ -2,7 +2,7 @@
 /**
  * The workspace settings editor's logic and its priority list: config rules found by the server's
  * own schema and said in words by field, a readable diff, and reordering by keyboard alone
- * (SPEC AC-20..AC-22, AC-26).
+ * (SPEC AC-21, AC-22, AC-25).
  */
 import { MantineProvider } from '@mantine/core';
 import { cleanup, render, screen, within } from '@testing-library/react';

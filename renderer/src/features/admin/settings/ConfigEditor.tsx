@@ -20,7 +20,7 @@ interface ConfigEditorProps {
   readonly onChange: (config: ScopeConfig) => void;
 }
 
-/** The workspace's config as a form; each broken rule is said in words beside its part (AC-20..AC-22). */
+/** The workspace's config as a form; each broken rule is said in words beside its part (AC-20, AC-21). */
 export function ConfigEditor({ config, problems, onChange }: ConfigEditorProps) {
   return (
     <Stack gap="lg">

@@ -1,4 +1,5 @@
 import { Button, Card, Group, Loader, Modal, Stack, Text } from '@mantine/core';
+import { RequestKindSchema } from '../../../../../shared/resolver/records.ts';
 import type {
   WhatIfAnswer,
   WhatIfDifference,
@@ -7,6 +8,7 @@ import type {
 import { dateTime } from '../../../components/relative-time.ts';
 import { shortMpid } from '../../../components/ShortMpid.tsx';
 import { FormError } from '../../../components/FormError.tsx';
+import { requestKindInWords } from '../admin-words.ts';
 
 /** How many differences the preview asks for and lists; the count covers them all. */
 export const PREVIEW_EXAMPLES = 5;
@@ -136,7 +138,8 @@ function DifferenceItem({ difference }: { difference: WhatIfDifference }) {
   return (
     <Card withBorder padding="xs" component="article" aria-label={`Request ${difference.requestId}`}>
       <Text size="sm" fw={600} className="admin-break">
-        {difference.kind} {difference.requestId}, from {from}, {dateTime(difference.at)}
+        {kindInWords(difference.kind)} (request {difference.requestId}), from {from},{' '}
+        {dateTime(difference.at)}
       </Text>
       <Text size="sm" className="admin-break">
         Was: {answerInWords(difference.old)}. Would be: {answerInWords(difference.new)}.
@@ -164,6 +167,11 @@ function DifferenceItem({ difference }: { difference: WhatIfDifference }) {
       )}
     </Card>
   );
+}
+
+function kindInWords(kind: string): string {
+  const known = RequestKindSchema.safeParse(kind);
+  return known.success ? requestKindInWords(known.data) : kind;
 }
 
 export function answerInWords(answer: WhatIfAnswer): string {

@@ -11,7 +11,7 @@ interface PriorityListProps {
 }
 
 /**
- * The identity priority, highest first, with each type's login / unique / immutable flags (AC-21).
+ * The identity priority, highest first, with each type's login / unique / immutable flags (AC-20, AC-22).
  * It reorders by dragging a row, by its move-up / move-down buttons, or by the arrow keys on a
  * row's handle; every move is announced, and the focus stays on what was moved.
  */

@@ -10,7 +10,7 @@ import { configChanges, configProblems, hasProblems } from './config-editor.ts';
 import { ConfigEditor } from './ConfigEditor.tsx';
 import { ImpactPreview, PREVIEW_EXAMPLES, type PreviewState } from './ImpactPreview.tsx';
 
-/** The selected workspace's settings, their impact before saving, and their history (AC-20..AC-29). */
+/** The selected workspace's settings, their impact before saving, and their history (AC-20..AC-26). */
 export function SettingsPage() {
   const session = useAdminSession();
   const [saved, setSaved] = useState<string | null>(null);
@@ -123,7 +123,7 @@ function Editor({
         Workspace {session.workspace}, config version {saved.version}.
       </Text>
       {notice !== null && !changed && (
-        <Text role="status" c="var(--mantine-color-green-8)">
+        <Text role="status" fw={600}>
           {notice}
         </Text>
       )}

@@ -1,7 +1,7 @@
 /**
  * The workspace settings editor's logic, free of React: the strategies in words, the config's
  * problems by field (found by the server's own `ScopeConfigSchema`, reworded), the flag and list
- * edits, and what changed between two versions in words (SPEC AC-20..AC-29).
+ * edits, and what changed between two versions in words (SPEC AC-20..AC-26).
  */
 import {
   IdentityTypeSchema,
@@ -170,18 +170,18 @@ export function withFlag(
   return { ...config, [flag]: on ? [...list, type] : list };
 }
 
-/** Takes a type out of the priority, and so out of every flag list and its normalisation. */
+/**
+ * Takes a type out of the priority, and so out of every flag list (CF-3 allows flags on priority
+ * types only). Its normalisation stays: it is harmless off the priority and back if the type is.
+ */
 export function withoutType(config: ScopeConfig, type: IdentityType): ScopeConfig {
   const drop = (list: readonly IdentityType[]) => list.filter((t) => t !== type);
-  const normalisation = { ...config.normalisation };
-  delete normalisation[type];
   return {
     ...config,
     identityPriority: drop(config.identityPriority),
     loginIdentities: drop(config.loginIdentities),
     uniqueIdentities: drop(config.uniqueIdentities),
     immutableIdentities: drop(config.immutableIdentities),
-    normalisation,
   };
 }
 
