@@ -15,6 +15,7 @@ import { DevicesPage } from './DevicesPage.tsx';
 import { FindPersonPage } from './FindPersonPage.tsx';
 import { InputsPage } from './InputsPage.tsx';
 import { ProfilePage } from './ProfilePage.tsx';
+import { SettingsPage } from './settings/SettingsPage.tsx';
 import { SignInPage } from './SignInPage.tsx';
 
 const base = adminApiBase(location.href);
@@ -65,6 +66,9 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
               <Anchor component={NavLink} to="/admin/inputs">
                 Inputs
               </Anchor>
+              <Anchor component={NavLink} to="/admin/settings">
+                Settings
+              </Anchor>
             </Group>
             <Group gap="sm" wrap="wrap">
               {session.workspaces.length > 1 ? (
@@ -93,6 +97,7 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
             <Route path="dashboard" element={<DashboardPage />} />
             <Route path="devices/:id" element={<DeviceDetailPage />} />
             <Route path="inputs" element={<InputsPage />} />
+            <Route path="settings" element={<SettingsPage />} />
             <Route path="*" element={<Navigate to="/admin" replace />} />
           </Routes>
         </Stack>

@@ -5,6 +5,8 @@
  */
 import type { z } from 'zod';
 import type { IdentityType } from '../../../../shared/identity/identity-types.ts';
+import type { ScopeConfig } from '../../../../shared/identity/scope-config.ts';
+import { ConfigHistorySchema, WorkspaceConfigSchema } from '../../../../shared/protocol/admin-config.ts';
 import {
   AliasUndoneSchema,
   DeviceListSchema,
@@ -22,6 +24,7 @@ import {
 import { StatsSchema, type StatsBucket } from '../../../../shared/protocol/admin-stats.ts';
 import { ProfileGraphSchema } from '../../../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
+import { WhatIfResponseSchema } from '../../../../shared/protocol/what-if.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
 export type AdminFailure =
@@ -118,6 +121,26 @@ export class AdminApi {
 
   revokeInput(workspace: string, key: string) {
     return this.call('DELETE', `workspaces/${enc(workspace)}/inputs/${enc(key)}`, null);
+  }
+
+  config(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema);
+  }
+
+  configHistory(workspace: string) {
+    return this.call('GET', `workspaces/${enc(workspace)}/config/history`, ConfigHistorySchema);
+  }
+
+  /** Replays the workspace's recorded requests under `config`; nothing is written (WI-1). */
+  whatIf(workspace: string, config: ScopeConfig, maxDifferences: number) {
+    return this.call('POST', `workspaces/${enc(workspace)}/what-if`, WhatIfResponseSchema, {
+      config,
+      maxDifferences,
+    });
+  }
+
+  saveConfig(workspace: string, config: ScopeConfig) {
+    return this.call('PUT', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema, config);
   }
 
   private async call<S extends z.ZodType>(

@@ -1,0 +1,24 @@
+/**
+ * The admin API's answers about a workspace's config (`GET`/`PUT …/config`, `GET …/config/history`),
+ * parsed by the admin console with the same config schema the server stores them with.
+ */
+import { z } from 'zod';
+import { ScopeConfigSchema } from '../identity/scope-config.ts';
+import { ActorSchema } from '../resolver/records.ts';
+
+export const WorkspaceConfigSchema = z.object({
+  config: ScopeConfigSchema,
+  version: z.number().int().positive(),
+});
+export type WorkspaceConfig = z.infer<typeof WorkspaceConfigSchema>;
+
+export const ConfigVersionSchema = z.object({
+  version: z.number().int().positive(),
+  at: z.number(),
+  actor: ActorSchema,
+  config: ScopeConfigSchema,
+});
+export type ConfigVersion = z.infer<typeof ConfigVersionSchema>;
+
+/** Newest version first. */
+export const ConfigHistorySchema = z.object({ history: z.array(ConfigVersionSchema) });
