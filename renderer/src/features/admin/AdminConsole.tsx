@@ -11,6 +11,7 @@ import { AdminSessions } from './admin-session.ts';
 import { AdminProvider } from './AdminContext.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { FindPersonPage } from './FindPersonPage.tsx';
+import { LabPage } from './lab/LabPage.tsx';
 import { ProfilePage } from './ProfilePage.tsx';
 import { SignInPage } from './SignInPage.tsx';
 
@@ -56,6 +57,9 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
               <Anchor component={NavLink} to="/admin/devices">
                 Devices
               </Anchor>
+              <Anchor component={NavLink} to="/admin/lab">
+                Lab
+              </Anchor>
             </Group>
             <Group gap="sm" wrap="wrap">
               {session.workspaces.length > 1 ? (
@@ -81,6 +85,7 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
             <Route index element={<FindPersonPage />} />
             <Route path="people/:mpid" element={<ProfilePage />} />
             <Route path="devices" element={<DevicesPage />} />
+            <Route path="lab" element={<LabPage />} />
             <Route path="*" element={<Navigate to="/admin" replace />} />
           </Routes>
         </Stack>

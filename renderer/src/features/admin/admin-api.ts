@@ -14,6 +14,7 @@ import {
   WorkspaceListSchema,
 } from '../../../../shared/protocol/admin.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
+import { LabRunResponseSchema, type LabRunRequest } from '../../../../shared/protocol/lab.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
 export type AdminFailure =
@@ -76,18 +77,33 @@ export class AdminApi {
     return this.call('DELETE', `workspaces/${enc(workspace)}/devices/${enc(id)}`, null);
   }
 
+  /** Runs a scenario under each strategy with the simulator (LB-1). */
+  runLab(request: LabRunRequest) {
+    return this.call('POST', 'lab/runs', LabRunResponseSchema, request);
+  }
+
   private async call<S extends z.ZodType>(
     method: string,
     route: string,
     schema: S,
+    body?: unknown,
   ): Promise<AdminResult<z.infer<S>>>;
   private async call(method: string, route: string, schema: null): Promise<AdminResult<null>>;
-  private async call(method: string, route: string, schema: z.ZodType | null): Promise<AdminResult<unknown>> {
+  private async call(
+    method: string,
+    route: string,
+    schema: z.ZodType | null,
+    payload?: unknown,
+  ): Promise<AdminResult<unknown>> {
     let response: Response;
     try {
       response = await this.fetchFn(new URL(route, this.base), {
         method,
-        headers: { authorization: `Bearer ${this.token}` },
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
         credentials: 'omit',
         cache: 'no-store',
       });
