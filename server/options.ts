@@ -86,8 +86,12 @@ export const ServerOptionsSchema = z
     serverKey: z.string().min(1).optional(),
     /** The simulator the Conversion Lab runs (LB-1): the bundled one, or simulator/cli.ts (run with tsx). */
     labSimulator: z.string().min(1).default(path.join('dist', 'simulate.mjs')),
-    /** A Lab run (one strategy) taking longer is killed and reported, in ms (LB-5). */
-    labTimeoutMs: z.coerce.number().int().min(100).default(120_000),
+    /**
+     * A Lab run (one strategy) taking longer is killed and reported, in ms (LB-5). Five runs, two
+     * at a time, take at most three of these: keep that under `idleTimeoutMs`, which closes the
+     * quiet connection waiting for the answer.
+     */
+    labTimeoutMs: z.coerce.number().int().min(100).default(30_000),
   })
   .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
     path: ['headersTimeoutMs'],

@@ -193,7 +193,7 @@ function LabResults({ response }: { response: LabRunResponse }) {
                 <Table.Tr key={row.step} className={row.differs ? 'lab-differs' : undefined}>
                   <Table.Th scope="row">
                     {row.step}. {row.what}
-                    {row.differs ? <span className="lab-differs-mark"> differs</span> : null}
+                    {row.differs ? <span className="lab-differs-mark"> · differs</span> : null}
                   </Table.Th>
                   {row.cells.map((cell, i) => (
                     <Table.Td key={table.strategies[i]}>{cell ?? 'not run'}</Table.Td>
