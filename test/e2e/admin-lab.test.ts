@@ -60,6 +60,7 @@ describe.skipIf(chromiumSkipReason !== null)(
         labSimulator: path.join(ROOT, 'dist', 'simulate.mjs'),
         // The run answers only when all five are done; a loaded machine must not cut the quiet connection.
         idleTimeoutMs: RUN_TIMEOUT_MS,
+        labTimeoutMs: RUN_TIMEOUT_MS / 3,
       });
       ui = await AdminConsole.open(browser!, server);
       const { page } = ui;

@@ -20,6 +20,8 @@ const SIMULATOR = path.join(ROOT, 'dist', 'simulate.mjs');
 const scenarioFile = (name: string): unknown =>
   JSON.parse(readFileSync(path.join(ROOT, 'scenarios', name), 'utf8'));
 const FIRST = '01-offline-anonymous-then-login.json';
+/** Room for five simulator runs on a loaded shared machine (speed is not what these tests check). */
+const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
 
 let server: TestServer | undefined;
 let scratch: string;
@@ -50,7 +52,7 @@ const runLab = (body: unknown, token?: string) => admin(server!.url, 'POST', '/l
 
 describe('the Conversion Lab route', { timeout: 180_000 }, () => {
   it('[LB-1][LB-3][LB-4] runs a scenario from scenarios/ under all five strategies; under its own it passes, with a step-by-step timeline', async () => {
-    server = await startTestServer({ labSimulator: SIMULATOR });
+    server = await startTestServer({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
     const before = rowCounts(server.databaseFile);
     const scenario = scenarioFile(FIRST) as { config: { strategy: string }; steps: unknown[] };
     const { status, body } = await runLab({ scenario });
