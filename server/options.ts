@@ -84,6 +84,14 @@ export const ServerOptionsSchema = z
     /** The kind of bootstrap input to create; unset: `browser`, and an existing input is taken as it is. */
     inputKind: z.enum(INPUT_KINDS).optional(),
     serverKey: z.string().min(1).optional(),
+    /** The simulator the Conversion Lab runs (LB-1): the bundled one, or simulator/cli.ts (run with tsx). */
+    labSimulator: z.string().min(1).default(path.join('dist', 'simulate.mjs')),
+    /**
+     * A Lab run (one strategy) taking longer is killed and reported, in ms (LB-5). Five runs, two
+     * at a time, take at most three of these: keep that under `idleTimeoutMs`, which closes the
+     * quiet connection waiting for the answer.
+     */
+    labTimeoutMs: z.coerce.number().int().min(100).default(30_000),
   })
   .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
     path: ['headersTimeoutMs'],

@@ -10,7 +10,7 @@ import { progressBar } from '../shared/util/progress.ts';
 import type { FaultRates } from './faults.ts';
 import { randomScenario } from './random-scenario.ts';
 import { runScenario, type ScenarioReport, type StepFailure } from './run-scenario.ts';
-import { ScenarioSchema, type Scenario } from './scenario.ts';
+import { ScenarioSchema, type Scenario } from '../shared/protocol/scenario.ts';
 import type { LiveServer } from './world.ts';
 
 const USAGE = `usage: npm run simulate -- [options] [scenario.json | folder ...]
@@ -28,6 +28,8 @@ options:
   --seed <n>             seed of the first timeline (default 1; timeline i uses seed + i)
   --faults <rate>        lose, drop the answer of, or duplicate this share of sync calls (0-0.5)
   --json                 print one JSON report per line instead of text
+  --stdin                run the one scenario file read from standard input
+  --timeline             add each step's answers and the devices' current users to the JSON report
   -h, --help             this text`;
 
 function usageError(message: string): never {
@@ -72,19 +74,21 @@ function scenarioFiles(targets: readonly string[]): string[] {
   return files;
 }
 
-function loadScenario(file: string): Scenario {
+/** `file` names the source in messages; 0 is standard input. */
+function loadScenario(file: string | 0): Scenario {
+  const name = file === 0 ? 'standard input' : file;
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
-    inputError(`${file} is not readable JSON: ${(error as Error).message}`);
+    inputError(`${name} is not readable JSON: ${(error as Error).message}`);
   }
   const parsed = ScenarioSchema.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`)
       .join('\n');
-    inputError(`${file} is not a valid scenario:\n${issues}`);
+    inputError(`${name} is not a valid scenario:\n${issues}`);
   }
   return parsed.data;
 }
@@ -125,6 +129,8 @@ async function main(): Promise<void> {
         seed: { type: 'string' },
         faults: { type: 'string' },
         json: { type: 'boolean' },
+        stdin: { type: 'boolean' },
+        timeline: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -167,6 +173,9 @@ async function main(): Promise<void> {
         seed: seed + i,
       });
     }
+  } else if (v.stdin === true) {
+    if (parsed.positionals.length > 0) usageError('--stdin takes no scenario files');
+    runs.push({ scenario: loadScenario(0), seed });
   } else {
     const files = scenarioFiles(parsed.positionals.length > 0 ? parsed.positionals : ['scenarios']);
     if (files.length === 0) usageError('no scenario files found');
@@ -184,6 +193,7 @@ async function main(): Promise<void> {
       ...(live === undefined ? {} : { live }),
       ...(faults === undefined ? {} : { faults }),
       invariantsEveryStep: v.random !== undefined,
+      timeline: v.timeline === true,
     });
     if (!report.ok) failed += 1;
     if (!report.ok || runs.length <= 50 || json) printReport(report, run.scenario, json);

@@ -6,7 +6,7 @@
  */
 import type { ScopeConfigInput, Strategy } from '../shared/identity/scope-config.ts';
 import { seededRandom, type RandomSource } from '../shared/util/random.ts';
-import { ScenarioSchema, type Scenario } from './scenario.ts';
+import { ScenarioSchema, type Scenario } from '../shared/protocol/scenario.ts';
 
 export interface RandomScenarioOptions {
   readonly seed: number;

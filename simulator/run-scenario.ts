@@ -4,6 +4,7 @@
  * step's request. A failed expectation does not stop the run; the report lists every one.
  */
 import type { ApiError } from '../shared/protocol/errors.ts';
+import type { ScenarioReport, StepAnswer, TimelineStep } from '../shared/protocol/lab.ts';
 import type { SyncRequest } from '../shared/protocol/sync.ts';
 import { answeredMpid } from '../shared/device/engine.ts';
 import type { Result } from '../shared/util/result.ts';
@@ -16,8 +17,8 @@ import type {
   ProfileExpectationT,
   Scenario,
   Step,
-} from './scenario.ts';
-import { faultyFetch, NO_FAULTS, type FaultCounts, type FaultRates } from './faults.ts';
+} from '../shared/protocol/scenario.ts';
+import { faultyFetch, NO_FAULTS, type FaultRates } from './faults.ts';
 import { World, type LiveServer } from './world.ts';
 
 export interface StepFailure {
@@ -26,15 +27,7 @@ export interface StepFailure {
   readonly message: string;
 }
 
-export interface ScenarioReport {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly steps: number;
-  readonly expectations: number;
-  readonly failures: StepFailure[];
-  readonly durationMs: number;
-  readonly faults: FaultCounts;
-}
+export type { ScenarioReport };
 
 export interface RunOptions {
   readonly seed?: number;
@@ -43,16 +36,20 @@ export interface RunOptions {
   readonly invariantsEveryStep?: boolean;
   /** Network faults on the devices' sync calls (healed while convergence is checked). */
   readonly faults?: FaultRates;
+  /** Record what every step answered and each device's current user (the Lab's timeline, LB-4). */
+  readonly timeline?: boolean;
   /** Called after each step (progress display). */
   readonly onStep?: (done: number, total: number) => void;
 }
 
-interface Answer {
-  readonly mpid: string | null;
-  readonly created: boolean | null;
-  readonly loggedIn: boolean | null;
-  readonly error: string | null;
+interface Answer extends StepAnswer {
   readonly message?: string;
+}
+
+/** A timeline entry while the run goes on: the request whose server answer is read at the end. */
+interface TimelineEntry extends Omit<TimelineStep, 'serverAnswer'> {
+  readonly device: string | null;
+  requestId: string | null;
 }
 
 interface AwaitedAnswer {
@@ -71,12 +68,58 @@ class ScenarioRun {
   readonly failures: StepFailure[] = [];
   expectations = 0;
   private step = 0;
+  private readonly entries: TimelineEntry[] = [];
+  private readonly currentUsers: Record<string, string | null> = {};
+  /** The answer of the step being run, if it made a request. */
+  private answered: { answer: Answer; requestId: string | null } | null = null;
 
   constructor(
     private readonly world: World,
     private readonly scenario: Scenario,
     private readonly network: { readonly faulty: boolean; heal(healed: boolean): void },
-  ) {}
+    private readonly recordTimeline = false,
+  ) {
+    for (const name of Object.keys(scenario.devices)) this.currentUsers[name] = null;
+  }
+
+  /**
+   * Records the step just run. Only devices already open are read, so recording never opens a
+   * device and the run behaves exactly as without a timeline.
+   */
+  private async record(step: Step): Promise<void> {
+    if (!this.recordTimeline) return;
+    const answer = this.answered?.answer ?? null;
+    const requestId = this.answered?.requestId ?? null;
+    for (const [name, slot] of this.world.openDevices())
+      this.currentUsers[name] = (await slot.engine.currentUser())?.mpid ?? null;
+    const device = 'device' in step && step.device !== undefined ? step.device : null;
+    const answered = answer === null ? null : stepAnswer(answer);
+    this.entries.push({
+      step: this.step,
+      do: step.do,
+      device,
+      answer: answered,
+      currentUsers: { ...this.currentUsers },
+      requestId,
+    });
+  }
+
+  /** The timeline, each identity step with the server's answer to its request (null: never replayed). */
+  async timeline(): Promise<TimelineStep[]> {
+    const out: TimelineStep[] = [];
+    for (const { requestId, ...entry } of this.entries) {
+      let serverAnswerOf: StepAnswer | null = null;
+      if (requestId !== null && entry.device !== null) {
+        const request = (await (await this.world.use(entry.device)).engine.requests()).find(
+          (r) => r.requestId === requestId,
+        );
+        if (request !== undefined && request.server !== null)
+          serverAnswerOf = stepAnswer(serverAnswer(request));
+      }
+      out.push({ ...entry, serverAnswer: serverAnswerOf });
+    }
+    return out;
+  }
 
   private fail(message: string): void {
     this.failures.push({ step: this.step, message });
@@ -171,6 +214,7 @@ class ScenarioRun {
           error: outcome.error.code,
           message: outcome.error.message,
         };
+    this.answered = { answer, requestId: outcome.ok ? outcome.value.requestId : null };
     if (step.expect !== undefined) this.checkAnswer(step.expect, answer, `on ${step.device}`);
     else if (answer.error !== null && step.afterSync === undefined)
       this.checkAnswer({}, answer, `on ${step.device}`);
@@ -193,8 +237,10 @@ class ScenarioRun {
   async run(onStep?: (done: number, total: number) => void, invariantsEveryStep = false): Promise<void> {
     for (const [index, step] of this.scenario.steps.entries()) {
       this.step = index + 1;
+      this.answered = null;
       try {
         await this.apply(step);
+        await this.record(step);
         if (invariantsEveryStep && this.world.serverUp) {
           for (const problem of await serverInvariants(this.world, this.scenario.config, false))
             this.fail(`invariant: ${problem}`);
@@ -436,6 +482,11 @@ class ScenarioRun {
   }
 }
 
+/** An answer without its message, as the timeline reports it. */
+function stepAnswer({ mpid, created, loggedIn, error }: Answer): StepAnswer {
+  return { mpid, created, loggedIn, error };
+}
+
 /** The server's answer to a replayed request, in the terms of an answer expectation. */
 function serverAnswer(request: SyncRequest): Answer {
   const server = request.server;
@@ -472,8 +523,14 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   try {
     for (const [index, [name, device]] of Object.entries(scenario.devices).entries())
       world.addDevice(name, device.environment, seed * 1000 + index);
-    const run = new ScenarioRun(world, scenario, { faulty, heal: (healed) => network.heal(healed) });
+    const run = new ScenarioRun(
+      world,
+      scenario,
+      { faulty, heal: (healed) => network.heal(healed) },
+      options.timeline === true,
+    );
     await run.run(options.onStep, options.invariantsEveryStep === true);
+    const timeline = options.timeline === true ? await run.timeline() : undefined;
     return {
       name: scenario.name,
       ok: run.failures.length === 0,
@@ -482,6 +539,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       failures: run.failures,
       durationMs: Math.round(performance.now() - started),
       faults: { ...network.counts },
+      ...(timeline === undefined ? {} : { timeline }),
     };
   } finally {
     await world.close();

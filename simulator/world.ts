@@ -185,6 +185,11 @@ export class World {
     return slot;
   }
 
+  /** The devices open now, without opening any (reading them leaves the run unchanged). */
+  *openDevices(): Generator<[string, SimulatedDevice]> {
+    for (const [name, slot] of this.devices) if (slot.device !== null) yield [name, slot.device];
+  }
+
   /** The device, opened (closing the least recently used one if too many are open). */
   async use(name: string): Promise<SimulatedDevice> {
     const slot = this.slot(name);

@@ -28,8 +28,10 @@ import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { readWhatIfLog } from '../db/what-if-log.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { replayWhatIf } from '../what-if.ts';
+import type { LabRunner } from '../lab.ts';
 import { registerAdminConsoleRoutes } from './admin-console-routes.ts';
 import { registerAdminGraphRoutes } from './admin-graph-routes.ts';
+import { registerLabRoutes } from './lab-routes.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 
@@ -51,6 +53,8 @@ export interface AdminDeps {
   readonly console: AdminConsoleStore;
   /** Called when an input's secret is rotated, so the cached old secret is dropped at once (AA-7). */
   readonly onInputRotated: (key: string) => void;
+  /** Runs scenarios with the simulator, each in a process of its own (LB-1). */
+  readonly lab: LabRunner;
 }
 
 const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
@@ -311,6 +315,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
       registerAdminConsoleRoutes(admin, deps, { parse, fail });
       registerAdminGraphRoutes(admin, deps, { parse, fail });
+      registerLabRoutes(admin, deps.lab, { parse, fail });
 
       done();
     },

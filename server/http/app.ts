@@ -28,6 +28,7 @@ import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import type { ServerOptions } from '../options.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
+import { LabRunner } from '../lab.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { BodyError, registerBodyParsing } from './body.ts';
 import { corsPolicy } from './cors.ts';
@@ -85,6 +86,11 @@ class InputCache {
  * 400-digit MPID is `INVALID_MPID`); beyond it the router refuses the path (HT-8).
  */
 const MAX_PATH_PARAM = 1024;
+
+/** A Lab run's report: a timeline of a few thousand steps fits; a runaway one is stopped (LB-5). */
+const LAB_MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** Lab runs at once: each is a Node process with a server and devices; the machine may have 2 cores. */
+const LAB_CONCURRENCY = 2;
 
 /** Fastify's own failures (limits, media types, bad paths) as catalogue errors. */
 function frameworkError(error: FastifyError | BodyError): ApiError {
@@ -257,6 +263,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     onDeviceRevoked: (id) => streams.closeDevice(id),
     console: new AdminConsoleStore(ctx.handle),
     onInputRotated: (key) => inputs.forget(key),
+    lab: new LabRunner({
+      simulator: path.resolve(options.labSimulator),
+      timeoutMs: options.labTimeoutMs,
+      maxOutputBytes: LAB_MAX_OUTPUT_BYTES,
+      concurrency: LAB_CONCURRENCY,
+    }),
   });
   await registerAppRoutes(app, {
     appDir: path.resolve(options.appDir),

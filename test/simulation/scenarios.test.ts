@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScenario, type ScenarioReport } from '../../simulator/run-scenario.ts';
-import { ScenarioSchema, type Scenario } from '../../simulator/scenario.ts';
+import { ScenarioSchema, type Scenario } from '../../shared/protocol/scenario.ts';
 
 const folder = path.resolve(import.meta.dirname, '../../scenarios');
 const files = readdirSync(folder)

@@ -14,6 +14,7 @@ import { DeviceDetailPage } from './DeviceDetailPage.tsx';
 import { DevicesPage } from './DevicesPage.tsx';
 import { FindPersonPage } from './FindPersonPage.tsx';
 import { InputsPage } from './InputsPage.tsx';
+import { LabPage } from './lab/LabPage.tsx';
 import { ProfilePage } from './ProfilePage.tsx';
 import { SettingsPage } from './settings/SettingsPage.tsx';
 import { SignInPage } from './SignInPage.tsx';
@@ -69,6 +70,9 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
               <Anchor component={NavLink} to="/admin/settings">
                 Settings
               </Anchor>
+              <Anchor component={NavLink} to="/admin/lab">
+                Lab
+              </Anchor>
             </Group>
             <Group gap="sm" wrap="wrap">
               {session.workspaces.length > 1 ? (
@@ -98,6 +102,7 @@ function SignedInOrNot({ sessions }: { sessions: AdminSessions }) {
             <Route path="devices/:id" element={<DeviceDetailPage />} />
             <Route path="inputs" element={<InputsPage />} />
             <Route path="settings" element={<SettingsPage />} />
+            <Route path="lab" element={<LabPage />} />
             <Route path="*" element={<Navigate to="/admin" replace />} />
           </Routes>
         </Stack>

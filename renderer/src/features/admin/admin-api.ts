@@ -24,6 +24,7 @@ import {
 import { StatsSchema, type StatsBucket } from '../../../../shared/protocol/admin-stats.ts';
 import { ProfileGraphSchema } from '../../../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
+import { LabRunResponseSchema, type LabRunRequest } from '../../../../shared/protocol/lab.ts';
 import { WhatIfResponseSchema } from '../../../../shared/protocol/what-if.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
@@ -141,6 +142,11 @@ export class AdminApi {
 
   saveConfig(workspace: string, config: ScopeConfig) {
     return this.call('PUT', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema, config);
+  }
+
+  /** Runs a scenario under each strategy with the simulator (LB-1). */
+  runLab(request: LabRunRequest) {
+    return this.call('POST', 'lab/runs', LabRunResponseSchema, request);
   }
 
   private async call<S extends z.ZodType>(

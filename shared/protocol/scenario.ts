@@ -5,8 +5,8 @@
  * Documented in docs/scenarios.md.
  */
 import { z } from 'zod';
-import { ScopeConfigSchema } from '../shared/identity/scope-config.ts';
-import { EnvironmentSchema } from '../shared/identity/scope-config.ts';
+import { ScopeConfigSchema } from '../identity/scope-config.ts';
+import { EnvironmentSchema } from '../identity/scope-config.ts';
 
 const Label = z
   .string()

@@ -1,0 +1,128 @@
+/**
+ * The Conversion Lab (SPEC LB-*): `POST /admin/v1/lab/runs` runs one scenario file under one or
+ * more strategies with the simulator of `npm run simulate`, each run in a child process of its own
+ * with its own temporary server. These schemas are the wire contract: the server parses the
+ * simulator's JSON report with `ScenarioReportSchema` (it crosses a process boundary) and the
+ * admin UI parses the answer with `LabRunResponseSchema`.
+ */
+import { z } from 'zod';
+import { ScopeConfigSchema, STRATEGIES, StrategySchema, type Strategy } from '../identity/scope-config.ts';
+import { err, ok, type Result } from '../util/result.ts';
+import { apiErrorFromIssues } from './parse.ts';
+import type { ApiError } from './errors.ts';
+import type { Scenario } from './scenario.ts';
+
+/** One answer to one identity step: the profile, whether it was created, or the error code. */
+export const StepAnswerSchema = z.object({
+  mpid: z.string().nullable(),
+  created: z.boolean().nullable(),
+  loggedIn: z.boolean().nullable(),
+  error: z.string().nullable(),
+});
+export type StepAnswer = z.infer<typeof StepAnswerSchema>;
+
+/**
+ * What one step did: the device's answer at once, the server's answer to the same request once it
+ * was replayed (null: never replayed), and each device's current user after the step (a device
+ * that is closed keeps the value last read).
+ */
+export const TimelineStepSchema = z.object({
+  step: z.number().int().min(1),
+  do: z.string(),
+  device: z.string().nullable(),
+  answer: StepAnswerSchema.nullable(),
+  serverAnswer: StepAnswerSchema.nullable(),
+  currentUsers: z.record(z.string(), z.string().nullable()),
+});
+export type TimelineStep = z.infer<typeof TimelineStepSchema>;
+
+/** The simulator's report of one scenario run (`npm run simulate -- --json`, one per line). */
+export const ScenarioReportSchema = z.object({
+  name: z.string(),
+  ok: z.boolean(),
+  steps: z.number().int(),
+  expectations: z.number().int(),
+  failures: z.array(z.object({ step: z.number().int(), message: z.string() })),
+  durationMs: z.number(),
+  faults: z.record(z.string(), z.number()),
+  /** Set when the run was asked for its timeline (`--timeline`). */
+  timeline: z.array(TimelineStepSchema).optional(),
+});
+export type ScenarioReport = z.infer<typeof ScenarioReportSchema>;
+
+/** The body; `scenario` is checked separately so its errors point into the file (LB-2). */
+export const LabRunRequestSchema = z
+  .object({
+    scenario: z.unknown(),
+    /** Default: all five strategies. */
+    strategies: z
+      .array(StrategySchema)
+      .min(1)
+      .max(STRATEGIES.length)
+      .refine((list) => new Set(list).size === list.length, 'a strategy is listed twice')
+      .optional(),
+  })
+  .strict();
+export type LabRunRequest = z.infer<typeof LabRunRequestSchema>;
+
+export const LAB_FAILURE_REASONS = ['timeout', 'crashed', 'output_too_large', 'bad_output'] as const;
+
+/** One strategy's run: its report, a config the strategy does not allow, or a run that broke. */
+export const LabStrategyRunSchema = z.discriminatedUnion('status', [
+  z.object({ strategy: StrategySchema, status: z.literal('completed'), report: ScenarioReportSchema }),
+  z.object({
+    strategy: StrategySchema,
+    status: z.literal('invalid_config'),
+    message: z.string(),
+    path: z.string().optional(),
+  }),
+  z.object({
+    strategy: StrategySchema,
+    status: z.literal('failed'),
+    reason: z.enum(LAB_FAILURE_REASONS),
+    message: z.string(),
+  }),
+]);
+export type LabStrategyRun = z.infer<typeof LabStrategyRunSchema>;
+
+export const LabRunResponseSchema = z.object({ runs: z.array(LabStrategyRunSchema) });
+export type LabRunResponse = z.infer<typeof LabRunResponseSchema>;
+
+/** The login/unique identities a strategy's preset uses, when the file's own lists do not fit it. */
+const PRESET_LOGIN: Record<Strategy, readonly string[]> = {
+  profile_conversion: ['customerid'],
+  default: ['customerid'],
+  profile_link: ['customerid', 'email'],
+  profile_isolation: ['customerid', 'email'],
+  best_match: [],
+};
+
+/**
+ * The scenario's config under another strategy (LB-3): the strategy's fixed lists where it fixes
+ * them (default: customer ID only and immutable; best match: none), the file's own lists
+ * otherwise, or the strategy's preset (limited to the file's priority) when the file has none.
+ * A config the strategy still refuses is an error at its path, not a run.
+ */
+export function scenarioUnderStrategy(scenario: Scenario, strategy: Strategy): Result<Scenario, ApiError> {
+  const { config } = scenario;
+  if (strategy === config.strategy) return ok(scenario);
+  const preset = PRESET_LOGIN[strategy].filter((t) => config.identityPriority.some((p) => p === t));
+  const fixed =
+    strategy === 'best_match'
+      ? { loginIdentities: [], uniqueIdentities: [], immutableIdentities: [] }
+      : strategy === 'default'
+        ? {
+            loginIdentities: ['customerid'],
+            uniqueIdentities: ['customerid'],
+            immutableIdentities: ['customerid'],
+          }
+        : config.loginIdentities.length === 0
+          ? { loginIdentities: preset, uniqueIdentities: preset, immutableIdentities: [] }
+          : {};
+  const parsed = ScopeConfigSchema.safeParse({ ...config, strategy, ...fixed });
+  if (!parsed.success) {
+    const error = apiErrorFromIssues(parsed.error.issues, 'INVALID_CONFIG');
+    return err({ ...error, path: `config${error.path === undefined ? '' : `.${error.path}`}` });
+  }
+  return ok({ ...scenario, config: parsed.data });
+}

@@ -1,0 +1,118 @@
+/**
+ * The Conversion Lab's route (SPEC LB-*): a scenario file from scenarios/ run by the bundled
+ * simulator (dist/simulate.mjs, built here as `npm start` builds it), each strategy in a process of
+ * its own; malformed files refused at their path; the admin token required; a run that outlasts
+ * its timeout killed and reported. The central store holds no more rows afterwards.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { STRATEGIES } from '../../shared/identity/scope-config.ts';
+import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
+import { LabRunResponseSchema } from '../../shared/protocol/lab.ts';
+import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '..', '..');
+const SIMULATOR = path.join(ROOT, 'dist', 'simulate.mjs');
+const scenarioFile = (name: string): unknown =>
+  JSON.parse(readFileSync(path.join(ROOT, 'scenarios', name), 'utf8'));
+const FIRST = '01-offline-anonymous-then-login.json';
+/** Room for five simulator runs on a loaded shared machine (speed is not what these tests check). */
+const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
+
+let server: TestServer | undefined;
+let scratch: string;
+
+beforeAll(() => {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')]);
+  scratch = mkdtempSync(path.join(tmpdir(), 'idsync-lab-test-'));
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function rowCounts(file: string): Record<string, number> {
+  const db = new BetterSqlite3(file, { readonly: true });
+  try {
+    const counts: Record<string, number> = {};
+    for (const table of ['profiles', 'identities', 'requests', 'workspaces', 'inputs'])
+      counts[table] = (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    return counts;
+  } finally {
+    db.close();
+  }
+}
+
+const runLab = (body: unknown, token?: string) => admin(server!.url, 'POST', '/lab/runs', body, token);
+
+describe('the Conversion Lab route', { timeout: 180_000 }, () => {
+  it('[LB-1][LB-3][LB-4] runs a scenario from scenarios/ under all five strategies; under its own it passes, with a step-by-step timeline', async () => {
+    server = await startTestServer({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
+    const before = rowCounts(server.databaseFile);
+    const scenario = scenarioFile(FIRST) as { config: { strategy: string }; steps: unknown[] };
+    const { status, body } = await runLab({ scenario });
+    expect(status).toBe(200);
+    const { runs } = LabRunResponseSchema.parse(body);
+    expect(runs.map((r) => r.strategy)).toEqual([...STRATEGIES]);
+    const own = runs.find((r) => r.strategy === scenario.config.strategy);
+    expect(own?.status).toBe('completed');
+    if (own?.status !== 'completed') return;
+    expect(own.report.failures).toEqual([]);
+    expect(own.report.ok).toBe(true);
+    expect(own.report.timeline?.map((s) => s.step)).toEqual(scenario.steps.map((_, i) => i + 1));
+    const login = own.report.timeline?.find((s) => s.do === 'login');
+    expect(login?.answer?.mpid).toMatch(/^-?\d+$/);
+    expect(login?.serverAnswer?.mpid).toMatch(/^-?\d+$/);
+    for (const run of runs) expect(['completed', 'invalid_config']).toContain(run.status);
+    expect(rowCounts(server.databaseFile), 'the central store').toEqual(before);
+  });
+
+  it('[LB-2] refuses a malformed scenario with 400 VALIDATION_ERROR at its path, and runs nothing', async () => {
+    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    const scenario = scenarioFile(FIRST) as { steps: Record<string, unknown>[] };
+    scenario.steps[1] = { ...scenario.steps[1], do: 'jump' };
+    const { status, body } = await runLab({ scenario });
+    expect(status).toBe(400);
+    const error = ErrorBodySchema.parse(body).errors[0];
+    expect(error?.reason).toBe('VALIDATION_ERROR');
+    expect(error?.path).toMatch(/^scenario\.steps\[1\]/);
+
+    const unknownStrategy = await runLab({ scenario: scenarioFile(FIRST), strategies: ['fastest'] });
+    expect(unknownStrategy.status).toBe(400);
+    expect(ErrorBodySchema.parse(unknownStrategy.body).errors[0]?.path).toBe('strategies[0]');
+  });
+
+  it('[LB-1] needs the admin token', async () => {
+    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    const { status, body } = await runLab({ scenario: scenarioFile(FIRST) }, 'not-the-admin-token-at-all');
+    expect(status).toBe(401);
+    expect(ErrorBodySchema.parse(body).errors[0]?.reason).toBe('UNAUTHORIZED');
+  });
+
+  it('[LB-5] kills a run that outlasts its timeout and reports it', async () => {
+    const pidFile = path.join(scratch, 'stuck.pid');
+    const stuck = path.join(scratch, 'stuck.mjs');
+    writeFileSync(
+      stuck,
+      `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
+    );
+    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: 1000 });
+    const { status, body } = await runLab({ scenario: scenarioFile(FIRST), strategies: ['profile_link'] });
+    expect(status).toBe(200);
+    expect(LabRunResponseSchema.parse(body).runs).toEqual([
+      {
+        strategy: 'profile_link',
+        status: 'failed',
+        reason: 'timeout',
+        message: 'the run took longer than 1000 ms and was stopped',
+      },
+    ]);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0), 'the stuck simulator is gone').toThrow();
+  });
+});
