@@ -51,6 +51,8 @@ options (environment variable in brackets; flags win):
                                                                           [IDSYNC_STREAMS_PER_DEVICE, 4]
   --streams-per-input <n> event streams per input key (more are refused)  [IDSYNC_STREAMS_PER_INPUT, 1000]
   --max-streams <n>      event streams on this server (more are refused)  [IDSYNC_MAX_STREAMS, 4000]
+  --lab-simulator <file> the bundled simulator the Conversion Lab runs     [IDSYNC_LAB_SIMULATOR, dist/simulate.mjs]
+  --lab-timeout <ms>     time one Lab run (one strategy) may take          [IDSYNC_LAB_TIMEOUT, 30000]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
   -h, --help             this text
   (environment only) IDSYNC_SERVER_KEY: base64url key (32+ bytes) that seals input secrets;
@@ -106,6 +108,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'streams-per-device': { type: 'string' },
         'streams-per-input': { type: 'string' },
         'max-streams': { type: 'string' },
+        'lab-simulator': { type: 'string' },
+        'lab-timeout': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -151,6 +155,8 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     streamsPerDevice: pick(v['streams-per-device'], 'IDSYNC_STREAMS_PER_DEVICE'),
     streamsPerInput: pick(v['streams-per-input'], 'IDSYNC_STREAMS_PER_INPUT'),
     maxStreams: pick(v['max-streams'], 'IDSYNC_MAX_STREAMS'),
+    labSimulator: pick(v['lab-simulator'], 'IDSYNC_LAB_SIMULATOR'),
+    labTimeoutMs: pick(v['lab-timeout'], 'IDSYNC_LAB_TIMEOUT'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
     serverKey: pick(undefined, 'IDSYNC_SERVER_KEY'),
   };

@@ -30,6 +30,7 @@ import { DeviceDetailQuerySchema, DeviceDetailSchema } from '../../shared/protoc
 import { RotatedInputSchema } from '../../shared/protocol/admin-inputs.ts';
 import { MAX_STATS_BUCKETS, StatsQuerySchema, StatsSchema } from '../../shared/protocol/admin-stats.ts';
 import { GraphQuerySchema, MAX_GRAPH_NODES, ProfileGraphSchema } from '../../shared/protocol/admin-graph.ts';
+import { LabRunRequestSchema, LabRunResponseSchema } from '../../shared/protocol/lab.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 
 type Json = Record<string, unknown>;
@@ -335,6 +336,21 @@ export function openApiDocument(): Json {
           parameters: [workspace, pathParam('aliasId', 'Alias id')],
           summary: 'Undo a pending or applied alias',
           responses: { '200': { description: 'Undone', ...json(z.object({ alias: AliasRecordSchema })) } },
+        },
+      },
+      '/admin/v1/lab/runs': {
+        post: {
+          ...ADMIN,
+          summary:
+            'Run a scenario file under each strategy with the simulator, each in a process of its own with its own in-memory server (the Conversion Lab). Touches no workspace.',
+          requestBody: { required: true, ...json(LabRunRequestSchema, 'input') },
+          responses: {
+            '200': {
+              description: 'One run per strategy: its report, or why it could not run',
+              ...json(LabRunResponseSchema),
+            },
+            '400': error('Malformed scenario or strategy list (VALIDATION_ERROR, with the path)'),
+          },
         },
       },
       '/admin/v1/workspaces/{workspace}/what-if': {

@@ -94,6 +94,16 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
     expect(ErrorBodySchema.parse(body).errors[0]?.reason).toBe('UNAUTHORIZED');
   });
 
+  it('[LB-1] the OpenAPI document describes the lab route with its request and answer', async () => {
+    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }>;
+    };
+    const operation = openapi.paths['/admin/v1/lab/runs']?.post;
+    expect(JSON.stringify(operation?.requestBody)).toContain('strategies');
+    expect(JSON.stringify(operation?.responses?.['200'])).toContain('output_too_large');
+  });
+
   it('[LB-5] kills a run that outlasts its timeout and reports it', async () => {
     const pidFile = path.join(scratch, 'stuck.pid');
     const stuck = path.join(scratch, 'stuck.mjs');
