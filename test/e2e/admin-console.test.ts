@@ -6,26 +6,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { explainInWords } from '../../shared/resolver/explain-in-words.ts';
 import type { AliasRecord, StoredRequest } from '../../shared/resolver/records.ts';
-import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import { ADMIN_TOKEN, admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN, admin, call, type TestServer } from '../helpers/server.ts';
 import { loginRow, registerDevice } from '../helpers/sync-wire.ts';
-import { AdminConsole } from './helpers/admin-console.ts';
+import { type AdminConsole, adminSession } from './helpers/admin-console.ts';
 import { appCopy, removeAppCopy } from './helpers/app-build.ts';
 import { DESKTOP, PHONE, type Viewport } from './helpers/field-app.ts';
-
-/** A workspace where aliases apply (profile conversion), as the alias tests use. */
-const CONVERSION: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'ios_idfv', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
 
 const login = (server: TestServer, identities: Record<string, string>) =>
   call<{ mpid: string }>(server.url, '/v1/login', {
@@ -56,29 +45,13 @@ describe.skipIf(chromiumSkipReason !== null)(
   `the admin console in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 120_000 },
   () => {
-    let browser: Browser | undefined;
+    const session = adminSession();
     let server: TestServer | undefined;
     let ui: AdminConsole | undefined;
 
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await ui?.close();
-      ui = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-    });
-
     async function openConsole(viewport: Viewport = DESKTOP): Promise<AdminConsole> {
-      server = await startTestServer({ appDir: await appCopy(), config: CONVERSION });
-      ui = await AdminConsole.open(browser!, server, viewport);
+      server = await session.serve();
+      ui = await session.open(server, viewport);
       return ui;
     }
 
@@ -298,7 +271,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await screen.signIn(ADMIN_TOKEN);
       await screen.page.getByRole('heading', { name: 'Devices' }).waitFor();
       await screen.page.getByRole('link', { name: 'Find a person' }).click();
-      await server!.close();
+      await session.stopServer();
       server = undefined;
       await screen.page.getByLabel('Value', { exact: true }).fill('ana@example.com');
       await screen.page.getByRole('button', { name: 'Search' }).click();

@@ -5,25 +5,15 @@
  * rotated (the old one then refused with 401) and the input revoked. Each screen under axe, at
  * desktop and 360 px, saved as a screenshot in artifacts/screenshots/.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { DeviceDetail } from '../../shared/protocol/admin-devices.ts';
 import type { Stats } from '../../shared/protocol/admin-stats.ts';
-import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import { ADMIN_TOKEN, admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN, admin, call, type TestServer } from '../helpers/server.ts';
 import { loginRow, pushRow, registerDevice } from '../helpers/sync-wire.ts';
-import { AdminConsole } from './helpers/admin-console.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
+import { type AdminConsole, adminSession } from './helpers/admin-console.ts';
+import { removeAppCopy } from './helpers/app-build.ts';
 import { DESKTOP, PHONE, type Viewport } from './helpers/field-app.ts';
-
-const CONVERSION: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'ios_idfv', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
 
 const HOUR = 3_600_000;
 
@@ -79,29 +69,13 @@ describe.skipIf(chromiumSkipReason !== null)(
   `the admin dashboard, device detail and inputs in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 120_000 },
   () => {
-    let browser: Browser | undefined;
+    const session = adminSession();
     let server: TestServer | undefined;
     let ui: AdminConsole | undefined;
 
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await ui?.close();
-      ui = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-    });
-
     async function signedIn(viewport: Viewport = DESKTOP): Promise<AdminConsole> {
-      server = await startTestServer({ appDir: await appCopy(), config: CONVERSION });
-      ui = await AdminConsole.open(browser!, server, viewport);
+      server = await session.serve();
+      ui = await session.open(server, viewport);
       await ui.signIn(ADMIN_TOKEN);
       await ui.seeSignedIn();
       return ui;

@@ -5,23 +5,13 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import { ADMIN_TOKEN, admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
-import { AdminConsole } from './helpers/admin-console.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN, admin, call, type TestServer } from '../helpers/server.ts';
+import { type AdminConsole, adminSession } from './helpers/admin-console.ts';
 import { appCopy, removeAppCopy } from './helpers/app-build.ts';
 import { DESKTOP, PHONE, type Viewport } from './helpers/field-app.ts';
-
-const CONVERSION: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'ios_idfv', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
 
 afterAll(removeAppCopy);
 
@@ -41,23 +31,9 @@ describe.skipIf(chromiumSkipReason !== null)(
   `the identity graph in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 120_000 },
   () => {
-    let browser: Browser | undefined;
+    const session = adminSession();
     let server: TestServer | undefined;
     let ui: AdminConsole | undefined;
-
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-    afterEach(async () => {
-      await ui?.close();
-      ui = undefined;
-      await server?.close();
-      server = undefined;
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
 
     async function check(state: string): Promise<void> {
       await ui!.screenshot(state);
@@ -66,7 +42,7 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     /** A visitor aliased into customer `c-gia`; the console open on the customer's detail. */
     async function aliasedPerson(viewport: Viewport) {
-      server = await startTestServer({ appDir: await appCopy(), config: CONVERSION });
+      server = await session.serve();
       const visitor = await call<{ mpid: string }>(server.url, '/v1/identify', {
         environment: 'production',
         known_identities: { ios_idfv: 'idfv-gia' },
@@ -89,7 +65,7 @@ describe.skipIf(chromiumSkipReason !== null)(
           )
         ).body.aliases[0]?.status;
       await expect.poll(aliasStatus, { timeout: 20_000 }).toBe('applied');
-      ui = await AdminConsole.open(browser!, server, viewport);
+      ui = await session.open(server, viewport);
       await ui.signIn(ADMIN_TOKEN);
       await ui.seeSignedIn();
       await ui.search('Customer ID', 'c-gia');

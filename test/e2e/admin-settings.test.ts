@@ -5,23 +5,14 @@
  * values; the priority reordered by keyboard alone; axe on each state, screenshots at desktop and
  * 360 px in artifacts/screenshots/.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import type { WhatIfResponse } from '../../shared/protocol/what-if.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import { ADMIN_TOKEN, admin, call, startTestServer, type TestServer } from '../helpers/server.ts';
-import { AdminConsole } from './helpers/admin-console.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN, admin, call, type TestServer } from '../helpers/server.ts';
+import { type AdminConsole, adminSession, CONVERSION } from './helpers/admin-console.ts';
+import { removeAppCopy } from './helpers/app-build.ts';
 import { DESKTOP, PHONE, type Viewport } from './helpers/field-app.ts';
-
-const CONVERSION: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'ios_idfv', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
 
 /** Email is neither login nor unique, so two people may share one. */
 const EMAIL_SHARED: ScopeConfigInput = {
@@ -59,29 +50,13 @@ describe.skipIf(chromiumSkipReason !== null)(
   `workspace settings in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 120_000 },
   () => {
-    let browser: Browser | undefined;
+    const session = adminSession();
     let server: TestServer | undefined;
     let ui: AdminConsole | undefined;
 
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await ui?.close();
-      ui = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-    });
-
     async function openSettings(config = CONVERSION, viewport: Viewport = DESKTOP): Promise<AdminConsole> {
-      server = await startTestServer({ appDir: await appCopy(), config });
-      ui = await AdminConsole.open(browser!, server, viewport);
+      server = await session.serve(config);
+      ui = await session.open(server, viewport);
       return ui;
     }
 

@@ -8,9 +8,61 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
-import type { TestServer } from '../../helpers/server.ts';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { ScopeConfigInput } from '../../../shared/identity/scope-config.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
+import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { appCopy } from './app-build.ts';
 import { DESKTOP, expectText, type Viewport } from './field-app.ts';
+
+/** A workspace where aliases apply (profile conversion), as the admin tests use. */
+export const CONVERSION: ScopeConfigInput = {
+  scopeId: 'default',
+  strategy: 'profile_conversion',
+  identityPriority: ['customerid', 'email', 'ios_idfv', 'device_application_stamp'],
+  loginIdentities: ['customerid', 'email'],
+  uniqueIdentities: ['customerid', 'email'],
+};
+
+/**
+ * The hooks of an admin browser test file: one Chromium for the file, and per test a server on a
+ * copy of the built app and a console page, both closed after the test.
+ */
+export function adminSession() {
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  let ui: AdminConsole | undefined;
+  beforeAll(async () => {
+    await appCopy();
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    await ui?.close();
+    ui = undefined;
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  return {
+    /** A server for this test on the built app, with `config` as its first workspace. */
+    async serve(config: ScopeConfigInput = CONVERSION): Promise<TestServer> {
+      server = await startTestServer({ appDir: await appCopy(), config });
+      return server;
+    },
+    /** Stops this test's server now (to show the console offline); it is not closed again. */
+    async stopServer(): Promise<void> {
+      await server?.close();
+      server = undefined;
+    },
+    /** The console of `on` in a fresh browser context, showing the sign-in form. */
+    async open(on: TestServer, viewport: Viewport = DESKTOP): Promise<AdminConsole> {
+      ui = await AdminConsole.open(browser as Browser, on, viewport);
+      return ui;
+    },
+  };
+}
 
 const UI_TIMEOUT_MS = 20_000;
 const MAX_TABS = 40;
