@@ -6,19 +6,19 @@
  * - SQLite: synchronously on better-sqlite3. A resolver program then runs start to finish inside
  *   one `BEGIN IMMEDIATE` transaction without yielding to the event loop, so writers run one at a
  *   time and the order they commit in is the order they ran.
- * - PostgreSQL: asynchronously on a pooled pg client, READ COMMITTED plus strict two-phase locking
- *   with transaction-scoped advisory locks. Before reading a request id, an identity value, or a
- *   profile, the transaction locks it (values before the profiles that hold them, each batch in
- *   hash order). Every write to a value or a profile happens under the same lock, so conflicting
- *   transactions run one after the other and unrelated ones run in parallel. A deadlock (40P01) or
- *   serialisation failure (40001) reruns the whole transaction; programs are re-runnable by design.
+ * - PostgreSQL: asynchronously on a pooled pg client (`pg-session.ts`), READ COMMITTED plus strict
+ *   two-phase locking with transaction-scoped advisory locks. Before reading a request id, an
+ *   identity value, or a profile, the transaction locks it (values before the profiles that hold
+ *   them, each batch in hash order; a lock already held costs no statement). Every write to a value
+ *   or a profile happens under the same lock, so conflicting transactions run one after the other
+ *   and unrelated ones run in parallel. A deadlock (40P01) or serialisation failure (40001) reruns
+ *   the whole transaction; programs are re-runnable by design. A resolution that reads one
+ *   snapshot and writes nothing is answered without a transaction (SPEC PG-4).
  *
  * Either way the partial unique index `identities_unique_value` is the last word: two records can
  * never hold one unique value, whatever the code above it does.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Selectable } from 'kysely';
-import type pg from 'pg';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import { ScopeConfigSchema, type Environment, type ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type {
@@ -45,18 +45,38 @@ import {
   type WriteSet,
 } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
+import type pg from 'pg';
 import type { CachedSqlite, DatabaseHandle } from './connect.ts';
+import {
+  answerWithoutTransaction,
+  inPgTransaction,
+  onPgConnection,
+  type PgSession,
+  type VersionedConfig,
+} from './pg-session.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
-import { rows, run, SqlTexts, type SqlRun, type Statement } from './sql-statements.ts';
+import { lock, rows, run, SqlTexts, type SqlRun, type Statement } from './sql-statements.ts';
 
 const SEP = '\u0001';
-const MAX_ATTEMPTS = 8;
 
-/** True for failures that a rerun of the whole transaction can cure. */
-function isRetryable(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY';
+/** What one `profilesSnapshot` statement saw. */
+export interface ProfilesSnapshot {
+  /** The workspace's config version in the same snapshot (`null` without the workspace). */
+  readonly configVersion: number | null;
+  /** Holders of the values (first value held first), then the MPIDs asked for: the profiles to lock. */
+  readonly wanted: readonly string[];
+  /** The live profiles of the namespace among `wanted`, in that order. */
+  readonly records: ProfileRecord[];
 }
+
+type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
+  readonly config_version: number | null;
+  readonly wanted: string | null;
+  readonly holder_seq: number | null;
+  readonly mpid: string | null;
+  readonly identity_type: string | null;
+  readonly value: string | null;
+};
 
 /** The unique-value index rejected a write: report it as the port's conflict. */
 function asConflict(error: unknown, type: IdentityType, value: string): unknown {
@@ -206,26 +226,54 @@ export class SqlStoreLogic {
     return config === null ? null : yield* this.drive(make(config));
   }
 
-  *lock(keys: readonly string[]): SqlRun<void> {
-    if (this.postgres && keys.length > 0) yield* rows(this.texts.fixed.lock, [keys]);
+  /** PostgreSQL: takes the advisory locks not held yet and returns how many; SQLite: nothing to lock. */
+  *lock(keys: readonly string[]): SqlRun<number> {
+    return this.postgres && keys.length > 0 ? yield* lock(this.texts.fixed.lock, keys) : 0;
+  }
+
+  valueLockKeys(ns: Namespace, identities: readonly IdentityKey[]): string[] {
+    return identities.map(
+      (k) => `i${SEP}${ns.scopeId}${SEP}${ns.environment}${SEP}${k.identityType}${SEP}${k.value}`,
+    );
+  }
+
+  profileLockKeys(mpids: readonly string[]): string[] {
+    return mpids.map((m) => `p${SEP}${m}`);
   }
 
   /**
-   * The workspace's config as of this transaction (PostgreSQL reads it FOR SHARE, so a config change
-   * waits for this transaction and the next one sees the new config). Parsed once per version.
+   * The workspace's config as of this transaction (PostgreSQL reads the version FOR SHARE, so a
+   * config change waits for this transaction and the next one sees the new config). Parsed once
+   * per version.
    */
   *readConfig(workspaceId: string): SqlRun<ScopeConfig | null> {
-    const [row] = yield* rows<{ config_version: number }>(this.texts.fixed.configVersion, [workspaceId]);
+    const [row] = this.postgres
+      ? yield* rows<{ config_version: number }>(this.texts.fixed.lockAndConfigVersion, [[], workspaceId])
+      : yield* rows<{ config_version: number }>(this.texts.fixed.configVersion, [workspaceId]);
     if (row === undefined) return null;
-    const cached = this.parsedConfigs.get(workspaceId);
+    const cached = this.cachedConfig(workspaceId);
     if (cached !== undefined && cached.version === row.config_version) return cached.config;
+    return (yield* this.loadConfig(workspaceId))?.config ?? null;
+  }
+
+  /** The last config parsed for a workspace, with its version (it may have changed since). */
+  cachedConfig(workspaceId: string): VersionedConfig | undefined {
+    return this.parsedConfigs.get(workspaceId);
+  }
+
+  /** Reads and parses the workspace's config, and caches it unless a newer version is cached. */
+  *loadConfig(workspaceId: string): SqlRun<VersionedConfig | null> {
     const [full] = yield* rows<{ config: string; config_version: number }>(this.texts.fixed.config, [
       workspaceId,
     ]);
     if (full === undefined) return null;
-    const config = ScopeConfigSchema.parse(JSON.parse(full.config));
-    this.parsedConfigs.set(workspaceId, { version: full.config_version, config });
-    return config;
+    const loaded = {
+      version: full.config_version,
+      config: ScopeConfigSchema.parse(JSON.parse(full.config)),
+    };
+    const cached = this.parsedConfigs.get(workspaceId);
+    if (cached === undefined || cached.version < loaded.version) this.parsedConfigs.set(workspaceId, loaded);
+    return loaded;
   }
 
   *getRequest(scopeId: string, requestId: string): SqlRun<StoredRequest | null> {
@@ -239,11 +287,14 @@ export class SqlStoreLogic {
     identities: readonly IdentityKey[],
     mpids: readonly string[],
   ): SqlRun<ProfileRecord[]> {
-    yield* this.lock(
-      identities.map(
-        (k) => `i${SEP}${ns.scopeId}${SEP}${ns.environment}${SEP}${k.identityType}${SEP}${k.value}`,
-      ),
-    );
+    yield* this.lock(this.valueLockKeys(ns, identities));
+    if (this.postgres) {
+      for (;;) {
+        const snapshot = yield* this.profilesSnapshot(ns, identities, mpids);
+        // Profiles are locked before they are read: a holder not locked yet is locked, then all read again.
+        if ((yield* this.lock(this.profileLockKeys(snapshot.wanted))) === 0) return snapshot.records;
+      }
+    }
     const wanted: string[] = [];
     if (identities.length > 0) {
       const parameters: unknown[] = [];
@@ -252,8 +303,44 @@ export class SqlStoreLogic {
       for (const { mpid } of holders) if (!wanted.includes(mpid)) wanted.push(mpid);
     }
     for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
-    yield* this.lock(wanted.map((m) => `p${SEP}${m}`));
     return yield* this.records(wanted, ns);
+  }
+
+  /** PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken). */
+  *profilesSnapshot(
+    ns: Namespace,
+    identities: readonly IdentityKey[],
+    mpids: readonly string[],
+  ): SqlRun<ProfilesSnapshot> {
+    const found = yield* rows<SnapshotRow>(this.texts.fixed.profilesSnapshot, [
+      ns.scopeId,
+      ns.environment,
+      identities.map((k) => k.identityType),
+      identities.map((k) => k.value),
+      mpids,
+    ]);
+    const holders = new Map<string, number>();
+    const live = new Map<string, { row: SnapshotRow; identities: Record<string, string[]> }>();
+    for (const row of found) {
+      if (row.wanted !== null && row.holder_seq !== null) holders.set(row.wanted, row.holder_seq);
+      if (row.mpid === null) continue;
+      let entry = live.get(row.mpid);
+      if (entry === undefined) {
+        entry = { row, identities: {} };
+        live.set(row.mpid, entry);
+      }
+      if (row.identity_type !== null && row.value !== null)
+        (entry.identities[row.identity_type] ??= []).push(row.value);
+    }
+    const wanted = [...holders].sort((a, b) => a[1] - b[1]).map(([mpid]) => mpid);
+    for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
+    const records: ProfileRecord[] = [];
+    for (const mpid of wanted) {
+      const entry = live.get(mpid);
+      if (entry !== undefined)
+        records.push(toProfile(entry.row as Selectable<ProfilesTable>, entry.identities));
+    }
+    return { configVersion: found[0]?.config_version ?? null, wanted, records };
   }
 
   /** Live records of the namespace with these MPIDs, in the given order, identities in the order added. */
@@ -289,7 +376,7 @@ export class SqlStoreLogic {
 
   *loadAliases(ns: Namespace, mpids: readonly string[]): SqlRun<AliasRecord[]> {
     if (mpids.length === 0) return [];
-    yield* this.lock(mpids.map((m) => `p${SEP}${m}`));
+    yield* this.lock(this.profileLockKeys(mpids));
     const found = yield* rows<AliasesTable>(this.texts.aliasesOf(mpids.length), [
       ns.scopeId,
       ns.environment,
@@ -446,7 +533,7 @@ export class SqlStoreLogic {
   }
 
   *deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): SqlRun<boolean> {
-    yield* this.lock([`p${SEP}${mpid}`]);
+    yield* this.lock(this.profileLockKeys([mpid]));
     const [row] = yield* rows<{ environment: string }>(this.texts.fixed.liveProfile, [scopeId, mpid]);
     if (row === undefined) return false;
     yield* run(this.texts.fixed.deleteIdentitiesOf, [mpid]);
@@ -539,23 +626,6 @@ function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite): R {
         statement.kind === 'rows'
           ? prepared.all(statement.parameters)
           : prepared.run(statement.parameters).changes;
-    } catch (error) {
-      step = sqlRun.throw(error);
-      continue;
-    }
-    step = sqlRun.next(result);
-  }
-  return step.value;
-}
-
-async function executeAsync<R>(sqlRun: SqlRun<R>, client: pg.PoolClient): Promise<R> {
-  let step = sqlRun.next();
-  while (!step.done) {
-    const statement: Statement = step.value;
-    let result: unknown;
-    try {
-      const response = await client.query(statement.sql, statement.parameters as unknown[]);
-      result = statement.kind === 'rows' ? response.rows : (response.rowCount ?? 0);
     } catch (error) {
       step = sqlRun.throw(error);
       continue;
@@ -671,7 +741,38 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
    * workspace. On SQLite the whole program runs synchronously inside one transaction.
    */
   runProgram<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): Promise<R | null> {
+    if (this.handle.dialect === 'postgres')
+      return this.runProgramPostgres(this.handle.pool, workspaceId, make);
     return this.runSql(() => this.logic.withConfig(workspaceId, make));
+  }
+
+  /**
+   * PostgreSQL (SPEC PG-2..PG-4): the config comes from the cache, checked against the version in
+   * the same snapshot as the reads (read-only answer) or read FOR SHARE together with the locks
+   * learnt from that attempt (write transaction), so a stale config is never applied.
+   */
+  private async runProgramPostgres<R>(
+    pool: pg.Pool,
+    workspaceId: string,
+    make: (config: ScopeConfig) => Program<R>,
+  ): Promise<R | null> {
+    const known =
+      this.logic.cachedConfig(workspaceId) ??
+      (await onPgConnection(pool, (session) => session.run(this.logic.loadConfig(workspaceId))));
+    if (known === null) return null;
+    const attempt = await onPgConnection(pool, (session) =>
+      answerWithoutTransaction(session, this.logic, known, make),
+    );
+    if (attempt.answered) return attempt.value;
+    return inPgTransaction(pool, async (session: PgSession) => {
+      const text = this.logic.texts.fixed.lockAndConfigVersion;
+      const version = await session.lockAndConfigVersion(text, attempt.keys, workspaceId);
+      if (version === null) return null;
+      const cached = this.logic.cachedConfig(workspaceId);
+      const current =
+        cached?.version === version ? cached : await session.run(this.logic.loadConfig(workspaceId));
+      return current === null ? null : session.run(this.logic.drive(make(current.config)));
+    });
   }
 
   /**
@@ -724,21 +825,7 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
         }
       });
     }
-    for (let attempt = 1; ; attempt++) {
-      const client = await handle.pool.connect();
-      try {
-        await client.query('begin');
-        const result = await fn((sqlRun) => executeAsync(sqlRun, client));
-        await client.query('commit');
-        return result;
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
-        await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
-      } finally {
-        client.release();
-      }
-    }
+    return inPgTransaction(handle.pool, (session) => fn((sqlRun) => session.run(sqlRun)));
   }
 
   async dump(): Promise<StoreDump> {

@@ -6,7 +6,10 @@
  *
  * Statements are yielded by `SqlRun` generators and executed by a synchronous runner (SQLite,
  * better-sqlite3) or an asynchronous one (PostgreSQL, pg): the store logic is written once.
+ * PostgreSQL runs every text here as a named prepared statement (`preparedName`), parsed and
+ * planned once per connection (SPEC PG-1).
  */
+import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Dialect } from './connect.ts';
 import type { Database } from './schema.ts';
@@ -14,8 +17,12 @@ import type { Database } from './schema.ts';
 export interface Statement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
-  /** `rows` returns the selected rows; `run` returns the number of changed rows. */
-  readonly kind: 'rows' | 'run';
+  /**
+   * `rows` returns the selected rows; `run` returns the number of changed rows; `lock` (PostgreSQL
+   * only) takes the advisory locks named by `parameters[0]` that the transaction does not hold yet
+   * and returns how many it took (0 without a round trip when it holds them all).
+   */
+  readonly kind: 'rows' | 'run' | 'lock';
 }
 
 export type SqlRun<R> = Generator<Statement, R, unknown>;
@@ -28,7 +35,61 @@ export function* run(sql: string, parameters: readonly unknown[]): SqlRun<number
   return (yield { sql, parameters, kind: 'run' }) as number;
 }
 
+/** Takes these advisory lock keys (PostgreSQL); how many of them were not held before. */
+export function* lock(sql: string, keys: readonly string[]): SqlRun<number> {
+  return (yield { sql, parameters: [keys], kind: 'lock' }) as number;
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * The name a statement text is prepared under on PostgreSQL: derived from the text, so one name
+ * never stands for two texts on a connection, and every server gives a text the same name.
+ */
+export function preparedName(sqlText: string): string {
+  let name = preparedNames.get(sqlText);
+  if (name === undefined) {
+    name = `ids_${createHash('sha1').update(sqlText).digest('hex').slice(0, 20)}`;
+    preparedNames.set(sqlText, name);
+  }
+  return name;
+}
+
 const P = '';
+
+/**
+ * PostgreSQL only: the advisory locks in hash order, then the workspace's config version read
+ * FOR SHARE (a config change waits for this transaction; one that committed first is seen).
+ * (keys[], workspaceId) → config_version (no row without the workspace)
+ */
+const LOCK_AND_CONFIG_VERSION = `select w.config_version from (select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by h) as l) as locks, workspaces as w where w.id = $2 for share of w`;
+
+/**
+ * PostgreSQL only: one statement, so one snapshot, for `loadProfiles`: the MPIDs that hold any
+ * of the identity values (with the id of the first value each holds), the MPIDs asked for, the
+ * live profiles of the namespace among them with their identities in the order added, and the
+ * workspace's config version. One row per identity (at least one row).
+ * (scopeId, environment, identityTypes[], values[], mpids[])
+ */
+const PROFILES_SNAPSHOT = `with holders as (
+  select i.mpid, min(i.id) as first
+  from unnest($3::text[], $4::text[]) as k(t, v)
+  join identities as i on i.scope_id = $1 and i.environment = $2 and i.identity_type = k.t and i.value = k.v
+  group by i.mpid
+), wanted as (
+  select mpid, min(first) as first
+  from (select mpid, first from holders union all select m, null from unnest($5::text[]) as m) as w
+  group by mpid
+)
+select (select config_version from workspaces where id = $1) as config_version,
+  w.mpid as wanted, w.first as holder_seq,
+  p.mpid, p.scope_id, p.environment, p.created_at, p.first_seen_at, p.last_seen_at, p.orphaned_at, p.deleted_at,
+  i.identity_type, i.value
+from (select 1) as one
+left join wanted as w on true
+left join profiles as p on p.mpid = w.mpid and p.deleted_at is null and p.scope_id = $1 and p.environment = $2
+left join identities as i on i.mpid = p.mpid
+order by i.id`;
 
 /** The statements whose text never changes, compiled once. */
 function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
@@ -145,11 +206,10 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
         trace: P,
       })
       .compile().sql,
-    /** (workspaceId); PostgreSQL reads FOR SHARE so a config change waits for this transaction */
-    configVersion: (() => {
-      const query = db.selectFrom('workspaces').select('config_version').where('id', '=', P);
-      return (dialect === 'postgres' ? query.forShare() : query).compile().sql;
-    })(),
+    /** (workspaceId); SQLite (PostgreSQL checks the version with `lockAndConfigVersion`) */
+    configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
+    lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
+    profilesSnapshot: PROFILES_SNAPSHOT,
     /** (workspaceId) */
     config: db.selectFrom('workspaces').select(['config', 'config_version']).where('id', '=', P).compile()
       .sql,

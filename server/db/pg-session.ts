@@ -1,0 +1,146 @@
+/**
+ * How statement runs execute on PostgreSQL (SPEC PG-*): every statement as a named prepared
+ * statement on a pooled connection, advisory locks taken once per transaction, whole transactions
+ * rerun on serialisation failures, and resolutions that only read answered without a transaction.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
+import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
+import type { SqlStoreLogic } from './sql-identity-store.ts';
+import { preparedName, type SqlRun, type Statement } from './sql-statements.ts';
+
+const MAX_ATTEMPTS = 8;
+
+/** True for failures that a rerun of the whole transaction can cure. */
+export function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY';
+}
+
+/** The statements of one pooled connection, and the advisory locks its transaction holds. */
+export class PgSession {
+  private readonly held = new Set<string>();
+
+  constructor(private readonly client: pg.PoolClient) {}
+
+  /** Executes a statement run; a failing statement is thrown into the run, which may handle it. */
+  async run<R>(sqlRun: SqlRun<R>): Promise<R> {
+    let step = sqlRun.next();
+    while (!step.done) {
+      let result: unknown;
+      try {
+        result = await this.execute(step.value);
+      } catch (error) {
+        step = sqlRun.throw(error);
+        continue;
+      }
+      step = sqlRun.next(result);
+    }
+    return step.value;
+  }
+
+  /**
+   * Takes these advisory locks and reads the workspace's config version FOR SHARE, in one round
+   * trip (`lockAndConfigVersion`); `null` without the workspace.
+   */
+  async lockAndConfigVersion(
+    text: string,
+    keys: readonly string[],
+    workspaceId: string,
+  ): Promise<number | null> {
+    const response = await this.query(text, [keys, workspaceId]);
+    for (const key of keys) this.held.add(key);
+    const row = response.rows[0] as { config_version: number } | undefined;
+    return row?.config_version ?? null;
+  }
+
+  private async execute(statement: Statement): Promise<unknown> {
+    if (statement.kind === 'lock') {
+      const fresh = (statement.parameters[0] as readonly string[]).filter((key) => !this.held.has(key));
+      if (fresh.length === 0) return 0;
+      await this.query(statement.sql, [fresh]);
+      for (const key of fresh) this.held.add(key);
+      return fresh.length;
+    }
+    const response = await this.query(statement.sql, statement.parameters);
+    return statement.kind === 'rows' ? response.rows : (response.rowCount ?? 0);
+  }
+
+  private query(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+    return this.client.query({ name: preparedName(text), text, values: values as unknown[] });
+  }
+}
+
+/** One transaction on a pooled connection, rerun whole (up to 8 attempts) on 40001 / 40P01. */
+export async function inPgTransaction<T>(pool: pg.Pool, fn: (session: PgSession) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('begin');
+      const result = await fn(new PgSession(client));
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
+      await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** Statements on a pooled connection outside any transaction: each one is its own snapshot. */
+export async function onPgConnection<T>(pool: pg.Pool, fn: (session: PgSession) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    return await fn(new PgSession(client));
+  } finally {
+    client.release();
+  }
+}
+
+export interface VersionedConfig {
+  readonly version: number;
+  readonly config: ScopeConfig;
+}
+
+export type ReadOnlyAttempt<R> =
+  | { readonly answered: true; readonly value: R }
+  /** Not answered: the lock keys learnt on the way, for the write transaction to take up front. */
+  | { readonly answered: false; readonly keys: readonly string[] };
+
+function writesNothing(write: WriteSet): boolean {
+  return write.changes.length === 0 && write.history.length === 0 && write.request === null;
+}
+
+/**
+ * Answers a resolution without a transaction when all it reads is one `loadProfiles` (one
+ * statement, hence one snapshot, which also carries the workspace's config version) and it writes
+ * nothing (SPEC PG-4). The answer is then the one a serial run at that snapshot gives. A program
+ * that reads anything else first, or more, or writes, or a config version other than the one it
+ * ran with, is not answered: it runs again in a write transaction.
+ */
+export async function answerWithoutTransaction<R>(
+  session: PgSession,
+  logic: SqlStoreLogic,
+  known: VersionedConfig,
+  make: (config: ScopeConfig) => Program<R>,
+): Promise<ReadOnlyAttempt<R>> {
+  const program = make(known.config);
+  let step = program.next();
+  if (step.done) return { answered: true, value: step.value };
+  if (step.value.op !== 'loadProfiles') return { answered: false, keys: [] };
+  const [ns, identities, mpids] = step.value.args;
+  const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids));
+  const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
+  if (snapshot.configVersion !== known.version) return { answered: false, keys };
+  step = program.next(snapshot.records);
+  while (!step.done) {
+    const call = step.value;
+    if (call.op !== 'commit' || !writesNothing(call.args[0])) return { answered: false, keys };
+    step = program.next(undefined);
+  }
+  return { answered: true, value: step.value };
+}
