@@ -1,0 +1,250 @@
+/**
+ * How the store executes on PostgreSQL (SPEC PG-1..PG-6): named prepared statements, the config
+ * cache checked by version (also against a second store on the same database, standing for a
+ * second server), the read-only answer and the round trips of an identify, counted by wrapping
+ * the pool's clients, and the retry path under an injected serialisation failure or deadlock.
+ */
+import { randomBytes } from 'node:crypto';
+import type pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ServerKey } from '../../server/auth/secrets.ts';
+import type { DatabaseHandle } from '../../server/db/connect.ts';
+import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
+import { preparedName } from '../../server/db/sql-statements.ts';
+import { WorkspaceStore } from '../../server/db/workspace-store.ts';
+import type { ScopeConfig, ScopeConfigInput } from '../../shared/identity/scope-config.ts';
+import { identityProgram, type IdentityOutcome } from '../../shared/resolver/identify.ts';
+import type { Program } from '../../shared/resolver/store-port.ts';
+import { seededRandom } from '../../shared/util/random.ts';
+import { openTestPostgres, pgSkipReason } from '../helpers/postgres.ts';
+
+const CONFIG: ScopeConfigInput = {
+  scopeId: 'ws1',
+  strategy: 'profile_conversion',
+  identityPriority: ['customerid', 'email', 'device_application_stamp'],
+  loginIdentities: ['customerid', 'email'],
+  uniqueIdentities: ['customerid', 'email'],
+};
+const ACTOR = { kind: 'app' as const, id: 'test' };
+const RETURNING = {
+  environment: 'production',
+  known_identities: { customerid: 'c1', email: 'one@example.com', device_application_stamp: 'das-1' },
+};
+
+interface Sent {
+  readonly text: string;
+  readonly name: string | undefined;
+}
+
+/**
+ * A pool whose clients record every query (one query is one round trip) and may fail one query
+ * once, the way PostgreSQL reports a serialisation failure or a deadlock.
+ */
+function wrappedPool(pool: pg.Pool) {
+  const sent: Sent[] = [];
+  let failure: { readonly when: (text: string) => boolean; readonly code: string } | null = null;
+  let hook: { readonly when: (text: string) => boolean; readonly action: () => Promise<void> } | null = null;
+  const wrap = (client: pg.PoolClient): pg.PoolClient =>
+    new Proxy(client, {
+      get(target, property) {
+        if (property === 'query') {
+          return async (query: string | pg.QueryConfig, values?: unknown[]) => {
+            const text = typeof query === 'string' ? query : query.text;
+            sent.push({ text, name: typeof query === 'string' ? undefined : query.name });
+            if (hook?.when(text) === true) {
+              const action = hook.action;
+              hook = null;
+              await action();
+            }
+            if (failure?.when(text) === true) {
+              const code = failure.code;
+              failure = null;
+              throw Object.assign(new Error(`injected ${code}`), { code });
+            }
+            return target.query(query as string, values);
+          };
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+  return {
+    pool: { connect: async () => wrap(await pool.connect()) } as unknown as pg.Pool,
+    sent,
+    /** The next query whose text matches fails once with this SQLSTATE. */
+    failOnce: (code: string, when: (text: string) => boolean) => {
+      failure = { code, when };
+    },
+    /** Before the next query whose text matches is sent, runs `action` (once). */
+    beforeOnce: (when: (text: string) => boolean, action: () => Promise<void>) => {
+      hook = { when, action };
+    },
+  };
+}
+
+function storeOn(handle: DatabaseHandle) {
+  if (handle.dialect !== 'postgres') throw new Error('PostgreSQL only');
+  const wrapped = wrappedPool(handle.pool);
+  return { store: new SqlIdentityStore({ ...handle, pool: wrapped.pool }), ...wrapped };
+}
+
+/** The program's outcome together with the config it ran with. */
+function* withConfigUsed(
+  config: ScopeConfig,
+  program: Program<IdentityOutcome>,
+): Program<{ config: ScopeConfig; outcome: IdentityOutcome }> {
+  return { config, outcome: yield* program };
+}
+
+let seed = 0;
+
+async function identify(
+  store: SqlIdentityStore,
+  body: unknown,
+  options: { kind?: 'identify' | 'login'; readOnly?: boolean; now?: number } = {},
+) {
+  const ran = await store.runProgram('ws1', (config) =>
+    withConfigUsed(
+      config,
+      identityProgram(options.kind ?? 'identify', body, {
+        config,
+        random: seededRandom(++seed),
+        now: options.now ?? 1_000,
+        actor: ACTOR,
+        ...(options.readOnly === true ? { readOnly: true } : {}),
+      }),
+    ),
+  );
+  if (ran === null || !ran.outcome.ok) throw new Error(`identify failed: ${JSON.stringify(ran)}`);
+  return { config: ran.config, value: ran.outcome.value };
+}
+
+const isWrite = (text: string) => /^\s*(insert|update|delete)\b/i.test(text);
+
+describe.skipIf(pgSkipReason !== null)(
+  `PostgreSQL execution ${pgSkipReason === null ? '' : `(skipped: ${pgSkipReason})`}`,
+  () => {
+    let handle: DatabaseHandle;
+    let workspaces: WorkspaceStore;
+
+    beforeEach(async () => {
+      handle = await openTestPostgres();
+      const key = ServerKey.fromText(randomBytes(32).toString('base64url'), 'test');
+      if (!key.ok) throw new Error(key.error);
+      workspaces = new WorkspaceStore(handle, key.value);
+      const created = await workspaces.create(CONFIG, ACTOR);
+      if (!created.ok) throw new Error(created.error.message);
+    });
+    afterEach(async () => handle.close());
+
+    it('[PG-1] every store statement runs as a named prepared statement, one name per text', async () => {
+      const { store, sent } = storeOn(handle);
+      await identify(store, RETURNING, { kind: 'login' });
+      await identify(store, RETURNING, { now: 2_000 });
+      const statements = sent.filter((s) => !/^(begin|commit|rollback)$/.test(s.text));
+      expect(statements.length).toBeGreaterThan(5);
+      for (const s of statements) expect(s.name, s.text).toBe(preparedName(s.text));
+      const namesByText = new Map(statements.map((s) => [s.text, s.name]));
+      expect(new Set(namesByText.values()).size).toBe(namesByText.size);
+    });
+
+    it('[PG-4][PG-5] a returning-user identify that writes nothing is answered in one round trip, outside any transaction', async () => {
+      const { store, sent } = storeOn(handle);
+      const first = await identify(store, RETURNING, { kind: 'login' });
+      sent.length = 0;
+      const again = await identify(store, RETURNING, { readOnly: true, now: 2_000 });
+      expect(again.value.response.mpid).toBe(first.value.response.mpid);
+      expect(sent.length, sent.map((s) => s.text).join('\n')).toBeLessThanOrEqual(5);
+      expect(sent.length).toBe(1);
+      expect(sent.map((s) => s.text)).not.toContain('begin');
+    });
+
+    it('[PG-3][PG-5] a returning-user identify that writes takes at most 5 round trips besides its writes: one lock statement, one read', async () => {
+      const { store, sent } = storeOn(handle);
+      await identify(store, RETURNING, { kind: 'login' });
+      sent.length = 0;
+      await identify(store, RETURNING, { now: 2_000 });
+      const others = sent.filter((s) => !isWrite(s.text)).map((s) => s.text);
+      expect(others.length, others.join('\n')).toBeLessThanOrEqual(5);
+      expect(others.filter((t) => t.includes('pg_advisory_xact_lock'))).toHaveLength(1);
+      expect(others.filter((t) => /for share/i.test(t))).toHaveLength(1);
+    });
+
+    it('[PG-2] the config is read once and then only its version, in statements the request makes anyway', async () => {
+      const { store, sent } = storeOn(handle);
+      await identify(store, RETURNING, { kind: 'login' });
+      sent.length = 0;
+      await identify(store, RETURNING, { readOnly: true, now: 2_000 });
+      await identify(store, RETURNING, { now: 3_000 });
+      expect(sent.filter((s) => /select "config"/.test(s.text))).toEqual([]);
+    });
+
+    it('[PG-2] a config change made through another server is applied by the next request, read-only or writing', async () => {
+      const { store } = storeOn(handle);
+      const before = await identify(store, RETURNING, { kind: 'login' });
+      expect(before.config.identityCacheMaxAgeSec).not.toBe(123);
+      const changed = await workspaces.updateConfig('ws1', { ...CONFIG, identityCacheMaxAgeSec: 123 }, ACTOR);
+      expect(changed.ok).toBe(true);
+      const read = await identify(store, RETURNING, { readOnly: true, now: 2_000 });
+      expect(read.config.identityCacheMaxAgeSec).toBe(123);
+      const changedAgain = await workspaces.updateConfig(
+        'ws1',
+        { ...CONFIG, identityCacheMaxAgeSec: 456 },
+        ACTOR,
+      );
+      expect(changedAgain.ok).toBe(true);
+      const written = await identify(store, RETURNING, { now: 3_000 });
+      expect(written.config.identityCacheMaxAgeSec).toBe(456);
+    });
+
+    it.each([
+      ['the read-only attempt reads its snapshot', (text: string) => text.startsWith('with holders as')],
+      ['the write transaction begins', (text: string) => text === 'begin'],
+    ])(
+      '[PG-2] a config change committed just before %s is applied, not the cached config',
+      async (_moment, when) => {
+        const { store, beforeOnce } = storeOn(handle);
+        await identify(store, RETURNING, { kind: 'login' });
+        beforeOnce(when, async () => {
+          const changed = await workspaces.updateConfig(
+            'ws1',
+            { ...CONFIG, identityCacheMaxAgeSec: 789 },
+            ACTOR,
+          );
+          expect(changed.ok).toBe(true);
+        });
+        const body = {
+          ...RETURNING,
+          known_identities: { ...RETURNING.known_identities, other: 'a new value' },
+        };
+        const ran = await identify(store, body, { kind: 'login', now: 2_000 });
+        expect(ran.config.identityCacheMaxAgeSec).toBe(789);
+      },
+    );
+
+    it.each(['40001', '40P01'])(
+      '[PG-6] a %s on the first attempt reruns the transaction, which applies the request exactly once',
+      async (code) => {
+        const { store, sent, failOnce } = storeOn(handle);
+        failOnce(code, (text) => /^insert into "identities"/.test(text));
+        const created = await identify(store, RETURNING, { kind: 'login' });
+        expect(created.value.created).toBe(true);
+        expect(sent.filter((s) => s.text === 'rollback')).toHaveLength(1);
+        expect(sent.filter((s) => s.text === 'commit')).toHaveLength(1);
+        const { db } = handle;
+        const profiles = await db.selectFrom('profiles').select('mpid').execute();
+        expect(profiles.map((p) => p.mpid)).toEqual([created.value.response.mpid]);
+        const identities = await db.selectFrom('identities').select(['identity_type', 'value']).execute();
+        expect(identities).toHaveLength(3);
+        const requests = await db.selectFrom('requests').select('request_id').execute();
+        expect(requests).toEqual([{ request_id: created.value.requestId }]);
+        const history = await db
+          .selectFrom('history')
+          .select('kind')
+          .where('kind', '=', 'profile_created')
+          .execute();
+        expect(history).toHaveLength(1);
+      },
+    );
+  },
+);
