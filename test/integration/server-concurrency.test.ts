@@ -3,8 +3,10 @@
  * devices send 200 concurrent logins whose customer IDs and emails overlap. No unique value may
  * ever be held by two profiles, every request gets exactly one answer, and the final graph must
  * equal a serial replay of the same requests, in the order the server recorded them, through the
- * reference resolver on the in-memory store.
+ * reference resolver on the in-memory store. On PostgreSQL also with two servers sharing one
+ * database, the requests spread over both (SPEC PG-3).
  */
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
@@ -68,7 +70,7 @@ interface RecordedRequest {
 
 function runScenario(
   name: string,
-  open: () => Promise<{ server: TestServer; db: Kysely<Schema>; close: () => Promise<void> }>,
+  open: () => Promise<{ urls: readonly string[]; db: Kysely<Schema>; close: () => Promise<void> }>,
 ) {
   describe(`${name}: 200 concurrent logins from 50 devices`, () => {
     let env: Awaited<ReturnType<typeof open>>;
@@ -80,8 +82,8 @@ function runScenario(
     it('[CC-1][CC-2][CC-3][ST-3][ST-9] unique values stay unique, every request is answered once, and the graph equals a serial replay', async () => {
       const sent = workload(7);
       const answers = await Promise.all(
-        sent.map(async ({ body }) => {
-          const response = await fetch(`${env.server.url}/v1/login`, {
+        sent.map(async ({ body }, index) => {
+          const response = await fetch(`${env.urls[index % env.urls.length] ?? ''}/v1/login`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', 'x-mp-key': API_KEY },
             body: JSON.stringify(body),
@@ -170,7 +172,7 @@ runScenario('SQLite', async () => {
     dialect: new SqliteDialect({ database: new Database(server.databaseFile, { readonly: true }) }),
   });
   return {
-    server,
+    urls: [server.url],
     db,
     async close() {
       await db.destroy();
@@ -182,21 +184,27 @@ runScenario('SQLite', async () => {
 describe.skipIf(pgSkipReason !== null)(
   `PostgreSQL ${pgSkipReason === null ? '' : `(skipped: ${pgSkipReason})`}`,
   () => {
-    runScenario('PostgreSQL', async () => {
+    const onPostgres = (servers: number) => async () => {
       const schema = await createTestSchema();
-      const server = await startTestServer({ config: CONFIG, database: schema.url });
+      const started: TestServer[] = [];
+      // Servers sharing a database share its server key (the input secrets are sealed with it).
+      const serverKey = randomBytes(32).toString('base64url');
+      for (let n = 0; n < servers; n++)
+        started.push(await startTestServer({ config: CONFIG, database: schema.url, serverKey }));
       const db = new Kysely<Schema>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }),
       });
       return {
-        server,
+        urls: started.map((server) => server.url),
         db,
         async close() {
           await db.destroy();
-          await server.close();
+          for (const server of started) await server.close();
           await schema.drop();
         },
       };
-    });
+    };
+    runScenario('PostgreSQL', onPostgres(1));
+    runScenario('PostgreSQL, two servers on one database', onPostgres(2));
   },
 );
