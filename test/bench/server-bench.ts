@@ -6,6 +6,10 @@
  *
  *   npm run bench:server                              SQLite (and PostgreSQL when IDSYNC_TEST_PG_URL is set)
  *   npm run bench:server -- --duration 5 --profiles 5000
+ *   npm run bench:server -- --databases postgres      PostgreSQL only
+ *
+ * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
+ * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,6 +17,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { postgresSchema, startBenchServer } from './bench-server.ts';
+import { pgCosts, perRequest, type PgCosts } from './pg-costs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,12 +25,13 @@ const { values: args } = parseArgs({
     connections: { type: 'string', default: '16' },
     profiles: { type: 'string', default: '10000' },
     postgres: { type: 'string', default: process.env['IDSYNC_TEST_PG_URL'] ?? '' },
+    databases: { type: 'string', default: 'sqlite,postgres' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url]',
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres]',
   );
   process.exit(0);
 }
@@ -72,6 +78,7 @@ interface Measure {
   readonly p99Ms: number;
   readonly non2xx: number;
   readonly errors: number;
+  readonly total: number;
 }
 
 function bodies(kind: 'identify' | 'login') {
@@ -110,6 +117,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
     p99Ms: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    total: result.requests.total,
   };
 }
 
@@ -122,19 +130,30 @@ interface Row {
   loginHalfLoadP99Ms: number;
   identifyRatio: number;
   loginRatio: number;
+  /** PostgreSQL only: per request, round trips to the database and CPU of the server and of PostgreSQL. */
+  identifyCost?: ReturnType<typeof perRequest>;
+  loginCost?: ReturnType<typeof perRequest>;
 }
 
-async function run(label: string, database: string): Promise<Row> {
+async function run(label: string, database: string, costs?: PgCosts): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
   const server = await startBenchServer({ dataDir, database, config: CONFIG, apiKey: KEY });
+  const pid = server.process.pid ?? 0;
+  const costed = async (route: 'identify' | 'login') => {
+    const before = await costs?.sample(pid);
+    const measured = await measure(server.url, route);
+    const after = await costs?.sample(pid);
+    const cost = before && after ? perRequest(before, after, measured.total) : undefined;
+    return { measured, cost };
+  };
   try {
     process.stderr.write(`${label}: populating ${PROFILES} profiles...\n`);
     await populate(server.url);
     process.stderr.write(`${label}: measuring (${DURATION} s per run, ${CONNECTIONS} connections)...\n`);
     await measure(server.url, 'noop');
     const noop = await measure(server.url, 'noop');
-    const identify = await measure(server.url, 'identify');
-    const login = await measure(server.url, 'login');
+    const { measured: identify, cost: identifyCost } = await costed('identify');
+    const { measured: login, cost: loginCost } = await costed('login');
     const identifyHalf = await measure(
       server.url,
       'identify',
@@ -150,6 +169,8 @@ async function run(label: string, database: string): Promise<Row> {
       loginHalfLoadP99Ms: loginHalf.p99Ms,
       identifyRatio: identify.requestsPerSec / noop.requestsPerSec,
       loginRatio: login.requestsPerSec / noop.requestsPerSec,
+      ...(identifyCost === undefined ? {} : { identifyCost }),
+      ...(loginCost === undefined ? {} : { loginCost }),
     };
   } finally {
     await server.stop();
@@ -158,14 +179,22 @@ async function run(label: string, database: string): Promise<Row> {
 }
 
 const rows: Row[] = [];
-rows.push(
-  await run('sqlite', path.join(mkdtempSync(path.join(tmpdir(), 'idsync-bench-db-')), 'bench.sqlite')),
-);
-const postgres = await postgresSchema(args.postgres);
-if (postgres !== null) {
+const databases = args.databases.split(',');
+if (databases.includes('sqlite')) {
+  const sqliteDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-db-'));
   try {
-    rows.push(await run('postgres', postgres.url));
+    rows.push(await run('sqlite', path.join(sqliteDir, 'bench.sqlite')));
   } finally {
+    rmSync(sqliteDir, { recursive: true, force: true });
+  }
+}
+const postgres = databases.includes('postgres') ? await postgresSchema(args.postgres) : null;
+if (postgres !== null) {
+  const costs = await pgCosts(postgres.url);
+  try {
+    rows.push(await run('postgres', costs.url, costs));
+  } finally {
+    await costs.close();
     await postgres.drop();
   }
 } else if (args.postgres === '') {
@@ -185,6 +214,15 @@ for (const r of rows) {
     `${r.database.padEnd(8)} | ${f(r.noop.requestsPerSec).padStart(11)} | ${f(r.identify.requestsPerSec).padStart(14)} ${f(r.identify.p50Ms, 1).padStart(7)} ${f(r.identify.p99Ms, 1).padStart(7)} ${f(r.identifyHalfLoadP99Ms, 1).padStart(9)} ${f(r.identifyRatio, 2).padStart(6)} |` +
       ` ${f(r.login.requestsPerSec).padStart(11)} ${f(r.login.p50Ms, 1).padStart(7)} ${f(r.login.p99Ms, 1).padStart(7)} ${f(r.loginHalfLoadP99Ms, 1).padStart(9)} ${f(r.loginRatio, 2).padStart(6)}`,
   );
+  for (const [route, cost] of [
+    ['identify', r.identifyCost],
+    ['login', r.loginCost],
+  ] as const) {
+    if (cost !== undefined)
+      console.log(
+        `  ${r.database} ${route}: ${f(cost.roundTrips, 2)} round trips, server CPU ${f(cost.serverCpuUs)} µs, PostgreSQL CPU ${f(cost.postgresCpuUs)} µs per request`,
+      );
+  }
   const failures = r.identify.non2xx + r.identify.errors + r.login.non2xx + r.login.errors;
   if (failures > 0) console.log(`  ${r.database}: ${failures} requests failed during the run`);
 }
