@@ -120,7 +120,8 @@ function writesNothing(write: WriteSet): boolean {
  * statement, hence one snapshot, which also carries the workspace's config version) and it writes
  * nothing (SPEC PG-4). The answer is then the one a serial run at that snapshot gives. A program
  * that reads anything else first, or more, or writes, or a config version other than the one it
- * ran with, is not answered: it runs again in a write transaction.
+ * ran with, is not answered: it runs again in a write transaction (a stored-request check first
+ * tells it the request id to lock up front).
  */
 export async function answerWithoutTransaction<R>(
   session: PgSession,
@@ -131,6 +132,10 @@ export async function answerWithoutTransaction<R>(
   const program = make(known.config);
   let step = program.next();
   if (step.done) return { answered: true, value: step.value };
+  if (step.value.op === 'getRequest') {
+    const [scopeId, requestId] = step.value.args;
+    return { answered: false, keys: [logic.requestLockKey(scopeId, requestId)] };
+  }
   if (step.value.op !== 'loadProfiles') return { answered: false, keys: [] };
   const [ns, identities, mpids] = step.value.args;
   const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids));

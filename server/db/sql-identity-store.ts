@@ -231,6 +231,10 @@ export class SqlStoreLogic {
     return this.postgres && keys.length > 0 ? yield* lock(this.texts.fixed.lock, keys) : 0;
   }
 
+  requestLockKey(scopeId: string, requestId: string): string {
+    return `r${SEP}${scopeId}${SEP}${requestId}`;
+  }
+
   valueLockKeys(ns: Namespace, identities: readonly IdentityKey[]): string[] {
     return identities.map(
       (k) => `i${SEP}${ns.scopeId}${SEP}${ns.environment}${SEP}${k.identityType}${SEP}${k.value}`,
@@ -277,7 +281,7 @@ export class SqlStoreLogic {
   }
 
   *getRequest(scopeId: string, requestId: string): SqlRun<StoredRequest | null> {
-    yield* this.lock([`r${SEP}${scopeId}${SEP}${requestId}`]);
+    yield* this.lock([this.requestLockKey(scopeId, requestId)]);
     const [row] = yield* rows<Selectable<RequestsTable>>(this.texts.fixed.getRequest, [scopeId, requestId]);
     return row === undefined ? null : toStoredRequest(row);
   }
