@@ -7,6 +7,7 @@
  *   npm run bench:server                              SQLite (and PostgreSQL when IDSYNC_TEST_PG_URL is set)
  *   npm run bench:server -- --duration 5 --profiles 5000
  *   npm run bench:server -- --databases postgres      PostgreSQL only
+ *   npm run bench:server -- --read-only-identify      identify with ?read_only=true: the cost of an identify that writes nothing
  *
  * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
  * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
@@ -26,12 +27,13 @@ const { values: args } = parseArgs({
     profiles: { type: 'string', default: '10000' },
     postgres: { type: 'string', default: process.env['IDSYNC_TEST_PG_URL'] ?? '' },
     databases: { type: 'string', default: 'sqlite,postgres' },
+    'read-only-identify': { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres]',
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify]',
   );
   process.exit(0);
 }
@@ -100,7 +102,10 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
       ? { method: 'GET' as const, path: '/healthz' }
       : {
           method: 'POST' as const,
-          path: `/v1/${route}`,
+          path:
+            route === 'identify' && args['read-only-identify']
+              ? '/v1/identify?read_only=true'
+              : `/v1/${route}`,
           headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
           setupRequest: bodies(route),
         };
@@ -233,6 +238,7 @@ console.log(
     connections: CONNECTIONS,
     durationSec: DURATION,
     profiles: PROFILES,
+    readOnlyIdentify: args['read-only-identify'],
     rows,
   }),
 );
