@@ -222,6 +222,39 @@ describe.skipIf(pgSkipReason !== null)(
       },
     );
 
+    it('[PG-3] a holder that appeared after the read-only attempt is locked before its profile is read, and the request lands on it', async () => {
+      const { store, sent, beforeOnce } = storeOn(handle);
+      const other = storeOn(handle);
+      await identify(store, RETURNING, { kind: 'login' });
+      let created: string | undefined;
+      beforeOnce(
+        (text) => text === 'begin',
+        async () => {
+          const ran = await identify(
+            other.store,
+            { environment: 'production', known_identities: { customerid: 'c2' } },
+            { kind: 'login', now: 1_500 },
+          );
+          created = ran.value.response.mpid;
+        },
+      );
+      sent.length = 0;
+      const body = {
+        environment: 'production',
+        known_identities: { customerid: 'c2', email: 'one@example.com' },
+      };
+      const ran = await identify(store, body, { kind: 'login', now: 2_000 });
+      expect(ran.value.response.mpid).toBe(created);
+      const transaction = sent.slice(sent.findIndex((s) => s.text === 'begin')).map((s) => s.text);
+      const snapshot = (t: string) => t.startsWith('with holders as');
+      const firstRead = transaction.findIndex(snapshot);
+      const lockAfter = transaction.findIndex((t, i) => i > firstRead && t.includes('pg_advisory_xact_lock'));
+      const secondRead = transaction.findIndex((t, i) => i > lockAfter && snapshot(t));
+      expect(firstRead).toBeGreaterThan(0);
+      expect(lockAfter, transaction.join('\n')).toBeGreaterThan(firstRead);
+      expect(secondRead).toBeGreaterThan(lockAfter);
+    });
+
     it.each(['40001', '40P01'])(
       '[PG-6] a %s on the first attempt reruns the transaction, which applies the request exactly once',
       async (code) => {
