@@ -205,6 +205,6 @@ describe.skipIf(pgSkipReason !== null)(
       };
     };
     runScenario('PostgreSQL', onPostgres(1));
-    runScenario('PostgreSQL, two servers on one database', onPostgres(2));
+    runScenario('[PG-3] PostgreSQL, two servers on one database', onPostgres(2));
   },
 );
