@@ -36,8 +36,9 @@ import { randomToken, safeEqual, sha256Hex } from '../auth/secrets.ts';
 import { translateDeviceRequest, type MpidMeaning } from '../device-translation.ts';
 import type { DatabaseHandle } from './connect.ts';
 import type { Database, DeviceRequestsTable, ProfilesTable } from './schema.ts';
-import type { SqlIdentityStore, SqlStoreLogic } from './sql-identity-store.ts';
-import { rows, run, type SqlRun } from './sql-statements.ts';
+import { deviceLogObserver } from './device-observer.ts';
+import type { IdentityStorePort } from './identity-store-port.ts';
+import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
 
 export interface Device {
   readonly id: string;
@@ -112,19 +113,24 @@ export interface DeviceEventRow {
   readonly at: number;
 }
 
+/**
+ * The device log (SPEC SS-6): it reaches the identity store only through `IdentityStorePort`, and
+ * registers itself as the store's observer for change feeds and deletions (SS-7).
+ */
 export class DeviceStore {
+  private readonly texts: SqlTexts;
+
   constructor(
     private readonly handle: DatabaseHandle,
-    private readonly store: SqlIdentityStore,
+    private readonly store: IdentityStorePort,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.texts = new SqlTexts(handle.db, handle.dialect);
+    store.observe(deviceLogObserver(this.texts));
+  }
 
   private get db(): Kysely<Database> {
     return this.handle.db;
-  }
-
-  private get logic(): SqlStoreLogic {
-    return this.store.statements;
   }
 
   /** Registers a device; the secret is returned once and stored as a hash. */
@@ -239,7 +245,7 @@ export class DeviceStore {
   }
 
   private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
-    const texts = this.logic.texts.device;
+    const texts = this.texts.device;
     const sync = doc.data.sync;
     const reject = (code: string, message: string, gap = false): ReplayOutcome => ({
       kind: 'rejected',
@@ -247,7 +253,7 @@ export class DeviceStore {
       gap,
     });
     if (sync.deviceId !== device.id) return reject('forbidden', 'this request belongs to another device');
-    yield* this.logic.lock([`d\u0001${device.id}`]);
+    yield* this.store.lock([`d\u0001${device.id}`]);
     const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
     if (existing !== undefined) {
       return existing.request_id === sync.requestId
@@ -298,7 +304,7 @@ export class DeviceStore {
     const outcome =
       refusal !== null
         ? failure(refusal)
-        : yield* this.logic.withConfig(device.workspaceId, (config) =>
+        : yield* this.store.withConfig(device.workspaceId, (config) =>
             programFor(call.kind, call.request, options(config)),
           );
     if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
@@ -357,7 +363,7 @@ export class DeviceStore {
   /** Whether every named profile (none named: trivially) is in the device's view. */
   private *viewsAll(deviceId: string, mpids: readonly string[]): SqlRun<boolean> {
     for (const mpid of mpids) {
-      const [viewed] = yield* rows<{ mpid: string }>(this.logic.texts.device.viewOf, [deviceId, mpid]);
+      const [viewed] = yield* rows<{ mpid: string }>(this.texts.device.viewOf, [deviceId, mpid]);
       if (viewed === undefined) return false;
     }
     return true;
@@ -377,7 +383,7 @@ export class DeviceStore {
     after: number,
     limit: number,
   ): SqlRun<{ documents: SyncRequestDoc[]; checkpoint: { seq: number } }> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
       deviceId,
       'request',
@@ -405,7 +411,7 @@ export class DeviceStore {
     after: number,
     limit: number,
   ): SqlRun<{ documents: ProfileProjection[]; checkpoint: { seq: number } }> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
       deviceId,
       'profile',
@@ -420,7 +426,7 @@ export class DeviceStore {
 
   /** How these profiles look to the device: only the identity values it supplied itself. */
   *projections(deviceId: string, mpids: readonly string[]): SqlRun<ProfileProjection[]> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const profiles = yield* rows<ProfilesTable>(texts.anyProfiles(mpids.length), mpids);
     const identities = yield* rows<{ mpid: string; identity_type: IdentityType; value: string }>(
       texts.suppliedIdentitiesOf(mpids.length),
@@ -484,7 +490,7 @@ export class DeviceStore {
             now,
           ]),
         );
-      })(this.logic.texts),
+      })(this.texts),
     );
   }
 
