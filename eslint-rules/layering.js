@@ -55,6 +55,24 @@ export const LAYERS = [
   },
 ];
 
+/**
+ * Module boundaries inside a layer (SPEC SS-6, SS-7): a file matching `from` must not import a file
+ * matching `to`. In `server/db` the device log and the identity store meet only at
+ * `identity-store-port.ts`.
+ */
+export const BOUNDARIES = [
+  {
+    from: /^server\/db\/device-/,
+    to: /^server\/db\/sql-identity-store\./,
+    why: 'the device log reaches the identity store only through identity-store-port.ts (SPEC SS-6)',
+  },
+  {
+    from: /^server\/db\/sql-identity-store\./,
+    to: /^server\/db\/device-/,
+    why: 'the identity store knows the device log only as its observer (SPEC SS-7)',
+  },
+];
+
 /** Build tool configuration (`vite.config.ts` and the like) runs in Node at build time, not in the layer. */
 const TOOL_CONFIG = /(^|\/)[\w.-]+\.config\.[cm]?[jt]s$/;
 
@@ -81,7 +99,9 @@ function check(layer, specifier, filename) {
     if (!layer.layers.includes(targetLayer.name)) {
       return `${layer.name} must not import from ${targetLayer.name}; it may import from ${layer.layers.join(', ')} (see ../shared/design/architecture.md §2)`;
     }
-    return null;
+    const source = path.relative(ROOT, filename).split(path.sep).join('/');
+    const crossed = BOUNDARIES.find((b) => b.from.test(source) && b.to.test(target));
+    return crossed === undefined ? null : `${source} must not import ${target}: ${crossed.why}`;
   }
   const bare = specifier.startsWith('node:') ? specifier.slice(5) : specifier;
   if (specifier.startsWith('node:') || BUILTINS.has(packageName(bare))) {

@@ -6,8 +6,9 @@
  */
 import type { FastifyBaseLogger } from 'fastify';
 import { processNextAliasProgram } from '../shared/resolver/alias.ts';
-import type { Clock } from '../shared/resolver/context.ts';
+import { resolveOptions, type Clock } from '../shared/resolver/context.ts';
 import type { RandomSource } from '../shared/util/random.ts';
+import { serial } from '../shared/util/serial.ts';
 import type { SqlIdentityStore } from './db/sql-identity-store.ts';
 import type { WorkspaceStore } from './db/workspace-store.ts';
 
@@ -15,7 +16,8 @@ const SYSTEM = { kind: 'system', id: 'alias-worker' } as const;
 
 export class AliasWorker {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> = Promise.resolve();
+  /** Drains run one at a time, in the order asked for. */
+  private readonly queue = serial();
   private stopped = false;
 
   constructor(
@@ -39,7 +41,7 @@ export class AliasWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
-    await this.running;
+    await this.queue.idle();
   }
 
   private drainAll(): Promise<void> {
@@ -48,8 +50,9 @@ export class AliasWorker {
     });
   }
 
+  /** Queues a drain; a failed one is logged (the next kick or tick retries), never rethrown. */
   private enqueue(task: () => Promise<void>): Promise<void> {
-    const next = this.running.then(async () => {
+    return this.queue(async () => {
       if (this.stopped) return;
       try {
         await task();
@@ -57,14 +60,14 @@ export class AliasWorker {
         this.log.error({ err: error }, 'alias processing failed; it will be retried');
       }
     });
-    this.running = next;
-    return next;
   }
 
   private async drain(workspaceId: string): Promise<void> {
     while (!this.stopped) {
       const processed = await this.store.runProgram(workspaceId, (config) =>
-        processNextAliasProgram({ config, random: this.random, now: this.clock.now(), actor: SYSTEM }),
+        processNextAliasProgram(
+          resolveOptions({ config, random: this.random, now: this.clock.now(), actor: SYSTEM }),
+        ),
       );
       if (processed === null) return;
       this.log.info(

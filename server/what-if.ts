@@ -21,17 +21,17 @@ import type {
   WhatIfResponse,
   WHAT_IF_SKIP_REASONS,
 } from '../shared/protocol/what-if.ts';
-import { aliasProgram, processNextAliasProgram } from '../shared/resolver/alias.ts';
-import type { ResolveOptions } from '../shared/resolver/context.ts';
+import { processNextAliasProgram } from '../shared/resolver/alias.ts';
+import { resolveOptions, type ResolveOptions } from '../shared/resolver/context.ts';
 import { explainInWords } from '../shared/resolver/explain-in-words.ts';
-import { identityProgram } from '../shared/resolver/identify.ts';
-import { modifyProgram } from '../shared/resolver/modify.ts';
-import type { ResolutionFailure } from '../shared/resolver/outcome.ts';
-import { runInTransactionSync, type Program } from '../shared/resolver/store-port.ts';
+import { failure, type ResolutionFailure } from '../shared/resolver/outcome.ts';
+import { programFor } from '../shared/resolver/program-for.ts';
+import { runInTransactionSync } from '../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../shared/resolver/trace.ts';
 import type { RandomSource } from '../shared/util/random.ts';
 import type { Result } from '../shared/util/result.ts';
 import type { DeviceRequestEntry, LoggedRequest } from './db/what-if-log.ts';
+import { translateDeviceRequestNow } from './device-translation.ts';
 
 type SkipReason = (typeof WHAT_IF_SKIP_REASONS)[number];
 type Outcome = Result<{ trace: ExplainTrace }, ResolutionFailure>;
@@ -61,7 +61,7 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
   /** Recorded MPID → the MPID the replay answered in its place. */
   const world = new Map<string, string>();
   const devices = new Map<string, DeviceState>();
-  const mapped = (mpid: string | null) => (mpid === null ? null : (world.get(mpid) ?? mpid));
+  const mapped = (mpid: string) => world.get(mpid) ?? mpid;
   const differences: WhatIfDifference[] = [];
   const skipped: Partial<Record<SkipReason, number>> = {};
   let replayed = 0;
@@ -74,14 +74,15 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
       truncated = true;
       break;
     }
-    const options = (preferred: string | null): ResolveOptions => ({
-      config,
-      random: run.random,
-      now: entry.at,
-      actor:
-        entry.source === 'device' ? { kind: 'device', id: entry.deviceId } : { kind: 'app', id: 'what-if' },
-      ...(preferred === null ? {} : { preferredMpid: preferred }),
-    });
+    const options = (preferred: string | null): ResolveOptions =>
+      resolveOptions({
+        config,
+        random: run.random,
+        now: entry.at,
+        actor:
+          entry.source === 'device' ? { kind: 'device', id: entry.deviceId } : { kind: 'app', id: 'what-if' },
+        preferredMpid: preferred,
+      });
     drainAliases(store, options(null));
     const preferred =
       entry.recorded.created && entry.recorded.mpid !== null
@@ -98,10 +99,13 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
         skipped[reason] = (skipped[reason] ?? 0) + 1;
         continue;
       }
-      const body = identity.body;
-      const previous = typeof body['previous_mpid'] === 'string' ? mapped(body['previous_mpid']) : null;
-      const sent = previous === null ? body : { ...body, previous_mpid: previous };
-      outcome = runInTransactionSync(store, () => identityProgram(identity.kind, sent, options(preferred)));
+      const call = translateDeviceRequestNow(
+        { kind: identity.kind, body: identity.body, modifyMpid: null },
+        mapped,
+      );
+      outcome = runInTransactionSync(store, () =>
+        programFor(identity.kind, call.request, options(preferred)),
+      );
     } else {
       let device = devices.get(entry.deviceId);
       if (device === undefined)
@@ -146,78 +150,27 @@ function drainAliases(store: MemoryIdentityStore, options: ResolveOptions): void
   }
 }
 
-/** One device request, translated and checked the way `DeviceStore.replay` does it. */
+/** One device request, translated and checked as `DeviceStore.replay` does it (SPEC SS-4). */
 function replayDevice(
   store: MemoryIdentityStore,
   entry: DeviceRequestEntry,
   device: DeviceState,
-  mapped: (mpid: string | null) => string | null,
+  mapped: (mpid: string) => string,
   options: ResolveOptions,
 ): Outcome {
-  const sync = entry.doc.data.sync;
-  const translate = (mpid: string | null, meaning: 'profile' | 'current'): string | null => {
-    if (mpid === null) return null;
-    if (meaning === 'current') {
-      const last = device.lastIdentity;
-      if (last !== undefined && last.provisional === mpid && last.answer !== null) return last.answer;
-    }
+  const call = translateDeviceRequestNow(entry.doc.data.sync, (mpid, meaning) => {
+    const last = device.lastIdentity;
+    if (meaning === 'current' && last?.provisional === mpid && last.answer !== null) return last.answer;
     const first = device.firstAnswers.get(mpid);
     return device.firstAnswers.has(mpid) ? (first ?? mpid) : mapped(mpid);
-  };
-  const body = sync.body;
-  const named: (string | null)[] = [];
-  let program: () => Program<unknown>;
-  switch (sync.kind) {
-    case 'identify':
-    case 'login':
-    case 'logout': {
-      const previous = typeof body['previous_mpid'] === 'string' ? body['previous_mpid'] : null;
-      const translated = translate(previous, 'current');
-      const sent = translated === null ? body : { ...body, previous_mpid: translated };
-      const kind = sync.kind;
-      program = () => identityProgram(kind, sent, options);
-      break;
-    }
-    case 'modify': {
-      const target = translate(sync.modifyMpid, 'current');
-      named.push(target);
-      program = () => modifyProgram(target, body, options);
-      break;
-    }
-    case 'alias': {
-      const data = (body['data'] ?? {}) as Record<string, unknown>;
-      const source = translate(
-        typeof data['source_mpid'] === 'string' ? data['source_mpid'] : null,
-        'profile',
-      );
-      const destination = translate(
-        typeof data['destination_mpid'] === 'string' ? data['destination_mpid'] : null,
-        'profile',
-      );
-      named.push(source, destination);
-      const translated = {
-        ...data,
-        ...(source === null ? {} : { source_mpid: source }),
-        ...(destination === null ? {} : { destination_mpid: destination }),
-      };
-      program = () => aliasProgram({ ...body, data: translated }, options);
-      break;
-    }
+  });
+  if (call.named.some((mpid) => !device.view.has(mpid))) {
+    return failure(
+      apiError('FORBIDDEN', `this device may ${call.kind} only profiles its own requests resolved to`),
+      entry.requestId,
+    );
   }
-  if (named.some((mpid) => mpid !== null && !device.view.has(mpid))) {
-    return {
-      ok: false,
-      error: {
-        error: apiError(
-          'FORBIDDEN',
-          `this device may ${sync.kind} only profiles its own requests resolved to`,
-        ),
-        trace: null,
-        requestId: entry.requestId,
-      },
-    };
-  }
-  return runInTransactionSync(store, program) as Outcome;
+  return runInTransactionSync(store, () => programFor(call.kind, call.request, options));
 }
 
 function answerOf(outcome: Outcome): WhatIfAnswer {

@@ -5,15 +5,10 @@
 import { MemoryIdentityStore } from '../shared/memory-store/memory-store.ts';
 import type { ScopeConfig } from '../shared/identity/scope-config.ts';
 import type { ProfileProjection } from '../shared/protocol/sync.ts';
-import { aliasProgram } from '../shared/resolver/alias.ts';
-import type { ResolveOptions } from '../shared/resolver/context.ts';
-import { identityProgram } from '../shared/resolver/identify.ts';
-import { modifyProgram } from '../shared/resolver/modify.ts';
+import { resolveOptions } from '../shared/resolver/context.ts';
+import { programFor, responseOf } from '../shared/resolver/program-for.ts';
 import type { IdentitySet, ProfileRecord } from '../shared/resolver/records.ts';
-import { runInTransactionSync, type Program } from '../shared/resolver/store-port.ts';
-import type { ResolutionFailure } from '../shared/resolver/outcome.ts';
-import type { Result } from '../shared/util/result.ts';
-import type { ReplayEntry } from '../server/db/device-store.ts';
+import { runInTransactionSync } from '../shared/resolver/store-port.ts';
 import { seededRandom } from '../shared/util/random.ts';
 import { answeredMpid } from '../shared/device/engine.ts';
 import type { World } from './world.ts';
@@ -77,23 +72,6 @@ export async function deviceDivergence(world: World, name: string): Promise<stri
   return problems;
 }
 
-/** The resolver program the server ran for one accepted device request. */
-function* replayProgram(
-  entry: ReplayEntry,
-  options: ResolveOptions,
-): Program<Result<object, ResolutionFailure>> {
-  switch (entry.kind) {
-    case 'modify':
-      return yield* modifyProgram(entry.mpid ?? '', entry.body, options);
-    case 'alias':
-      return yield* aliasProgram(entry.body, options);
-    case 'identify':
-    case 'login':
-    case 'logout':
-      return yield* identityProgram(entry.kind, entry.body, options);
-  }
-}
-
 const graphKey = (p: ProfileRecord) => profileKey(p.mpid, p);
 
 /**
@@ -106,16 +84,18 @@ export async function replayDivergence(world: World, config: ScopeConfig): Promi
   const scoped: ScopeConfig = { ...config, scopeId: world.workspaceId };
   const problems: string[] = [];
   for (const entry of exported.deviceRequests) {
-    const options: ResolveOptions = {
+    const options = resolveOptions({
       config: scoped,
       random: seededRandom(entry.seq),
       now: entry.at,
       actor: { kind: 'device', id: entry.deviceId },
-      ...(entry.createdMpid === null ? {} : { preferredMpid: entry.createdMpid }),
-    };
+      preferredMpid: entry.createdMpid,
+    });
     // A modify the server refused names no target we could replay it on; it changed nothing.
     if (entry.status === 'failed' && entry.kind === 'modify') continue;
-    const outcome = runInTransactionSync(store, () => replayProgram(entry, options));
+    // The program the server ran (SS-1), on the body as the server resolved it.
+    const request = { body: entry.body, target: entry.mpid ?? '' };
+    const outcome = runInTransactionSync(store, () => programFor(entry.kind, request, options));
     if (outcome.ok !== (entry.status === 'applied')) {
       const replay = outcome.ok ? 'succeeded' : `failed (${outcome.error.error.message})`;
       problems.push(`replay of ${entry.requestId} ${replay} but the server's ${entry.kind} ${entry.status}`);
@@ -124,7 +104,7 @@ export async function replayDivergence(world: World, config: ScopeConfig): Promi
     if (!outcome.ok) continue;
     if (
       entry.kind !== 'alias' &&
-      JSON.stringify((outcome.value as { response?: unknown }).response) !== JSON.stringify(entry.response)
+      JSON.stringify(responseOf(outcome.value)) !== JSON.stringify(entry.response)
     ) {
       problems.push(`replay of ${entry.requestId} answered differently`);
     }

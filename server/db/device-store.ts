@@ -16,7 +16,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
-import type { Environment } from '../../shared/identity/scope-config.ts';
+import type { Environment, ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import type {
   DeviceRegistration,
@@ -25,21 +25,20 @@ import type {
   ServerResult,
   SyncRequestDoc,
 } from '../../shared/protocol/sync.ts';
-import { aliasProgram } from '../../shared/resolver/alias.ts';
-import type { ResolveOptions } from '../../shared/resolver/context.ts';
+import { resolveOptions } from '../../shared/resolver/context.ts';
+import { failure } from '../../shared/resolver/outcome.ts';
+import { programFor, responseOf } from '../../shared/resolver/program-for.ts';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
-import { identityProgram } from '../../shared/resolver/identify.ts';
-import { modifyProgram } from '../../shared/resolver/modify.ts';
-import { searchProgram } from '../../shared/resolver/search.ts';
-import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
 import { randomToken, safeEqual, sha256Hex } from '../auth/secrets.ts';
+import { translateDeviceRequest, type MpidMeaning } from '../device-translation.ts';
 import type { DatabaseHandle } from './connect.ts';
 import type { Database, DeviceRequestsTable, ProfilesTable } from './schema.ts';
-import type { SqlIdentityStore, SqlStoreLogic } from './sql-identity-store.ts';
-import { rows, run, type SqlRun } from './sql-statements.ts';
+import { deviceLogObserver } from './device-observer.ts';
+import type { IdentityStorePort } from './identity-store-port.ts';
+import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
 
 export interface Device {
   readonly id: string;
@@ -91,14 +90,6 @@ function masterDoc(row: RequestRow): SyncRequestDoc {
   };
 }
 
-function withMpid(
-  body: Record<string, unknown>,
-  field: string,
-  mpid: string | null,
-): Record<string, unknown> {
-  return mpid === null ? body : { ...body, [field]: mpid };
-}
-
 /** The identities a request carried, as the server normalised them, for the device's projections. */
 function suppliedBy(trace: ExplainTrace | null, environment: Environment): [string, IdentityType, string][] {
   if (trace === null) return [];
@@ -122,19 +113,24 @@ export interface DeviceEventRow {
   readonly at: number;
 }
 
+/**
+ * The device log (SPEC SS-6): it reaches the identity store only through `IdentityStorePort`, and
+ * registers itself as the store's observer for change feeds and deletions (SS-7).
+ */
 export class DeviceStore {
+  private readonly texts: SqlTexts;
+
   constructor(
     private readonly handle: DatabaseHandle,
-    private readonly store: SqlIdentityStore,
+    private readonly store: IdentityStorePort,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.texts = new SqlTexts(handle.db, handle.dialect);
+    store.observe(deviceLogObserver(this.texts));
+  }
 
   private get db(): Kysely<Database> {
     return this.handle.db;
-  }
-
-  private get logic(): SqlStoreLogic {
-    return this.store.statements;
   }
 
   /** Registers a device; the secret is returned once and stored as a hash. */
@@ -249,7 +245,7 @@ export class DeviceStore {
   }
 
   private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
-    const texts = this.logic.texts.device;
+    const texts = this.texts.device;
     const sync = doc.data.sync;
     const reject = (code: string, message: string, gap = false): ReplayOutcome => ({
       kind: 'rejected',
@@ -257,7 +253,7 @@ export class DeviceStore {
       gap,
     });
     if (sync.deviceId !== device.id) return reject('forbidden', 'this request belongs to another device');
-    yield* this.logic.lock([`d\u0001${device.id}`]);
+    yield* this.store.lock([`d\u0001${device.id}`]);
     const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
     if (existing !== undefined) {
       return existing.request_id === sync.requestId
@@ -276,8 +272,7 @@ export class DeviceStore {
      * server's answer to that request (`current`): after an offline login the server sent
      * elsewhere, the device's later requests act for the customer the server found.
      */
-    const translate = function* (mpid: string | null, meaning: 'profile' | 'current'): SqlRun<string | null> {
-      if (mpid === null) return null;
+    const translate = function* (mpid: string, meaning: MpidMeaning): SqlRun<string> {
       if (meaning === 'current') {
         const [last] = yield* rows<{ provisional_mpid: string | null; canonical_mpid: string | null }>(
           texts.lastIdentityAnswer,
@@ -294,68 +289,31 @@ export class DeviceStore {
       return first?.canonical_mpid ?? mpid;
     };
     const now = this.now();
-    const body = sync.body;
-    /** The profiles a modify or alias acts on: they must be in the device's view. */
-    const named: (string | null)[] = [];
-    let resolvedBody: Record<string, unknown> = body;
-    let program: (
-      options: Omit<ResolveOptions, 'config'>,
-    ) => (config: ResolveOptions['config']) => Program<unknown>;
-    switch (sync.kind) {
-      case 'identify':
-      case 'login':
-      case 'logout': {
-        const previous = typeof body['previous_mpid'] === 'string' ? body['previous_mpid'] : null;
-        resolvedBody = withMpid(body, 'previous_mpid', yield* translate(previous, 'current'));
-        const kind = sync.kind;
-        program = (options) => (config) => identityProgram(kind, resolvedBody, { ...options, config });
-        break;
-      }
-      case 'modify': {
-        const target = yield* translate(sync.modifyMpid, 'current');
-        named.push(target);
-        program = (options) => (config) => modifyProgram(target, resolvedBody, { ...options, config });
-        break;
-      }
-      case 'alias': {
-        const data = (body['data'] ?? {}) as Record<string, unknown>;
-        const source = typeof data['source_mpid'] === 'string' ? data['source_mpid'] : null;
-        const destination = typeof data['destination_mpid'] === 'string' ? data['destination_mpid'] : null;
-        const sourceMpid = yield* translate(source, 'profile');
-        const destinationMpid = yield* translate(destination, 'profile');
-        named.push(sourceMpid, destinationMpid);
-        const translated = withMpid(
-          withMpid(data, 'source_mpid', sourceMpid),
-          'destination_mpid',
-          destinationMpid,
-        );
-        resolvedBody = { ...body, data: translated };
-        program = (options) => (config) => aliasProgram(resolvedBody, { ...options, config });
-        break;
-      }
-    }
-    const refusal = (yield* this.viewsAll(device.id, named))
+    const call = yield* translateDeviceRequest(sync, translate);
+    const refusal = (yield* this.viewsAll(device.id, call.named))
       ? null
       : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
-    const preferred =
-      sync.createdProvisional && sync.provisionalMpid !== null ? { preferredMpid: sync.provisionalMpid } : {};
+    const options = (config: ScopeConfig) =>
+      resolveOptions({
+        config,
+        random,
+        now,
+        actor: { kind: 'device', id: device.id },
+        preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
+      });
     const outcome =
       refusal !== null
-        ? err({ error: refusal, trace: null })
-        : ((yield* this.logic.withConfig(
-            device.workspaceId,
-            program({ random, now, actor: { kind: 'device', id: device.id }, ...preferred }),
-          )) as Result<
-            { response?: unknown; trace: ExplainTrace; mpid?: string; alias?: { destinationMpid: string } },
-            { error: ApiError; trace: ExplainTrace | null }
-          > | null);
+        ? failure(refusal)
+        : yield* this.store.withConfig(device.workspaceId, (config) =>
+            programFor(call.kind, call.request, options(config)),
+          );
     if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
 
     const server: ServerResult = outcome.ok
       ? {
           status: 'applied',
           mpid: outcome.value.trace.result.mpid,
-          response: outcome.value.response ?? null,
+          response: responseOf(outcome.value),
           error: null,
           trace: outcome.value.trace,
           processedAt: now,
@@ -374,7 +332,7 @@ export class DeviceStore {
       sync.requestId,
       sync.kind,
       JSON.stringify(doc),
-      JSON.stringify(resolvedBody),
+      JSON.stringify(call.request.body),
       sync.provisionalMpid,
       server.mpid,
       server.status,
@@ -403,10 +361,9 @@ export class DeviceStore {
   }
 
   /** Whether every named profile (none named: trivially) is in the device's view. */
-  private *viewsAll(deviceId: string, mpids: readonly (string | null)[]): SqlRun<boolean> {
+  private *viewsAll(deviceId: string, mpids: readonly string[]): SqlRun<boolean> {
     for (const mpid of mpids) {
-      if (mpid === null) continue;
-      const [viewed] = yield* rows<{ mpid: string }>(this.logic.texts.device.viewOf, [deviceId, mpid]);
+      const [viewed] = yield* rows<{ mpid: string }>(this.texts.device.viewOf, [deviceId, mpid]);
       if (viewed === undefined) return false;
     }
     return true;
@@ -426,7 +383,7 @@ export class DeviceStore {
     after: number,
     limit: number,
   ): SqlRun<{ documents: SyncRequestDoc[]; checkpoint: { seq: number } }> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
       deviceId,
       'request',
@@ -454,7 +411,7 @@ export class DeviceStore {
     after: number,
     limit: number,
   ): SqlRun<{ documents: ProfileProjection[]; checkpoint: { seq: number } }> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const feed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
       deviceId,
       'profile',
@@ -469,7 +426,7 @@ export class DeviceStore {
 
   /** How these profiles look to the device: only the identity values it supplied itself. */
   *projections(deviceId: string, mpids: readonly string[]): SqlRun<ProfileProjection[]> {
-    const texts = this.logic.texts;
+    const texts = this.texts;
     const profiles = yield* rows<ProfilesTable>(texts.anyProfiles(mpids.length), mpids);
     const identities = yield* rows<{ mpid: string; identity_type: IdentityType; value: string }>(
       texts.suppliedIdentitiesOf(mpids.length),
@@ -533,7 +490,7 @@ export class DeviceStore {
             now,
           ]),
         );
-      })(this.logic.texts),
+      })(this.texts),
     );
   }
 
@@ -589,7 +546,11 @@ export class DeviceStore {
   search(device: Device, body: unknown, random: RandomSource) {
     const now = this.now();
     return this.store.runProgram(device.workspaceId, (config) =>
-      searchProgram(body, { config, random, now, actor: { kind: 'device', id: device.id } }),
+      programFor(
+        'search',
+        { body },
+        resolveOptions({ config, random, now, actor: { kind: 'device', id: device.id } }),
+      ),
     );
   }
 

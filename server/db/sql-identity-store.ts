@@ -54,6 +54,7 @@ import {
   type PgSession,
   type VersionedConfig,
 } from './pg-session.ts';
+import type { IdentityStoreObserver, IdentityStorePort } from './identity-store-port.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
 import { lock, rows, run, SqlTexts, type SqlRun, type Statement } from './sql-statements.ts';
 
@@ -179,6 +180,8 @@ function aliasParameters(alias: AliasRecord): unknown[] {
 /** The store's reads and writes as statement generators, shared by both dialects. */
 export class SqlStoreLogic {
   private readonly parsedConfigs = new Map<string, { version: number; config: ScopeConfig }>();
+  /** Told of commits and deletions inside their transactions (the device log; SPEC SS-7). */
+  readonly observers: IdentityStoreObserver[] = [];
 
   constructor(readonly texts: SqlTexts) {}
 
@@ -403,9 +406,7 @@ export class SqlStoreLogic {
 
   *commit(write: WriteSet): SqlRun<void> {
     for (const change of write.changes) yield* this.apply(change);
-    const changed = devicesVisibleChanges(write.changes);
-    if (changed.length > 0)
-      yield* run(this.texts.feedProfileChanges(changed.length), ['profile', ...changed]);
+    for (const observer of this.observers) yield* observer.committed(write);
     if (write.history.length > 0) {
       const parameters: unknown[] = [];
       for (const h of write.history) {
@@ -519,23 +520,9 @@ export class SqlStoreLogic {
   /**
    * Deletes a profile for a data-subject request: its identities go, identity values are scrubbed
    * from its history, and stored requests that touched it (their traces name its identities) are
-   * removed. The MPID stays reserved, and a `profile_deleted` entry records who deleted it.
+   * removed; observers then scrub what they hold of it (SS-7). The MPID stays reserved, and a
+   * `profile_deleted` entry records who deleted it.
    */
-  /**
-   * A deleted profile's device activity: its events go, and the requests that resolved to it keep
-   * their place in each device's sequence but lose the identity values they carried.
-   */
-  private *scrubDeviceData(mpid: string): SqlRun<void> {
-    const requests = yield* rows<{ device_id: string; seq: number; request_id: string; doc: string }>(
-      this.texts.device.requestsResolvedTo,
-      [mpid],
-    );
-    for (const r of requests) {
-      yield* run(this.texts.device.deleteEventsOf, [r.device_id, r.request_id]);
-      yield* run(this.texts.device.scrubRequest, [scrubbedDoc(r.doc), '{}', r.device_id, r.seq]);
-    }
-  }
-
   *deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): SqlRun<boolean> {
     yield* this.lock(this.profileLockKeys([mpid]));
     const [row] = yield* rows<{ environment: string }>(this.texts.fixed.liveProfile, [scopeId, mpid]);
@@ -550,8 +537,7 @@ export class SqlStoreLogic {
       yield* run(this.texts.deleteRequestProfiles(touched.length), [scopeId, ...touched]);
       yield* run(this.texts.deleteRequests(touched.length), [scopeId, ...touched]);
     }
-    yield* this.scrubDeviceData(mpid);
-    yield* run(this.texts.feedProfileChanges(1), ['profile', mpid]);
+    for (const observer of this.observers) yield* observer.profileDeleted(mpid);
     yield* run(this.texts.insertHistory(1), [
       now,
       scopeId,
@@ -568,46 +554,6 @@ export class SqlStoreLogic {
     ]);
     return true;
   }
-}
-
-/** The stored request document with the identity values it carried removed. */
-function scrubbedDoc(doc: string): string {
-  const parsed = JSON.parse(doc) as {
-    data?: { stored?: unknown; sync?: { body?: Record<string, unknown> } };
-  };
-  const body = parsed.data?.sync?.body;
-  if (body !== undefined) {
-    delete body['known_identities'];
-    delete body['identity_changes'];
-  }
-  if (parsed.data !== undefined) parsed.data.stored = null;
-  return JSON.stringify(parsed);
-}
-
-/**
- * The profiles whose device view (projection) a write set changes: everything but last-seen
- * touches, which devices are not sent.
- */
-function devicesVisibleChanges(changes: readonly StoreChange[]): string[] {
-  const mpids = new Set<string>();
-  for (const change of changes) {
-    switch (change.op) {
-      case 'createProfile':
-        mpids.add(change.profile.mpid);
-        break;
-      case 'addIdentity':
-      case 'removeIdentity':
-        mpids.add(change.mpid);
-        break;
-      case 'updateProfile':
-        if (change.patch.firstSeenAt !== undefined || change.patch.orphanedAt !== undefined)
-          mpids.add(change.mpid);
-        break;
-      case 'putAlias':
-        break;
-    }
-  }
-  return [...mpids];
 }
 
 /** Runs a statement, reporting a unique-index rejection as the port's conflict. */
@@ -714,7 +660,7 @@ class GroupCommit {
   }
 }
 
-export class SqlIdentityStore implements IdentityStore, InspectableStore {
+export class SqlIdentityStore implements IdentityStore, InspectableStore, IdentityStorePort {
   private readonly logic: SqlStoreLogic;
   private readonly groupCommit: GroupCommit | null;
 
@@ -791,9 +737,16 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
     return this.withTransaction((execute) => execute(make()));
   }
 
-  /** The store logic, for other statement runs that need to drive resolver programs. */
-  get statements(): SqlStoreLogic {
-    return this.logic;
+  withConfig<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): SqlRun<R | null> {
+    return this.logic.withConfig(workspaceId, make);
+  }
+
+  lock(keys: readonly string[]): SqlRun<number> {
+    return this.logic.lock(keys);
+  }
+
+  observe(observer: IdentityStoreObserver): void {
+    this.logic.observers.push(observer);
   }
 
   /** Deletes a profile for a data-subject request (see `SqlStoreLogic.deleteProfile`). */

@@ -17,7 +17,7 @@ import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
 import { undoAliasProgram } from '../../shared/resolver/alias.ts';
-import type { Clock } from '../../shared/resolver/context.ts';
+import { resolveOptions, type Clock } from '../../shared/resolver/context.ts';
 import type { Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import type { AdminConsoleStore } from '../db/admin-console.ts';
@@ -248,7 +248,10 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         if (params === null) return reply;
         const now = deps.clock.now();
         const outcome = await deps.store.runProgram(params.workspace, (config) =>
-          undoAliasProgram(params.aliasId, { config, random: deps.random, now, actor: actorOf(request) }),
+          undoAliasProgram(
+            params.aliasId,
+            resolveOptions({ config, random: deps.random, now, actor: actorOf(request) }),
+          ),
         );
         if (outcome === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
         return outcome.ok ? outcome.value : fail(reply, outcome.error.error);

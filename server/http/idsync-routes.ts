@@ -9,12 +9,10 @@ import { z } from 'zod';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
-import { aliasProgram } from '../../shared/resolver/alias.ts';
-import type { Clock } from '../../shared/resolver/context.ts';
-import { identityProgram, type IdentityKind } from '../../shared/resolver/identify.ts';
-import { modifyProgram } from '../../shared/resolver/modify.ts';
+import { resolveOptions, type Clock } from '../../shared/resolver/context.ts';
+import type { IdentityKind } from '../../shared/resolver/identify.ts';
+import { programFor } from '../../shared/resolver/program-for.ts';
 import type { Actor } from '../../shared/resolver/records.ts';
-import { searchProgram } from '../../shared/resolver/search.ts';
 import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
@@ -141,13 +139,11 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   const identityRoute = (kind: IdentityKind) => async (request: FastifyRequest, reply: FastifyReply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor, flags) =>
-      identityProgram(kind, request.body, {
-        config,
-        random,
-        now,
-        actor,
-        ...(flags.read_only === true ? { readOnly: true } : {}),
-      }),
+      programFor(
+        kind,
+        { body: request.body },
+        resolveOptions({ config, random, now, actor, readOnly: flags.read_only }),
+      ),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
@@ -174,7 +170,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   app.post('/v1/search', async (request, reply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor) =>
-      searchProgram(request.body, { config, random, now, actor }),
+      programFor('search', { body: request.body }, resolveOptions({ config, random, now, actor })),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
@@ -188,13 +184,11 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   app.post<{ Params: { mpid: string } }>('/v1/:mpid/modify', async (request, reply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor, flags) =>
-      modifyProgram(request.params.mpid, request.body, {
-        config,
-        random,
-        now,
-        actor,
-        ...(flags.read_only === true ? { readOnly: true } : {}),
-      }),
+      programFor(
+        'modify',
+        { body: request.body, target: request.params.mpid },
+        resolveOptions({ config, random, now, actor, readOnly: flags.read_only }),
+      ),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
@@ -216,7 +210,8 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       const ran = await resolve(
         request,
         reply,
-        (config, actor) => aliasProgram(request.body, { config, random, now, actor }),
+        (config, actor) =>
+          programFor('alias', { body: request.body }, resolveOptions({ config, random, now, actor })),
         pathKey(request),
       );
       if (ran === null) return reply;

@@ -19,12 +19,10 @@ import type { IdentityResponse } from '../protocol/idsync.ts';
 import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
 
 export type { ActivityView, DecisionView, DeviceStatus, PersonState, PersonView } from './views.ts';
-import { aliasProgram } from '../resolver/alias.ts';
-import type { Clock } from '../resolver/context.ts';
-import { identityProgram, type IdentityKind } from '../resolver/identify.ts';
-import { modifyProgram } from '../resolver/modify.ts';
+import { resolveOptions, type Clock } from '../resolver/context.ts';
+import type { IdentityKind } from '../resolver/identify.ts';
+import { programFor, type OutcomeOf } from '../resolver/program-for.ts';
 import type { ProfileRecord } from '../resolver/records.ts';
-import type { Program } from '../resolver/store-port.ts';
 import { randomUuid, type RandomSource } from '../util/random.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
@@ -41,6 +39,7 @@ import {
   type DeviceLock,
   type Head,
   type RecordContext,
+  type Recording,
   type RequestData,
   type SyncMeta,
 } from './rxdb-store.ts';
@@ -278,9 +277,7 @@ export class DeviceEngine {
       if (user === null) return null;
       target = user.mpid;
       const mpid = user.mpid;
-      return this.recording(ctx.head, 'modify', requestId, body, mpid, (options) =>
-        modifyProgram(mpid, body, options),
-      );
+      return this.recording(ctx.head, 'modify', requestId, body, mpid);
     });
     if (outcome === null || target === null)
       return err(apiError('LOOKUP_ERROR', 'modify needs a current user; identify first'));
@@ -308,9 +305,7 @@ export class DeviceEngine {
           device_application_stamp: ctx.head.das,
         },
       };
-      return this.recording(ctx.head, 'alias', requestId, body, null, (options) =>
-        aliasProgram(body, options),
-      );
+      return this.recording(ctx.head, 'alias', requestId, body, null);
     });
     if (outcome === null) throw new Error('an alias is always recorded');
     return outcome.ok ? ok({ requestId, aliasId: outcome.value.aliasId }) : err(outcome.error.error);
@@ -375,9 +370,7 @@ export class DeviceEngine {
         previous_mpid: user?.mpid ?? null,
         known_identities: { device_application_stamp: ctx.head.das, ...identities },
       };
-      return this.recording(ctx.head, kind, requestId, body, null, (options) =>
-        identityProgram(kind, body, options),
-      );
+      return this.recording(ctx.head, kind, requestId, body, null);
     });
     if (outcome === null) throw new Error('an identity request is always recorded');
     if (!outcome.ok) return err(outcome.error.error);
@@ -391,15 +384,17 @@ export class DeviceEngine {
     });
   }
 
-  /** The next request of the log: its sequence follows the head's, read inside the lock (DV-14). */
-  private recording<R>(
+  /**
+   * The next request of the log and its program (SPEC SS-1): its sequence follows the head's, read
+   * inside the lock (DV-14).
+   */
+  private recording<K extends SyncedRequestKind>(
     head: Head,
-    kind: SyncedRequestKind,
+    kind: K,
     requestId: string,
     body: Record<string, unknown>,
     modifyMpid: string | null,
-    program: (options: Parameters<typeof identityProgram>[2]) => Program<R>,
-  ) {
+  ): Recording<OutcomeOf[K]> {
     const now = this.clock.now();
     const meta: SyncMeta = {
       requestId,
@@ -415,13 +410,17 @@ export class DeviceEngine {
       meta,
       scopeId: this.configValue.scopeId,
       fresh: true,
-      program: program({
-        config: this.configValue,
-        random: this.random,
-        now,
-        actor: { kind: 'device', id: this.deviceId },
-        preferredMpid: randomMpid(this.random),
-      }),
+      program: programFor(
+        kind,
+        { body, target: modifyMpid },
+        resolveOptions({
+          config: this.configValue,
+          random: this.random,
+          now,
+          actor: { kind: 'device', id: this.deviceId },
+          preferredMpid: randomMpid(this.random),
+        }),
+      ),
     };
   }
 
@@ -484,9 +483,7 @@ export class DeviceEngine {
         previous_mpid: null,
         known_identities: { device_application_stamp: ctx.head.das },
       };
-      return this.recording(ctx.head, 'identify', requestId, body, null, (options) =>
-        identityProgram('identify', body, options),
-      );
+      return this.recording(ctx.head, 'identify', requestId, body, null);
     });
     return outcome === null || outcome.ok ? ok(null) : err(outcome.error.error);
   }

@@ -445,16 +445,14 @@ export class DeviceSync {
   }
 
   private stopStream: () => void = () => undefined;
-  private reconciling: Promise<unknown> = Promise.resolve();
+  private readonly serialReconcile = serial();
 
   /** Reconciles after live pulls, one at a time. */
   private reconcileNow(): Promise<void> {
-    const next = this.reconciling.then(async () => {
+    return this.serialReconcile(async () => {
       const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
       for (const notice of notices) this.notices$.next(notice);
     });
-    this.reconciling = next.catch(() => undefined);
-    return next;
   }
 
   /** Reads the server-sent event stream, turning each `RESYNC` into a pull. */
@@ -504,7 +502,7 @@ export class DeviceSync {
     for (const state of this.live) void state.pause();
     await Promise.all(this.live.map((s) => s.cancel()));
     this.live = [];
-    await this.reconciling;
+    await this.serialReconcile.idle();
   }
 }
 

@@ -23,6 +23,29 @@ export interface ResolveOptions {
   readonly preferredMpid?: string;
 }
 
+/** What every caller has at hand; absent, `false` and `null` extras are left out (SPEC SS-3). */
+export interface ResolveOptionsInput {
+  readonly config: ScopeConfig;
+  readonly random: RandomSource;
+  readonly now: number;
+  readonly actor: Actor;
+  readonly readOnly?: boolean | undefined;
+  readonly preferredMpid?: string | null | undefined;
+}
+
+/** The one way to build `ResolveOptions` (SPEC SS-3). */
+export function resolveOptions(input: ResolveOptionsInput): ResolveOptions {
+  const { config, random, now, actor, readOnly, preferredMpid } = input;
+  return {
+    config,
+    random,
+    now,
+    actor,
+    ...(readOnly === true ? { readOnly } : {}),
+    ...(preferredMpid === undefined || preferredMpid === null ? {} : { preferredMpid }),
+  };
+}
+
 export interface ResolveContext {
   readonly cc: CompiledConfig;
   readonly ns: Namespace;

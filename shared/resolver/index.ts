@@ -7,6 +7,7 @@ export * from './lookup.ts';
 export * from './modify.ts';
 export * from './outcome.ts';
 export * from './profiles.ts';
+export * from './program-for.ts';
 export * from './records.ts';
 export * from './resolver.ts';
 export * from './search.ts';

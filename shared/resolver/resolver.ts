@@ -6,18 +6,18 @@
 import type { ScopeConfig } from '../identity/scope-config.ts';
 import type { RandomSource } from '../util/random.ts';
 import {
-  aliasProgram,
   processNextAliasProgram,
   undoAliasProgram,
   type AliasOutcome,
   type AliasProcessed,
   type AliasUndoOutcome,
 } from './alias.ts';
-import type { Clock, ResolveOptions } from './context.ts';
-import { identityProgram, type IdentityKind, type IdentityOutcome } from './identify.ts';
-import { modifyProgram, type ModifyOutcome } from './modify.ts';
+import { resolveOptions, type Clock, type ResolveOptions } from './context.ts';
+import type { IdentityKind, IdentityOutcome } from './identify.ts';
+import type { ModifyOutcome } from './modify.ts';
+import { programFor, type OutcomeOf, type ProgramKind, type ProgramRequest } from './program-for.ts';
 import type { Actor } from './records.ts';
-import { searchProgram, type SearchOutcome } from './search.ts';
+import type { SearchOutcome } from './search.ts';
 import { runInTransaction, type IdentityStore } from './store-port.ts';
 
 export interface CallOptions {
@@ -36,14 +36,24 @@ export class Resolver {
   ) {}
 
   private options(config: ScopeConfig, call: CallOptions): ResolveOptions {
-    return {
+    return resolveOptions({
       config,
       random: this.random,
       now: this.clock.now(),
+      ...call,
       actor: call.actor ?? SYSTEM,
-      ...(call.readOnly === undefined ? {} : { readOnly: call.readOnly }),
-      ...(call.preferredMpid === undefined ? {} : { preferredMpid: call.preferredMpid }),
-    };
+    });
+  }
+
+  /** Runs the program of one request kind (SPEC SS-1) in one store transaction. */
+  private run<K extends ProgramKind>(
+    kind: K,
+    config: ScopeConfig,
+    request: ProgramRequest,
+    call: CallOptions,
+  ): Promise<OutcomeOf[K]> {
+    const options = this.options(config, call);
+    return runInTransaction(this.target, () => programFor(kind, request, options));
   }
 
   identity(
@@ -52,8 +62,7 @@ export class Resolver {
     body: unknown,
     call: CallOptions = {},
   ): Promise<IdentityOutcome> {
-    const options = this.options(config, call);
-    return runInTransaction(this.target, () => identityProgram(kind, body, options));
+    return this.run(kind, config, { body }, call);
   }
 
   identify(config: ScopeConfig, body: unknown, call: CallOptions = {}): Promise<IdentityOutcome> {
@@ -69,18 +78,15 @@ export class Resolver {
   }
 
   search(config: ScopeConfig, body: unknown): Promise<SearchOutcome> {
-    const options = this.options(config, {});
-    return runInTransaction(this.target, () => searchProgram(body, options));
+    return this.run('search', config, { body }, {});
   }
 
   modify(config: ScopeConfig, mpid: unknown, body: unknown, call: CallOptions = {}): Promise<ModifyOutcome> {
-    const options = this.options(config, call);
-    return runInTransaction(this.target, () => modifyProgram(mpid, body, options));
+    return this.run('modify', config, { body, target: mpid }, call);
   }
 
   alias(config: ScopeConfig, body: unknown, call: CallOptions = {}): Promise<AliasOutcome> {
-    const options = this.options(config, call);
-    return runInTransaction(this.target, () => aliasProgram(body, options));
+    return this.run('alias', config, { body }, call);
   }
 
   /** Applies or drops every alias of the scope that is due now; returns what it processed. */

@@ -9,7 +9,7 @@ import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import { ScopeConfigSchema, type ScopeConfig, type Strategy } from '../../shared/identity/scope-config.ts';
 import { MemoryIdentityStore } from '../../shared/memory-store/memory-store.ts';
 import { aliasProgram, processNextAliasProgram } from '../../shared/resolver/alias.ts';
-import type { ResolveOptions } from '../../shared/resolver/context.ts';
+import { resolveOptions, type ResolveOptions } from '../../shared/resolver/context.ts';
 import { identityProgram, type IdentityKind } from '../../shared/resolver/identify.ts';
 import { modifyProgram } from '../../shared/resolver/modify.ts';
 import type { ProfileRecord } from '../../shared/resolver/records.ts';
@@ -141,12 +141,8 @@ function checkSequence(config: ScopeConfig, ops: readonly Op[]): void {
   const replayable: Replayable[] = [];
   const state = () => JSON.stringify(canonicalDump(store.dumpSync()));
   const profilesNow = () => store.dumpSync().profiles;
-  const options = (): ResolveOptions => ({
-    config,
-    random,
-    now: (now += 1000),
-    actor: { kind: 'system', id: 'prop' },
-  });
+  const options = (): ResolveOptions =>
+    resolveOptions({ config, random, now: (now += 1000), actor: { kind: 'system', id: 'prop' } });
   const pick = (i: number | null) => (i === null || mpids.length === 0 ? undefined : mpids[i % mpids.length]);
 
   for (const op of ops) {
