@@ -173,6 +173,37 @@ describe.skipIf(chromiumSkipReason !== null)(
       ).toBe(1);
     });
 
+    it('[AC-40] a save another admin overtook is refused, said in words, and the reload shows their change', async () => {
+      const screen = await openSettings();
+      const { page } = screen;
+      await goToSettings(screen);
+      await page.getByRole('radio', { name: 'Profile isolation' }).check();
+      // Meanwhile another admin saves version 2 from their own console.
+      const other = { ...CONVERSION, strategy: 'profile_link' };
+      expect(
+        (await admin(server!.url, 'PUT', '/workspaces/default/config?expected_version=1', other)).status,
+      ).toBe(200);
+      await saveButton().click();
+      await screen.seeDialog();
+      await screen.dialog.getByRole('button', { name: 'Save as version 2' }).click();
+      const refusal = screen.dialog.getByRole('alert');
+      await refusal.waitFor();
+      expect(await refusal.innerText()).toContain('changed by someone else since you opened it');
+      expect(await screen.dialog.getByRole('button', { name: /^Save as version/ }).count()).toBe(0);
+      await check('admin-settings-stale');
+      await screen.dialog.getByRole('button', { name: 'Reload the current config' }).click();
+      await screen.dialog.waitFor({ state: 'detached' });
+      await page.getByText('Workspace default, config version 2.').waitFor();
+      expect(await page.getByRole('radio', { name: 'Profile link' }).isChecked()).toBe(true);
+      await screen.section('Config history').getByRole('article', { name: 'Version 2' }).waitFor();
+      const stored = await admin<{ version: number; config: { strategy: string } }>(
+        server!.url,
+        'GET',
+        '/workspaces/default/config',
+      );
+      expect(stored.body).toMatchObject({ version: 2, config: { strategy: 'profile_link' } });
+    });
+
     it('[AC-22] by keyboard alone: reorders the priority with the arrow keys and saves it', async () => {
       const screen = await openSettings();
       const { page } = screen;
