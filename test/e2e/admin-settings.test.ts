@@ -2,8 +2,8 @@
  * Workspace settings in a real Chromium against a real server (SPEC AC-20..AC-26): change the
  * strategy through the impact preview and see the history and the server follow; an invalid edit
  * explained inline and unsaveable; a preview that changes nothing; a 409 shown with the conflicting
- * values; the priority reordered by keyboard alone; axe on each state, screenshots at desktop and
- * 360 px in artifacts/screenshots/.
+ * values; a save another admin overtook (AC-40); the priority reordered by keyboard alone; axe on
+ * each state, screenshots at desktop and 360 px in artifacts/screenshots/.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
