@@ -32,6 +32,31 @@ export interface HistoryQuery {
   readonly limit: number;
 }
 
+/**
+ * The identity rows holding a value (any environment unless one is given), oldest first. Every
+ * environment is named even when none is asked for: the lookup index leads with the scope and the
+ * environment, so leaving the environment out would read every identity of the workspace (AA-11).
+ */
+export function profileSearchQuery(
+  db: DatabaseHandle['db'],
+  scopeId: string,
+  type: IdentityType,
+  value: string,
+  environment?: Environment,
+) {
+  let query = db
+    .selectFrom('identities')
+    .select(['mpid', 'environment'])
+    .where('scope_id', '=', scopeId)
+    .where('identity_type', '=', type)
+    .where('value', '=', value);
+  query =
+    environment === undefined
+      ? query.where('environment', 'in', [...ENVIRONMENTS])
+      : query.where('environment', '=', environment);
+  return query.orderBy('id');
+}
+
 export class ProfileAdmin {
   constructor(
     private readonly handle: DatabaseHandle,
@@ -45,14 +70,7 @@ export class ProfileAdmin {
     value: string,
     environment?: Environment,
   ): Promise<ProfileRecord[]> {
-    let query = this.handle.db
-      .selectFrom('identities')
-      .select('mpid')
-      .where('scope_id', '=', scopeId)
-      .where('identity_type', '=', type)
-      .where('value', '=', value);
-    if (environment !== undefined) query = query.where('environment', '=', environment);
-    const rows = await query.select('environment').orderBy('id').execute();
+    const rows = await profileSearchQuery(this.handle.db, scopeId, type, value, environment).execute();
     const found: ProfileRecord[] = [];
     for (const env of ENVIRONMENTS) {
       const mpids = rows.filter((r) => r.environment === env).map((r) => r.mpid);

@@ -151,12 +151,15 @@ export class WorkspaceStore {
   /**
    * Replaces a workspace's config. Types that become unique are checked first: if any value is
    * already held by two live profiles the change is refused with the conflicts listed, so the
-   * database's unique index never has to reject data it already holds.
+   * database's unique index never has to reject data it already holds. With `expectedVersion`
+   * (AA-9) the save is taken only if that is still the current version, checked on the row the
+   * transaction holds, so two saves of one version never both succeed.
    */
   async updateConfig(
     id: string,
     input: unknown,
     actor: Actor,
+    expectedVersion?: number,
   ): Promise<Result<{ config: ScopeConfig; version: number }, ApiError>> {
     const parsed = parseWith(ScopeConfigSchema, input, 'INVALID_CONFIG');
     if (!parsed.ok) return parsed;
@@ -172,6 +175,15 @@ export class WorkspaceStore {
       if (this.handle.dialect === 'postgres') query = query.forUpdate();
       const row = await query.executeTakeFirst();
       if (row === undefined) return err(apiError('NOT_FOUND', `no workspace ${id}`));
+      if (expectedVersion !== undefined && expectedVersion !== row.config_version) {
+        return err(
+          apiError(
+            'CONFLICT',
+            `the config was changed by someone else since version ${expectedVersion} was read: it is now version ${row.config_version}. Reload it and make the change again.`,
+            'expected_version',
+          ),
+        );
+      }
       const previous = ScopeConfigSchema.parse(JSON.parse(row.config));
       const nowUnique = config.uniqueIdentities.filter((t) => !previous.uniqueIdentities.includes(t));
       const noLongerUnique = previous.uniqueIdentities.filter((t) => !config.uniqueIdentities.includes(t));

@@ -13,6 +13,7 @@ import {
   HistoryQuerySchema,
   ProfileSearchSchema,
 } from '../../shared/protocol/admin.ts';
+import { ConfigSaveQuerySchema } from '../../shared/protocol/admin-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
@@ -111,8 +112,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
 
       admin.put('/workspaces/:workspace/config', async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
-        if (params === null) return reply;
-        const updated = await workspaces.updateConfig(params.workspace, request.body, actorOf(request));
+        const query = params === null ? null : parse(reply, ConfigSaveQuerySchema, request.query);
+        if (params === null || query === null) return reply;
+        const updated = await workspaces.updateConfig(
+          params.workspace,
+          request.body,
+          actorOf(request),
+          query.expected_version,
+        );
         return updated.ok ? updated.value : fail(reply, updated.error);
       });
 

@@ -227,13 +227,22 @@ export function openApiDocument(): Json {
         },
         put: {
           ...ADMIN,
-          parameters: [workspace],
+          parameters: [
+            workspace,
+            {
+              name: 'expected_version',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1 },
+              description:
+                'The version the edit started from; a save is refused (409) once another save took it',
+            },
+          ],
           summary: 'Replace the config (recorded in the config history)',
           requestBody: { required: true, ...json(ScopeConfigSchema, 'input') },
           responses: {
             '200': { description: 'Updated' },
             '400': error('Invalid config'),
-            '409': error('Existing data conflicts'),
+            '409': error('Existing data conflicts, or the config changed since expected_version'),
           },
         },
       },

@@ -2,8 +2,8 @@
  * Workspace settings in a real Chromium against a real server (SPEC AC-20..AC-26): change the
  * strategy through the impact preview and see the history and the server follow; an invalid edit
  * explained inline and unsaveable; a preview that changes nothing; a 409 shown with the conflicting
- * values; the priority reordered by keyboard alone; axe on each state, screenshots at desktop and
- * 360 px in artifacts/screenshots/.
+ * values; a save another admin overtook (AC-40); the priority reordered by keyboard alone; axe on
+ * each state, screenshots at desktop and 360 px in artifacts/screenshots/.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
@@ -171,6 +171,37 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(
         (await admin<{ version: number }>(server!.url, 'GET', '/workspaces/default/config')).body.version,
       ).toBe(1);
+    });
+
+    it('[AC-40] a save another admin overtook is refused, said in words, and the reload shows their change', async () => {
+      const screen = await openSettings();
+      const { page } = screen;
+      await goToSettings(screen);
+      await page.getByRole('radio', { name: 'Profile isolation' }).check();
+      // Meanwhile another admin saves version 2 from their own console.
+      const other = { ...CONVERSION, strategy: 'profile_link' };
+      expect(
+        (await admin(server!.url, 'PUT', '/workspaces/default/config?expected_version=1', other)).status,
+      ).toBe(200);
+      await saveButton().click();
+      await screen.seeDialog();
+      await screen.dialog.getByRole('button', { name: 'Save as version 2' }).click();
+      const refusal = screen.dialog.getByRole('alert');
+      await refusal.waitFor();
+      expect(await refusal.innerText()).toContain('changed by someone else since you opened it');
+      expect(await screen.dialog.getByRole('button', { name: /^Save as version/ }).count()).toBe(0);
+      await check('admin-settings-stale');
+      await screen.dialog.getByRole('button', { name: 'Reload the current config' }).click();
+      await screen.dialog.waitFor({ state: 'detached' });
+      await page.getByText('Workspace default, config version 2.').waitFor();
+      expect(await page.getByRole('radio', { name: 'Profile link' }).isChecked()).toBe(true);
+      await screen.section('Config history').getByRole('article', { name: 'Version 2' }).waitFor();
+      const stored = await admin<{ version: number; config: { strategy: string } }>(
+        server!.url,
+        'GET',
+        '/workspaces/default/config',
+      );
+      expect(stored.body).toMatchObject({ version: 2, config: { strategy: 'profile_link' } });
     });
 
     it('[AC-22] by keyboard alone: reorders the priority with the arrow keys and saves it', async () => {

@@ -4,8 +4,6 @@
  * they read on screen. Elements are found by role and accessible name; every wait is for
  * something on screen.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
@@ -13,6 +11,7 @@ import type { ScopeConfigInput } from '../../../shared/identity/scope-config.ts'
 import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { appCopy } from './app-build.ts';
+import { fullPageScreenshot } from './screenshot.ts';
 import { DESKTOP, expectText, type Viewport } from './field-app.ts';
 
 /** A workspace where aliases apply (profile conversion), as the admin tests use. */
@@ -66,7 +65,6 @@ export function adminSession() {
 
 const UI_TIMEOUT_MS = 20_000;
 const MAX_TABS = 40;
-const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'artifacts', 'screenshots');
 
 export class AdminConsole {
   readonly pageErrors: string[] = [];
@@ -198,7 +196,6 @@ export class AdminConsole {
   }
 
   async screenshot(name: string): Promise<void> {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await this.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await fullPageScreenshot(this.page, name);
   }
 }

@@ -4,14 +4,13 @@
  * screen (the sync status, what is waiting, the current person's MPID). Elements are found by role
  * and accessible name, as a user sees them; every wait is for something on screen.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ServerOptionsInput } from '../../../server/options.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { appCopy } from './app-build.ts';
+import { fullPageScreenshot } from './screenshot.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
 export const PHONE = { width: 360, height: 740 } as const;
@@ -22,8 +21,6 @@ const UI_TIMEOUT_MS = 20_000;
 
 /** More Tab presses than the Field screen has stops: a control never reached is a failure. */
 const MAX_TABS = 40;
-
-const SCREENSHOTS = path.resolve(import.meta.dirname, '..', '..', '..', 'artifacts', 'screenshots');
 
 /** A fresh server (temp SQLite) serving this worker's copy of the built app under /app/. */
 export async function startAppServer(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
@@ -304,8 +301,7 @@ export class FieldApp {
 
   /** A full-page screenshot in artifacts/screenshots/ (git-ignored). */
   async screenshot(name: string): Promise<void> {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    await this.page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
+    await fullPageScreenshot(this.page, name);
   }
 
   private get identifyFormStatus(): Locator {

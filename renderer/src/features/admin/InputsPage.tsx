@@ -22,6 +22,7 @@ import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { failureInWords } from './admin-api.ts';
 import { useAdmin, useAdminSession } from './AdminContext.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
+import { ConnectQrCode } from './ConnectQrCode.tsx';
 import { deviceConnectLink, INPUT_KINDS, inputKindInWords, type InputKind } from './input-words.ts';
 import { useAdminCall } from './useAdminCall.ts';
 
@@ -227,6 +228,7 @@ function InputItem({
               </Button>
             )}
           </CopyButton>
+          <ConnectQrCode link={link} inputName={input.name} />
         </Stack>
       )}
       {active && (

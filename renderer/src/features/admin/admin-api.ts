@@ -35,6 +35,8 @@ export type AdminFailure =
   | { readonly kind: 'not_found'; readonly message: string }
   /** The server refused the request with a catalogue error (400, 409…). */
   | { readonly kind: 'refused'; readonly message: string }
+  /** Someone else saved first: the version this edit started from is no longer current (AA-10). */
+  | { readonly kind: 'stale'; readonly message: string }
   /** No answer: the server is down or the network is. */
   | { readonly kind: 'unreachable' }
   /** An answer this console cannot read (another version of the server). */
@@ -140,8 +142,10 @@ export class AdminApi {
     });
   }
 
-  saveConfig(workspace: string, config: ScopeConfig) {
-    return this.call('PUT', `workspaces/${enc(workspace)}/config`, WorkspaceConfigSchema, config);
+  /** Saves `config` only while `expectedVersion`, the version the edit started from, is current (AA-9). */
+  saveConfig(workspace: string, config: ScopeConfig, expectedVersion: number) {
+    const query = new URLSearchParams({ expected_version: String(expectedVersion) });
+    return this.call('PUT', `workspaces/${enc(workspace)}/config?${query}`, WorkspaceConfigSchema, config);
   }
 
   /** Runs a scenario under each strategy with the simulator (LB-1). */
@@ -182,7 +186,9 @@ export class AdminApi {
     if (!response.ok) {
       const failure = ErrorBodySchema.safeParse(answer);
       if (!failure.success) return err({ kind: 'unreadable', status: response.status });
-      const message = failure.data.errors[0]?.message ?? `the server answered ${response.status}`;
+      const first = failure.data.errors[0];
+      const message = first?.message ?? `the server answered ${response.status}`;
+      if (response.status === 409 && first?.path === STALE_PATH) return err({ kind: 'stale', message });
       return err(response.status === 404 ? { kind: 'not_found', message } : { kind: 'refused', message });
     }
     if (schema === null) return ok(null);
@@ -190,6 +196,9 @@ export class AdminApi {
     return parsed.success ? ok(parsed.data) : err({ kind: 'unreadable', status: response.status });
   }
 }
+
+/** The field a 409 names when the version an edit started from is no longer current (AA-10). */
+const STALE_PATH = 'expected_version';
 
 function enc(segment: string): string {
   return encodeURIComponent(segment);
@@ -214,6 +223,8 @@ export function failureInWords(failure: AdminFailure): string {
       return `Not found: ${failure.message}.`;
     case 'refused':
       return `The server refused: ${failure.message}.`;
+    case 'stale':
+      return 'This was changed by someone else since you opened it. Reload to see their change, then edit again.';
     case 'unreachable':
       return 'The server cannot be reached. Check that it is running and your network, then try again.';
     case 'unreadable':

@@ -19,9 +19,15 @@ export type PreviewState =
   | {
       readonly status: 'ready';
       readonly result: WhatIfResponse;
-      readonly saveError: string | null;
+      readonly saveError: SaveError | null;
       readonly saving: boolean;
     };
+
+/** Why the save failed; `stale` when someone else saved since this edit began (AA-10). */
+export interface SaveError {
+  readonly stale: boolean;
+  readonly message: string;
+}
 
 interface ImpactPreviewProps {
   readonly state: PreviewState;
@@ -30,6 +36,8 @@ interface ImpactPreviewProps {
   readonly nextVersion: number;
   readonly onBack: () => void;
   readonly onConfirm: () => void;
+  /** Reloads the workspace's current config, leaving this edit (after a stale save). */
+  readonly onReload: () => void;
 }
 
 /**
@@ -37,8 +45,16 @@ interface ImpactPreviewProps {
  * many outcomes would change with the first examples and why, what was skipped or cut short; the
  * save runs only from here.
  */
-export function ImpactPreview({ state, changes, nextVersion, onBack, onConfirm }: ImpactPreviewProps) {
+export function ImpactPreview({
+  state,
+  changes,
+  nextVersion,
+  onBack,
+  onConfirm,
+  onReload,
+}: ImpactPreviewProps) {
   const busy = state.status === 'ready' && state.saving;
+  const stale = state.status === 'ready' && state.saveError?.stale === true;
   return (
     <Modal
       opened
@@ -75,15 +91,19 @@ export function ImpactPreview({ state, changes, nextVersion, onBack, onConfirm }
             <Impact result={state.result} />
           )}
         </section>
-        {state.status === 'ready' && <FormError message={state.saveError} />}
+        {state.status === 'ready' && <FormError message={state.saveError?.message ?? null} />}
         <Group justify="flex-end" gap="sm">
           <Button variant="default" onClick={onBack} disabled={busy} data-autofocus>
             Back to editing
           </Button>
-          {state.status === 'ready' && (
-            <Button loading={state.saving} onClick={onConfirm}>
-              Save as version {nextVersion}
-            </Button>
+          {stale ? (
+            <Button onClick={onReload}>Reload the current config</Button>
+          ) : (
+            state.status === 'ready' && (
+              <Button loading={state.saving} onClick={onConfirm}>
+                Save as version {nextVersion}
+              </Button>
+            )
           )}
         </Group>
       </Stack>

@@ -32,6 +32,11 @@ export function SettingsPage() {
               current.reload();
               history.reload();
             }}
+            onReload={() => {
+              setSaved(null);
+              current.reload();
+              history.reload();
+            }}
           />
         )}
       </Loaded>
@@ -83,10 +88,12 @@ function Editor({
   saved,
   notice,
   onSaved,
+  onReload,
 }: {
   saved: WorkspaceConfig;
   notice: string | null;
   onSaved: (version: number) => void;
+  onReload: () => void;
 }) {
   const session = useAdminSession();
   const { sessions } = useAdmin();
@@ -111,10 +118,14 @@ function Editor({
   async function confirm() {
     if (preview?.status !== 'ready') return;
     setPreview({ ...preview, saving: true, saveError: null });
-    const result = await session.api.saveConfig(session.workspace, draft);
+    const result = await session.api.saveConfig(session.workspace, draft, saved.version);
     if (result.ok) return onSaved(result.value.version);
     sessions.refused(result.error);
-    setPreview({ ...preview, saving: false, saveError: failureInWords(result.error) });
+    const stale = result.error.kind === 'stale';
+    const message = stale
+      ? `The config was changed by someone else since you opened it (you edited version ${saved.version}). Reload it to see their change; your edits here are not saved.`
+      : failureInWords(result.error);
+    setPreview({ ...preview, saving: false, saveError: { stale, message } });
   }
 
   return (
@@ -154,6 +165,7 @@ function Editor({
           nextVersion={saved.version + 1}
           onBack={() => setPreview(null)}
           onConfirm={() => void confirm()}
+          onReload={onReload}
         />
       )}
     </Stack>
