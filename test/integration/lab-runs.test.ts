@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../shared/identity/scope-config.ts';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
 import { LabRunResponseSchema } from '../../shared/protocol/lab.ts';
+import { parseExplainTrace } from '../../shared/resolver/explain-in-words.ts';
 import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -68,6 +69,18 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
     const login = own.report.timeline?.find((s) => s.do === 'login');
     expect(login?.answer?.mpid).toMatch(/^-?\d+$/);
     expect(login?.serverAnswer?.mpid).toMatch(/^-?\d+$/);
+    // The login's server answer is seen at step 8's sync ("online"), with its trace and a known user.
+    expect(login?.serverAnswerSeenAt).toBe(8);
+    expect(parseExplainTrace(login?.serverTrace).ok).toBe(true);
+    expect(own.report.timeline?.at(-1)?.loggedIn).toEqual({ tablet: true });
+    const final = own.report.finalState;
+    expect(final?.devices['tablet']).toMatchObject({ currentUser: login?.serverAnswer?.mpid, pending: 0 });
+    expect(final?.server?.profileCount).toBe(1);
+    expect(final?.server?.profiles.find((p) => p.mpid === login?.serverAnswer?.mpid)).toMatchObject({
+      found: true,
+      events: ['browsed', 'purchased'],
+      attributes: { tier: 'gold' },
+    });
     for (const run of runs) expect(['completed', 'invalid_config']).toContain(run.status);
     expect(rowCounts(server.databaseFile), 'the central store').toEqual(before);
   });
