@@ -8,6 +8,7 @@ import type {
   FinalDevice,
   FinalProfile,
   FinalState,
+  GraphSnapshot,
   ScenarioReport,
   StepAnswer,
   TimelineStep,
@@ -26,7 +27,7 @@ import type {
   Step,
 } from '../shared/protocol/scenario.ts';
 import { faultyFetch, NO_FAULTS, type FaultRates } from './faults.ts';
-import { World, type LiveServer } from './world.ts';
+import { World, type LiveServer, type WorkspaceExport } from './world.ts';
 
 export interface StepFailure {
   /** 1-based step number in the scenario file. */
@@ -112,6 +113,7 @@ class ScenarioRun {
     }
     const device = 'device' in step && step.device !== undefined ? step.device : null;
     const answered = answer === null ? null : stepAnswer(answer);
+    const graph = this.world.serverUp ? graphSnapshot(await this.world.export()) : null;
     const entry: TimelineEntry = {
       step: this.step,
       do: step.do,
@@ -120,6 +122,7 @@ class ScenarioRun {
       serverAnswerSeenAt: null,
       currentUsers: { ...this.currentUsers },
       loggedIn: { ...this.loggedIn },
+      graph,
       requestId,
     };
     this.entries.push(entry);
@@ -585,6 +588,24 @@ class ScenarioRun {
         this.fail(`${name}: expected notices ${JSON.stringify(wanted)}, found ${JSON.stringify(actual)}`);
     }
   }
+}
+
+/** The server's graph as the timeline reports it (the admin export, read over HTTP: no device is touched). */
+function graphSnapshot(exported: WorkspaceExport): GraphSnapshot {
+  return {
+    profiles: exported.profiles.map((p) => ({
+      mpid: p.mpid,
+      environment: p.environment,
+      identities: p.identities,
+      orphaned: p.orphanedAt !== null,
+    })),
+    aliases: exported.aliases.map((a) => ({
+      id: a.id,
+      source: a.sourceMpid,
+      destination: a.destinationMpid,
+      status: a.status,
+    })),
+  };
 }
 
 /** An answer without its message, as the timeline reports it. */

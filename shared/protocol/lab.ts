@@ -6,7 +6,15 @@
  * admin UI parses the answer with `LabRunResponseSchema`.
  */
 import { z } from 'zod';
-import { ScopeConfigSchema, STRATEGIES, StrategySchema, type Strategy } from '../identity/scope-config.ts';
+import { IdentityTypeSchema } from '../identity/identity-types.ts';
+import {
+  EnvironmentSchema,
+  ScopeConfigSchema,
+  STRATEGIES,
+  StrategySchema,
+  type Strategy,
+} from '../identity/scope-config.ts';
+import { ALIAS_STATUSES } from '../resolver/records.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { apiErrorFromIssues } from './parse.ts';
 import type { ApiError } from './errors.ts';
@@ -20,6 +28,22 @@ export const StepAnswerSchema = z.object({
   error: z.string().nullable(),
 });
 export type StepAnswer = z.infer<typeof StepAnswerSchema>;
+
+/** The server's identity graph after a step: every profile of the workspace and every alias. */
+export const GraphSnapshotSchema = z.object({
+  profiles: z.array(
+    z.object({
+      mpid: z.string(),
+      environment: EnvironmentSchema,
+      identities: z.partialRecord(IdentityTypeSchema, z.array(z.string()).readonly()),
+      orphaned: z.boolean(),
+    }),
+  ),
+  aliases: z.array(
+    z.object({ id: z.string(), source: z.string(), destination: z.string(), status: z.enum(ALIAS_STATUSES) }),
+  ),
+});
+export type GraphSnapshot = z.infer<typeof GraphSnapshotSchema>;
 
 /**
  * What one step did: the device's answer at once, the server's answer to the same request once it
@@ -40,6 +64,8 @@ export const TimelineStepSchema = z.object({
   currentUsers: z.record(z.string(), z.string().nullable()),
   /** Per device, whether its current user is logged in (known) or anonymous; null: no user yet. */
   loggedIn: z.record(z.string(), z.boolean().nullable()),
+  /** The server's graph after the step; null while the server is down. */
+  graph: GraphSnapshotSchema.nullable(),
 });
 export type TimelineStep = z.infer<typeof TimelineStepSchema>;
 

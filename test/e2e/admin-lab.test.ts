@@ -1,12 +1,13 @@
 /**
- * The Conversion Lab in a real Chromium against a real server (SPEC LB-6..8): sign in, open the Lab,
+ * The Conversion Lab in a real Chromium against a real server (SPEC LB-6..9): sign in, open the Lab,
  * an invalid edit shows the problem at its path and cannot be run, then a bundled scenario runs
  * under all five strategies (the bundled simulator, as `npm start` builds it) and the differences
- * table shows one column per strategy, with the file's own strategy passing. Then (LB-7, LB-8) that
- * strategy's run reads step by step with the server's reasons in words, and its export, downloaded
- * and run with the bundled simulator exactly as `npm run simulate -- <file>`, passes; the same file
- * with one expectation changed fails at that step. Each state under axe, at desktop width and at
- * 360 px (nothing wider than the screen), saved in artifacts/screenshots/.
+ * table shows one column per strategy, with the file's own strategy passing. Then that strategy's
+ * run reads step by step with the server's reasons in words (LB-8), its identity graph shows after
+ * a chosen step (LB-9), and its export (LB-7), downloaded and run with the bundled simulator exactly
+ * as `npm run simulate -- <file>`, passes; the same file with one expectation changed fails at that
+ * step. Each state under axe, at desktop width and at 360 px (nothing wider than the screen), saved
+ * in artifacts/screenshots/.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,7 +68,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(await ui!.seriousA11yViolations(), state).toEqual([]);
     }
 
-    it('[LB-6][LB-7] an invalid edit shows its path; a run under all five strategies shows the differences table; its export passes npm run simulate and a changed one fails', async () => {
+    it('[LB-6][LB-7][LB-8][LB-9] an invalid edit shows its path; a run under all five strategies shows the differences table; its graph after a step; its export passes npm run simulate and a changed one fails', async () => {
       server = await startTestServer({
         appDir: await appCopy(),
         labSimulator: path.join(ROOT, 'dist', 'simulate.mjs'),
@@ -129,7 +130,15 @@ describe.skipIf(chromiumSkipReason !== null)(
         .toMatch(
           /4\. tablet: login\s+Device answered: P1, found, logged in\s+Server answered: P1, found, logged in\s+Why: .+[\s\S]*Users: tablet: P1, logged in/,
         );
+      // [LB-9] The identity graph after the last step, then after step 2 (offline: nothing on the server yet).
+      const graphStatus = detail.getByRole('status').filter({ hasText: 'on the server after step' });
+      await ui.expectText(graphStatus, '1 profile on the server after step 9.');
+      await detail.getByTestId('graph-canvas').waitFor();
       await check('admin-lab-export');
+      await detail.getByLabel('Identity graph after step', { exact: true }).click();
+      await page.getByRole('option', { name: '2. tablet: identify', exact: true }).click();
+      await ui.expectText(graphStatus, '0 profiles on the server after step 2.');
+      await check('admin-lab-graph-step-2');
       const [download] = await Promise.all([
         page.waitForEvent('download'),
         detail.getByRole('button', { name: 'Download scenario file' }).click(),

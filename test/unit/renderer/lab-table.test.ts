@@ -30,6 +30,7 @@ function step(n: number, device: Answered, server: string | null, user: string):
     serverTrace: null,
     currentUsers: { a: user },
     loggedIn: { a: true },
+    graph: null,
   };
 }
 

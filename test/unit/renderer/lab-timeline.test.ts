@@ -32,6 +32,7 @@ describe('the Lab timeline in words', () => {
         serverTrace: null,
         currentUsers: { tablet: null, phone: null },
         loggedIn: { tablet: null, phone: null },
+        graph: null,
       },
       {
         step: 2,
@@ -43,6 +44,7 @@ describe('the Lab timeline in words', () => {
         serverTrace: first.trace,
         currentUsers: { tablet: mpid, phone: null },
         loggedIn: { tablet: false, phone: null },
+        graph: null,
       },
       {
         step: 3,
@@ -54,6 +56,7 @@ describe('the Lab timeline in words', () => {
         serverTrace: null,
         currentUsers: { tablet: mpid, phone: 'other' },
         loggedIn: { tablet: false, phone: true },
+        graph: null,
       },
     ];
     const [offline, identify, login] = timelineRows(timeline);

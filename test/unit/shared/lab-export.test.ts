@@ -47,6 +47,7 @@ function entry(step: number, fields: Partial<TimelineStep>): TimelineStep {
     serverTrace: null,
     currentUsers: { a: 'A1', b: null },
     loggedIn: { a: false, b: null },
+    graph: null,
     ...fields,
   };
 }

@@ -38,10 +38,12 @@ export function LabExport({ scenario, run }: { scenario: Scenario; run: Complete
     const ran = scenarioUnderStrategy(scenario, run.strategy);
     if (!ran.ok) return null;
     const file = scenarioFromRun(ran.value, run.report);
-    return file.ok ? `${JSON.stringify(file.value, null, 2)}\n` : null;
+    return file.ok ? `${JSON.stringify(file.value, null, 2)}\n` : file.error;
   }, [scenario, run]);
-  if (exported === null)
-    return <Text size="sm">This run has no timeline to export (the simulator gave none).</Text>;
+  if (exported === null || exported === 'no_timeline')
+    return <Text size="sm">This run cannot be exported: the simulator gave no timeline for it.</Text>;
+  if (exported === 'timeline_mismatch')
+    return <Text size="sm">This run cannot be exported: it stopped before its last step.</Text>;
   const name = exportFileName(scenario, run.strategy);
   return (
     <Stack gap="xs">

@@ -1,12 +1,13 @@
 /**
- * One strategy's run in detail (SPEC LB-7, LB-8): pick a strategy that ran, read its run step by
- * step, and export it as a scenario file.
+ * One strategy's run in detail (SPEC LB-7..LB-9): pick a strategy that ran, read its run step by
+ * step and its identity graph after any step, and export it as a scenario file.
  */
 import { Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { LabStrategyRun } from '../../../../../shared/protocol/lab.ts';
 import type { Scenario } from '../../../../../shared/protocol/scenario.ts';
 import { LabExport } from './LabExport.tsx';
+import { LabGraph } from './LabGraph.tsx';
 import { LabTimeline } from './LabTimeline.tsx';
 
 type Completed = Extract<LabStrategyRun, { status: 'completed' }>;
@@ -39,6 +40,12 @@ export function LabStrategyDetail({
           <Text size="sm">The simulator gave no timeline for this run.</Text>
         ) : (
           <LabTimeline timeline={run.report.timeline} />
+        )}
+        {run.report.timeline === undefined ? null : (
+          <>
+            <Title order={4}>Identity graph</Title>
+            <LabGraph timeline={run.report.timeline} />
+          </>
         )}
         <Title order={4}>Export as a scenario file</Title>
         <LabExport scenario={scenario} run={run} />
