@@ -24,6 +24,9 @@ const FIRST = '01-offline-anonymous-then-login.json';
 /** Room for five simulator runs on a loaded shared machine (speed is not what these tests check). */
 const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
 
+/** The stuck simulator's timeout. */
+const STUCK_TIMEOUT_MS = 8000;
+
 let server: TestServer | undefined;
 let scratch: string;
 
@@ -124,7 +127,8 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
       stuck,
       `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
     );
-    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: 1000 });
+    // Long enough for a loaded machine to start the child and let it write its pid before the kill.
+    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: STUCK_TIMEOUT_MS });
     const { status, body } = await runLab({ scenario: scenarioFile(FIRST), strategies: ['profile_link'] });
     expect(status).toBe(200);
     expect(LabRunResponseSchema.parse(body).runs).toEqual([
@@ -132,7 +136,7 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
         strategy: 'profile_link',
         status: 'failed',
         reason: 'timeout',
-        message: 'the run took longer than 1000 ms and was stopped',
+        message: `the run took longer than ${STUCK_TIMEOUT_MS} ms and was stopped`,
       },
     ]);
     const pid = Number(readFileSync(pidFile, 'utf8'));
