@@ -29,7 +29,8 @@ options:
   --faults <rate>        lose, drop the answer of, or duplicate this share of sync calls (0-0.5)
   --json                 print one JSON report per line instead of text
   --stdin                run the one scenario file read from standard input
-  --timeline             add each step's answers and the devices' current users to the JSON report
+  --timeline             add each step's answers, the server's trace and graph, the devices' current
+                         users, and the final state to the JSON report (what the Conversion Lab shows)
   -h, --help             this text`;
 
 function usageError(message: string): never {

@@ -4,7 +4,15 @@
  * step's request. A failed expectation does not stop the run; the report lists every one.
  */
 import type { ApiError } from '../shared/protocol/errors.ts';
-import type { ScenarioReport, StepAnswer, TimelineStep } from '../shared/protocol/lab.ts';
+import type {
+  FinalDevice,
+  FinalProfile,
+  FinalState,
+  GraphSnapshot,
+  ScenarioReport,
+  StepAnswer,
+  TimelineStep,
+} from '../shared/protocol/lab.ts';
 import type { SyncRequest } from '../shared/protocol/sync.ts';
 import { answeredMpid } from '../shared/device/engine.ts';
 import type { Result } from '../shared/util/result.ts';
@@ -19,7 +27,7 @@ import type {
   Step,
 } from '../shared/protocol/scenario.ts';
 import { faultyFetch, NO_FAULTS, type FaultRates } from './faults.ts';
-import { World, type LiveServer } from './world.ts';
+import { World, type LiveServer, type WorkspaceExport } from './world.ts';
 
 export interface StepFailure {
   /** 1-based step number in the scenario file. */
@@ -47,7 +55,7 @@ interface Answer extends StepAnswer {
 }
 
 /** A timeline entry while the run goes on: the request whose server answer is read at the end. */
-interface TimelineEntry extends Omit<TimelineStep, 'serverAnswer'> {
+interface TimelineEntry extends Omit<TimelineStep, 'serverAnswer' | 'serverTrace'> {
   readonly device: string | null;
   requestId: string | null;
 }
@@ -69,7 +77,12 @@ class ScenarioRun {
   expectations = 0;
   private step = 0;
   private readonly entries: TimelineEntry[] = [];
+  /** Timeline entries whose request the server has not been seen answering yet. */
+  private readonly unseen = new Set<TimelineEntry>();
+  /** Set once the last step has run (answers seen then are stamped step count + 1). */
+  private finished = false;
   private readonly currentUsers: Record<string, string | null> = {};
+  private readonly loggedIn: Record<string, boolean | null> = {};
   /** The answer of the step being run, if it made a request. */
   private answered: { answer: Answer; requestId: string | null } | null = null;
 
@@ -79,7 +92,10 @@ class ScenarioRun {
     private readonly network: { readonly faulty: boolean; heal(healed: boolean): void },
     private readonly recordTimeline = false,
   ) {
-    for (const name of Object.keys(scenario.devices)) this.currentUsers[name] = null;
+    for (const name of Object.keys(scenario.devices)) {
+      this.currentUsers[name] = null;
+      this.loggedIn[name] = null;
+    }
   }
 
   /**
@@ -90,18 +106,105 @@ class ScenarioRun {
     if (!this.recordTimeline) return;
     const answer = this.answered?.answer ?? null;
     const requestId = this.answered?.requestId ?? null;
-    for (const [name, slot] of this.world.openDevices())
-      this.currentUsers[name] = (await slot.engine.currentUser())?.mpid ?? null;
+    for (const [name, slot] of this.world.openDevices()) {
+      const user = await slot.engine.currentUser();
+      this.currentUsers[name] = user?.mpid ?? null;
+      this.loggedIn[name] = user?.isLoggedIn ?? null;
+    }
     const device = 'device' in step && step.device !== undefined ? step.device : null;
     const answered = answer === null ? null : stepAnswer(answer);
-    this.entries.push({
+    const graph = this.world.serverUp ? graphSnapshot(await this.world.export()) : null;
+    const entry: TimelineEntry = {
       step: this.step,
       do: step.do,
       device,
       answer: answered,
+      serverAnswerSeenAt: null,
       currentUsers: { ...this.currentUsers },
+      loggedIn: { ...this.loggedIn },
+      graph,
       requestId,
-    });
+    };
+    this.entries.push(entry);
+    if (requestId !== null && device !== null) this.unseen.add(entry);
+  }
+
+  /**
+   * Stamps the entries whose server answer has arrived with the step whose sync saw it, at the
+   * points where `afterSync` expectations are checked. Reads only open devices (LB-4).
+   */
+  private async stampSeen(): Promise<void> {
+    if (this.unseen.size === 0) return;
+    const at = this.finished ? this.scenario.steps.length + 1 : this.step;
+    for (const [name, device] of this.world.openDevices()) {
+      const entries = [...this.unseen].filter((e) => e.device === name);
+      if (entries.length === 0) continue;
+      const replayed = new Set(
+        (await device.engine.requests()).filter((r) => r.server !== null).map((r) => r.requestId),
+      );
+      for (const entry of entries) {
+        if (entry.requestId === null || !replayed.has(entry.requestId)) continue;
+        entry.serverAnswerSeenAt = at;
+        this.unseen.delete(entry);
+      }
+    }
+  }
+
+  /** Each device and the server's profiles after the last step (the run is over: devices may open). */
+  async finalState(): Promise<FinalState> {
+    const devices: Record<string, FinalDevice> = {};
+    const named = new Set<string>();
+    for (const entry of this.entries) {
+      for (const mpid of [entry.answer?.mpid, ...Object.values(entry.currentUsers)])
+        if (mpid !== null && mpid !== undefined) named.add(mpid);
+    }
+    for (const name of this.deviceNames()) {
+      const { engine, db } = await this.world.use(name);
+      const requests = await engine.requests();
+      for (const request of requests) {
+        const mpid = request.server === null ? null : answeredMpid(request);
+        if (mpid !== null) named.add(mpid);
+      }
+      const people = (await engine.people()).map((p) => p.mpid);
+      const currentUser = (await engine.currentUser())?.mpid ?? null;
+      for (const mpid of [...people, currentUser]) if (mpid !== null) named.add(mpid);
+      devices[name] = {
+        currentUser,
+        pending: requests.filter((r) => r.server === null).length,
+        localEvents: (await db.events.find().exec()).length,
+        people,
+        notices: this.world
+          .slot(name)
+          .notices.map((n) => ('code' in n ? { kind: n.kind, code: n.code } : { kind: n.kind })),
+        applicationStamp: engine.das,
+      };
+    }
+    if (!this.world.serverUp) return { devices, server: null };
+    const profileCount = (await this.world.export()).profiles.filter(
+      (p) => p.orphanedAt === null && Object.keys(p.identities).length > 0,
+    ).length;
+    const profiles: FinalProfile[] = [];
+    for (const mpid of [...named].sort()) {
+      const detail = await this.world.profileDetail(mpid);
+      profiles.push(
+        detail === null
+          ? { mpid, found: false, identities: {}, events: [], attributes: {}, orphaned: false }
+          : {
+              mpid,
+              found: true,
+              identities: Object.fromEntries(
+                Object.entries(detail.profile.identities).map(([type, values]) => [
+                  type,
+                  [...(values ?? [])],
+                ]),
+              ),
+              events: detail.events.map((e) => e.name),
+              attributes: detail.attributes,
+              orphaned: detail.profile.orphanedAt !== null,
+            },
+      );
+    }
+    return { devices, server: { profileCount, profiles } };
   }
 
   /** The timeline, each identity step with the server's answer to its request (null: never replayed). */
@@ -109,14 +212,17 @@ class ScenarioRun {
     const out: TimelineStep[] = [];
     for (const { requestId, ...entry } of this.entries) {
       let serverAnswerOf: StepAnswer | null = null;
+      let serverTrace: unknown = null;
       if (requestId !== null && entry.device !== null) {
         const request = (await (await this.world.use(entry.device)).engine.requests()).find(
           (r) => r.requestId === requestId,
         );
-        if (request !== undefined && request.server !== null)
+        if (request !== undefined && request.server !== null) {
           serverAnswerOf = stepAnswer(serverAnswer(request));
+          serverTrace = request.server.trace ?? null;
+        }
       }
-      out.push({ ...entry, serverAnswer: serverAnswerOf });
+      out.push({ ...entry, serverAnswer: serverAnswerOf, serverTrace });
     }
     return out;
   }
@@ -175,6 +281,7 @@ class ScenarioRun {
   }
 
   private async checkAwaited(): Promise<void> {
+    if (this.recordTimeline) await this.stampSeen();
     const remaining: AwaitedAnswer[] = [];
     for (const awaited of this.awaited) {
       const request = (await (await this.world.use(awaited.device)).engine.requests()).find(
@@ -252,6 +359,7 @@ class ScenarioRun {
       onStep?.(index + 1, this.scenario.steps.length);
     }
     this.step = this.scenario.steps.length;
+    this.finished = true;
     await this.checkAwaited();
     for (const awaited of this.awaited) {
       this.failures.push({
@@ -482,6 +590,24 @@ class ScenarioRun {
   }
 }
 
+/** The server's graph as the timeline reports it (the admin export, read over HTTP: no device is touched). */
+function graphSnapshot(exported: WorkspaceExport): GraphSnapshot {
+  return {
+    profiles: exported.profiles.map((p) => ({
+      mpid: p.mpid,
+      environment: p.environment,
+      identities: p.identities,
+      orphaned: p.orphanedAt !== null,
+    })),
+    aliases: exported.aliases.map((a) => ({
+      id: a.id,
+      source: a.sourceMpid,
+      destination: a.destinationMpid,
+      status: a.status,
+    })),
+  };
+}
+
 /** An answer without its message, as the timeline reports it. */
 function stepAnswer({ mpid, created, loggedIn, error }: Answer): StepAnswer {
   return { mpid, created, loggedIn, error };
@@ -531,6 +657,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     );
     await run.run(options.onStep, options.invariantsEveryStep === true);
     const timeline = options.timeline === true ? await run.timeline() : undefined;
+    const finalState = options.timeline === true ? await run.finalState() : undefined;
     return {
       name: scenario.name,
       ok: run.failures.length === 0,
@@ -540,6 +667,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       durationMs: Math.round(performance.now() - started),
       faults: { ...network.counts },
       ...(timeline === undefined ? {} : { timeline }),
+      ...(finalState === undefined ? {} : { finalState }),
     };
   } finally {
     await world.close();

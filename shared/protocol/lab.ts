@@ -6,7 +6,15 @@
  * admin UI parses the answer with `LabRunResponseSchema`.
  */
 import { z } from 'zod';
-import { ScopeConfigSchema, STRATEGIES, StrategySchema, type Strategy } from '../identity/scope-config.ts';
+import { IdentityTypeSchema } from '../identity/identity-types.ts';
+import {
+  EnvironmentSchema,
+  ScopeConfigSchema,
+  STRATEGIES,
+  StrategySchema,
+  type Strategy,
+} from '../identity/scope-config.ts';
+import { ALIAS_STATUSES } from '../resolver/records.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { apiErrorFromIssues } from './parse.ts';
 import type { ApiError } from './errors.ts';
@@ -21,10 +29,28 @@ export const StepAnswerSchema = z.object({
 });
 export type StepAnswer = z.infer<typeof StepAnswerSchema>;
 
+/** The server's identity graph after a step: every profile of the workspace and every alias. */
+export const GraphSnapshotSchema = z.object({
+  profiles: z.array(
+    z.object({
+      mpid: z.string(),
+      environment: EnvironmentSchema,
+      identities: z.partialRecord(IdentityTypeSchema, z.array(z.string()).readonly()),
+      orphaned: z.boolean(),
+    }),
+  ),
+  aliases: z.array(
+    z.object({ id: z.string(), source: z.string(), destination: z.string(), status: z.enum(ALIAS_STATUSES) }),
+  ),
+});
+export type GraphSnapshot = z.infer<typeof GraphSnapshotSchema>;
+
 /**
  * What one step did: the device's answer at once, the server's answer to the same request once it
  * was replayed (null: never replayed), and each device's current user after the step (a device
- * that is closed keeps the value last read).
+ * that is closed keeps the value last read), logged in or not. `serverAnswerSeenAt` is the step at whose sync the
+ * run first saw the server's answer (where an `afterSync` expectation is checked; the step count
+ * + 1: only after the last step, or not while the device was open); null when never replayed.
  */
 export const TimelineStepSchema = z.object({
   step: z.number().int().min(1),
@@ -32,9 +58,56 @@ export const TimelineStepSchema = z.object({
   device: z.string().nullable(),
   answer: StepAnswerSchema.nullable(),
   serverAnswer: StepAnswerSchema.nullable(),
+  serverAnswerSeenAt: z.number().int().min(1).nullable(),
+  /** The server's explain trace of the request (TR-*; read with `parseExplainTrace`), null if none. */
+  serverTrace: z.unknown().nullable(),
   currentUsers: z.record(z.string(), z.string().nullable()),
+  /** Per device, whether its current user is logged in (known) or anonymous; null: no user yet. */
+  loggedIn: z.record(z.string(), z.boolean().nullable()),
+  /** The server's graph after the step; null while the server is down. */
+  graph: GraphSnapshotSchema.nullable(),
 });
 export type TimelineStep = z.infer<typeof TimelineStepSchema>;
+
+/** A profile as the server holds it after the last step (null fields: the server has no such profile). */
+export const FinalProfileSchema = z.object({
+  mpid: z.string(),
+  found: z.boolean(),
+  identities: z.record(z.string(), z.array(z.string())),
+  events: z.array(z.string()),
+  attributes: z.record(z.string(), z.unknown()),
+  orphaned: z.boolean(),
+});
+export type FinalProfile = z.infer<typeof FinalProfileSchema>;
+
+/** A device after the last step, in the terms of a scenario's device expectation. */
+export const FinalDeviceSchema = z.object({
+  currentUser: z.string().nullable(),
+  pending: z.number().int().min(0),
+  localEvents: z.number().int().min(0),
+  people: z.array(z.string()),
+  notices: z.array(
+    z.object({
+      kind: z.enum(['merged', 'identity_taken', 'failed', 'rejected']),
+      code: z.string().optional(),
+    }),
+  ),
+  /** The device's application stamp (a scenario writes it `device:<name>`). */
+  applicationStamp: z.string(),
+});
+export type FinalDevice = z.infer<typeof FinalDeviceSchema>;
+
+/**
+ * The state after the last step (`--timeline`): every device, and, when the server is up, the
+ * number of live profiles holding an identity and every profile the timeline or a device named.
+ */
+export const FinalStateSchema = z.object({
+  devices: z.record(z.string(), FinalDeviceSchema),
+  server: z
+    .object({ profileCount: z.number().int().min(0), profiles: z.array(FinalProfileSchema) })
+    .nullable(),
+});
+export type FinalState = z.infer<typeof FinalStateSchema>;
 
 /** The simulator's report of one scenario run (`npm run simulate -- --json`, one per line). */
 export const ScenarioReportSchema = z.object({
@@ -47,6 +120,8 @@ export const ScenarioReportSchema = z.object({
   faults: z.record(z.string(), z.number()),
   /** Set when the run was asked for its timeline (`--timeline`). */
   timeline: z.array(TimelineStepSchema).optional(),
+  /** Set with the timeline: what the devices and the server hold after the last step. */
+  finalState: FinalStateSchema.optional(),
 });
 export type ScenarioReport = z.infer<typeof ScenarioReportSchema>;
 

@@ -1,12 +1,17 @@
 /**
- * The Conversion Lab in a real Chromium against a real server (SPEC LB-6): sign in, open the Lab,
+ * The Conversion Lab in a real Chromium against a real server (SPEC LB-6..9): sign in, open the Lab,
  * an invalid edit shows the problem at its path and cannot be run, then a bundled scenario runs
  * under all five strategies (the bundled simulator, as `npm start` builds it) and the differences
- * table shows one column per strategy, with the file's own strategy passing. Each state under axe,
- * at desktop width and at 360 px (nothing wider than the screen), saved in artifacts/screenshots/.
+ * table shows one column per strategy, with the file's own strategy passing. Then that strategy's
+ * run reads step by step with the server's reasons in words (LB-8), its identity graph shows after
+ * a chosen step (LB-9), and its export (LB-7), downloaded and run with the bundled simulator exactly
+ * as `npm run simulate -- <file>`, passes; the same file with one expectation changed fails at that
+ * step. Each state under axe, at desktop width and at 360 px (nothing wider than the screen), saved
+ * in artifacts/screenshots/.
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -15,12 +20,19 @@ import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
 import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.ts';
 import { AdminConsole } from './helpers/admin-console.ts';
 import { appCopy, removeAppCopy } from './helpers/app-build.ts';
-import { PHONE } from './helpers/field-app.ts';
+import { DESKTOP, PHONE } from './helpers/field-app.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const FIRST = readFileSync(path.join(ROOT, 'scenarios', '01-offline-anonymous-then-login.json'), 'utf8');
 /** Five simulator runs, two at a time, on a shared machine. */
 const RUN_TIMEOUT_MS = 240_000;
+const SIMULATOR = path.join(ROOT, 'dist', 'simulate.mjs');
+
+/** `npm run simulate -- <file>`, with the bundled simulator (the same code as simulator/cli.ts). */
+function simulate(file: string): { status: number | null; output: string } {
+  const run = spawnSync(process.execPath, [SIMULATOR, file], { cwd: ROOT, encoding: 'utf8' });
+  return { status: run.status, output: `${run.stdout}${run.stderr}` };
+}
 
 afterAll(removeAppCopy);
 
@@ -47,14 +59,16 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     afterAll(async () => {
       await browser?.close();
+      rmSync(scratch, { recursive: true, force: true });
     });
+    const scratch = mkdtempSync(path.join(tmpdir(), 'idsync-lab-export-'));
 
     async function check(state: string): Promise<void> {
       await ui!.screenshot(state);
       expect(await ui!.seriousA11yViolations(), state).toEqual([]);
     }
 
-    it('[LB-6] an invalid edit shows its path; a scenario run under all five strategies shows the differences table', async () => {
+    it('[LB-6][LB-7][LB-8][LB-9] an invalid edit shows its path; a run under all five strategies shows the differences table; its graph after a step; its export passes npm run simulate and a changed one fails', async () => {
       server = await startTestServer({
         appDir: await appCopy(),
         labSimulator: path.join(ROOT, 'dist', 'simulate.mjs'),
@@ -99,6 +113,60 @@ describe.skipIf(chromiumSkipReason !== null)(
       await page.setViewportSize(PHONE);
       expect(await ui.scrollWidth(), 'the page at 360 px').toBeLessThanOrEqual(PHONE.width);
       await check('admin-lab-differences-360');
+      await page.setViewportSize(DESKTOP);
+
+      // [LB-7] Export the run under the file's own strategy, write it, and run it as `npm run simulate` does.
+      const detail = page.getByRole('region', { name: 'One strategy' });
+      await detail.scrollIntoViewIfNeeded();
+      expect(await detail.getByLabel('Strategy', { exact: true }).inputValue()).toBe('profile_conversion');
+      // [LB-8] The run step by step: the login's answers, the server's reason in words, the user.
+      const login = detail
+        .getByRole('list', { name: 'Step by step' })
+        .getByRole('listitem')
+        .filter({ hasText: '4. tablet: login' });
+      await login.getByText(/^Why: /).click();
+      await expect
+        .poll(() => login.innerText())
+        .toMatch(
+          /4\. tablet: login\s+Device answered: P1, found, logged in\s+Server answered: P1, found, logged in\s+Why: .+[\s\S]*Users: tablet: P1, logged in/,
+        );
+      // [LB-9] The identity graph after the last step, then after step 2 (offline: nothing on the server yet).
+      const graphStatus = detail.getByRole('status').filter({ hasText: 'on the server after step' });
+      await ui.expectText(graphStatus, '1 profile on the server after step 9.');
+      await detail.getByTestId('graph-canvas').waitFor();
+      await check('admin-lab-export');
+      await detail.getByLabel('Identity graph after step', { exact: true }).click();
+      await page.getByRole('option', { name: '2. tablet: identify', exact: true }).click();
+      await ui.expectText(graphStatus, '0 profiles on the server after step 2.');
+      await check('admin-lab-graph-step-2');
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        detail.getByRole('button', { name: 'Download scenario file' }).click(),
+      ]);
+      expect(download.suggestedFilename()).toMatch(/-profile-conversion\.json$/);
+      const exported = path.join(scratch, download.suggestedFilename());
+      await download.saveAs(exported);
+      const passed = simulate(exported);
+      expect(passed.output).toContain('1 of 1 scenarios held');
+      expect(passed.status, passed.output).toBe(0);
+
+      // One changed expectation: the same file must now fail, at that step.
+      const file = JSON.parse(readFileSync(exported, 'utf8')) as {
+        steps: { expect?: { created?: boolean } }[];
+      };
+      const index = file.steps.findIndex((s) => s.expect?.created !== undefined);
+      const changed = file.steps[index]?.expect;
+      if (changed === undefined) throw new Error('the export has no created expectation');
+      changed.created = changed.created !== true;
+      const mutated = path.join(scratch, 'mutated.json');
+      writeFileSync(mutated, JSON.stringify(file, null, 2));
+      const failed = simulate(mutated);
+      expect(failed.status, failed.output).toBe(1);
+      expect(failed.output).toContain(`step ${index + 1} `);
+
+      await page.setViewportSize(PHONE);
+      expect(await ui.scrollWidth(), 'the export at 360 px').toBeLessThanOrEqual(PHONE.width);
+      await check('admin-lab-export-360');
       expect(ui.pageErrors).toEqual([]);
     });
   },

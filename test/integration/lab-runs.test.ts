@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../shared/identity/scope-config.ts';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
 import { LabRunResponseSchema } from '../../shared/protocol/lab.ts';
+import { parseExplainTrace } from '../../shared/resolver/explain-in-words.ts';
 import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -22,6 +23,9 @@ const scenarioFile = (name: string): unknown =>
 const FIRST = '01-offline-anonymous-then-login.json';
 /** Room for five simulator runs on a loaded shared machine (speed is not what these tests check). */
 const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
+
+/** The stuck simulator's timeout. */
+const STUCK_TIMEOUT_MS = 8000;
 
 let server: TestServer | undefined;
 let scratch: string;
@@ -68,6 +72,18 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
     const login = own.report.timeline?.find((s) => s.do === 'login');
     expect(login?.answer?.mpid).toMatch(/^-?\d+$/);
     expect(login?.serverAnswer?.mpid).toMatch(/^-?\d+$/);
+    // The login's server answer is seen at step 8's sync ("online"), with its trace and a known user.
+    expect(login?.serverAnswerSeenAt).toBe(8);
+    expect(parseExplainTrace(login?.serverTrace).ok).toBe(true);
+    expect(own.report.timeline?.at(-1)?.loggedIn).toEqual({ tablet: true });
+    const final = own.report.finalState;
+    expect(final?.devices['tablet']).toMatchObject({ currentUser: login?.serverAnswer?.mpid, pending: 0 });
+    expect(final?.server?.profileCount).toBe(1);
+    expect(final?.server?.profiles.find((p) => p.mpid === login?.serverAnswer?.mpid)).toMatchObject({
+      found: true,
+      events: ['browsed', 'purchased'],
+      attributes: { tier: 'gold' },
+    });
     for (const run of runs) expect(['completed', 'invalid_config']).toContain(run.status);
     expect(rowCounts(server.databaseFile), 'the central store').toEqual(before);
   });
@@ -111,7 +127,8 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
       stuck,
       `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
     );
-    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: 1000 });
+    // Long enough for a loaded machine to start the child and let it write its pid before the kill.
+    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: STUCK_TIMEOUT_MS });
     const { status, body } = await runLab({ scenario: scenarioFile(FIRST), strategies: ['profile_link'] });
     expect(status).toBe(200);
     expect(LabRunResponseSchema.parse(body).runs).toEqual([
@@ -119,7 +136,7 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
         strategy: 'profile_link',
         status: 'failed',
         reason: 'timeout',
-        message: 'the run took longer than 1000 ms and was stopped',
+        message: `the run took longer than ${STUCK_TIMEOUT_MS} ms and was stopped`,
       },
     ]);
     const pid = Number(readFileSync(pidFile, 'utf8'));

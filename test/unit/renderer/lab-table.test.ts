@@ -26,7 +26,11 @@ function step(n: number, device: Answered, server: string | null, user: string):
     device: 'a',
     answer: answer(device.mpid, device.created),
     serverAnswer: server === null ? null : answer(server, device.created && server === device.mpid),
+    serverAnswerSeenAt: server === null ? null : n + 1,
+    serverTrace: null,
     currentUsers: { a: user },
+    loggedIn: { a: true },
+    graph: null,
   };
 }
 

@@ -68,7 +68,7 @@ export function ProfileGraphSection({ mpid, round }: { mpid: string; round: numb
   );
 }
 
-function Legend() {
+export function Legend() {
   return (
     <Group gap="md" wrap="wrap" aria-label="Legend" role="list">
       {Object.values(NODE_KINDS).map((kind) => (
@@ -86,7 +86,7 @@ function Legend() {
 }
 
 /** The graph as lists: every node (profiles link to their detail) and every edge in words. */
-function GraphAsText({ graph }: { graph: ProfileGraph }) {
+export function GraphAsText({ graph }: { graph: ProfileGraph }) {
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
   const label = (id: string) => {
     const node = byId.get(id);

@@ -12,6 +12,7 @@ import { ScenarioSchema, type Scenario } from '../../../../../shared/protocol/sc
 import { failureInWords } from '../admin-api.ts';
 import { useAdmin, useAdminSession } from '../AdminContext.tsx';
 import { labTable, verdict } from './lab-table.ts';
+import { LabStrategyDetail } from './LabStrategyDetail.tsx';
 
 /** The scenario files of scenarios/, bundled at build time (they are the documented examples). */
 const EXAMPLES = Object.entries(
@@ -51,7 +52,7 @@ type RunState =
   | { readonly status: 'idle' }
   | { readonly status: 'running' }
   | { readonly status: 'failed'; readonly message: string }
-  | { readonly status: 'done'; readonly response: LabRunResponse };
+  | { readonly status: 'done'; readonly response: LabRunResponse; readonly scenario: Scenario };
 
 export function LabPage() {
   const session = useAdminSession();
@@ -67,7 +68,7 @@ export function LabPage() {
     if (!result.ok) {
       sessions.refused(result.error);
       setRun({ status: 'failed', message: failureInWords(result.error) });
-    } else setRun({ status: 'done', response: result.value });
+    } else setRun({ status: 'done', response: result.value, scenario });
   };
 
   return (
@@ -145,7 +146,12 @@ export function LabPage() {
           {run.message}
         </Text>
       ) : null}
-      {run.status === 'done' ? <LabResults response={run.response} /> : null}
+      {run.status === 'done' ? (
+        <>
+          <LabResults response={run.response} />
+          <LabStrategyDetail scenario={run.scenario} runs={run.response.runs} />
+        </>
+      ) : null}
     </Stack>
   );
 }

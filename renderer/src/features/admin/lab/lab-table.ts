@@ -19,7 +19,8 @@ export interface LabTable {
   readonly rows: readonly LabRow[];
 }
 
-function profileNames(timeline: readonly TimelineStep[]): Map<string, string> {
+/** Each run's profiles named P1, P2… in order of first appearance in its timeline. */
+export function profileNames(timeline: readonly TimelineStep[]): Map<string, string> {
   const names = new Map<string, string>();
   const see = (mpid: string | null | undefined) => {
     if (mpid !== null && mpid !== undefined && !names.has(mpid)) names.set(mpid, `P${names.size + 1}`);
