@@ -21,6 +21,12 @@ export interface ResolveOptions {
   readonly readOnly?: boolean;
   /** An MPID to issue if this request creates a profile and the MPID is free (device adoption). */
   readonly preferredMpid?: string;
+  /**
+   * Coarse last-seen (SPEC LS-3): a returned profile's `lastSeenAt` is advanced only when it is at
+   * least this old, so a returning user seen again within it writes nothing. 0 (the default)
+   * advances it on every request.
+   */
+  readonly lastSeenResolutionMs?: number;
 }
 
 export interface ResolveContext {

@@ -28,11 +28,18 @@ export interface CallOptions {
 
 const SYSTEM: Actor = { kind: 'system', id: 'resolver' };
 
+/** Settings of the store the resolver writes to, the same for every call. */
+export interface ResolverSettings {
+  /** Coarse last-seen (LS-3); 0 or absent: advanced on every request. */
+  readonly lastSeenResolutionMs?: number;
+}
+
 export class Resolver {
   constructor(
     private readonly target: IdentityStore,
     private readonly clock: Clock,
     private readonly random: RandomSource,
+    private readonly settings: ResolverSettings = {},
   ) {}
 
   private options(config: ScopeConfig, call: CallOptions): ResolveOptions {
@@ -41,6 +48,9 @@ export class Resolver {
       random: this.random,
       now: this.clock.now(),
       actor: call.actor ?? SYSTEM,
+      ...(this.settings.lastSeenResolutionMs === undefined
+        ? {}
+        : { lastSeenResolutionMs: this.settings.lastSeenResolutionMs }),
       ...(call.readOnly === undefined ? {} : { readOnly: call.readOnly }),
       ...(call.preferredMpid === undefined ? {} : { preferredMpid: call.preferredMpid }),
     };
