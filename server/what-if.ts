@@ -31,7 +31,7 @@ import { runInTransactionSync, type Program } from '../shared/resolver/store-por
 import type { ExplainTrace } from '../shared/resolver/trace.ts';
 import type { RandomSource } from '../shared/util/random.ts';
 import type { Result } from '../shared/util/result.ts';
-import type { DeviceRequestEntry, LoggedRequest } from './db/what-if-log.ts';
+import type { ApiRequest, DeviceRequestEntry, LoggedRequest } from './db/what-if-log.ts';
 
 type SkipReason = (typeof WHAT_IF_SKIP_REASONS)[number];
 type Outcome = Result<{ trace: ExplainTrace }, ResolutionFailure>;
@@ -83,31 +83,26 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
       ...(preferred === null ? {} : { preferredMpid: preferred }),
     });
     drainAliases(store, options(null));
+    if (entry.source === 'api' ? entry.request === null : entry.doc === null) {
+      skipped.body_deleted = (skipped.body_deleted ?? 0) + 1;
+      continue;
+    }
     const preferred =
       entry.recorded.created && entry.recorded.mpid !== null
         ? entry.recorded.mpid
-        : entry.source === 'device' && entry.doc.data.sync.createdProvisional
+        : entry.source === 'device' && entry.doc?.data.sync.createdProvisional === true
           ? entry.doc.data.sync.provisionalMpid
           : null;
     let outcome: Outcome;
     if (entry.source === 'api') {
-      const identity = entry.identity;
-      if (identity === null) {
-        const reason: SkipReason =
-          entry.kind === 'modify' ? 'api_modify_body_not_recorded' : 'api_alias_body_not_recorded';
-        skipped[reason] = (skipped[reason] ?? 0) + 1;
-        continue;
-      }
-      const body = identity.body;
-      const previous = typeof body['previous_mpid'] === 'string' ? mapped(body['previous_mpid']) : null;
-      const sent = previous === null ? body : { ...body, previous_mpid: previous };
-      outcome = runInTransactionSync(store, () => identityProgram(identity.kind, sent, options(preferred)));
+      const program = apiProgram(entry.request as ApiRequest, mapped, options(preferred));
+      outcome = runInTransactionSync(store, program) as Outcome;
     } else {
       let device = devices.get(entry.deviceId);
       if (device === undefined)
         devices.set(entry.deviceId, (device = { firstAnswers: new Map(), view: new Set() }));
-      outcome = replayDevice(store, entry, device, mapped, options(preferred));
-      const sync = entry.doc.data.sync;
+      outcome = replayDevice(store, entry as DeviceRequestEntry, device, mapped, options(preferred));
+      const sync = (entry as DeviceRequestEntry).doc.data.sync;
       const answer = outcome.ok ? outcome.value.trace.result.mpid : null;
       const provisional = sync.provisionalMpid;
       if (provisional !== null && !device.firstAnswers.has(provisional))
@@ -129,6 +124,7 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
     workspace: run.workspace,
     summary: {
       logged: log.length,
+      window: { from: log[0]?.at ?? null, to: log.at(-1)?.at ?? null },
       replayed,
       compared,
       outcomesChanged: changed,
@@ -143,6 +139,48 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
 function drainAliases(store: MemoryIdentityStore, options: ResolveOptions): void {
   for (let i = 0; i < MAX_ALIAS_DRAIN; i++) {
     if (runInTransactionSync(store, () => processNextAliasProgram(options)) === null) return;
+  }
+}
+
+/** The MPIDs a body names under `field`, mapped from the recorded world to the replayed one. */
+function withMapped(
+  body: unknown,
+  fields: readonly string[],
+  mapped: (mpid: string | null) => string | null,
+): unknown {
+  if (typeof body !== 'object' || body === null) return body;
+  const out: Record<string, unknown> = { ...(body as Record<string, unknown>) };
+  for (const field of fields) {
+    const value = out[field];
+    if (typeof value === 'string') out[field] = mapped(value);
+  }
+  return out;
+}
+
+/** An IDSync API request as the server ran it, with the MPIDs it names mapped (WI-5). */
+function apiProgram(
+  request: ApiRequest,
+  mapped: (mpid: string | null) => string | null,
+  options: ResolveOptions,
+): () => Program<unknown> {
+  switch (request.kind) {
+    case 'identify':
+    case 'login':
+    case 'logout': {
+      const kind = request.kind;
+      const body = withMapped(request.body, ['previous_mpid'], mapped);
+      return () => identityProgram(kind, body, options);
+    }
+    case 'modify': {
+      const target = mapped(request.mpid);
+      return () => modifyProgram(target, request.body, options);
+    }
+    case 'alias': {
+      const body = request.body as Record<string, unknown> | null;
+      const data = withMapped(body?.['data'], ['source_mpid', 'destination_mpid'], mapped);
+      const sent = typeof body === 'object' && body !== null ? { ...body, data } : body;
+      return () => aliasProgram(sent, options);
+    }
   }
 }
 
