@@ -57,7 +57,8 @@ export interface WhatIfRun {
 
 export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): WhatIfResponse {
   const { config, request } = run;
-  const store = new MemoryIdentityStore();
+  // Nobody asks the replay's store why: differences carry the traces the replay computes.
+  const store = new MemoryIdentityStore({ keepTraces: false });
   /** Recorded MPID → the MPID the replay answered in its place. */
   const world = new Map<string, string>();
   const devices = new Map<string, DeviceState>();

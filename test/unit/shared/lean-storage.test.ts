@@ -123,4 +123,16 @@ describe('lean stored requests (LS)', () => {
     expect(t.store.commits.length).toBe(commits + 1);
     expect(t.store.commits.at(-1)).toMatchObject({ history: [], request: null });
   });
+
+  it('[LS-9] a memory store that keeps no traces stores requests without them and still answers replays', async () => {
+    const store = new MemoryIdentityStore({ keepTraces: false });
+    const resolver = new Resolver(store, new ManualClock(), seededRandom(7));
+    const config = scenarioConfig('profile_conversion');
+    const body = identityBody({ ios_idfv: 'd1' }, { requestId: 'r-1' });
+    const first = expectOk(await resolver.identify(config, body));
+    expect(store.dumpSync().requests).toMatchObject([{ requestId: 'r-1', trace: null }]);
+    const replay = expectOk(await resolver.identify(config, body));
+    expect(replay).toMatchObject({ replayed: true, response: first.response });
+    expect(replay.trace.result.mpid).toBe(first.response.mpid);
+  });
 });
