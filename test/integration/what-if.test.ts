@@ -324,6 +324,14 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
     expect(underIsolation.summary.skipped).toEqual({});
   });
 
+  it('[LS-8][AD-6] deleting a person clears the logged bodies answered with them; what-if skips those', async () => {
+    const { A } = await recordConversionFlow();
+    expect((await admin(server.url, 'DELETE', `/workspaces/default/profiles/${A}`)).status).toBe(200);
+    const result = await replay({ config: CONVERSION });
+    // r1, r2, r4 and r6 were answered with A; r3 and r5 with other profiles.
+    expect(result.summary).toMatchObject({ logged: 6, replayed: 2, skipped: { body_deleted: 4 } });
+  });
+
   it('[WI-3] the limit and the difference cap bound the work and say so', async () => {
     await recordConversionFlow();
     const limited = await replay({ config: ISOLATION, limit: 3, maxDifferences: 1 });
