@@ -53,6 +53,10 @@ options (environment variable in brackets; flags win):
   --max-streams <n>      event streams on this server (more are refused)  [IDSYNC_MAX_STREAMS, 4000]
   --lab-simulator <file> the bundled simulator the Conversion Lab runs     [IDSYNC_LAB_SIMULATOR, dist/simulate.mjs]
   --lab-timeout <ms>     time one Lab run (one strategy) may take          [IDSYNC_LAB_TIMEOUT, 30000]
+  --last-seen-resolution <ms> a profile's last-seen time is written when older than this; 0 = always
+                                                                          [IDSYNC_LAST_SEEN_RESOLUTION, 60000]
+  --request-log-retain <n> requests kept per workspace for what-if replay [IDSYNC_REQUEST_LOG_RETAIN, 1000000]
+  --request-log-flush <ms> how often the request log is written           [IDSYNC_REQUEST_LOG_FLUSH, 200]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
   -h, --help             this text
   (environment only) IDSYNC_SERVER_KEY: base64url key (32+ bytes) that seals input secrets;
@@ -110,6 +114,9 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'max-streams': { type: 'string' },
         'lab-simulator': { type: 'string' },
         'lab-timeout': { type: 'string' },
+        'last-seen-resolution': { type: 'string' },
+        'request-log-retain': { type: 'string' },
+        'request-log-flush': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -157,6 +164,9 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     maxStreams: pick(v['max-streams'], 'IDSYNC_MAX_STREAMS'),
     labSimulator: pick(v['lab-simulator'], 'IDSYNC_LAB_SIMULATOR'),
     labTimeoutMs: pick(v['lab-timeout'], 'IDSYNC_LAB_TIMEOUT'),
+    lastSeenResolutionMs: pick(v['last-seen-resolution'], 'IDSYNC_LAST_SEEN_RESOLUTION'),
+    requestLogRetain: pick(v['request-log-retain'], 'IDSYNC_REQUEST_LOG_RETAIN'),
+    requestLogFlushMs: pick(v['request-log-flush'], 'IDSYNC_REQUEST_LOG_FLUSH'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
     serverKey: pick(undefined, 'IDSYNC_SERVER_KEY'),
   };

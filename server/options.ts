@@ -92,6 +92,12 @@ export const ServerOptionsSchema = z
      * quiet connection waiting for the answer.
      */
     labTimeoutMs: z.coerce.number().int().min(100).default(30_000),
+    /** Coarse last-seen (LS-3): a returned profile's last-seen time is written when at least this old, in ms; 0 = always. */
+    lastSeenResolutionMs: z.coerce.number().int().min(0).default(60_000),
+    /** Requests kept per workspace in the request log what-if replays (LS-7). */
+    requestLogRetain: z.coerce.number().int().min(1).default(1_000_000),
+    /** The request log is written every this many ms (or every 500 requests, whichever comes first). */
+    requestLogFlushMs: z.coerce.number().int().min(1).max(60_000).default(200),
   })
   .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
     path: ['headersTimeoutMs'],

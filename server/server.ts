@@ -18,6 +18,7 @@ import { appUrl, connectUrl, reachableBaseUrl } from './connect-link.ts';
 import { isPostgresUrl, openDatabase, type DatabaseHandle } from './db/connect.ts';
 import { DeviceStore } from './db/device-store.ts';
 import { ProfileAdmin } from './db/profile-admin.ts';
+import { deviceLogRow, RequestLog } from './db/request-log.ts';
 import { SqlIdentityStore } from './db/sql-identity-store.ts';
 import { WorkspaceStore } from './db/workspace-store.ts';
 import { buildApp } from './http/app.ts';
@@ -67,6 +68,9 @@ export interface StartOverrides {
   /** Handed the database connection once it is open (tests reach SQLite's own settings). */
   readonly onDatabaseOpen?: (handle: DatabaseHandle) => void;
 }
+
+/** The request log is written at least every this many requests (LS-6). */
+const REQUEST_LOG_FLUSH_ROWS = 500;
 
 /** How long a stopping server lets requests in flight finish before it closes their connections. */
 const CLOSE_GRACE_MS = 1000;
@@ -187,9 +191,22 @@ export async function startServer(
   overrides.onDatabaseOpen?.(handle);
   const store = new SqlIdentityStore(handle);
   const workspaces = new WorkspaceStore(handle, serverKey, () => clock.now());
-  const profiles = new ProfileAdmin(handle, store);
-  const devices = new DeviceStore(handle, store, () => clock.now());
   const metrics = new Metrics(overrides.metricsWithProcess ?? true);
+  const logger = pino({ level: options.logLevel });
+  const requestLog = new RequestLog(
+    handle,
+    {
+      flushMs: options.requestLogFlushMs,
+      flushRows: REQUEST_LOG_FLUSH_ROWS,
+      retainRows: options.requestLogRetain,
+    },
+    (error) => logger.error({ err: error }, 'writing the request log failed; it will be retried'),
+  );
+  const profiles = new ProfileAdmin(handle, store, requestLog);
+  const devices = new DeviceStore(handle, store, () => clock.now(), {
+    onAnswered: (workspaceId, answered) => requestLog.append(deviceLogRow(workspaceId, answered)),
+    lastSeenResolutionMs: options.lastSeenResolutionMs,
+  });
   let app: FastifyInstance | null = null;
   try {
     if (!(await workspaces.opensStoredSecrets()))
@@ -201,7 +218,6 @@ export async function startServer(
     const boot = await bootstrap(workspaces, options);
     const appInput = await ensureAppInput(workspaces, boot.workspaceId);
     if (!appInput.ok) throw new StartupError(appInput.error.message);
-    const logger = pino({ level: options.logLevel });
     const aliasWorker = new AliasWorker(store, workspaces, clock, random, logger);
     app = await buildApp({
       handle,
@@ -217,6 +233,7 @@ export async function startServer(
       aliasWorker,
       logger,
       appInput: appInput.value,
+      requestLog,
     });
     const address = await app.listen({ host: options.host, port: options.port });
     aliasWorker.start(options.aliasPollMs);
@@ -240,6 +257,7 @@ export async function startServer(
         } finally {
           clearTimeout(grace);
         }
+        await requestLog.close();
         await handle.close();
       },
     };

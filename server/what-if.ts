@@ -25,12 +25,12 @@ import { processNextAliasProgram } from '../shared/resolver/alias.ts';
 import { resolveOptions, type ResolveOptions } from '../shared/resolver/context.ts';
 import { explainInWords } from '../shared/resolver/explain-in-words.ts';
 import { failure, type ResolutionFailure } from '../shared/resolver/outcome.ts';
-import { programFor } from '../shared/resolver/program-for.ts';
+import { programFor, type ProgramRequest } from '../shared/resolver/program-for.ts';
 import { runInTransactionSync } from '../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../shared/resolver/trace.ts';
 import type { RandomSource } from '../shared/util/random.ts';
 import type { Result } from '../shared/util/result.ts';
-import type { DeviceRequestEntry, LoggedRequest } from './db/what-if-log.ts';
+import type { ApiRequest, DeviceRequestEntry, LoggedRequest } from './db/what-if-log.ts';
 import { translateDeviceRequestNow } from './device-translation.ts';
 
 type SkipReason = (typeof WHAT_IF_SKIP_REASONS)[number];
@@ -57,7 +57,8 @@ export interface WhatIfRun {
 
 export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): WhatIfResponse {
   const { config, request } = run;
-  const store = new MemoryIdentityStore();
+  // Nobody asks the replay's store why: differences carry the traces the replay computes.
+  const store = new MemoryIdentityStore({ keepTraces: false });
   /** Recorded MPID → the MPID the replay answered in its place. */
   const world = new Map<string, string>();
   const devices = new Map<string, DeviceState>();
@@ -84,34 +85,31 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
         preferredMpid: preferred,
       });
     drainAliases(store, options(null));
-    const preferred =
-      entry.recorded.created && entry.recorded.mpid !== null
-        ? entry.recorded.mpid
-        : entry.source === 'device' && entry.doc.data.sync.createdProvisional
-          ? entry.doc.data.sync.provisionalMpid
-          : null;
+    const replayable = replayableOf(entry);
+    if (replayable === null) {
+      skipped.body_deleted = (skipped.body_deleted ?? 0) + 1;
+      continue;
+    }
     let outcome: Outcome;
-    if (entry.source === 'api') {
-      const identity = entry.identity;
-      if (identity === null) {
-        const reason: SkipReason =
-          entry.kind === 'modify' ? 'api_modify_body_not_recorded' : 'api_alias_body_not_recorded';
-        skipped[reason] = (skipped[reason] ?? 0) + 1;
-        continue;
-      }
-      const call = translateDeviceRequestNow(
-        { kind: identity.kind, body: identity.body, modifyMpid: null },
-        mapped,
-      );
+    if (replayable.source === 'api') {
+      const api = replayable.request;
+      const preferred = entry.recorded.created ? entry.recorded.mpid : null;
       outcome = runInTransactionSync(store, () =>
-        programFor(identity.kind, call.request, options(preferred)),
+        programFor(api.kind, apiProgramRequest(api, mapped), options(preferred)),
       );
     } else {
-      let device = devices.get(entry.deviceId);
+      const sync = replayable.entry.doc.data.sync;
+      const preferred =
+        entry.recorded.created && entry.recorded.mpid !== null
+          ? entry.recorded.mpid
+          : sync.createdProvisional
+            ? sync.provisionalMpid
+            : null;
+      const deviceId = replayable.entry.deviceId;
+      let device = devices.get(deviceId);
       if (device === undefined)
-        devices.set(entry.deviceId, (device = { firstAnswers: new Map(), view: new Set() }));
-      outcome = replayDevice(store, entry, device, mapped, options(preferred));
-      const sync = entry.doc.data.sync;
+        devices.set(deviceId, (device = { firstAnswers: new Map(), view: new Set() }));
+      outcome = replayDevice(store, replayable.entry, device, mapped, options(preferred));
       const answer = outcome.ok ? outcome.value.trace.result.mpid : null;
       const provisional = sync.provisionalMpid;
       if (provisional !== null && !device.firstAnswers.has(provisional))
@@ -133,6 +131,7 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
     workspace: run.workspace,
     summary: {
       logged: log.length,
+      window: { from: log[0]?.at ?? null, to: log.at(-1)?.at ?? null },
       replayed,
       compared,
       outcomesChanged: changed,
@@ -148,6 +147,29 @@ function drainAliases(store: MemoryIdentityStore, options: ResolveOptions): void
   for (let i = 0; i < MAX_ALIAS_DRAIN; i++) {
     if (runInTransactionSync(store, () => processNextAliasProgram(options)) === null) return;
   }
+}
+
+/** What a logged request replays, or `null` when its body was deleted with a person (AD-6). */
+function replayableOf(
+  entry: LoggedRequest,
+): { source: 'api'; request: ApiRequest } | { source: 'device'; entry: DeviceRequestEntry } | null {
+  if (entry.source === 'api') return entry.request === null ? null : { source: 'api', request: entry.request };
+  return entry.doc === null ? null : { source: 'device', entry: { ...entry, doc: entry.doc } };
+}
+
+/**
+ * An IDSync API request as the server ran it, the MPIDs it names mapped from the recorded world to
+ * the replayed one by the device replay's own translation (SPEC SS-4, WI-5).
+ */
+function apiProgramRequest(request: ApiRequest, mapped: (mpid: string) => string): ProgramRequest {
+  const modifyMpid = request.kind === 'modify' ? request.mpid : null;
+  const body = request.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return modifyMpid === null ? { body } : { body, target: mapped(modifyMpid) };
+  return translateDeviceRequestNow(
+    { kind: request.kind, body: body as Record<string, unknown>, modifyMpid },
+    mapped,
+  ).request;
 }
 
 /** One device request, translated and checked as `DeviceStore.replay` does it (SPEC SS-4). */

@@ -45,13 +45,6 @@ function ratio(converted: number, startedAnonymous: number): number | null {
 export class AdminConsoleStore {
   constructor(private readonly handle: DatabaseHandle) {}
 
-  /** A field of the JSON text column `column`, as text, in this dialect. */
-  private jsonText(column: string, ...path: string[]): RawBuilder<string | null> {
-    if (this.handle.dialect === 'sqlite')
-      return sql<string | null>`cast(json_extract(${sql.ref(column)}, ${`$.${path.join('.')}`}) as text)`;
-    return sql<string | null>`(${sql.ref(column)}::json #>> ${`{${path.join(',')}}`})`;
-  }
-
   private bucketOf(column: string, bucketMs: number): RawBuilder<number> {
     return sql<number>`(${sql.ref(column)} / ${sql.lit(bucketMs)}) * ${sql.lit(bucketMs)}`;
   }
@@ -73,37 +66,27 @@ export class AdminConsoleStore {
     };
   }
 
+  /**
+   * Resolutions by outcome, from the request log (LS-6): it holds every answered request, also
+   * those that changed nothing (no stored request) and failed device requests (`error`).
+   */
   private async resolutions(w: StatsWindow): Promise<ResolutionCount[]> {
     const { db } = this.handle;
-    const stored = await db
-      .selectFrom('requests')
+    const logged = await db
+      .selectFrom('request_log')
       .select([
         this.bucketOf('at', w.bucketMs).as('bucket_start'),
         'kind',
-        this.jsonText('trace', 'branch').as('branch'),
-        this.jsonText('trace', 'result', 'created').as('created'),
+        'branch',
+        'created',
+        sql<number>`count(error)`.as('failed'),
         sql<number>`count(*)`.as('count'),
       ])
       .where('scope_id', '=', w.workspace)
       .where('at', '>=', w.from)
       .where('at', '<', w.to)
       .where('kind', 'in', RESOLUTION_KINDS)
-      .groupBy([sql`1`, 'kind', sql`3`, sql`4`])
-      .execute();
-    const failed = await db
-      .selectFrom('device_requests as r')
-      .innerJoin('devices as d', 'd.id', 'r.device_id')
-      .select([
-        this.bucketOf('r.received_at', w.bucketMs).as('bucket_start'),
-        'r.kind',
-        sql<number>`count(*)`.as('count'),
-      ])
-      .where('d.workspace_id', '=', w.workspace)
-      .where('r.status', '=', 'failed')
-      .where('r.received_at', '>=', w.from)
-      .where('r.received_at', '<', w.to)
-      .where('r.kind', 'in', RESOLUTION_KINDS)
-      .groupBy([sql`1`, 'r.kind'])
+      .groupBy([sql`1`, 'kind', 'branch', 'created'])
       .execute();
     const counts = new Map<string, ResolutionCount>();
     const add = (bucketStart: number, kind: Kind, outcome: Outcome, count: number) => {
@@ -111,11 +94,14 @@ export class AdminConsoleStore {
       const previous = counts.get(key)?.count ?? 0;
       counts.set(key, { bucketStart, kind, outcome, count: previous + Number(count) });
     };
-    for (const row of stored) {
-      const created = row.created === 'true' || row.created === '1';
-      add(Number(row.bucket_start), row.kind as Kind, outcomeOf(row.branch, created), row.count);
+    for (const row of logged) {
+      const bucket = Number(row.bucket_start);
+      const failed = Number(row.failed);
+      const answered = Number(row.count) - failed;
+      if (answered > 0)
+        add(bucket, row.kind as Kind, outcomeOf(row.branch, Number(row.created) === 1), answered);
+      if (failed > 0) add(bucket, row.kind as Kind, 'failed', failed);
     }
-    for (const row of failed) add(Number(row.bucket_start), row.kind as Kind, 'failed', row.count);
     return [...counts.values()].sort(
       (a, b) =>
         a.bucketStart - b.bucketStart ||

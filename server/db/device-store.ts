@@ -61,6 +61,14 @@ export type ReplayOutcome =
 
 type RequestRow = DeviceRequestsTable;
 
+/** What lean storage asks of the device store (LS-3, LS-6). */
+export interface DeviceStoreLean {
+  /** Told of every request answered (applied or refused), after it committed: the request log. */
+  readonly onAnswered?: (workspaceId: string, answered: SyncRequestDoc) => void;
+  /** Coarse last-seen for the profiles device requests return. */
+  readonly lastSeenResolutionMs?: number;
+}
+
 /** One applied device request, as a serial replay needs it. */
 export interface ReplayEntry {
   readonly seq: number;
@@ -124,6 +132,7 @@ export class DeviceStore {
     private readonly handle: DatabaseHandle,
     private readonly store: IdentityStorePort,
     private readonly now: () => number = Date.now,
+    private readonly lean: DeviceStoreLean = {},
   ) {
     this.texts = new SqlTexts(handle.db, handle.dialect);
     store.observe(deviceLogObserver(this.texts));
@@ -240,8 +249,11 @@ export class DeviceStore {
   }
 
   /** Replays one pushed request (see the module docblock), in its own transaction. */
-  replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
-    return this.store.runSql(() => this.replayRun(device, doc, random));
+  async replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
+    const outcome = await this.store.runSql(() => this.replayRun(device, doc, random));
+    if (outcome.kind === 'applied' || outcome.kind === 'refused')
+      this.lean.onAnswered?.(device.workspaceId, outcome.doc);
+    return outcome;
   }
 
   private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
@@ -300,6 +312,7 @@ export class DeviceStore {
         now,
         actor: { kind: 'device', id: device.id },
         preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
+        lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
       });
     const outcome =
       refusal !== null

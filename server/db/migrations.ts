@@ -298,6 +298,41 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 5,
+    name: 'request log: every accepted request, compact, for what-if replay and the dashboard (LS-6)',
+    async up(db, dialect) {
+      const seq = sequenceType(dialect);
+      const autoIncrement = dialect === 'sqlite';
+      await db.schema
+        .createTable('request_log')
+        .addColumn('seq', seq, (c) => (autoIncrement ? c.primaryKey().autoIncrement() : c.primaryKey()))
+        .addColumn('scope_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'bigint', (c) => c.notNull())
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('device_id', 'text')
+        .addColumn('device_seq', 'bigint')
+        .addColumn('request_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('environment', 'text', (c) => c.notNull())
+        .addColumn('body', 'text')
+        .addColumn('mpid', 'text')
+        .addColumn('created', 'integer', (c) => c.notNull())
+        .addColumn('branch', 'text')
+        .addColumn('error', 'text')
+        .execute();
+      await db.schema
+        .createIndex('request_log_by_scope')
+        .on('request_log')
+        .columns(['scope_id', 'seq'])
+        .execute();
+      await db.schema
+        .createIndex('request_log_by_time')
+        .on('request_log')
+        .columns(['scope_id', 'at'])
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -14,6 +14,7 @@ import type {
   StoredRequest,
 } from '../../shared/resolver/records.ts';
 import type { DatabaseHandle } from './connect.ts';
+import type { RequestLog } from './request-log.ts';
 import { toAlias, toHistoryEntry, toStoredRequest, type SqlIdentityStore } from './sql-identity-store.ts';
 
 export interface ProfileDetail {
@@ -61,6 +62,7 @@ export class ProfileAdmin {
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly store: SqlIdentityStore,
+    private readonly requestLog: Pick<RequestLog, 'flush'>,
   ) {}
 
   /** Live profiles of the workspace holding the value (any environment unless one is given). */
@@ -183,8 +185,21 @@ export class ProfileAdmin {
     return row === undefined ? null : toStoredRequest(row);
   }
 
-  /** Deletes a profile for a data-subject request (identities, traces and identity values in history). */
-  delete(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
-    return this.store.deleteProfile(scopeId, mpid, actor, now);
+  /**
+   * Deletes a profile for a data-subject request (identities, traces and identity values in
+   * history), and the bodies of the logged requests answered with it (LS-8): what the log holds
+   * is written first, so none of them arrives after the deletion.
+   */
+  async delete(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
+    await this.requestLog.flush();
+    const deleted = await this.store.deleteProfile(scopeId, mpid, actor, now);
+    if (deleted)
+      await this.handle.db
+        .updateTable('request_log')
+        .set({ body: null })
+        .where('scope_id', '=', scopeId)
+        .where('mpid', '=', mpid)
+        .execute();
+    return deleted;
   }
 }

@@ -79,6 +79,29 @@ export interface RequestsTable {
   trace: string;
 }
 
+/**
+ * One accepted request in the compact log what-if replays (LS-6): an IDSync API request's body as
+ * sent, or a pointer (`device_id`, `device_seq`) to a device request in `device_requests`, with
+ * the answer it got. No trace, no response.
+ */
+export interface RequestLogTable {
+  seq: Generated<number>;
+  scope_id: string;
+  at: number;
+  source: 'api' | 'device';
+  device_id: string | null;
+  device_seq: number | null;
+  request_id: string;
+  kind: string;
+  environment: string;
+  /** JSON: identify/login/logout and alias bodies as sent; a modify's `{ mpid, body }`; null for a device request. */
+  body: string | null;
+  mpid: string | null;
+  created: number;
+  branch: string | null;
+  error: string | null;
+}
+
 export interface RequestProfilesTable {
   scope_id: string;
   request_id: string;
@@ -194,6 +217,7 @@ export interface Database {
   identities: IdentitiesTable;
   requests: RequestsTable;
   request_profiles: RequestProfilesTable;
+  request_log: RequestLogTable;
   history: HistoryTable;
   aliases: AliasesTable;
   schema_migrations: SchemaMigrationsTable;

@@ -65,6 +65,7 @@ export function registerAdminConsoleRoutes(
     if (!window.ok) return fail(reply, window.error);
     const workspace = await deps.workspaces.get(params.workspace);
     if (workspace === null) return fail(reply, apiError('NOT_FOUND', `no workspace ${params.workspace}`));
+    await deps.requestLog.flush();
     const stats = await deps.console.stats(
       {
         workspace: params.workspace,

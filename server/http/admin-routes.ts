@@ -26,6 +26,7 @@ import type { DatabaseHandle } from '../db/connect.ts';
 import type { DeviceStore } from '../db/device-store.ts';
 import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
+import type { RequestLog } from '../db/request-log.ts';
 import { readWhatIfLog } from '../db/what-if-log.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import { replayWhatIf } from '../what-if.ts';
@@ -56,6 +57,8 @@ export interface AdminDeps {
   readonly onInputRotated: (key: string) => void;
   /** Runs scenarios with the simulator, each in a process of its own (LB-1). */
   readonly lab: LabRunner;
+  /** Flushed before the what-if replay reads the log (LS-6). */
+  readonly requestLog: Pick<RequestLog, 'flush'>;
 }
 
 const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
@@ -143,6 +146,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
             reply,
             apiError('INVALID_CONFIG', `scopeId must be "${params.workspace}"`, 'config.scopeId'),
           );
+        await deps.requestLog.flush();
         const log = await readWhatIfLog(deps.handle.db, params.workspace, body.to);
         return replayWhatIf(log, {
           workspace: params.workspace,

@@ -27,6 +27,7 @@ import type { ProfileAdmin } from '../db/profile-admin.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import type { WorkspaceStore } from '../db/workspace-store.ts';
 import type { ServerOptions } from '../options.ts';
+import type { RequestLog } from '../db/request-log.ts';
 import { registerAdminRoutes } from './admin-routes.ts';
 import { LabRunner } from '../lab.ts';
 import { registerAppRoutes } from './app-routes.ts';
@@ -54,6 +55,8 @@ export interface AppContext {
   readonly logger: FastifyBaseLogger;
   readonly devices: DeviceStore;
   readonly appInput: AppInput;
+  /** The compact log of answered requests (LS-6). */
+  readonly requestLog: RequestLog;
 }
 
 /** Input credentials cached briefly: one lookup per key per few seconds, dropped at once on revoke. */
@@ -237,6 +240,8 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   registerIdsyncRoutes(app, {
     notifier: streams,
+    requestLog: ctx.requestLog,
+    lastSeenResolutionMs: options.lastSeenResolutionMs,
     store: ctx.store,
     findInput: (key) => inputs.get(key),
     serverKey: ctx.serverKey,
@@ -249,6 +254,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   registerAdminRoutes(app, {
     handle: ctx.handle,
+    requestLog: ctx.requestLog,
     devices: ctx.devices,
     store: ctx.store,
     workspaces: ctx.workspaces,

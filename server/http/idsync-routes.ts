@@ -21,6 +21,7 @@ import type { AliasWorker } from '../alias-worker.ts';
 import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { SeenSignatures } from '../auth/seen-signatures.ts';
+import { apiLogRow, type ApiLogged, type RequestLog } from '../db/request-log.ts';
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
 import type { SyncStreams } from './sync-streams.ts';
@@ -41,6 +42,10 @@ export interface IdsyncDeps {
   readonly signatures: SeenSignatures;
   /** Told after every write, so devices viewing the changed profiles pull. */
   readonly notifier: Pick<SyncStreams, 'notify'>;
+  /** Every answered request, for what-if replay (LS-6); written in batches off the request path. */
+  readonly requestLog: Pick<RequestLog, 'append'>;
+  /** Coarse last-seen (LS-3), in ms. */
+  readonly lastSeenResolutionMs: number;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -68,6 +73,11 @@ function lookupSummary(trace: ExplainTrace) {
 
 export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): void {
   const { store, metrics, clock, random } = deps;
+
+  /** Logs a request that was resolved and written (not a replay, not read-only) for what-if (LS-6). */
+  const logged = (ran: { principal: Principal }, wrote: boolean, entry: Omit<ApiLogged, 'workspaceId'>) => {
+    if (wrote) deps.requestLog.append(apiLogRow({ ...entry, workspaceId: ran.principal.workspaceId }));
+  };
 
   /** The authenticated caller; a sync-only key (the app's, HT-9) is refused here. */
   async function principal(request: FastifyRequest, pathKey?: string): Promise<Result<Principal, ApiError>> {
@@ -142,13 +152,27 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       programFor(
         kind,
         { body: request.body },
-        resolveOptions({ config, random, now, actor, readOnly: flags.read_only }),
+        resolveOptions({
+          config,
+          random,
+          now,
+          actor,
+          readOnly: flags.read_only,
+          lastSeenResolutionMs: deps.lastSeenResolutionMs,
+        }),
       ),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
     if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
     const { response, trace, created } = outcome.value;
+    logged(ran, !outcome.value.replayed && flagsWrite(ran.flags), {
+      at: now,
+      requestId: outcome.value.requestId,
+      kind,
+      body: request.body,
+      trace,
+    });
     if (flagsWrite(ran.flags)) deps.notifier.notify(ran.principal.workspaceId);
     metrics.resolutions.inc({
       kind,
@@ -187,12 +211,27 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       programFor(
         'modify',
         { body: request.body, target: request.params.mpid },
-        resolveOptions({ config, random, now, actor, readOnly: flags.read_only }),
+        resolveOptions({
+          config,
+          random,
+          now,
+          actor,
+          readOnly: flags.read_only,
+          lastSeenResolutionMs: deps.lastSeenResolutionMs,
+        }),
       ),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
     if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+    logged(ran, !outcome.value.replayed && flagsWrite(ran.flags), {
+      at: now,
+      requestId: outcome.value.requestId,
+      kind: 'modify',
+      body: request.body,
+      modifyMpid: request.params.mpid,
+      trace: outcome.value.trace,
+    });
     metrics.resolutions.inc({
       kind: 'modify',
       strategy: ran.config.strategy,
@@ -217,6 +256,13 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       if (ran === null) return reply;
       const outcome = ran.result;
       if (!outcome.ok) return sendError(reply, metrics, outcome.error.error, outcome.error.requestId);
+      logged(ran, !outcome.value.replayed, {
+        at: now,
+        requestId: outcome.value.requestId,
+        kind: 'alias',
+        body: request.body,
+        trace: outcome.value.trace,
+      });
       void deps.aliasWorker
         .kick(ran.principal.workspaceId)
         .then(() => deps.notifier.notify(ran.principal.workspaceId));

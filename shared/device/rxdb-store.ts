@@ -32,7 +32,7 @@ import type {
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
-import { withIdentity, withoutIdentity } from '../resolver/records.ts';
+import { storedResult, withIdentity, withoutIdentity } from '../resolver/records.ts';
 import {
   runAsync,
   StoreConflictError,
@@ -108,7 +108,7 @@ export function requestDoc(stored: StoredRequest, sync: SyncRequest | null): Gra
     id: requestDocId(stored.scopeId, stored.requestId),
     kind: 'request',
     key: `${stored.scopeId}${SEP}${stored.requestId}`,
-    mpid: sync?.server?.mpid ?? stored.trace.result.mpid ?? '',
+    mpid: sync?.server?.mpid ?? storedResult(stored).mpid ?? '',
     seq: sync?.seq ?? 0,
     data: data as unknown as Record<string, unknown>,
   });
@@ -612,10 +612,11 @@ function byRequestTime(a: AliasRecord, b: AliasRecord): number {
 
 function syncFor(meta: SyncMeta | null, request: StoredRequest): SyncRequest | null {
   if (meta === null || meta.requestId !== request.requestId) return null;
+  const result = storedResult(request);
   return {
     ...meta,
-    provisionalMpid: request.trace.result.mpid,
-    createdProvisional: request.trace.result.created,
+    provisionalMpid: result.mpid,
+    createdProvisional: result.created,
     server: null,
   };
 }

@@ -134,6 +134,16 @@ function byRequestThenId(a: AliasRecord, b: AliasRecord): number {
   return a.requestedAt - b.requestedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
+/** How much of each stored request the memory store keeps (LS-9). */
+export interface MemoryStoreOptions {
+  /**
+   * False: requests are kept without their trace (idempotency needs only fingerprint and
+   * response; a replay recomputes the trace, LS-2). For stores nobody asks "why" of, such as the
+   * what-if replay's. Default true.
+   */
+  readonly keepTraces?: boolean;
+}
+
 export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, InspectableStore {
   private readonly profiles = new Map<string, ProfileRecord>();
   private readonly indexes = new ByNamespace(() => new IdentityIndex());
@@ -145,6 +155,11 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   private readonly aliasesByMpid = new ByNamespace(() => new Map<string, readonly string[]>());
   private undo: (() => void)[] | null = null;
   private readonly queue = serial();
+  private readonly keepTraces: boolean;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.keepTraces = options.keepTraces ?? true;
+  }
 
   private readonly ops: StoreOperations = {
     getRequest: (scopeId, requestId) => this.requests.get(scopeId)?.get(requestId) ?? null,
@@ -269,7 +284,10 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
       this.history.push(withSeq(entry, this.history.length + 1));
       this.record(() => this.history.pop());
     }
-    const request = write.request;
+    const request =
+      write.request !== null && !this.keepTraces && write.request.trace !== null
+        ? { ...write.request, trace: null }
+        : write.request;
     if (request !== null) {
       let scope = this.requests.get(request.scopeId);
       if (scope === undefined) {

@@ -64,14 +64,19 @@ export const WhatIfDifferenceSchema = z.object({
 });
 export type WhatIfDifference = z.infer<typeof WhatIfDifferenceSchema>;
 
-/** Requests the log holds but cannot replay faithfully, by reason (WI-4). */
-export const WHAT_IF_SKIP_REASONS = ['api_modify_body_not_recorded', 'api_alias_body_not_recorded'] as const;
+/** Requests the log holds but cannot replay, by reason (WI-4): their body was deleted with a person (AD-6). */
+export const WHAT_IF_SKIP_REASONS = ['body_deleted'] as const;
 
 export const WhatIfResponseSchema = z.object({
   workspace: z.string(),
   summary: z.object({
     /** Requests in the log up to `to`. */
     logged: z.number().int().nonnegative(),
+    /**
+     * The times of the first and last request in the log read (null when it is empty): the log
+     * keeps a limited number of requests per workspace (LS-7), so older ones are not replayed.
+     */
+    window: z.object({ from: TimeMs.nullable(), to: TimeMs.nullable() }),
     replayed: z.number().int().nonnegative(),
     /** Replayed requests at or after `from` (the ones compared). */
     compared: z.number().int().nonnegative(),

@@ -9,7 +9,7 @@ import { randomUuid } from '../util/random.ts';
 import { ok, type Result } from '../util/result.ts';
 import { aliasAvailability, aliasWindow, chainViolation, newAlias } from './alias-rules.ts';
 import { historyEntry, resolveContext, type ResolveContext, type ResolveOptions } from './context.ts';
-import { checkReplay, requestFingerprint } from './idempotency.ts';
+import { checkReplay, RECOMPUTED_NOTE, requestFingerprint } from './idempotency.ts';
 import { failure, type ResolutionFailure } from './outcome.ts';
 import type { AliasRecord, NewHistoryEntry } from './records.ts';
 import { store, type Program, type StoreChange } from './store-port.ts';
@@ -89,7 +89,11 @@ export function* aliasProgram(body: unknown, options: ResolveOptions): Program<A
     const alias = yield* store.getAlias(ctx.ns.scopeId, replay.stored.requestId);
     if (alias === null)
       return failure(apiError('INTERNAL_ERROR', 'stored alias request has no alias record'), requestId);
-    return ok({ requestId, aliasId: alias.id, alias, trace: replay.stored.trace, replayed: true });
+    // An accepted alias always changed the graph, so its trace was kept (LS-1); rebuilt otherwise.
+    const trace =
+      replay.stored.trace ??
+      aliasTrace(ctx, 'alias', alias.destinationMpid, 'alias_accepted', [], [RECOMPUTED_NOTE]);
+    return ok({ requestId, aliasId: alias.id, alias, trace, replayed: true });
   }
   const profiles = yield* store.loadProfiles(ctx.ns, [], [request.sourceMpid, request.destinationMpid]);
   for (const [field, mpid] of [

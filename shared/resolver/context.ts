@@ -21,6 +21,12 @@ export interface ResolveOptions {
   readonly readOnly?: boolean;
   /** An MPID to issue if this request creates a profile and the MPID is free (device adoption). */
   readonly preferredMpid?: string;
+  /**
+   * Coarse last-seen (SPEC LS-3): a returned profile's `lastSeenAt` is advanced only when it is at
+   * least this old, so a returning user seen again within it writes nothing. 0 (the default)
+   * advances it on every request.
+   */
+  readonly lastSeenResolutionMs?: number;
 }
 
 /** What every caller has at hand; absent, `false` and `null` extras are left out (SPEC SS-3). */
@@ -31,11 +37,12 @@ export interface ResolveOptionsInput {
   readonly actor: Actor;
   readonly readOnly?: boolean | undefined;
   readonly preferredMpid?: string | null | undefined;
+  readonly lastSeenResolutionMs?: number | undefined;
 }
 
 /** The one way to build `ResolveOptions` (SPEC SS-3). */
 export function resolveOptions(input: ResolveOptionsInput): ResolveOptions {
-  const { config, random, now, actor, readOnly, preferredMpid } = input;
+  const { config, random, now, actor, readOnly, preferredMpid, lastSeenResolutionMs } = input;
   return {
     config,
     random,
@@ -43,6 +50,7 @@ export function resolveOptions(input: ResolveOptionsInput): ResolveOptions {
     actor,
     ...(readOnly === true ? { readOnly } : {}),
     ...(preferredMpid === undefined || preferredMpid === null ? {} : { preferredMpid }),
+    ...(lastSeenResolutionMs === undefined ? {} : { lastSeenResolutionMs }),
   };
 }
 

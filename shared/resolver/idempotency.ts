@@ -9,7 +9,7 @@ import { fingerprint, hash53 } from '../util/fingerprint.ts';
 import type { IdentityMap } from '../protocol/idsync.ts';
 import { failure } from './outcome.ts';
 import type { RequestKind, StoredRequest } from './records.ts';
-import { store, type Program } from './store-port.ts';
+import { store, type Program, type WriteSet } from './store-port.ts';
 
 export type ReplayCheck =
   | { readonly kind: 'fresh' }
@@ -72,3 +72,29 @@ export function* checkReplay(
     ),
   };
 }
+
+/**
+ * What is stored of a successful request (SPEC LS-1, LS-2): all of it, trace included, when it
+ * changed the graph (`changedGraph`: it appended history, HI-1); its fingerprint and response
+ * without the trace when it changed nothing but the client sent a `request_id` (idempotency needs
+ * them); nothing otherwise.
+ */
+export function leanRequest(
+  full: StoredRequest,
+  changedGraph: boolean,
+  clientRequestId: string | null,
+): StoredRequest | null {
+  if (changedGraph) return full;
+  if (clientRequestId === null) return null;
+  return { ...full, trace: null };
+}
+
+/** Commits the write set, or nothing at all when it holds nothing (LS-3: no empty commit). */
+export function* commitUnlessEmpty(write: WriteSet): Program<void> {
+  if (write.changes.length === 0 && write.history.length === 0 && write.request === null) return;
+  yield* store.commit(write);
+}
+
+/** The note on a trace recomputed for a replay whose stored request kept none (LS-2). */
+export const RECOMPUTED_NOTE =
+  'replay: the request changed nothing, so its trace was recomputed on the current graph';

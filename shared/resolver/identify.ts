@@ -17,10 +17,16 @@ import { IdentityRequestBodySchema, type IdentityResponse } from '../protocol/id
 import { apiError } from '../protocol/errors.ts';
 import { parseWith } from '../protocol/parse.ts';
 import { ok, type Result } from '../util/result.ts';
-import { randomUuid } from '../util/random.ts';
+import { randomUuid, seededRandom } from '../util/random.ts';
 import { aliasWindow, newAlias } from './alias-rules.ts';
 import { resolveContext, type ResolveContext, type ResolveOptions } from './context.ts';
-import { checkReplay, identityFingerprint } from './idempotency.ts';
+import {
+  checkReplay,
+  commitUnlessEmpty,
+  identityFingerprint,
+  leanRequest,
+  RECOMPUTED_NOTE,
+} from './idempotency.ts';
 import { lookup } from './lookup.ts';
 import { mintMpid } from './mint-mpid.ts';
 import { failure, type ResolutionFailure } from './outcome.ts';
@@ -267,7 +273,11 @@ export function* identityProgram(
   const print = identityFingerprint(kind, request.environment, request.previousMpid, request.knownIdentities);
   const replay = yield* checkReplay(config.scopeId, clientRequestId, kind, print);
   if (replay.kind === 'conflict') return replay.failure;
-  if (replay.kind === 'replay') return ok(replayed(kind, replay.stored));
+  if (replay.kind === 'replay' && replay.stored.trace !== null) {
+    return ok(replayed(kind, replay.stored, replay.stored.trace));
+  }
+  /** A replay of a request that kept no trace: recompute it read-only, answer the stored response. */
+  const replayOf = replay.kind === 'replay' ? replay.stored : null;
 
   const requestId = clientRequestId ?? randomUuid(options.random);
   const ctx = resolveContext(options, request.environment, requestId);
@@ -283,7 +293,9 @@ export function* identityProgram(
   if (decision.target !== null) {
     realised = writeBack(ctx, ws, decision.target, prepared.value, `${kind}: ${decision.reason}`);
   } else {
-    const mpid = yield* mintMpid(options.random, options.preferredMpid);
+    // A recomputed replay may only imagine an MPID: it leaves the caller's random stream alone.
+    const random = replayOf === null ? options.random : seededRandom(0);
+    const mpid = yield* mintMpid(random, options.preferredMpid);
     realised = createRecord(ctx, ws, mpid, prepared.value, `${kind}: ${decision.reason}`);
   }
   const extra = autoAlias(ctx, decision, realised);
@@ -317,8 +329,9 @@ export function* identityProgram(
           : NONE,
     skipped: realised.skipped.length > 0 ? realised.skipped : NONE,
     result: { mpid: record.mpid, created: realised.created },
-    notes: options.readOnly === true ? READ_ONLY_NOTE : NONE,
+    notes: options.readOnly === true ? READ_ONLY_NOTE : replayOf !== null ? [RECOMPUTED_NOTE] : NONE,
   };
+  if (replayOf !== null) return ok(replayed(kind, replayOf, trace));
   if (options.readOnly !== true) {
     const stored: StoredRequest = {
       scopeId: ctx.ns.scopeId,
@@ -336,7 +349,11 @@ export function* identityProgram(
     const changes: StoreChange[] = extra === null ? realised.changes : [...realised.changes, extra.change];
     const history: NewHistoryEntry[] =
       extra === null ? realised.history : [...realised.history, ...extra.history];
-    yield* store.commit({ changes, history, request: stored });
+    yield* commitUnlessEmpty({
+      changes,
+      history,
+      request: leanRequest(stored, history.length > 0, clientRequestId),
+    });
   }
   return ok({ kind, requestId, response, trace, created: realised.created, replayed: false });
 }
@@ -372,13 +389,14 @@ function autoAlias(ctx: ResolveContext, decision: Decision, realised: Realised) 
   };
 }
 
-function replayed(kind: IdentityKind, stored: StoredRequest): IdentitySuccess {
+/** The stored answer; a request that kept no trace changed nothing, so it created nothing. */
+function replayed(kind: IdentityKind, stored: StoredRequest, trace: ExplainTrace): IdentitySuccess {
   return {
     kind,
     requestId: stored.requestId,
     response: stored.response as IdentityResponse,
-    trace: stored.trace,
-    created: stored.trace.result.created,
+    trace,
+    created: stored.trace?.result.created === true,
     replayed: true,
   };
 }

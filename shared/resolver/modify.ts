@@ -20,10 +20,16 @@ import { randomUuid } from '../util/random.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { compileConfig, type CompiledConfig } from './compiled-config.ts';
 import { historyEntry, resolveContext, type ResolveContext, type ResolveOptions } from './context.ts';
-import { checkReplay, requestFingerprint } from './idempotency.ts';
+import {
+  checkReplay,
+  commitUnlessEmpty,
+  leanRequest,
+  RECOMPUTED_NOTE,
+  requestFingerprint,
+} from './idempotency.ts';
 import { failure, type ResolutionFailure } from './outcome.ts';
 import { isOrphan } from './profiles.ts';
-import type { NewHistoryEntry, ProfileRecord } from './records.ts';
+import type { NewHistoryEntry, ProfileRecord, StoredRequest } from './records.ts';
 import { store, type IdentityKey, type Program, type StoreChange } from './store-port.ts';
 import { TRACE_VERSION, writeTrace, type ExplainTrace, type WriteTrace } from './trace.ts';
 
@@ -234,16 +240,11 @@ export function* modifyProgram(
   const print = requestFingerprint('modify', [request.environment, mpid.value, request.changes]);
   const replay = yield* checkReplay(options.config.scopeId, clientRequestId, 'modify', print);
   if (replay.kind === 'conflict') return replay.failure;
-  if (replay.kind === 'replay') {
-    const stored = replay.stored;
-    return ok({
-      requestId: stored.requestId,
-      mpid: mpid.value,
-      response: stored.response as ModifyResponse,
-      trace: stored.trace,
-      replayed: true,
-    });
+  if (replay.kind === 'replay' && replay.stored.trace !== null) {
+    return ok(replayed(mpid.value, replay.stored, replay.stored.trace));
   }
+  /** A replay of a modify that kept no trace: recompute it read-only, answer the stored response. */
+  const replayOf = replay.kind === 'replay' ? replay.stored : null;
   const requestId = clientRequestId ?? randomUuid(options.random);
   const ctx = resolveContext(options, request.environment, requestId);
   const keys: IdentityKey[] = [];
@@ -253,6 +254,8 @@ export function* modifyProgram(
   const records = yield* store.loadProfiles(ctx.ns, keys, [mpid.value]);
   const target = records.find((r) => r.mpid === mpid.value);
   if (target === undefined || isOrphan(target)) {
+    if (replayOf !== null)
+      return ok(replayed(mpid.value, replayOf, unrecomputable(options, requestId, mpid.value)));
     return failure(
       apiError('LOOKUP_ERROR', `no profile ${mpid.value} in this workspace and environment`),
       clientRequestId,
@@ -261,7 +264,11 @@ export function* modifyProgram(
   const sim = new Simulation(ctx, records);
   for (const [index, change] of changes.value.entries()) {
     const refused = applyChange(sim, cc, target.mpid, change, `identity_changes[${index}]`);
-    if (refused !== null) return failure(refused, clientRequestId);
+    if (refused !== null) {
+      if (replayOf !== null)
+        return ok(replayed(mpid.value, replayOf, unrecomputable(options, requestId, mpid.value)));
+      return failure(refused, clientRequestId);
+    }
   }
   sim.orphanEmptied();
   const response: ModifyResponse = {
@@ -282,26 +289,60 @@ export function* modifyProgram(
     writes: sim.writes,
     skipped: [],
     result: { mpid: target.mpid, created: false },
-    notes: sim.changes.length === 0 ? ['no change: the profile already matched the request'] : [],
+    notes: [
+      ...(sim.changes.length === 0 ? ['no change: the profile already matched the request'] : []),
+      ...(replayOf !== null ? [RECOMPUTED_NOTE] : []),
+    ],
   };
+  if (replayOf !== null) return ok(replayed(mpid.value, replayOf, trace));
   if (options.readOnly !== true) {
-    yield* store.commit({
+    const stored: StoredRequest = {
+      scopeId: ctx.ns.scopeId,
+      requestId,
+      kind: 'modify',
+      environment: ctx.ns.environment,
+      fingerprint: print,
+      at: options.now,
+      actor: options.actor,
+      mpids: [target.mpid, ...[...sim.touched].filter((m) => m !== target.mpid)],
+      status: 200,
+      response,
+      trace,
+    };
+    yield* commitUnlessEmpty({
       changes: sim.changes,
       history: sim.history,
-      request: {
-        scopeId: ctx.ns.scopeId,
-        requestId,
-        kind: 'modify',
-        environment: ctx.ns.environment,
-        fingerprint: print,
-        at: options.now,
-        actor: options.actor,
-        mpids: [target.mpid, ...[...sim.touched].filter((m) => m !== target.mpid)],
-        status: 200,
-        response,
-        trace,
-      },
+      request: leanRequest(stored, sim.history.length > 0, clientRequestId),
     });
   }
   return ok({ requestId, mpid: target.mpid, response, trace, replayed: false });
+}
+
+/** The trace of a replayed no-change modify whose profile has changed too much to recompute it. */
+function unrecomputable(options: ResolveOptions, requestId: string, mpid: string): ExplainTrace {
+  return {
+    version: TRACE_VERSION,
+    kind: 'modify',
+    requestId,
+    strategy: options.config.strategy,
+    identities: [],
+    previousMpid: null,
+    lookups: [],
+    situation: null,
+    branch: 'modify',
+    writes: [],
+    skipped: [],
+    result: { mpid, created: false },
+    notes: [`${RECOMPUTED_NOTE}, which no longer allows it`],
+  };
+}
+
+function replayed(mpid: string, stored: StoredRequest, trace: ExplainTrace): ModifySuccess {
+  return {
+    requestId: stored.requestId,
+    mpid,
+    response: stored.response as ModifyResponse,
+    trace,
+    replayed: true,
+  };
 }

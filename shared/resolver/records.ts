@@ -51,8 +51,10 @@ export const RequestKindSchema = z.enum(REQUEST_KINDS);
 export type RequestKind = (typeof REQUEST_KINDS)[number];
 
 /**
- * A request that changed (or could have changed) the graph, kept for idempotency (a replay of its
- * `request_id` returns `response` and writes nothing) and for admins (its explain trace).
+ * A stored request (SPEC LS-1, LS-2): kept when it changed the graph (with its explain trace, for
+ * the admin's "why") or when the client sent a `request_id` (its fingerprint and response, for
+ * idempotency: a replay returns `response` and writes nothing). `trace` is null for a request that
+ * changed nothing; its trace is recomputed on demand.
  */
 export const StoredRequestSchema = z.object({
   scopeId: z.string(),
@@ -66,9 +68,22 @@ export const StoredRequestSchema = z.object({
   mpids: z.array(MpidSchema),
   status: z.number().int(),
   response: z.unknown(),
-  trace: ExplainTraceSchema,
+  trace: ExplainTraceSchema.nullable(),
 });
 export type StoredRequest = z.infer<typeof StoredRequestSchema>;
+
+/**
+ * The profile a stored request answered and whether it created it: from the trace when one was
+ * kept, else from the response (a request that kept no trace changed nothing, so created nothing).
+ */
+export function storedResult(stored: StoredRequest): {
+  readonly mpid: string | null;
+  readonly created: boolean;
+} {
+  if (stored.trace !== null) return stored.trace.result;
+  const response = stored.response as { mpid?: unknown } | null;
+  return { mpid: typeof response?.mpid === 'string' ? response.mpid : null, created: false };
+}
 
 export const HISTORY_KINDS = [
   'profile_created',

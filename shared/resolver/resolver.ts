@@ -28,11 +28,18 @@ export interface CallOptions {
 
 const SYSTEM: Actor = { kind: 'system', id: 'resolver' };
 
+/** Settings of the store the resolver writes to, the same for every call. */
+export interface ResolverSettings {
+  /** Coarse last-seen (LS-3); 0 or absent: advanced on every request. */
+  readonly lastSeenResolutionMs?: number;
+}
+
 export class Resolver {
   constructor(
     private readonly target: IdentityStore,
     private readonly clock: Clock,
     private readonly random: RandomSource,
+    private readonly settings: ResolverSettings = {},
   ) {}
 
   private options(config: ScopeConfig, call: CallOptions): ResolveOptions {
@@ -42,6 +49,7 @@ export class Resolver {
       now: this.clock.now(),
       ...call,
       actor: call.actor ?? SYSTEM,
+      lastSeenResolutionMs: this.settings.lastSeenResolutionMs,
     });
   }
 

@@ -37,6 +37,12 @@ function uniqueHolder(
   return ctx.cc.unique.has(type) ? ws.otherHolder(type, value, self) : undefined;
 }
 
+/** True when the returned record's `lastSeenAt` must advance (LS-3: coarse last-seen). */
+function lastSeenDue(ctx: ResolveContext, record: ProfileRecord): boolean {
+  const resolution = ctx.options.lastSeenResolutionMs ?? 0;
+  return resolution <= 0 || ctx.options.now - record.lastSeenAt >= resolution;
+}
+
 export function writeBack(
   ctx: ResolveContext,
   ws: WorkingSet,
@@ -75,11 +81,12 @@ export function writeBack(
     writes.push(writeTrace('add_identity', record.mpid, type, value));
   }
   const now = ctx.options.now;
-  changes.push({ op: 'updateProfile', mpid: record.mpid, patch: { lastSeenAt: now } });
+  const seen = lastSeenDue(ctx, record);
+  if (seen) changes.push({ op: 'updateProfile', mpid: record.mpid, patch: { lastSeenAt: now } });
   const updated: ProfileRecord = {
     ...record,
     identities: identities ?? record.identities,
-    lastSeenAt: now,
+    lastSeenAt: seen ? now : record.lastSeenAt,
   };
   return { record: updated, created: false, matched, changes, history, writes, skipped };
 }

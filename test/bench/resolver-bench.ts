@@ -2,7 +2,8 @@
  * Resolver benchmark: identify and login throughput on the in-memory store at 10k, 100k and 1M
  * profiles, next to a floor measured in the same run — a hand-written loop doing the same
  * identifier lookups (and the same inserts of new identifiers) in plain Maps, with no
- * eligibility, no trace, no history. Prints a table and one JSON line for machines.
+ * eligibility, no trace, no history, holding the same population. The heap figure is the
+ * resolver's store alone (measured before the floor is built). Prints a table and one JSON line.
  *
  *   npm run bench                   all sizes
  *   npm run bench -- --sizes 10000  chosen sizes
@@ -77,7 +78,10 @@ function gc(): void {
 }
 
 class Resolving {
-  readonly store = new MemoryIdentityStore();
+  readonly store: MemoryIdentityStore;
+  constructor(keepTraces = true) {
+    this.store = new MemoryIdentityStore({ keepTraces });
+  }
   private readonly random = seededRandom(99);
   private now = 1_800_000_000_000;
 
@@ -164,26 +168,34 @@ interface Row {
   loginP50Us: number;
   loginP99Us: number;
   heapMbPer100k: number;
+  /** The same population in a store that keeps no traces (LS-9, as the what-if replay runs). */
+  heapMbPer100kWithoutTraces: number;
 }
 
 function measure(population: number): Row {
-  gc();
-  const heapBefore = process.memoryUsage().heapUsed;
-  const resolving = new Resolving();
+  const seed = (k: number): Request => ({
+    kind: 'login',
+    identities: { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `das${k}` },
+  });
+  // The resolver's heap is measured before the floor exists, so it holds nothing of the floor's map.
+  const populated = (keepTraces: boolean) => {
+    gc();
+    const heapBefore = process.memoryUsage().heapUsed;
+    const store = new Resolving(keepTraces);
+    const chunk = Math.max(1, Math.floor(population / 50));
+    for (let k = 0; k < population; k++) {
+      store.run(seed(k), `seed-${k}`);
+      if (k % chunk === 0 || k === population - 1) progress(`populating ${population}`, k + 1, population);
+    }
+    gc();
+    const mb = ((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024) * (100_000 / population);
+    return { store, mb };
+  };
+  const heapMbPer100kWithoutTraces = populated(false).mb;
+  const { store: resolving, mb: heapMbPer100k } = populated(true);
+  // The floor holds the same population: neither side has a smaller working set to keep in cache.
   const floor = new Floor();
-  const chunk = Math.max(1, Math.floor(population / 50));
-  for (let k = 0; k < population; k++) {
-    const request: Request = {
-      kind: 'login',
-      identities: { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `das${k}` },
-    };
-    resolving.run(request, `seed-${k}`);
-    floor.run(request);
-    if (k % chunk === 0 || k === population - 1) progress(`populating ${population}`, k + 1, population);
-  }
-  gc();
-  const heapMbPer100k =
-    ((process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024) * (100_000 / population);
+  for (let k = 0; k < population; k++) floor.run(seed(k));
 
   const identify = identifyWorkload(population, OPS, 1);
   const login = loginWorkload(population, OPS, 2);
@@ -214,6 +226,7 @@ function measure(population: number): Row {
     loginP50Us: loginLatency.p50,
     loginP99Us: loginLatency.p99,
     heapMbPer100k,
+    heapMbPer100kWithoutTraces,
   };
 }
 
@@ -226,12 +239,12 @@ console.log(
   '\nresolver on the in-memory store (ops/s; floor = plain-Map lookups + inserts of the same requests)',
 );
 console.log(
-  'profiles   | identify ops/s  floor ops/s  ratio  p50 µs  p99 µs | login ops/s  floor ops/s  ratio  p50 µs  p99 µs | heap MB/100k',
+  'profiles   | identify ops/s  floor ops/s  ratio  p50 µs  p99 µs | login ops/s  floor ops/s  ratio  p50 µs  p99 µs | heap MB/100k (no traces)',
 );
 for (const r of rows) {
   console.log(
     `${fmt(r.profiles).padStart(10)} | ${fmt(r.identifyOpsPerSec).padStart(14)} ${fmt(r.identifyFloorOpsPerSec).padStart(12)} ${fmt(r.identifyRatio, 2).padStart(6)} ${fmt(r.identifyP50Us, 1).padStart(7)} ${fmt(r.identifyP99Us, 1).padStart(7)} |` +
-      ` ${fmt(r.loginOpsPerSec).padStart(11)} ${fmt(r.loginFloorOpsPerSec).padStart(12)} ${fmt(r.loginRatio, 2).padStart(6)} ${fmt(r.loginP50Us, 1).padStart(7)} ${fmt(r.loginP99Us, 1).padStart(7)} | ${fmt(r.heapMbPer100k, 1).padStart(12)}`,
+      ` ${fmt(r.loginOpsPerSec).padStart(11)} ${fmt(r.loginFloorOpsPerSec).padStart(12)} ${fmt(r.loginRatio, 2).padStart(6)} ${fmt(r.loginP50Us, 1).padStart(7)} ${fmt(r.loginP99Us, 1).padStart(7)} | ${fmt(r.heapMbPer100k, 1).padStart(12)} (${fmt(r.heapMbPer100kWithoutTraces, 1)})`,
   );
 }
 const first = rows[0];

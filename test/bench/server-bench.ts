@@ -1,8 +1,11 @@
 /**
  * Server benchmark: identify and login over real HTTP, driven by autocannon from this process
  * against the server running as its own process (the `npm start` bundle), next to a no-op route
- * (GET /healthz) on the same server in the same run. Prints throughput, p50/p99 latency at full load
- * and p99 at half of the peak rate, the ratio to the no-op route, and one JSON line.
+ * (GET /healthz) on the same server in the same run. Prints throughput, the server process's CPU
+ * per request (`process.cpuUsage` as the server's /metrics reports it), p50/p99 latency at full
+ * load, p99 at half of the peak rate next to the no-op route's own p99 at that same rate, the ratio
+ * to the no-op route, the SQLite file's growth per identify, and one JSON line. Every file it
+ * writes is under one temporary folder, removed at the end.
  *
  *   npm run bench:server                              SQLite (and PostgreSQL when IDSYNC_TEST_PG_URL is set)
  *   npm run bench:server -- --duration 5 --profiles 5000
@@ -12,7 +15,7 @@
  * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
  * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -81,6 +84,15 @@ interface Measure {
   readonly non2xx: number;
   readonly errors: number;
   readonly total: number;
+  /** CPU time of the server process per request, in µs (user + system). */
+  readonly serverCpuUsPerRequest: number;
+}
+
+/** The server process's CPU time so far, in µs, from the process metrics its /metrics reports. */
+async function serverCpuUs(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return (value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total')) * 1e6;
 }
 
 function bodies(kind: 'identify' | 'login') {
@@ -109,6 +121,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
           headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
           setupRequest: bodies(route),
         };
+  const cpuBefore = await serverCpuUs(url);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -116,6 +129,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
     requests: [request],
     ...(rate === undefined ? {} : { overallRate: rate }),
   });
+  const cpu = (await serverCpuUs(url)) - cpuBefore;
   return {
     requestsPerSec: result.requests.average,
     p50Ms: result.latency.p50,
@@ -123,6 +137,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
     non2xx: result.non2xx,
     errors: result.errors,
     total: result.requests.total,
+    serverCpuUsPerRequest: cpu / Math.max(1, result.requests.total),
   };
 }
 
@@ -133,15 +148,27 @@ interface Row {
   login: Measure;
   identifyHalfLoadP99Ms: number;
   loginHalfLoadP99Ms: number;
+  /** The no-op route's own p99 at the identify half-load rate: the floor of that latency. */
+  noopAtIdentifyHalfRateP99Ms: number;
+  noopAtLoginHalfRateP99Ms: number;
   identifyRatio: number;
   loginRatio: number;
   /** PostgreSQL only: per request, round trips to the database and CPU of the server and of PostgreSQL. */
   identifyCost?: ReturnType<typeof perRequest>;
   loginCost?: ReturnType<typeof perRequest>;
+  /** Growth of the SQLite file (with its WAL) per identify during the identify run; null on PostgreSQL. */
+  sqliteBytesPerIdentify: number | null;
 }
 
+/** Bytes of the SQLite database and its WAL (0 when absent). */
+function sqliteBytes(file: string): number {
+  return [file, `${file}-wal`].reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
+}
+
+/** `database` is the SQLite file or the PostgreSQL URL. */
 async function run(label: string, database: string, costs?: PgCosts): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
+  const sqliteFile = costs === undefined ? database : null;
   const server = await startBenchServer({ dataDir, database, config: CONFIG, apiKey: KEY });
   const pid = server.process.pid ?? 0;
   const costed = async (route: 'identify' | 'login') => {
@@ -157,14 +184,17 @@ async function run(label: string, database: string, costs?: PgCosts): Promise<Ro
     process.stderr.write(`${label}: measuring (${DURATION} s per run, ${CONNECTIONS} connections)...\n`);
     await measure(server.url, 'noop');
     const noop = await measure(server.url, 'noop');
+    const bytesBefore = sqliteFile === null ? 0 : sqliteBytes(sqliteFile);
     const { measured: identify, cost: identifyCost } = await costed('identify');
+    const bytesPerIdentify =
+      sqliteFile === null ? null : (sqliteBytes(sqliteFile) - bytesBefore) / Math.max(1, identify.total);
     const { measured: login, cost: loginCost } = await costed('login');
-    const identifyHalf = await measure(
-      server.url,
-      'identify',
-      Math.max(1, Math.round(identify.requestsPerSec / 2)),
-    );
-    const loginHalf = await measure(server.url, 'login', Math.max(1, Math.round(login.requestsPerSec / 2)));
+    const identifyRate = Math.max(1, Math.round(identify.requestsPerSec / 2));
+    const loginRate = Math.max(1, Math.round(login.requestsPerSec / 2));
+    const identifyHalf = await measure(server.url, 'identify', identifyRate);
+    const noopIdentifyHalf = await measure(server.url, 'noop', identifyRate);
+    const loginHalf = await measure(server.url, 'login', loginRate);
+    const noopLoginHalf = await measure(server.url, 'noop', loginRate);
     return {
       database: label,
       noop,
@@ -172,10 +202,13 @@ async function run(label: string, database: string, costs?: PgCosts): Promise<Ro
       login,
       identifyHalfLoadP99Ms: identifyHalf.p99Ms,
       loginHalfLoadP99Ms: loginHalf.p99Ms,
+      noopAtIdentifyHalfRateP99Ms: noopIdentifyHalf.p99Ms,
+      noopAtLoginHalfRateP99Ms: noopLoginHalf.p99Ms,
       identifyRatio: identify.requestsPerSec / noop.requestsPerSec,
       loginRatio: login.requestsPerSec / noop.requestsPerSec,
       ...(identifyCost === undefined ? {} : { identifyCost }),
       ...(loginCost === undefined ? {} : { loginCost }),
+      sqliteBytesPerIdentify: bytesPerIdentify,
     };
   } finally {
     await server.stop();
@@ -212,12 +245,12 @@ console.log(
   `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles); no-op = GET /healthz`,
 );
 console.log(
-  'database | no-op req/s | identify req/s  p50 ms  p99 ms  p99@½ ms  ratio | login req/s  p50 ms  p99 ms  p99@½ ms  ratio',
+  'database | no-op req/s  cpu µs | identify req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | login req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | bytes/identify',
 );
 for (const r of rows) {
   console.log(
-    `${r.database.padEnd(8)} | ${f(r.noop.requestsPerSec).padStart(11)} | ${f(r.identify.requestsPerSec).padStart(14)} ${f(r.identify.p50Ms, 1).padStart(7)} ${f(r.identify.p99Ms, 1).padStart(7)} ${f(r.identifyHalfLoadP99Ms, 1).padStart(9)} ${f(r.identifyRatio, 2).padStart(6)} |` +
-      ` ${f(r.login.requestsPerSec).padStart(11)} ${f(r.login.p50Ms, 1).padStart(7)} ${f(r.login.p99Ms, 1).padStart(7)} ${f(r.loginHalfLoadP99Ms, 1).padStart(9)} ${f(r.loginRatio, 2).padStart(6)}`,
+    `${r.database.padEnd(8)} | ${f(r.noop.requestsPerSec).padStart(11)} ${f(r.noop.serverCpuUsPerRequest).padStart(7)} | ${f(r.identify.requestsPerSec).padStart(14)} ${f(r.identify.serverCpuUsPerRequest).padStart(7)} ${f(r.identify.p50Ms, 1).padStart(7)} ${f(r.identify.p99Ms, 1).padStart(7)} ${`${f(r.identifyHalfLoadP99Ms, 1)} (${f(r.noopAtIdentifyHalfRateP99Ms, 1)})`.padStart(16)} ${f(r.identifyRatio, 2).padStart(6)} |` +
+      ` ${f(r.login.requestsPerSec).padStart(11)} ${f(r.login.serverCpuUsPerRequest).padStart(7)} ${f(r.login.p50Ms, 1).padStart(7)} ${f(r.login.p99Ms, 1).padStart(7)} ${`${f(r.loginHalfLoadP99Ms, 1)} (${f(r.noopAtLoginHalfRateP99Ms, 1)})`.padStart(16)} ${f(r.loginRatio, 2).padStart(6)} | ${r.sqliteBytesPerIdentify === null ? '—' : f(r.sqliteBytesPerIdentify)}`,
   );
   for (const [route, cost] of [
     ['identify', r.identifyCost],

@@ -246,6 +246,13 @@ export function registerStoreContract(factory: AdapterFactory): void {
       expect(await dump()).toEqual(before);
     });
 
+    it('[ST-6][LS-1] a request stored without its trace (it changed nothing) comes back without one', async () => {
+      await commit(write([create(profile('11', {}))]));
+      const lean: StoredRequest = { ...storedRequest('r1', '11'), trace: null };
+      await commit(write([], { request: lean }));
+      expect(await store.transaction((tx) => tx.getRequest('ws1', 'r1'))).toEqual(lean);
+    });
+
     it('[ST-7] history entries get strictly increasing seq in commit order', async () => {
       await commit(
         write([create(profile('11', {}))], {

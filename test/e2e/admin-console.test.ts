@@ -118,6 +118,7 @@ describe.skipIf(chromiumSkipReason !== null)(
         `/workspaces/default/profiles/${first.body.mpid}`,
       );
       const inWords = detail.body.requests.map((r) => {
+        if (r.trace === null) throw new Error(`request ${r.requestId} has no trace`);
         const { headline, steps } = explainInWords(r.trace);
         return [headline, ...steps];
       });

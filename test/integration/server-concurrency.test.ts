@@ -121,14 +121,15 @@ function runScenario(
       const memory = new MemoryIdentityStore();
       const bodies = new Map(sent.map((s) => [s.requestId, s.body]));
       for (const request of recorded) {
-        const trace = JSON.parse(request.trace) as ExplainTrace;
+        // A request that changed nothing keeps no trace (LS-1): it created nothing.
+        const trace = JSON.parse(request.trace) as ExplainTrace | null;
         const replayed = runInTransactionSync(memory, () =>
           identityProgram('login', bodies.get(request.request_id), {
             config,
             random: seededRandom(1),
             now: request.at,
             actor: { kind: 'app', id: API_KEY },
-            ...(trace.result.created && trace.result.mpid !== null
+            ...(trace !== null && trace.result.created && trace.result.mpid !== null
               ? { preferredMpid: trace.result.mpid }
               : {}),
           }),

@@ -510,7 +510,7 @@ describe('admin API', () => {
       trace: { branch: 'new_known', result: { mpid } },
     });
     const stored = await admin<StoredRequest>(t.url, 'GET', '/workspaces/default/requests/ad-req-1');
-    expect(stored.body.trace.situation).toBe('K3');
+    expect(stored.body.trace?.situation).toBe('K3');
     expect((await admin(t.url, 'GET', '/workspaces/default/profiles/12345')).status).toBe(404);
     const page1 = await admin<{ entries: HistoryEntry[]; nextBeforeSeq: number | null }>(
       t.url,

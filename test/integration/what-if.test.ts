@@ -111,7 +111,7 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
     return answer.body.mpid;
   };
 
-  /** §7 scenarios 1-4, 6-7 through the IDSync API (scenario 5's modify body is not stored: WI-4). */
+  /** §7 scenarios 1-4, 6-7 through the IDSync API. */
   async function recordConversionFlow() {
     const A = await idsync('/v1/identify', { request_id: 'r1', known_identities: { ios_idfv: '9876' } });
     const login = { customerid: 'ABC123', email: ED, ios_idfv: '9876' };
@@ -195,6 +195,7 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
     const result = await replay({ config: CONVERSION });
     expect(result.summary).toEqual({
       logged: 20,
+      window: { from: expect.any(Number), to: expect.any(Number) },
       replayed: 20,
       compared: 20,
       outcomesChanged: 0,
@@ -294,22 +295,41 @@ describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
     expect(result.differences.map((d) => [d.requestId, d.old.mpid])).toEqual([['r4', A]]);
   });
 
-  it('[WI-4] requests whose body the log does not hold are counted as skipped, not made up', async () => {
-    const { A } = await recordConversionFlow();
+  it('[WI-4][LS-6] IDSync API modify and alias requests are replayed from the logged bodies; the answer says its window', async () => {
+    const { A, B } = await recordConversionFlow();
     const modify = await call(server.url, `/v1/${A}/modify`, {
       environment: 'production',
       request_id: 'm1',
       identity_changes: [{ identity_type: 'email', old_value: ED, new_value: 'jekyll@example.com' }],
     });
     expect(modify.status).toBe(200);
+    const alias = await call(server.url, '/v1/alias', {
+      environment: 'production',
+      request_id: 'a1',
+      data: { source_mpid: B, destination_mpid: A },
+    });
+    expect(alias.status).toBe(202);
     const result = await replay({ config: CONVERSION });
     expect(result.summary).toMatchObject({
-      logged: 7,
-      replayed: 6,
+      logged: 8,
+      replayed: 8,
       outcomesChanged: 0,
-      skipped: { api_modify_body_not_recorded: 1 },
+      skipped: {},
       truncated: false,
     });
+    const at = async (requestId: string) =>
+      (await admin<{ at: number }>(server.url, 'GET', `/workspaces/default/requests/${requestId}`)).body.at;
+    expect(result.summary.window).toEqual({ from: await at('r1'), to: await at('a1') });
+    const underIsolation = await replay({ config: ISOLATION });
+    expect(underIsolation.summary.skipped).toEqual({});
+  });
+
+  it('[LS-8][AD-6] deleting a person clears the logged bodies answered with them; what-if skips those', async () => {
+    const { A } = await recordConversionFlow();
+    expect((await admin(server.url, 'DELETE', `/workspaces/default/profiles/${A}`)).status).toBe(200);
+    const result = await replay({ config: CONVERSION });
+    // r1, r2, r4 and r6 were answered with A; r3 and r5 with other profiles.
+    expect(result.summary).toMatchObject({ logged: 6, replayed: 2, skipped: { body_deleted: 4 } });
   });
 
   it('[WI-3] the limit and the difference cap bound the work and say so', async () => {

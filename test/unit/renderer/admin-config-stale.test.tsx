@@ -30,6 +30,7 @@ const NOTHING_CHANGES: WhatIfResponse = {
   workspace: 'default',
   summary: {
     logged: 3,
+    window: { from: null, to: null },
     replayed: 3,
     compared: 3,
     outcomesChanged: 0,

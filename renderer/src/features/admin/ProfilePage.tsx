@@ -195,9 +195,15 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
+/** Shown for a request that changed nothing and whose trace could not be recomputed (LS-5). */
+const NO_TRACE = {
+  headline: 'Answered without changing anything; its explanation is no longer available.',
+  steps: [],
+} as const;
+
 /** A stored request with its explain trace in plain words (TR-5), as the Field screen words it. */
 function RequestExplained({ request }: { request: StoredRequest }) {
-  const { headline, steps } = explainInWords(request.trace);
+  const { headline, steps } = request.trace === null ? NO_TRACE : explainInWords(request.trace);
   const kind = requestKindInWords(request.kind);
   return (
     <Card withBorder padding="sm" component="article" aria-label={`${kind}, ${dateTime(request.at)}`}>

@@ -1,0 +1,89 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '../../server/db/connect.ts';
+import { RequestLog, type RequestLogRow } from '../../server/db/request-log.ts';
+
+function row(scope: string, n: number): RequestLogRow {
+  return {
+    scope_id: scope,
+    at: 1_000 + n,
+    source: 'api',
+    device_id: null,
+    device_seq: null,
+    request_id: `${scope}-${n}`,
+    kind: 'identify',
+    environment: 'production',
+    body: JSON.stringify({ environment: 'production', known_identities: { customerid: `c${n}` } }),
+    mpid: String(100 + n),
+    created: 0,
+    branch: 'known_user',
+    error: null,
+  };
+}
+
+describe('request log (LS-6, LS-7)', () => {
+  let handle: DatabaseHandle;
+  const errors: unknown[] = [];
+  beforeEach(async () => {
+    handle = await openDatabase({ target: ':memory:' });
+    errors.length = 0;
+  });
+  afterEach(async () => {
+    await handle.close();
+  });
+
+  const logged = async (scope: string) =>
+    (
+      await handle.db
+        .selectFrom('request_log')
+        .select('request_id')
+        .where('scope_id', '=', scope)
+        .orderBy('seq')
+        .execute()
+    ).map((r) => r.request_id);
+
+  it('[LS-6] appending writes nothing until a flush; a flush writes everything in append order', async () => {
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 1000, retainRows: 100 }, (e) =>
+      errors.push(e),
+    );
+    for (let n = 0; n < 5; n++) log.append(row('ws', n));
+    expect(await logged('ws')).toEqual([]);
+    await log.flush();
+    expect(await logged('ws')).toEqual(['ws-0', 'ws-1', 'ws-2', 'ws-3', 'ws-4']);
+    await log.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('[LS-6] the buffer is written on its own once it holds flushRows rows', async () => {
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 3, retainRows: 100 }, (e) =>
+      errors.push(e),
+    );
+    for (let n = 0; n < 3; n++) log.append(row('ws', n));
+    await expect.poll(() => logged('ws')).toEqual(['ws-0', 'ws-1', 'ws-2']);
+    await log.close();
+  });
+
+  it('[LS-7] each workspace keeps its newest retainRows rows; other workspaces are not touched', async () => {
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 1000, retainRows: 3 }, (e) =>
+      errors.push(e),
+    );
+    for (let n = 0; n < 2; n++) log.append(row('other', n));
+    await log.flush();
+    for (let n = 0; n < 5; n++) log.append(row('ws', n));
+    await log.flush();
+    expect(await logged('ws')).toEqual(['ws-2', 'ws-3', 'ws-4']);
+    expect(await logged('other')).toEqual(['other-0', 'other-1']);
+    await log.close();
+  });
+
+  it('[LS-6] a batch is written all or nothing; a failed write is reported, never thrown at the request path', async () => {
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 1000, retainRows: 100 }, (e) =>
+      errors.push(e),
+    );
+    log.append({ ...row('ws', 0), kind: null as unknown as string });
+    log.append(row('ws', 1));
+    await log.flush();
+    expect(errors).toHaveLength(1);
+    expect(await logged('ws')).toEqual([]);
+    await log.close();
+  });
+});
