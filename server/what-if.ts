@@ -153,7 +153,8 @@ function drainAliases(store: MemoryIdentityStore, options: ResolveOptions): void
 function replayableOf(
   entry: LoggedRequest,
 ): { source: 'api'; request: ApiRequest } | { source: 'device'; entry: DeviceRequestEntry } | null {
-  if (entry.source === 'api') return entry.request === null ? null : { source: 'api', request: entry.request };
+  if (entry.source === 'api')
+    return entry.request === null ? null : { source: 'api', request: entry.request };
   return entry.doc === null ? null : { source: 'device', entry: { ...entry, doc: entry.doc } };
 }
 
