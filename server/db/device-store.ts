@@ -18,12 +18,14 @@ import type { Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import type { Environment } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
-import type {
-  DeviceRegistration,
-  ProfileProjection,
-  PushError,
-  ServerResult,
-  SyncRequestDoc,
+import {
+  PushErrorCodes,
+  type DeviceRegistration,
+  type ProfileProjection,
+  type PushError,
+  type PushErrorCode,
+  type ServerResult,
+  type SyncRequestDoc,
 } from '../../shared/protocol/sync.ts';
 import { aliasProgram } from '../../shared/resolver/alias.ts';
 import type { ResolveOptions } from '../../shared/resolver/context.ts';
@@ -251,23 +253,31 @@ export class DeviceStore {
   private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
     const texts = this.logic.texts.device;
     const sync = doc.data.sync;
-    const reject = (code: string, message: string, gap = false): ReplayOutcome => ({
+    const reject = (code: PushErrorCode, message: string, gap = false): ReplayOutcome => ({
       kind: 'rejected',
       error: { id: doc.id, code, message },
       gap,
     });
-    if (sync.deviceId !== device.id) return reject('forbidden', 'this request belongs to another device');
+    if (sync.deviceId !== device.id)
+      return reject(PushErrorCodes.forbidden, 'this request belongs to another device');
     yield* this.logic.lock([`d\u0001${device.id}`]);
     const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
     if (existing !== undefined) {
       return existing.request_id === sync.requestId
         ? { kind: 'replayed', doc: masterDoc(existing) }
-        : reject('seq_conflict', `sequence ${sync.seq} already holds request ${existing.request_id}`);
+        : reject(
+            PushErrorCodes.seq_conflict,
+            `sequence ${sync.seq} already holds request ${existing.request_id}`,
+          );
     }
     const [state] = yield* rows<{ next_seq: number }>(texts.deviceNextSeq, [device.id]);
     const expected = state?.next_seq ?? 1;
     if (sync.seq !== expected)
-      return reject('gap', `expected request ${expected} of this device before ${sync.seq}`, true);
+      return reject(
+        PushErrorCodes.gap,
+        `expected request ${expected} of this device before ${sync.seq}`,
+        true,
+      );
 
     /**
      * The server's MPID for one the device named. A profile the device created offline is the
@@ -349,7 +359,8 @@ export class DeviceStore {
             { response?: unknown; trace: ExplainTrace; mpid?: string; alias?: { destinationMpid: string } },
             { error: ApiError; trace: ExplainTrace | null }
           > | null);
-    if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
+    if (outcome === null)
+      return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
 
     const server: ServerResult = outcome.ok
       ? {
@@ -398,7 +409,7 @@ export class DeviceStore {
       : {
           kind: 'refused',
           doc: answered,
-          error: { id: doc.id, code: 'forbidden', message: refusal.message },
+          error: { id: doc.id, code: PushErrorCodes.forbidden, message: refusal.message },
         };
   }
 

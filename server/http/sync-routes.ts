@@ -14,7 +14,10 @@ import {
   DeviceEventSchema,
   DeviceRegistrationSchema,
   MAX_PUSH_BATCH,
+  PushErrorCodes,
+  SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
+  syncProtocolOf,
   SyncRequestDocSchema,
   type PushError,
   type SyncRequestDoc,
@@ -22,7 +25,7 @@ import {
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
-import { authenticate, type InputCredential } from '../auth/authenticate.ts';
+import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { Device, DeviceStore } from '../db/device-store.ts';
@@ -76,7 +79,7 @@ function parseRows<T>(
       const id = (row.newDocumentState as { id?: unknown } | null)?.id;
       errors.push({
         id: typeof id === 'string' ? id : `row ${index}`,
-        code: 'invalid',
+        code: PushErrorCodes.invalid,
         message: parsed.error.message,
       });
     }
@@ -88,14 +91,18 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   const { devices, metrics } = deps;
   const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
 
-  const inputOf = (request: FastifyRequest) =>
-    authenticate(
+  /** The input making the request, once the device's protocol version is one this server speaks. */
+  const inputOf = async (request: FastifyRequest): Promise<Result<Principal, ApiError>> => {
+    const version = syncProtocolOf(request.headers[SYNC_PROTOCOL_HEADER]);
+    if (!version.ok) return version;
+    return authenticate(
       { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
       deps.findInput,
       deps.serverKey,
       deps.clock.now(),
       deps.signatures,
     );
+  };
 
   /** The device making the request, checked against its input key and credential. */
   async function deviceCredential(request: FastifyRequest): Promise<Result<Device, ApiError>> {
@@ -145,7 +152,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return { config: found.config, version: found.version, protocolVersion: SYNC_PROTOCOL_VERSION };
   });
 
-  app.post('/sync/v1/requests/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/sync/v1/requests/push', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
@@ -156,7 +163,11 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     let gap = false;
     for (const doc of docs) {
       if (gap) {
-        errors.push({ id: doc.id, code: 'gap', message: 'an earlier request of this device is missing' });
+        errors.push({
+          id: doc.id,
+          code: PushErrorCodes.gap,
+          message: 'an earlier request of this device is missing',
+        });
         continue;
       }
       const outcome = await devices.replay(device.value, doc, deps.random);
@@ -190,7 +201,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   pullRoute('/sync/v1/requests/pull', (id, after, limit) => devices.pullRequests(id, after, limit));
   pullRoute('/sync/v1/profiles/pull', (id, after, limit) => devices.pullProfiles(id, after, limit));
 
-  app.post('/sync/v1/events/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/sync/v1/events/push', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);

@@ -29,7 +29,10 @@ import {
   DeviceEventSchema,
   ProfileProjectionSchema,
   PullResponseSchema,
+  PushErrorCodes,
   PushResponseSchema,
+  SYNC_PROTOCOL_HEADER,
+  SYNC_PROTOCOL_VERSION,
   SyncRequestDocSchema,
   type Checkpoint,
   type DeviceCredential,
@@ -113,7 +116,10 @@ export class DeviceSync {
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
-    const headers: Record<string, string> = { 'x-mp-key': this.endpoint.apiKey };
+    const headers: Record<string, string> = {
+      'x-mp-key': this.endpoint.apiKey,
+      [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
+    };
     if (this.credential !== null)
       headers['authorization'] = `Device ${this.credential.device_id}:${this.credential.device_secret}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -354,7 +360,7 @@ export class DeviceSync {
       const answer = await this.serialPush(() =>
         this.call('POST', '/sync/v1/requests/push', PushResponseSchema(SyncRequestDocSchema), { rows }),
       );
-      const gap = answer.errors.some((e) => e.code === 'gap');
+      const gap = answer.errors.some((e) => e.code === PushErrorCodes.gap);
       if (!gap || attempt >= GAP_ATTEMPTS) {
         // A refused request the server answered (a `forbidden` modify or alias) is recorded as
         // failed: reconciliation gives its notice, so it is not reported twice.
@@ -371,7 +377,7 @@ export class DeviceSync {
 
   private report(errors: readonly PushError[]): void {
     for (const e of errors) {
-      if (e.code === 'gap') continue;
+      if (e.code === PushErrorCodes.gap) continue;
       this.notices$.next({ kind: 'rejected', id: e.id, code: e.code, message: e.message });
     }
   }
@@ -469,6 +475,7 @@ export class DeviceSync {
         const response = await this.fetcher(`${this.endpoint.baseUrl}/sync/v1/stream`, {
           headers: {
             'x-mp-key': this.endpoint.apiKey,
+            [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
             authorization: `Device ${credential.device_id}:${credential.device_secret}`,
           },
           signal,

@@ -12,7 +12,8 @@ import { IdentityTypeSchema } from '../identity/identity-types.ts';
 import { MpidSchema } from '../identity/mpid.ts';
 import { EnvironmentSchema, ScopeConfigSchema } from '../identity/scope-config.ts';
 import { jsonProblem, storedText } from '../identity/text.ts';
-import { ErrorCodeSchema } from './errors.ts';
+import { err, ok, type Result } from '../util/result.ts';
+import { apiError, ErrorCodeSchema, type ApiError } from './errors.ts';
 import { RequestIdSchema } from './idsync.ts';
 
 /**
@@ -22,8 +23,59 @@ import { RequestIdSchema } from './idsync.ts';
  *   2 — 2026-12: hostile values (SPEC HV-*): an event's `at` is an integer in [0, 8.64e15];
  *       device names, stamps, event names and event data are text that may be stored (no lone
  *       surrogate, no control character but tab, LF, CR); pushed JSON nests at most 32 levels.
+ *   3 — 2026-12: devices send their version (`x-sync-protocol`) and the server refuses one it does
+ *       not speak (SYNC_PROTOCOL_UNSUPPORTED); push error codes are a closed list; one call per
+ *       round (`POST /sync/v2/round`) with pushed requests in a wire schema of their own.
  */
-export const SYNC_PROTOCOL_VERSION = 2;
+export const SYNC_PROTOCOL_VERSION = 3;
+/** The oldest version this server still answers (devices below it must update the app). */
+export const MIN_SUPPORTED_SYNC_PROTOCOL_VERSION = 1;
+/** Devices built before version 3 send no version: they speak version 2 (or 1, which 2 extends). */
+export const UNVERSIONED_SYNC_PROTOCOL = 2;
+/** The header a device names its sync protocol version in, on every sync call. */
+export const SYNC_PROTOCOL_HEADER = 'x-sync-protocol';
+
+/**
+ * The version a device speaks, from its header, if this server speaks it and it is at least
+ * `minimum` (what the route needs); otherwise the catalogue error telling the person to update the
+ * app (SPEC S2-6).
+ */
+export function syncProtocolOf(
+  header: string | readonly string[] | undefined,
+  minimum = MIN_SUPPORTED_SYNC_PROTOCOL_VERSION,
+): Result<number, ApiError> {
+  const range = `this server speaks sync protocol ${minimum}–${SYNC_PROTOCOL_VERSION}`;
+  if (header === undefined) {
+    if (UNVERSIONED_SYNC_PROTOCOL >= minimum) return ok(UNVERSIONED_SYNC_PROTOCOL);
+    return err(
+      apiError('SYNC_PROTOCOL_UNSUPPORTED', `this app is too old for the server (${range}): update the app`),
+    );
+  }
+  const text = typeof header === 'string' ? header : header.join(',');
+  if (!/^[0-9]{1,6}$/.test(text))
+    return err(
+      apiError(
+        'SYNC_PROTOCOL_UNSUPPORTED',
+        `${SYNC_PROTOCOL_HEADER} "${text.slice(0, 40)}" is not a version (${range}): update the app`,
+      ),
+    );
+  const version = Number(text);
+  if (version < minimum)
+    return err(
+      apiError(
+        'SYNC_PROTOCOL_UNSUPPORTED',
+        `this app speaks sync protocol ${version}, too old for the server (${range}): update the app`,
+      ),
+    );
+  if (version > SYNC_PROTOCOL_VERSION)
+    return err(
+      apiError(
+        'SYNC_PROTOCOL_UNSUPPORTED',
+        `this app speaks sync protocol ${version}, newer than the server (${range}): use the app this server serves, or update the server`,
+      ),
+    );
+  return ok(version);
+}
 
 const IdSchema = z
   .string()
@@ -152,8 +204,18 @@ export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
 export const PushRowSchema = <S extends z.ZodType>(doc: S) =>
   z.object({ assumedMasterState: doc.nullish(), newDocumentState: doc });
 
+/**
+ * Why the server could not take a pushed document (SPEC S2-1..S2-5). A closed list: the device
+ * decides what to do by these codes, never by matching text.
+ */
+export const PUSH_ERROR_CODES = ['invalid', 'gap', 'seq_conflict', 'forbidden', 'workspace_missing'] as const;
+export const PushErrorCodeSchema = z.enum(PUSH_ERROR_CODES);
+export type PushErrorCode = z.infer<typeof PushErrorCodeSchema>;
+/** The codes by name, for code that branches on one (`PushErrorCodes.gap`). */
+export const PushErrorCodes = PushErrorCodeSchema.enum;
+
 /** A document the server could not take, with the reason (shown to the person on the device). */
-export const PushErrorSchema = z.object({ id: z.string(), code: z.string(), message: z.string() });
+export const PushErrorSchema = z.object({ id: z.string(), code: PushErrorCodeSchema, message: z.string() });
 export type PushError = z.infer<typeof PushErrorSchema>;
 
 /** Pushes answer the server's state of conflicting documents, and per-document errors. */
