@@ -686,6 +686,38 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore {
     return this.withTransaction((execute) => execute(make()));
   }
 
+  /**
+   * Runs statements that only read, in one read transaction that never takes the write lock: on
+   * SQLite a deferred transaction outside the group commit (on its connection, between other
+   * transactions), on PostgreSQL a `READ ONLY` transaction. For pulls, which must not queue behind
+   * writers (SPEC S2-9).
+   */
+  async runRead<R>(make: () => SqlRun<R>): Promise<R> {
+    const handle = this.handle;
+    if (handle.dialect === 'sqlite') {
+      return this.sqliteTurn(() => {
+        handle.sqlite.raw.exec('begin deferred');
+        try {
+          return executeSync(make(), handle.sqlite);
+        } finally {
+          handle.sqlite.raw.exec('commit');
+        }
+      });
+    }
+    const client = await handle.pool.connect();
+    try {
+      await client.query('begin read only');
+      const result = await executeAsync(make(), client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
   /** The store logic, for other statement runs that need to drive resolver programs. */
   get statements(): SqlStoreLogic {
     return this.logic;

@@ -144,6 +144,21 @@ export const SyncRequestSchema = z.object({
 export type SyncRequest = z.infer<typeof SyncRequestSchema>;
 
 /**
+ * A request as a device pushes it through v2 (SPEC S2-8): the request and the device's provisional
+ * answer, nothing of how the device stores it.
+ */
+export const PushedRequestSchema = SyncRequestSchema.omit({ server: true });
+export type PushedRequest = z.infer<typeof PushedRequestSchema>;
+
+/** The server's answer to one of the device's requests (v2). */
+export const RequestResultSchema = z.object({
+  requestId: RequestIdSchema,
+  seq: z.number().int().min(1),
+  server: ServerResultSchema,
+});
+export type RequestResult = z.infer<typeof RequestResultSchema>;
+
+/**
  * A request as it travels in the device's `graph` collection (see shared/device): the resolver's
  * stored request (`stored`, the provisional answer and its trace) and the sync fields.
  */
@@ -232,8 +247,52 @@ export const DeviceConfigSchema = z.object({
   config: ScopeConfigSchema,
   version: z.number().int(),
   protocolVersion: z.number().int(),
+  /** The largest body the server takes (`--body-limit`); devices size their rounds to it. */
+  bodyLimit: z.number().int().min(1).optional(),
 });
 export type DeviceConfig = z.infer<typeof DeviceConfigSchema>;
 
 /** Push of a device's requests: at most this many per call. */
 export const MAX_PUSH_BATCH = 200;
+
+/** Where a device's pulls got to: the change-feed positions of its requests and its profiles. */
+export const RoundCheckpointSchema = z.object({
+  requests: z.number().int().min(0),
+  profiles: z.number().int().min(0),
+});
+export type RoundCheckpoint = z.infer<typeof RoundCheckpointSchema>;
+
+/** Events a round carries at most. */
+export const MAX_ROUND_EVENTS = 1000;
+
+/**
+ * One sync round (`POST /sync/v2/round`, SPEC S2-9): the device's unanswered requests (in order)
+ * and unsent events, and its checkpoint. Each request and event is parsed on its own, so one bad
+ * document is an error of its own (S2-1).
+ */
+export const RoundRequestSchema = z.object({
+  checkpoint: RoundCheckpointSchema,
+  requests: z.array(z.unknown()).max(MAX_PUSH_BATCH),
+  events: z.array(z.unknown()).max(MAX_ROUND_EVENTS),
+  /** Pulled changes per kind at most. */
+  limit: z.number().int().min(1).max(500).default(100),
+});
+export type RoundRequest = z.input<typeof RoundRequestSchema>;
+
+/**
+ * The answer to a round: per-document errors, the results of the pushed requests and of every
+ * request of the device changed since the checkpoint, the changed profile projections, the new
+ * checkpoint, and whether more changes wait (the device asks again).
+ */
+export const RoundResponseSchema = z.object({
+  requestErrors: z.array(PushErrorSchema),
+  eventErrors: z.array(PushErrorSchema),
+  results: z.array(RequestResultSchema),
+  profiles: z.array(ProfileProjectionSchema),
+  checkpoint: RoundCheckpointSchema,
+  more: z.boolean(),
+});
+export type RoundResponse = z.infer<typeof RoundResponseSchema>;
+
+/** The round needs this version at least (earlier devices use `/sync/v1`). */
+export const ROUND_PROTOCOL_VERSION = 3;

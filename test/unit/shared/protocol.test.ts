@@ -17,7 +17,10 @@ import {
   ProfileProjectionSchema,
   PullResponseSchema,
   PushResponseSchema,
+  PushedRequestSchema,
   PushRowSchema,
+  RoundRequestSchema,
+  RoundResponseSchema,
   SYNC_PROTOCOL_VERSION,
   SyncRequestDocSchema,
 } from '../../../shared/protocol/sync.ts';
@@ -43,7 +46,7 @@ function fingerprintOf(schemas: Record<string, z.ZodType>): string {
 }
 
 /** Pinned fingerprint of the device replication schemas (same rules, SYNC_PROTOCOL_VERSION). */
-const PINNED_SYNC = { version: 3, fingerprint: '#00abe90588e49b' };
+const PINNED_SYNC = { version: 3, fingerprint: '#0ead45673f3886' };
 
 function syncFingerprint(): string {
   return fingerprintOf({
@@ -56,6 +59,9 @@ function syncFingerprint(): string {
     pushResponse: PushResponseSchema(z.unknown()),
     pullResponse: PullResponseSchema(z.unknown()),
     config: DeviceConfigSchema,
+    pushedRequest: PushedRequestSchema,
+    round: RoundRequestSchema,
+    roundResponse: RoundResponseSchema,
   });
 }
 
