@@ -1,8 +1,9 @@
 /**
- * The device replication API (`/sync/v1`, SPEC SY-*): registration, the workspace config, push of
- * requests (replayed in sequence order) and events, pull of request results and profile
- * projections with checkpoints, and a live stream telling devices when to pull. Devices send their
- * input key (`x-mp-key`) and their credential (`authorization: Device <id>:<secret>`); a device
+ * The device replication API (SPEC SY-*, S2-*): registration, the workspace config, and either
+ * `/sync/v1` — push of requests (replayed in sequence order) and events, pull of request results
+ * and profile projections with checkpoints — or `/sync/v2/round`, all of that in one call. A live
+ * stream tells devices when to sync. Devices send their input key (`x-mp-key`), their credential
+ * (`authorization: Device <id>:<secret>`) and their protocol version (`x-sync-protocol`); a device
  * can only push and pull its own data.
  */
 import type { AliasWorker } from '../alias-worker.ts';

@@ -1,12 +1,14 @@
 /**
- * Device replication (SPEC SY-*, DV-7): RxDB replications against the server's `/sync/v1`
- * endpoints. Requests are pushed in order (the server replays them and answers each with its
- * result) and pulled back with checkpoints; profile projections are pulled; events are pushed.
- * A push never fails as a whole for one bad document: the server answers per-document errors,
- * which become notices; only a gap (an earlier request missing) makes the push retry.
+ * Device replication (SPEC SY-*, S2-*, DV-7): one `POST /sync/v2/round` per round, driven by an
+ * RxDB replication whose pull handler is the round. It pushes the unanswered requests (in their
+ * wire schema) and the unsent events, writes the server's results into the request log, and hands
+ * the changed profile projections to RxDB. A push never fails as a whole for one bad document: the
+ * server answers per-document errors, which become notices; only a gap (an earlier request
+ * missing) makes the round fail and retry.
  *
- * `syncOnce` runs one full round and reconciles (tests, the simulator, "sync now" buttons);
- * `goLive` keeps replicating and pulls whenever the server's stream says something changed.
+ * `syncOnce` runs rounds until nothing is left and reconciles (tests, the simulator, "sync now"
+ * buttons); `goLive` keeps replicating and runs a round whenever the server's stream says
+ * something changed or the device records something.
  */
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { RxReplicationPullStreamItem } from 'rxdb/plugins/core';

@@ -301,3 +301,14 @@ describe('one call per round (v2)', () => {
     expect((await device.engine.people()).map((p) => p.mpid)).toContain(mpid);
   });
 });
+
+describe('OpenAPI', () => {
+  it('[S2-9] the OpenAPI document describes the round with its request and response schemas', async () => {
+    const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }>;
+    };
+    const round = openapi.paths['/sync/v2/round']?.post;
+    expect(round?.requestBody).toBeDefined();
+    expect(Object.keys(round?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '413']));
+  });
+});
