@@ -312,3 +312,19 @@ describe('OpenAPI', () => {
     expect(Object.keys(round?.responses ?? {})).toEqual(expect.arrayContaining(['200', '400', '401', '413']));
   });
 });
+
+describe('cross-origin', () => {
+  it('[S2-6][AU-5] the desktop app may send x-sync-protocol to the round from its origin', async () => {
+    const preflight = await fetch(`${server.url}/sync/v2/round`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'app://identity-sync',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': `authorization,content-type,x-mp-key,${SYNC_PROTOCOL_HEADER}`,
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('app://identity-sync');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain(SYNC_PROTOCOL_HEADER);
+  });
+});
