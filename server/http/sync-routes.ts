@@ -275,7 +275,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
         if (outcome.kind === 'refused') requestErrors.push(outcome.error);
       }
     }
-    await devices.pushEvents(device.value.id, events.docs);
+    if (events.docs.length > 0) await devices.pushEvents(device.value.id, events.docs);
     const workspaceId = device.value.workspaceId;
     if (answered.size > 0) deps.streams.notify(workspaceId);
     if (pushed.docs.some((r) => r.kind === 'alias'))

@@ -251,6 +251,22 @@ describe('one call per round (v2)', () => {
     expect(old.body.errors[0]?.reason).toBe('SYNC_PROTOCOL_UNSUPPORTED');
   });
 
+  it('[S2-9] a round with nothing to push reads without the write lock: it answers while another writer holds it', async () => {
+    const headers = await registerDevice(server.url, 'us1-test-key', 'w');
+    const applied = await round(headers, { requests: [pushed] });
+    expect(applied.body.results).toHaveLength(1);
+    const writer = new Database(server.databaseFile);
+    writer.exec('begin immediate');
+    try {
+      const again = await round(headers, {});
+      expect(again.status).toBe(200);
+      expect(again.body.results.map((r) => r.requestId)).toEqual(['w-1']);
+    } finally {
+      writer.exec('rollback');
+      writer.close();
+    }
+  });
+
   it('[S2-10] a revoked device is refused at its next round, though its credential was cached', async () => {
     const headers = await registerDevice(server.url, 'us1-test-key', 'w');
     expect((await round(headers, {})).status).toBe(200);
