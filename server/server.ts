@@ -204,7 +204,7 @@ export async function startServer(
   );
   const profiles = new ProfileAdmin(handle, store, requestLog);
   const devices = new DeviceStore(handle, store, () => clock.now(), {
-    onAnswered: (workspaceId, answered) => requestLog.append(deviceLogRow(workspaceId, answered)),
+    onAnswered: (workspaceId, request, server) => requestLog.append(deviceLogRow(workspaceId, request, server)),
     lastSeenResolutionMs: options.lastSeenResolutionMs,
   });
   let app: FastifyInstance | null = null;

@@ -35,7 +35,7 @@ export function faultyFetch(
   const counts: FaultCounts = { lost: 0, droppedAnswers: 0, duplicated: 0 };
   const wrapped: typeof fetch = async (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-    if (healthy || !url.includes('/sync/v1/')) return inner(input, init);
+    if (healthy || !url.includes('/sync/')) return inner(input, init);
     const draw = random.nextUint32() / 2 ** 32;
     if (draw < rates.lose) {
       counts.lost += 1;

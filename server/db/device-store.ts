@@ -18,12 +18,17 @@ import type { Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import type { Environment, ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
-import type {
-  DeviceRegistration,
-  ProfileProjection,
-  PushError,
-  ServerResult,
-  SyncRequestDoc,
+import {
+  PushErrorCodes,
+  type DeviceRegistration,
+  type ProfileProjection,
+  type PushError,
+  type PushErrorCode,
+  type PushedRequest,
+  type RequestResult,
+  type RoundCheckpoint,
+  type ServerResult,
+  type SyncRequestDoc,
 } from '../../shared/protocol/sync.ts';
 import { resolveOptions } from '../../shared/resolver/context.ts';
 import { failure } from '../../shared/resolver/outcome.ts';
@@ -40,6 +45,13 @@ import { deviceLogObserver } from './device-observer.ts';
 import type { IdentityStorePort } from './identity-store-port.ts';
 import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
 
+/**
+ * How long a device found by its credential is trusted without reading it again: revocation on
+ * this server forgets it at once; another server on the same database sees it within this time.
+ */
+const CREDENTIAL_TTL_MS = 5_000;
+const MAX_CACHED_CREDENTIALS = 50_000;
+
 export interface Device {
   readonly id: string;
   readonly workspaceId: string;
@@ -53,18 +65,26 @@ export interface Device {
   readonly revoked: boolean;
 }
 
-export type ReplayOutcome =
-  | { readonly kind: 'applied' | 'replayed'; readonly doc: SyncRequestDoc }
+/** `doc`: the answer as the protocol version asks for it (v1 the RxDB row, v2 the result). */
+export type ReplayOutcome<T = SyncRequestDoc> =
+  | { readonly kind: 'applied' | 'replayed'; readonly doc: T }
   /** Answered (recorded as failed, so the log moves on) and reported as a per-document error. */
-  | { readonly kind: 'refused'; readonly doc: SyncRequestDoc; readonly error: PushError }
+  | { readonly kind: 'refused'; readonly doc: T; readonly error: PushError }
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
 
+/** A pushed request as the replay reads it: its id, its fields, and the document stored for it. */
+interface Pushed {
+  readonly id: string;
+  readonly sync: PushedRequest;
+  readonly stored: string;
+}
+
 /** What lean storage asks of the device store (LS-3, LS-6). */
 export interface DeviceStoreLean {
   /** Told of every request answered (applied or refused), after it committed: the request log. */
-  readonly onAnswered?: (workspaceId: string, answered: SyncRequestDoc) => void;
+  readonly onAnswered?: (workspaceId: string, request: PushedRequest, server: ServerResult) => void;
   /** Coarse last-seen for the profiles device requests return. */
   readonly lastSeenResolutionMs?: number;
 }
@@ -87,8 +107,39 @@ export interface ReplayEntry {
   readonly createdProvisional: boolean;
 }
 
+/**
+ * The request as the device pushed it: v1 pushed its RxDB row (stored as it came), v2 the request
+ * alone (SPEC S2-8).
+ */
+function pushedRequestOf(stored: string): PushedRequest {
+  const pushed = JSON.parse(stored) as SyncRequestDoc | PushedRequest;
+  return 'data' in pushed ? pushed.data.sync : pushed;
+}
+
+/** A request pushed through v2, as a v1 pull shows it (a device moving back to v1 finds its log). */
+function v1Row(request: PushedRequest): SyncRequestDoc {
+  const { requestId } = request;
+  return {
+    id: `request|${requestId}`,
+    kind: 'request',
+    key: requestId,
+    mpid: '',
+    seq: request.seq,
+    due: -1,
+    source: '',
+    destination: '',
+    data: { stored: null, sync: { ...request, server: null } },
+  };
+}
+
+/** The server's answer to a stored request, as v2 sends it. */
+function requestResult(row: RequestRow): RequestResult {
+  return { requestId: row.request_id, seq: row.seq, server: JSON.parse(row.result) as ServerResult };
+}
+
 function masterDoc(row: RequestRow): SyncRequestDoc {
-  const pushed = JSON.parse(row.doc) as SyncRequestDoc;
+  const stored = JSON.parse(row.doc) as SyncRequestDoc | PushedRequest;
+  const pushed = 'data' in stored ? stored : v1Row(stored);
   const server = JSON.parse(row.result) as ServerResult;
   return {
     ...pushed,
@@ -245,37 +296,78 @@ export class DeviceStore {
       .where('id', '=', id)
       .where('revoked_at', 'is', null)
       .executeTakeFirst();
+    this.credentials.delete(id);
     return Number(result.numUpdatedRows) > 0;
   }
 
-  /** Replays one pushed request (see the module docblock), in its own transaction. */
-  async replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
-    const outcome = await this.store.runSql(() => this.replayRun(device, doc, random));
-    if (outcome.kind === 'applied' || outcome.kind === 'refused')
-      this.lean.onAnswered?.(device.workspaceId, outcome.doc);
+  /** Replays one request pushed through v1 (see the module docblock), in its own transaction. */
+  replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
+    const pushed = { id: doc.id, sync: doc.data.sync, stored: JSON.stringify(doc) };
+    return this.replayPushed(device, pushed, random, masterDoc);
+  }
+
+  /** Replays one request pushed through v2 (the wire request, not the device's row). */
+  replayRequest(
+    device: Device,
+    request: PushedRequest,
+    random: RandomSource,
+  ): Promise<ReplayOutcome<RequestResult>> {
+    const pushed = { id: request.requestId, sync: request, stored: JSON.stringify(request) };
+    return this.replayPushed(device, pushed, random, requestResult);
+  }
+
+  /** One replay in its own transaction; an answered request is then told to the request log (LS-6). */
+  private async replayPushed<T>(
+    device: Device,
+    pushed: Pushed,
+    random: RandomSource,
+    answer: (row: RequestRow) => T,
+  ): Promise<ReplayOutcome<T>> {
+    let answered: RequestRow | undefined;
+    const outcome = await this.store.runSql(() =>
+      this.replayRun(device, pushed, random, (row) => {
+        answered = row;
+        return answer(row);
+      }),
+    );
+    if ((outcome.kind === 'applied' || outcome.kind === 'refused') && answered !== undefined)
+      this.lean.onAnswered?.(device.workspaceId, pushed.sync, JSON.parse(answered.result) as ServerResult);
     return outcome;
   }
 
-  private *replayRun(device: Device, doc: SyncRequestDoc, random: RandomSource): SqlRun<ReplayOutcome> {
+  private *replayRun<T>(
+    device: Device,
+    pushed: Pushed,
+    random: RandomSource,
+    answer: (row: RequestRow) => T,
+  ): SqlRun<ReplayOutcome<T>> {
     const texts = this.texts.device;
-    const sync = doc.data.sync;
-    const reject = (code: string, message: string, gap = false): ReplayOutcome => ({
+    const sync = pushed.sync;
+    const reject = (code: PushErrorCode, message: string, gap = false): ReplayOutcome<T> => ({
       kind: 'rejected',
-      error: { id: doc.id, code, message },
+      error: { id: pushed.id, code, message },
       gap,
     });
-    if (sync.deviceId !== device.id) return reject('forbidden', 'this request belongs to another device');
+    if (sync.deviceId !== device.id)
+      return reject(PushErrorCodes.forbidden, 'this request belongs to another device');
     yield* this.store.lock([`d\u0001${device.id}`]);
     const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
     if (existing !== undefined) {
       return existing.request_id === sync.requestId
-        ? { kind: 'replayed', doc: masterDoc(existing) }
-        : reject('seq_conflict', `sequence ${sync.seq} already holds request ${existing.request_id}`);
+        ? { kind: 'replayed', doc: answer(existing) }
+        : reject(
+            PushErrorCodes.seq_conflict,
+            `sequence ${sync.seq} already holds request ${existing.request_id}`,
+          );
     }
     const [state] = yield* rows<{ next_seq: number }>(texts.deviceNextSeq, [device.id]);
     const expected = state?.next_seq ?? 1;
     if (sync.seq !== expected)
-      return reject('gap', `expected request ${expected} of this device before ${sync.seq}`, true);
+      return reject(
+        PushErrorCodes.gap,
+        `expected request ${expected} of this device before ${sync.seq}`,
+        true,
+      );
 
     /**
      * The server's MPID for one the device named. A profile the device created offline is the
@@ -320,7 +412,8 @@ export class DeviceStore {
         : yield* this.store.withConfig(device.workspaceId, (config) =>
             programFor(call.kind, call.request, options(config)),
           );
-    if (outcome === null) return reject('workspace_missing', 'the workspace of this device no longer exists');
+    if (outcome === null)
+      return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
 
     const server: ServerResult = outcome.ok
       ? {
@@ -344,7 +437,7 @@ export class DeviceStore {
       sync.seq,
       sync.requestId,
       sync.kind,
-      JSON.stringify(doc),
+      pushed.stored,
       JSON.stringify(call.request.body),
       sync.provisionalMpid,
       server.mpid,
@@ -363,13 +456,13 @@ export class DeviceStore {
       }
     }
     const [row] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
-    const answered = masterDoc(row as RequestRow);
+    const answered = answer(row as RequestRow);
     return refusal === null
       ? { kind: 'applied', doc: answered }
       : {
           kind: 'refused',
           doc: answered,
-          error: { id: doc.id, code: 'forbidden', message: refusal.message },
+          error: { id: pushed.id, code: PushErrorCodes.forbidden, message: refusal.message },
         };
   }
 
@@ -409,6 +502,79 @@ export class DeviceStore {
     const found = yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
     return { documents: found.sort((a, b) => a.seq - b.seq).map(masterDoc), checkpoint };
   }
+
+  /**
+   * What changed for the device since its checkpoint (SPEC S2-9): the results of its requests and
+   * the projections of its profiles, at most `limit` of each, read in one read-only transaction.
+   */
+  changesSince(
+    deviceId: string,
+    after: RoundCheckpoint,
+    limit: number,
+  ): Promise<{
+    results: RequestResult[];
+    profiles: ProfileProjection[];
+    checkpoint: RoundCheckpoint;
+    more: boolean;
+  }> {
+    return this.store.runRead(() =>
+      function* (this: DeviceStore) {
+        const texts = this.texts;
+        const requestFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
+          deviceId,
+          'request',
+          after.requests,
+          limit,
+        ]);
+        const profileFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
+          deviceId,
+          'profile',
+          after.profiles,
+          limit,
+        ]);
+        const ids = [...new Set(requestFeed.map((f) => f.key))];
+        const mpids = [...new Set(profileFeed.map((f) => f.key))];
+        const found =
+          ids.length === 0
+            ? []
+            : yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+        return {
+          results: found.sort((a, b) => a.seq - b.seq).map(requestResult),
+          profiles: mpids.length === 0 ? [] : yield* this.projections(deviceId, mpids),
+          checkpoint: {
+            requests: requestFeed.at(-1)?.seq ?? after.requests,
+            profiles: profileFeed.at(-1)?.seq ?? after.profiles,
+          },
+          more: requestFeed.length === limit || profileFeed.length === limit,
+        };
+      }.call(this),
+    );
+  }
+
+  /**
+   * The device with this credential, or null (unknown, revoked, wrong secret). Devices found are
+   * kept for `CREDENTIAL_TTL_MS`; revoking one here forgets it at once (SPEC S2-10).
+   */
+  async authenticate(id: string, secret: string): Promise<Device | null> {
+    const now = this.now();
+    const cached = this.credentials.get(id);
+    const device = cached !== undefined && cached.until > now ? cached.device : await this.findFresh(id, now);
+    return device !== null && this.verify(device, secret) ? device : null;
+  }
+
+  private async findFresh(id: string, now: number): Promise<Device | null> {
+    const device = await this.find(id);
+    if (device === null) return null;
+    this.credentials.delete(id);
+    if (this.credentials.size >= MAX_CACHED_CREDENTIALS) {
+      const oldest = this.credentials.keys().next();
+      if (oldest.done !== true) this.credentials.delete(oldest.value);
+    }
+    this.credentials.set(id, { device, until: now + CREDENTIAL_TTL_MS });
+    return device;
+  }
+
+  private readonly credentials = new Map<string, { readonly device: Device; readonly until: number }>();
 
   /** The projections of the device's profiles changed since the checkpoint. */
   pullProfiles(
@@ -534,7 +700,6 @@ export class DeviceStore {
       .execute();
     return found.map((row) => {
       const result = JSON.parse(row.result) as ServerResult;
-      const doc = JSON.parse(row.doc) as SyncRequestDoc;
       return {
         seq: row.seq,
         at: row.at,
@@ -547,7 +712,7 @@ export class DeviceStore {
         response: result.response,
         status: result.status,
         provisionalMpid: row.provisional_mpid,
-        createdProvisional: doc.data.sync.createdProvisional,
+        createdProvisional: pushedRequestOf(row.doc).createdProvisional,
       };
     });
   }

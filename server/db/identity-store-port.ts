@@ -28,6 +28,8 @@ export interface IdentityStoreObserver {
 export interface IdentityStorePort {
   /** Runs statements in one identity-store transaction (shared group commit on SQLite). */
   runSql<R>(make: () => SqlRun<R>): Promise<R>;
+  /** Runs statements that only read, in one read transaction outside the group commit (SPEC S2-9). */
+  runRead<R>(make: () => SqlRun<R>): Promise<R>;
   /** Runs a resolver program for a workspace in its own transaction; `null` without the workspace. */
   runProgram<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): Promise<R | null>;
   /** Inside a run: the workspace's config as of the run, then the program it makes; `null` without the workspace. */

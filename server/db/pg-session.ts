@@ -91,6 +91,25 @@ export async function inPgTransaction<T>(pool: pg.Pool, fn: (session: PgSession)
   }
 }
 
+/** One `READ ONLY` transaction on a pooled connection: one snapshot, no write lock, nothing to retry. */
+export async function inPgReadTransaction<T>(
+  pool: pg.Pool,
+  fn: (session: PgSession) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin read only');
+    const result = await fn(new PgSession(client));
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
 /** Statements on a pooled connection outside any transaction: each one is its own snapshot. */
 export async function onPgConnection<T>(pool: pg.Pool, fn: (session: PgSession) => Promise<T>): Promise<T> {
   const client = await pool.connect();

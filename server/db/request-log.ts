@@ -11,7 +11,7 @@
  * failed write go back to the buffer (at most `MAX_BUFFERED` rows are held) and are tried again.
  */
 import type { Insertable } from 'kysely';
-import type { SyncRequestDoc } from '../../shared/protocol/sync.ts';
+import type { PushedRequest, ServerResult } from '../../shared/protocol/sync.ts';
 import type { RequestKind } from '../../shared/resolver/records.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import { serial } from '../../shared/util/serial.ts';
@@ -141,13 +141,11 @@ export function apiLogRow(logged: ApiLogged): RequestLogRow {
 }
 
 /** What the log records of a device request the server answered: a pointer to its row, and the answer. */
-export function deviceLogRow(workspaceId: string, answered: SyncRequestDoc): RequestLogRow {
-  const sync = answered.data.sync;
-  const server = sync.server;
-  const trace = (server?.trace ?? null) as ExplainTrace | null;
+export function deviceLogRow(workspaceId: string, sync: PushedRequest, server: ServerResult): RequestLogRow {
+  const trace = server.trace as ExplainTrace | null;
   return {
     scope_id: workspaceId,
-    at: server?.processedAt ?? sync.createdAt,
+    at: server.processedAt ?? sync.createdAt,
     source: 'device',
     device_id: sync.deviceId,
     device_seq: sync.seq,
@@ -155,9 +153,9 @@ export function deviceLogRow(workspaceId: string, answered: SyncRequestDoc): Req
     kind: sync.kind,
     environment: sync.environment,
     body: null,
-    mpid: server?.mpid ?? null,
+    mpid: server.mpid,
     created: trace?.result.created === true ? 1 : 0,
     branch: trace?.branch ?? null,
-    error: server?.error?.code ?? null,
+    error: server.error?.code ?? null,
   };
 }

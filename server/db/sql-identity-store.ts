@@ -49,6 +49,7 @@ import type pg from 'pg';
 import type { CachedSqlite, DatabaseHandle } from './connect.ts';
 import {
   answerWithoutTransaction,
+  inPgReadTransaction,
   inPgTransaction,
   onPgConnection,
   type PgSession,
@@ -747,6 +748,27 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
 
   observe(observer: IdentityStoreObserver): void {
     this.logic.observers.push(observer);
+  }
+
+  /**
+   * Runs statements that only read, in one read transaction that never takes the write lock: on
+   * SQLite a deferred transaction outside the group commit (on its connection, between other
+   * transactions), on PostgreSQL a `READ ONLY` transaction. For pulls, which must not queue behind
+   * writers (SPEC S2-9).
+   */
+  runRead<R>(make: () => SqlRun<R>): Promise<R> {
+    const handle = this.handle;
+    if (handle.dialect === 'sqlite') {
+      return this.sqliteTurn(() => {
+        handle.sqlite.raw.exec('begin deferred');
+        try {
+          return executeSync(make(), handle.sqlite);
+        } finally {
+          handle.sqlite.raw.exec('commit');
+        }
+      });
+    }
+    return inPgReadTransaction(handle.pool, (session) => session.run(make()));
   }
 
   /** Deletes a profile for a data-subject request (see `SqlStoreLogic.deleteProfile`). */

@@ -235,6 +235,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     streams,
     heartbeatMs: Math.min(20_000, Math.floor(options.idleTimeoutMs / 3)),
     aliasWorker: ctx.aliasWorker,
+    bodyLimit: options.bodyLimitBytes,
     limits,
     signatures,
   });

@@ -32,6 +32,12 @@ import { MAX_STATS_BUCKETS, StatsQuerySchema, StatsSchema } from '../../shared/p
 import { GraphQuerySchema, MAX_GRAPH_NODES, ProfileGraphSchema } from '../../shared/protocol/admin-graph.ts';
 import { LabRunRequestSchema, LabRunResponseSchema } from '../../shared/protocol/lab.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
+import {
+  ROUND_PROTOCOL_VERSION,
+  RoundRequestSchema,
+  RoundResponseSchema,
+  SYNC_PROTOCOL_HEADER,
+} from '../../shared/protocol/sync.ts';
 
 type Json = Record<string, unknown>;
 
@@ -130,6 +136,34 @@ export function openApiDocument(): Json {
       },
     },
     paths: {
+      '/sync/v2/round': {
+        post: {
+          tags: ['sync'],
+          summary: 'One device sync round: push requests and events, get results and changed projections',
+          description:
+            'Needs the input key (x-mp-key), the device credential (authorization: Device <id>:<secret>) and x-sync-protocol 3 or later (SPEC S2-9).',
+          parameters: [
+            {
+              name: SYNC_PROTOCOL_HEADER,
+              in: 'header',
+              required: true,
+              schema: { type: 'integer', minimum: ROUND_PROTOCOL_VERSION },
+              description: 'The sync protocol version the device speaks',
+            },
+          ],
+          requestBody: { required: true, ...json(RoundRequestSchema, 'input') },
+          responses: {
+            '200': {
+              description: 'Per-document errors, results, projections, checkpoint',
+              ...json(RoundResponseSchema),
+            },
+            '400': error('Malformed round, or a sync protocol version this server does not speak'),
+            '401': error('Unknown, revoked or wrong device credential'),
+            '413': error('Body larger than --body-limit'),
+            '429': error('Too many requests for this device; see Retry-After'),
+          },
+        },
+      },
       '/v1/identify': identityOperation('Establish the current user'),
       '/v1/login': identityOperation('Transition to an authenticated user'),
       '/v1/logout': identityOperation('Transition to the logged-out user described by the body'),

@@ -1,8 +1,9 @@
 /**
- * The device replication API (`/sync/v1`, SPEC SY-*): registration, the workspace config, push of
- * requests (replayed in sequence order) and events, pull of request results and profile
- * projections with checkpoints, and a live stream telling devices when to pull. Devices send their
- * input key (`x-mp-key`) and their credential (`authorization: Device <id>:<secret>`); a device
+ * The device replication API (SPEC SY-*, S2-*): registration, the workspace config, and either
+ * `/sync/v1` — push of requests (replayed in sequence order) and events, pull of request results
+ * and profile projections with checkpoints — or `/sync/v2/round`, all of that in one call. A live
+ * stream tells devices when to sync. Devices send their input key (`x-mp-key`), their credential
+ * (`authorization: Device <id>:<secret>`) and their protocol version (`x-sync-protocol`); a device
  * can only push and pull its own data.
  */
 import type { AliasWorker } from '../alias-worker.ts';
@@ -14,7 +15,14 @@ import {
   DeviceEventSchema,
   DeviceRegistrationSchema,
   MAX_PUSH_BATCH,
+  PushErrorCodes,
+  PushedRequestSchema,
+  ROUND_PROTOCOL_VERSION,
+  RoundRequestSchema,
+  type RequestResult,
+  SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
+  syncProtocolOf,
   SyncRequestDocSchema,
   type PushError,
   type SyncRequestDoc,
@@ -22,7 +30,7 @@ import {
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
-import { authenticate, type InputCredential } from '../auth/authenticate.ts';
+import { authenticate, type InputCredential, type Principal } from '../auth/authenticate.ts';
 import type { ServerKey } from '../auth/secrets.ts';
 import type { SeenSignatures } from '../auth/seen-signatures.ts';
 import type { Device, DeviceStore } from '../db/device-store.ts';
@@ -48,6 +56,8 @@ export interface SyncDeps {
   readonly limits: RequestLimits;
   /** HMAC signatures already accepted (HL-6). */
   readonly signatures: SeenSignatures;
+  /** `--body-limit`, announced to devices so they size their rounds to it (S2-7). */
+  readonly bodyLimit: number;
 }
 
 const PullQuerySchema = z.object({
@@ -66,58 +76,82 @@ const EMPTY = Buffer.alloc(0);
 function parseRows<T>(
   rows: readonly { newDocumentState: unknown }[],
   schema: z.ZodType<T>,
+  idOfInvalid: (value: unknown, index: number) => string = (value, index) => {
+    const id = (value as { id?: unknown } | null)?.id;
+    return typeof id === 'string' ? id : `row ${index}`;
+  },
 ): { docs: T[]; errors: PushError[] } {
   const docs: T[] = [];
   const errors: PushError[] = [];
   for (const [index, row] of rows.entries()) {
     const parsed = parseWith(schema, row.newDocumentState);
     if (parsed.ok) docs.push(parsed.value);
-    else {
-      const id = (row.newDocumentState as { id?: unknown } | null)?.id;
+    else
       errors.push({
-        id: typeof id === 'string' ? id : `row ${index}`,
-        code: 'invalid',
+        id: idOfInvalid(row.newDocumentState, index),
+        code: PushErrorCodes.invalid,
         message: parsed.error.message,
       });
-    }
   }
   return { docs, errors };
+}
+
+/** Parses each pushed request or event of a round on its own (S2-1). */
+function parseEach<T>(values: readonly unknown[], schema: z.ZodType<T>): { docs: T[]; errors: PushError[] } {
+  return parseRows(
+    values.map((value) => ({ newDocumentState: value })),
+    schema,
+    (value, index) => {
+      const named = (value as { requestId?: unknown; id?: unknown } | null) ?? {};
+      const id = named.requestId ?? named.id;
+      return typeof id === 'string' ? id : `item ${index}`;
+    },
+  );
 }
 
 export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   const { devices, metrics } = deps;
   const fail = (reply: FastifyReply, error: ApiError) => sendError(reply, metrics, error);
 
-  const inputOf = (request: FastifyRequest) =>
-    authenticate(
+  /** The input making the request, once the device's protocol version is one this server speaks. */
+  const inputOf = async (
+    request: FastifyRequest,
+    minimumVersion?: number,
+  ): Promise<Result<Principal, ApiError>> => {
+    const version = syncProtocolOf(request.headers[SYNC_PROTOCOL_HEADER], minimumVersion);
+    if (!version.ok) return version;
+    return authenticate(
       { method: request.method, url: request.url, headers: request.headers, body: request.rawBody ?? EMPTY },
       deps.findInput,
       deps.serverKey,
       deps.clock.now(),
       deps.signatures,
     );
+  };
 
   /** The device making the request, checked against its input key and credential. */
-  async function deviceCredential(request: FastifyRequest): Promise<Result<Device, ApiError>> {
-    const who = await inputOf(request);
+  async function deviceCredential(
+    request: FastifyRequest,
+    minimumVersion?: number,
+  ): Promise<Result<Device, ApiError>> {
+    const who = await inputOf(request, minimumVersion);
     if (!who.ok) return who;
     const header = request.headers.authorization ?? '';
     const match = /^Device ([^:\s]+):(\S+)$/.exec(header);
     if (match === null)
       return err(apiError('UNAUTHORIZED', 'send authorization: Device <device id>:<device secret>'));
-    const device = await devices.find(match[1] as string);
-    if (device === null || !devices.verify(device, match[2] as string))
-      return err(apiError('UNAUTHORIZED', 'unknown, revoked or wrong device credential'));
+    const device = await devices.authenticate(match[1] as string, match[2] as string);
+    if (device === null) return err(apiError('UNAUTHORIZED', 'unknown, revoked or wrong device credential'));
     if (device.workspaceId !== who.value.workspaceId)
       return err(apiError('FORBIDDEN', 'this device belongs to another workspace'));
     return ok(device);
   }
 
   /** The device making the request, counted against its budget (HL-3). */
-  const deviceOf = (request: FastifyRequest) =>
+  const deviceOf = (request: FastifyRequest, minimumVersion?: number) =>
     deps.limits.authenticated(
       request.ip,
-      () => deviceCredential(request),
+      () => deviceCredential(request, minimumVersion),
       (device) => ({ device: device.id }),
     );
 
@@ -142,10 +176,15 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     const found = await deps.workspaces.get(device.value.workspaceId);
     if (found === null)
       return fail(reply, apiError('FORBIDDEN', 'the workspace of this device no longer exists'));
-    return { config: found.config, version: found.version, protocolVersion: SYNC_PROTOCOL_VERSION };
+    return {
+      config: found.config,
+      version: found.version,
+      protocolVersion: SYNC_PROTOCOL_VERSION,
+      bodyLimit: deps.bodyLimit,
+    };
   });
 
-  app.post('/sync/v1/requests/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/sync/v1/requests/push', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
@@ -156,7 +195,11 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     let gap = false;
     for (const doc of docs) {
       if (gap) {
-        errors.push({ id: doc.id, code: 'gap', message: 'an earlier request of this device is missing' });
+        errors.push({
+          id: doc.id,
+          code: PushErrorCodes.gap,
+          message: 'an earlier request of this device is missing',
+        });
         continue;
       }
       const outcome = await devices.replay(device.value, doc, deps.random);
@@ -190,7 +233,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   pullRoute('/sync/v1/requests/pull', (id, after, limit) => devices.pullRequests(id, after, limit));
   pullRoute('/sync/v1/profiles/pull', (id, after, limit) => devices.pullProfiles(id, after, limit));
 
-  app.post('/sync/v1/events/push', { bodyLimit: 8 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/sync/v1/events/push', async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
@@ -198,6 +241,55 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     const { docs: events, errors } = parseRows(body.value.rows, DeviceEventSchema);
     await devices.pushEvents(device.value.id, events);
     return { conflicts: [], errors };
+  });
+
+  /**
+   * One round (S2-9): replays the pushed requests in order, stores the events, then reads what
+   * changed for the device since its checkpoint in a read-only transaction.
+   */
+  app.post('/sync/v2/round', async (request, reply) => {
+    const device = await deviceOf(request, ROUND_PROTOCOL_VERSION);
+    if (!device.ok) return fail(reply, device.error);
+    const body = parseWith(RoundRequestSchema, request.body);
+    if (!body.ok) return fail(reply, body.error);
+    const pushed = parseEach(body.value.requests, PushedRequestSchema);
+    const events = parseEach(body.value.events, DeviceEventSchema);
+    const requestErrors = pushed.errors;
+    const answered = new Map<string, RequestResult>();
+    let gap = false;
+    for (const pushedRequest of pushed.docs.sort((a, b) => a.seq - b.seq)) {
+      if (gap) {
+        requestErrors.push({
+          id: pushedRequest.requestId,
+          code: PushErrorCodes.gap,
+          message: 'an earlier request of this device is missing',
+        });
+        continue;
+      }
+      const outcome = await devices.replayRequest(device.value, pushedRequest, deps.random);
+      if (outcome.kind === 'rejected') {
+        requestErrors.push(outcome.error);
+        gap = outcome.gap;
+      } else {
+        answered.set(outcome.doc.requestId, outcome.doc);
+        if (outcome.kind === 'refused') requestErrors.push(outcome.error);
+      }
+    }
+    if (events.docs.length > 0) await devices.pushEvents(device.value.id, events.docs);
+    const workspaceId = device.value.workspaceId;
+    if (answered.size > 0) deps.streams.notify(workspaceId);
+    if (pushed.docs.some((r) => r.kind === 'alias'))
+      void deps.aliasWorker.kick(workspaceId).then(() => deps.streams.notify(workspaceId));
+    const changes = await devices.changesSince(device.value.id, body.value.checkpoint, body.value.limit);
+    for (const result of changes.results) answered.set(result.requestId, result);
+    return {
+      requestErrors,
+      eventErrors: events.errors,
+      results: [...answered.values()].sort((a, b) => a.seq - b.seq),
+      profiles: changes.profiles,
+      checkpoint: changes.checkpoint,
+      more: changes.more,
+    };
   });
 
   app.post('/sync/v1/search', async (request, reply) => {

@@ -7,7 +7,7 @@
  */
 import type { IdentityType } from '../identity/identity-types.ts';
 import type { ScopeConfig } from '../identity/scope-config.ts';
-import type { ProfileProjection, SyncRequest } from '../protocol/sync.ts';
+import type { ProfileProjection, PushErrorCode, SyncRequest } from '../protocol/sync.ts';
 import { withoutIdentity, type Namespace, type ProfileRecord } from '../resolver/records.ts';
 import type { ExplainTrace } from '../resolver/trace.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
@@ -30,7 +30,12 @@ export type Notice =
       readonly message: string;
     }
   | { readonly kind: 'failed'; readonly requestId: string; readonly code: string; readonly message: string }
-  | { readonly kind: 'rejected'; readonly id: string; readonly code: string; readonly message: string };
+  | {
+      readonly kind: 'rejected';
+      readonly id: string;
+      readonly code: PushErrorCode;
+      readonly message: string;
+    };
 
 /** What the server's answer to one request means for the person using the device. */
 export function noticesFor(sync: SyncRequest): Notice[] {

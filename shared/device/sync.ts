@@ -1,16 +1,18 @@
 /**
- * Device replication (SPEC SY-*, DV-7): RxDB replications against the server's `/sync/v1`
- * endpoints. Requests are pushed in order (the server replays them and answers each with its
- * result) and pulled back with checkpoints; profile projections are pulled; events are pushed.
- * A push never fails as a whole for one bad document: the server answers per-document errors,
- * which become notices; only a gap (an earlier request missing) makes the push retry.
+ * Device replication (SPEC SY-*, S2-*, DV-7): one `POST /sync/v2/round` per round, driven by an
+ * RxDB replication whose pull handler is the round. It pushes the unanswered requests (in their
+ * wire schema) and the unsent events, writes the server's results into the request log, and hands
+ * the changed profile projections to RxDB. A push never fails as a whole for one bad document: the
+ * server answers per-document errors, which become notices; only a gap (an earlier request
+ * missing) makes the round fail and retry.
  *
- * `syncOnce` runs one full round and reconciles (tests, the simulator, "sync now" buttons);
- * `goLive` keeps replicating and pulls whenever the server's stream says something changed.
+ * `syncOnce` runs rounds until nothing is left and reconciles (tests, the simulator, "sync now"
+ * buttons); `goLive` keeps replicating and runs a round whenever the server's stream says
+ * something changed or the device records something.
  */
 import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/replication';
 import type { RxReplicationPullStreamItem } from 'rxdb/plugins/core';
-import { BehaviorSubject, Subject, type Observable } from 'rxjs';
+import { BehaviorSubject, filter, merge, Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
 import {
   apiError,
@@ -26,16 +28,24 @@ import { parseWith } from '../protocol/parse.ts';
 import {
   DeviceConfigSchema,
   DeviceCredentialSchema,
-  DeviceEventSchema,
-  ProfileProjectionSchema,
-  PullResponseSchema,
-  PushResponseSchema,
-  SyncRequestDocSchema,
-  type Checkpoint,
+  MAX_PUSH_BATCH,
+  MAX_ROUND_EVENTS,
+  PushErrorCodes,
+  PushedRequestSchema,
+  ROUND_PROTOCOL_VERSION,
+  RoundResponseSchema,
+  SYNC_PROTOCOL_HEADER,
+  SYNC_PROTOCOL_VERSION,
   type DeviceCredential,
+  type DeviceEvent,
+  type PushedRequest,
   type PushError,
+  type RequestResult,
+  type RoundCheckpoint,
+  type RoundResponse,
 } from '../protocol/sync.ts';
 import { readLocal, type EventDoc, type GraphDoc, type ProfileDoc } from './collections.ts';
+import { requestDoc, requestDocId, type RequestData } from './rxdb-store.ts';
 import type { DeviceEngine } from './engine.ts';
 import { reconcile, type Notice } from './reconcile.ts';
 import { EVENTS_SYNCED_DOC } from './views.ts';
@@ -79,9 +89,16 @@ export class SyncError extends Error {
 }
 
 const CREDENTIAL_DOC = 'credential';
+/** The highest sequence number up to which every request of the log has the server's answer. */
+const ANSWERED_DOC = 'answered-through';
+const NO_CHECKPOINT: RoundCheckpoint = { requests: 0, profiles: 0 };
+/** Changes pulled per round and kind. */
+const ROUND_LIMIT = 100;
+/** Rounds one `syncOnce` runs at most while requests, events or changes are left for later. */
+const MAX_ROUNDS = 50;
+/** The body limit assumed until the server announces its own (the server's default). */
+const DEFAULT_BODY_LIMIT = 64 * 1024;
 const REGISTRATION_DOC = 'registration';
-/** How often a batch that arrived before earlier requests is sent again within one round. */
-const GAP_ATTEMPTS = 4;
 const STREAM_RETRY_MS = 500;
 const STREAM_RETRY_MAX_MS = 30_000;
 
@@ -89,7 +106,8 @@ export class DeviceSync {
   readonly notices$ = new Subject<Notice>();
   private readonly phase = new BehaviorSubject<SyncPhase>('idle');
   private credential: DeviceCredential | null = null;
-  private live: RxReplicationState<unknown, Checkpoint>[] = [];
+  private bodyLimit = DEFAULT_BODY_LIMIT;
+  private live: RxReplicationState<ProfileDoc, RoundCheckpoint>[] = [];
   private readonly fetcher: typeof fetch;
 
   constructor(
@@ -113,7 +131,10 @@ export class DeviceSync {
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
-    const headers: Record<string, string> = { 'x-mp-key': this.endpoint.apiKey };
+    const headers: Record<string, string> = {
+      'x-mp-key': this.endpoint.apiKey,
+      [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
+    };
     if (this.credential !== null)
       headers['authorization'] = `Device ${this.credential.device_id}:${this.credential.device_secret}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -178,7 +199,20 @@ export class DeviceSync {
       await this.storeCredential(credential);
       this.credential = credential;
     }
-    const { config } = await this.call('GET', '/sync/v1/config', DeviceConfigSchema);
+    const { config, protocolVersion, bodyLimit } = await this.call(
+      'GET',
+      '/sync/v1/config',
+      DeviceConfigSchema,
+    );
+    if (protocolVersion < ROUND_PROTOCOL_VERSION)
+      throw this.failed(
+        new SyncError(
+          `the server speaks sync protocol ${protocolVersion}; this app needs ${ROUND_PROTOCOL_VERSION}: update the server`,
+          400,
+          'SYNC_PROTOCOL_UNSUPPORTED',
+        ),
+      );
+    this.bodyLimit = bodyLimit ?? DEFAULT_BODY_LIMIT;
     if (config.scopeId !== this.engine.config.scopeId && (await this.engine.requests()).length > 0) {
       // Profiles resolved offline are stored under the workspace the device was set up for.
       throw this.failed(
@@ -189,13 +223,6 @@ export class DeviceSync {
       );
     }
     await this.engine.useConfig(config);
-  }
-
-  /** Moves the "events sent" mark on (live mode sends events as they are recorded, in order). */
-  private async eventsSentThrough(times: readonly number[]): Promise<void> {
-    const latest = times.reduce((max, at) => Math.max(max, at), -1);
-    const mark = (await readLocal<{ at: number }>(this.engine.db, EVENTS_SYNCED_DOC))?.at ?? -1;
-    if (latest > mark) await this.engine.db.upsertLocal(EVENTS_SYNCED_DOC, { at: latest });
   }
 
   private async storedCredential(): Promise<DeviceCredential | null> {
@@ -261,117 +288,122 @@ export class DeviceSync {
   }
 
   /**
-   * The replications: the request log (push, and pull of results), then the profiles (pull) and
-   * events (push). A single round (`once`) also runs RxDB in live mode: a non-live replication
-   * waits inside its start for the first sync, so one that keeps failing could never be paused or
-   * cancelled.
+   * The device's replication (SPEC S2-9): RxDB replicates the `profiles` collection, and its pull
+   * handler is the round: one call that pushes the unanswered requests and unsent events and
+   * brings back the results and the changed projections. Results are written to the request log
+   * here; projections go back to RxDB as the pulled documents. A single round (`once`) also runs
+   * RxDB in live mode: a non-live replication waits inside its start for the first sync, so one
+   * that keeps failing could never be paused or cancelled.
    */
-  private replications(
+  private replication(
     mode: 'once' | 'live',
-    which: readonly ('requests' | 'profiles' | 'events')[],
-    stream$?: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>,
-  ): RxReplicationState<unknown, Checkpoint>[] {
-    const { db } = this.engine;
-    const id = `${this.endpoint.baseUrl}#${this.engine.deviceId}`;
-    const pull = <D>(path: string, schema: z.ZodType<D>) => ({
-      batchSize: 100,
-      handler: async (checkpoint: Checkpoint | undefined, batchSize: number) =>
-        this.call(
-          'GET',
-          `${path}?seq=${checkpoint?.seq ?? 0}&limit=${batchSize}`,
-          PullResponseSchema(schema),
-        ),
-      ...(stream$ === undefined ? {} : { stream$: stream$.asObservable() }),
-    });
-    const common = {
+    stream$?: Subject<RxReplicationPullStreamItem<ProfileDoc, RoundCheckpoint>>,
+  ): RxReplicationState<ProfileDoc, RoundCheckpoint> {
+    return replicateRxCollection<ProfileDoc, RoundCheckpoint>({
+      collection: this.engine.db.profiles,
+      replicationIdentifier: `round@${this.endpoint.baseUrl}#${this.engine.deviceId}`,
       live: true,
       retryTime: mode === 'live' ? 2000 : 5,
       waitForLeadership: false,
       autoStart: true,
-    } as const;
-    const requests = () =>
-      replicateRxCollection<GraphDoc, Checkpoint>({
-        ...common,
-        collection: db.graph,
-        replicationIdentifier: `requests@${id}`,
-        push: {
-          batchSize: 100,
-          handler: async (rows) => {
-            const pending = rows.filter((row) => {
-              const doc = row.newDocumentState;
-              const sync = (doc.data as { sync?: { server: unknown } | null }).sync;
-              return doc.kind === 'request' && sync !== null && sync !== undefined && sync.server === null;
-            });
-            if (pending.length === 0) return [];
-            const answer = await this.pushRequests(pending);
-            return answer.conflicts.map((doc) => ({
-              ...doc,
-              _deleted: doc._deleted ?? false,
-            }));
-          },
+      pull: {
+        batchSize: ROUND_LIMIT,
+        handler: async (checkpoint) => {
+          const answer = await this.serialRound(() => this.roundTrip(checkpoint ?? NO_CHECKPOINT));
+          return { documents: answer.profiles, checkpoint: answer.checkpoint };
         },
-        pull: pull('/sync/v1/requests/pull', SyncRequestDocSchema) as never,
-      });
-    const profiles = () =>
-      replicateRxCollection<ProfileDoc, Checkpoint>({
-        ...common,
-        collection: db.profiles,
-        replicationIdentifier: `profiles@${id}`,
-        pull: pull('/sync/v1/profiles/pull', ProfileProjectionSchema) as never,
-      });
-    const events = () =>
-      replicateRxCollection<EventDoc, Checkpoint>({
-        ...common,
-        collection: db.events,
-        replicationIdentifier: `events@${id}`,
-        push: {
-          batchSize: 200,
-          handler: async (rows) => {
-            const answer = await this.call(
-              'POST',
-              '/sync/v1/events/push',
-              PushResponseSchema(DeviceEventSchema),
-              { rows },
-            );
-            this.report(answer.errors);
-            if (mode === 'live') await this.eventsSentThrough(rows.map((r) => r.newDocumentState.at));
-            return [];
-          },
-        },
-      });
-    const build = { requests, profiles, events };
-    return which.map((name) => build[name]() as RxReplicationState<unknown, Checkpoint>);
+        ...(stream$ === undefined ? {} : { stream$: stream$.asObservable() }),
+      },
+    });
   }
 
-  /**
-   * Pushes requests one batch at a time. RxDB may hand over several batches at once, and the
-   * server replays a device's requests strictly in sequence, so a batch can arrive before the one
-   * holding earlier requests and come back with a gap. It then waits for the batches queued behind
-   * it and is sent again (the server answers requests it already applied from its record).
-   */
-  private async pushRequests(rows: readonly unknown[]) {
-    for (let attempt = 1; ; attempt += 1) {
-      const answer = await this.serialPush(() =>
-        this.call('POST', '/sync/v1/requests/push', PushResponseSchema(SyncRequestDocSchema), { rows }),
-      );
-      const gap = answer.errors.some((e) => e.code === 'gap');
-      if (!gap || attempt >= GAP_ATTEMPTS) {
-        // A refused request the server answered (a `forbidden` modify or alias) is recorded as
-        // failed: reconciliation gives its notice, so it is not reported twice.
-        const answered = new Set(answer.conflicts.map((doc) => doc.id));
-        this.report(answer.errors.filter((e) => !answered.has(e.id)));
-        if (gap) throw this.failed(new SyncError('the server is missing an earlier request; retrying', 409));
-        return answer;
+  private readonly serialRound = serial();
+  /** Whether the last round left requests or events behind (the body limit) or changes unpulled. */
+  private unfinished = false;
+
+  /** One `POST /sync/v2/round`, and its results written to the request log. */
+  private async roundTrip(checkpoint: RoundCheckpoint): Promise<RoundResponse> {
+    const { db } = this.engine;
+    const through = (await readLocal<{ seq: number }>(db, ANSWERED_DOC))?.seq ?? 0;
+    const rows = (
+      await db.graph
+        .find({
+          selector: { kind: 'request', seq: { $gt: through } },
+          sort: [{ kind: 'asc' }, { seq: 'asc' }],
+        })
+        .exec()
+    ).map((doc) => doc.toJSON() as GraphDoc);
+    const unanswered = rows.filter((row) => (row.data as unknown as RequestData).sync?.server === null);
+    const mark = (await readLocal<{ at: number }>(db, EVENTS_SYNCED_DOC))?.at ?? -1;
+    const events = (
+      await db.events.find({ selector: { at: { $gte: mark } }, sort: [{ at: 'asc' }] }).exec()
+    ).map((doc) => eventOnWire(doc.toJSON() as EventDoc));
+    const body = fitToLimit(
+      unanswered.map((row) => pushedRequest(row)),
+      events,
+      checkpoint,
+      this.bodyLimit,
+    );
+    const answer = await this.call('POST', '/sync/v2/round', RoundResponseSchema, body.round);
+    await this.applyResults(rows, answer.results);
+    // A refused request the server answered (a `forbidden` modify or alias) is recorded as
+    // failed: reconciliation gives its notice, so it is not reported twice.
+    const answered = new Set(answer.results.map((r) => r.requestId));
+    this.report(answer.requestErrors.filter((e) => !answered.has(e.id)));
+    this.report(answer.eventErrors);
+    const sentThrough = body.round.events.at(-1)?.at;
+    if (sentThrough !== undefined && sentThrough > mark)
+      await db.upsertLocal(EVENTS_SYNCED_DOC, { at: sentThrough });
+    if (answer.requestErrors.some((e) => e.code === PushErrorCodes.gap))
+      throw this.failed(new SyncError('the server is missing an earlier request; retrying', 409));
+    this.unfinished = body.leftBehind || answer.more;
+    return answer;
+  }
+
+  /** Writes the server's results into the request rows, and moves the "all answered" mark on. */
+  private async applyResults(rows: readonly GraphDoc[], results: readonly RequestResult[]): Promise<void> {
+    const { db } = this.engine;
+    const scopeId = this.engine.config.scopeId;
+    const requestOf = (row: GraphDoc) => (row.data as unknown as RequestData).sync;
+    /** The log's rows by request id (a row keeps its own id when its answer is written). */
+    const local = new Map(rows.map((row) => [requestOf(row)?.requestId, row]));
+    const missing = results
+      .filter((r) => !local.has(r.requestId))
+      .map((r) => requestDocId(scopeId, r.requestId));
+    if (missing.length > 0)
+      for (const doc of (await db.graph.findByIds(missing).exec()).values()) {
+        const row = doc.toJSON() as GraphDoc;
+        local.set(requestOf(row)?.requestId, row);
       }
-      await this.serialPush.idle();
+    const answered: GraphDoc[] = [];
+    for (const result of results) {
+      const row = local.get(result.requestId);
+      const data = row?.data as unknown as RequestData | undefined;
+      if (row === undefined || data === undefined || data.sync === null) continue;
+      const updated = {
+        ...requestDoc(data.stored, { ...data.sync, server: result.server }),
+        id: row.id,
+        key: row.key,
+      };
+      local.set(result.requestId, updated);
+      answered.push(updated);
     }
+    if (answered.length > 0) await db.graph.bulkUpsert(answered);
+    let through = (await readLocal<{ seq: number }>(db, ANSWERED_DOC))?.seq ?? 0;
+    const bySeq = [...local.values()]
+      .map((row) => row.data as unknown as RequestData)
+      .filter((data) => data.sync !== null)
+      .sort((a, b) => (a.sync?.seq ?? 0) - (b.sync?.seq ?? 0));
+    for (const data of bySeq) {
+      if (data.sync?.seq !== through + 1 || data.sync.server === null) break;
+      through = data.sync.seq;
+    }
+    await db.upsertLocal(ANSWERED_DOC, { seq: through });
   }
-
-  private readonly serialPush = serial();
 
   private report(errors: readonly PushError[]): void {
     for (const e of errors) {
-      if (e.code === 'gap') continue;
+      if (e.code === PushErrorCodes.gap) continue;
       this.notices$.next({ kind: 'rejected', id: e.id, code: e.code, message: e.message });
     }
   }
@@ -388,13 +420,13 @@ export class DeviceSync {
       }
       if (!(await this.allowed())) return [];
       this.lastFailure = null;
-      const cutoff = this.engine.clock.now();
       this.phase.next('pushing');
-      await this.round(this.replications('once', ['requests', 'events']));
-      await this.engine.db.upsertLocal(EVENTS_SYNCED_DOC, { at: cutoff });
-      // Profiles are pulled after the requests were pushed, so they already show what those did.
-      this.phase.next('pulling');
-      await this.round(this.replications('once', ['profiles']));
+      for (let round = 0; round < MAX_ROUNDS; round += 1) {
+        this.unfinished = false;
+        await this.round([this.replication('once')]);
+        if (!this.unfinished) break;
+        this.phase.next('pulling');
+      }
       this.phase.next('reconciling');
       const notices = await reconcile(this.engine.db, this.engine.store, this.engine.config);
       for (const notice of notices) this.notices$.next(notice);
@@ -405,7 +437,7 @@ export class DeviceSync {
   }
 
   /** Runs replications until each is in sync, or rejects at the first error. */
-  private async round(states: readonly RxReplicationState<unknown, Checkpoint>[]): Promise<void> {
+  private async round(states: readonly RxReplicationState<ProfileDoc, RoundCheckpoint>[]): Promise<void> {
     try {
       await Promise.all(
         states.map(
@@ -436,12 +468,23 @@ export class DeviceSync {
    */
   async goLive(): Promise<void> {
     if (this.credential === null) await this.connect();
-    const stream = new Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>();
+    const stream = new Subject<RxReplicationPullStreamItem<ProfileDoc, RoundCheckpoint>>();
     const abort = new AbortController();
     this.stopStream = () => abort.abort();
     void this.readStream(stream, abort.signal);
-    this.live = this.replications('live', ['requests', 'profiles', 'events'], stream);
+    this.live = [this.replication('live', stream)];
     for (const state of this.live) state.received$.subscribe(() => void this.reconcileNow());
+    // What the device records goes out at once: each new request or event starts a round.
+    const recorded = merge(this.engine.db.graph.insert$, this.engine.db.events.insert$)
+      .pipe(
+        filter(
+          (change) =>
+            change.collectionName === 'events' ||
+            (change.documentData as Partial<GraphDoc>).kind === 'request',
+        ),
+      )
+      .subscribe(() => stream.next('RESYNC'));
+    this.stopRecording = () => recorded.unsubscribe();
   }
 
   private stopStream: () => void = () => undefined;
@@ -457,7 +500,7 @@ export class DeviceSync {
 
   /** Reads the server-sent event stream, turning each `RESYNC` into a pull. */
   private async readStream(
-    stream: Subject<RxReplicationPullStreamItem<unknown, Checkpoint>>,
+    stream: Subject<RxReplicationPullStreamItem<ProfileDoc, RoundCheckpoint>>,
     signal: AbortSignal,
   ): Promise<void> {
     let delay = STREAM_RETRY_MS;
@@ -467,6 +510,7 @@ export class DeviceSync {
         const response = await this.fetcher(`${this.endpoint.baseUrl}/sync/v1/stream`, {
           headers: {
             'x-mp-key': this.endpoint.apiKey,
+            [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
             authorization: `Device ${credential.device_id}:${credential.device_secret}`,
           },
           signal,
@@ -497,8 +541,11 @@ export class DeviceSync {
     }
   }
 
+  private stopRecording: () => void = () => undefined;
+
   async stop(): Promise<void> {
     this.stopStream();
+    this.stopRecording();
     for (const state of this.live) void state.pause();
     await Promise.all(this.live.map((s) => s.cancel()));
     this.live = [];
@@ -512,4 +559,57 @@ function unwrap(error: unknown): Error {
   const cause = parameters?.errors?.[0];
   if (cause instanceof SyncError) return cause;
   return error instanceof Error ? error : new SyncError(String(error), null);
+}
+
+/** A request row of the log as v2 pushes it: the request alone (S2-8). */
+function pushedRequest(row: GraphDoc): PushedRequest {
+  return PushedRequestSchema.parse((row.data as unknown as RequestData).sync);
+}
+
+function eventOnWire(event: EventDoc): DeviceEvent {
+  return {
+    id: event.id,
+    requestId: event.requestId,
+    type: event.type,
+    name: event.name,
+    data: event.data,
+    at: event.at,
+  };
+}
+
+/**
+ * The round's body, within the server's body limit (S2-7): requests first, in order, then events,
+ * each only while the body stays under the limit (one request at least, so a round always moves).
+ */
+function fitToLimit(
+  requests: readonly PushedRequest[],
+  events: readonly DeviceEvent[],
+  checkpoint: RoundCheckpoint,
+  limit: number,
+): {
+  round: { checkpoint: RoundCheckpoint; requests: PushedRequest[]; events: DeviceEvent[]; limit: number };
+  leftBehind: boolean;
+} {
+  const round = {
+    checkpoint,
+    requests: [] as PushedRequest[],
+    events: [] as DeviceEvent[],
+    limit: ROUND_LIMIT,
+  };
+  // Room for the envelope and the separators.
+  let size = JSON.stringify(round).length + 64;
+  const budget = Math.floor(limit * 0.95);
+  const take = <T>(items: readonly T[], into: T[], max: number): boolean => {
+    for (const item of items) {
+      const bytes = new TextEncoder().encode(JSON.stringify(item)).length + 1;
+      const first = round.requests.length === 0 && round.events.length === 0;
+      if (into.length >= max || (size + bytes > budget && !first)) return true;
+      into.push(item);
+      size += bytes;
+    }
+    return false;
+  };
+  const requestsLeft = take(requests, round.requests, MAX_PUSH_BATCH);
+  const eventsLeft = requestsLeft || take(events, round.events, MAX_ROUND_EVENTS);
+  return { round, leftBehind: requestsLeft || eventsLeft };
 }

@@ -53,6 +53,11 @@ export const ERROR_CATALOGUE = {
   PAYLOAD_TOO_LARGE: { status: 413, wire: 'BAD_REQUEST' },
   /** The body is not JSON (or not gzip-compressed JSON). */
   UNSUPPORTED_MEDIA_TYPE: { status: 415, wire: 'BAD_REQUEST' },
+  /**
+   * A device speaks a sync protocol version this server does not (too old, too new, or not a
+   * version): the person on the device is told to update the app.
+   */
+  SYNC_PROTOCOL_UNSUPPORTED: { status: 400, wire: 'BAD_REQUEST' },
   /** Too many requests for this key; retry after the `Retry-After` seconds. */
   RATE_LIMITED: { status: 429, wire: 'BAD_REQUEST' },
   /** Something that should never happen did; the request changed nothing. */

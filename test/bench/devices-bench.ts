@@ -8,6 +8,8 @@
  *    their results and profiles, 16 devices at a time, against the server running as its own
  *    process on SQLite. Requests/s and events/s reconciled, and time until every device has its
  *    answers, next to raw inserts of the same rows into a SQLite file in the same batches.
+ *    The same again over sync protocol v2: one `POST /sync/v2/round` per device (S2-9). Both report
+ *    the server's CPU per device round (user + system of the server process, from /proc).
  * 3. End to end: another N devices converge through their own RxDB replication (`syncOnce`,
  *    reconcile included), four open at a time (RxDB's open-source collection limit).
  *
@@ -24,6 +26,11 @@ import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import type { GraphDoc } from '../../shared/device/collections.ts';
 import { progressBar } from '../../shared/util/progress.ts';
 import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
+import {
+  PushedRequestSchema,
+  SYNC_PROTOCOL_HEADER,
+  SYNC_PROTOCOL_VERSION,
+} from '../../shared/protocol/sync.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -163,6 +170,7 @@ async function send(
     method: body === undefined ? 'GET' : 'POST',
     headers: {
       'x-mp-key': KEY,
+      [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
       authorization: `Device ${credential.device_id}:${credential.device_secret}`,
       ...(body === undefined ? {} : { 'content-type': 'application/json' }),
     },
@@ -217,6 +225,47 @@ async function reconcileOverProtocol(url: string, devices: readonly Prepared[]) 
   const events = devices.reduce((n, d) => n + d.events.length, 0);
   if (applied !== requests) throw new Error(`only ${applied} of ${requests} requests were applied`);
   return { seconds, requestsPerSec: requests / seconds, eventsPerSec: events / seconds, requests, events };
+}
+
+/** 2b. The same reconciliation over v2: one round call per device. */
+async function reconcileOverRound(url: string, devices: readonly Prepared[]) {
+  const bodies = devices.map((device) =>
+    JSON.stringify({
+      checkpoint: { requests: 0, profiles: 0 },
+      requests: device.requests.map((doc) => PushedRequestSchema.parse((doc.data as { sync: unknown }).sync)),
+      events: device.events,
+    }),
+  );
+  let next = 0;
+  let applied = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < devices.length) {
+      const index = next++;
+      const device = devices[index] as Prepared;
+      const answer = (await send(url, '/sync/v2/round', device.credential, bodies[index], true)) as {
+        results: { server: { status: string } }[];
+        requestErrors: unknown[];
+        eventErrors: unknown[];
+        profiles: unknown[];
+      };
+      if (answer.requestErrors.length + answer.eventErrors.length > 0)
+        throw new Error(`round errors: ${JSON.stringify(answer)}`);
+      if (answer.profiles.length === 0) throw new Error('the round pulled no profile');
+      applied += answer.results.filter((r) => r.server.status === 'applied').length;
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const requests = devices.reduce((n, d) => n + d.requests.length, 0);
+  if (applied !== requests) throw new Error(`only ${applied} of ${requests} requests were applied`);
+  return { seconds, requestsPerSec: requests / seconds };
+}
+
+/** Server CPU milliseconds (user + system) since `before`, per device. */
+function cpuMsPerDevice(pid: number, before: { user: number; system: number }, devices: number): number {
+  const now = cpuSeconds(pid);
+  return round(((now.user - before.user + now.system - before.system) * 1000) / devices, 3);
 }
 
 /** The floor: the same rows inserted raw into SQLite (WAL), one transaction per device and kind. */
@@ -296,8 +345,16 @@ try {
   const serverCpu = cpuSeconds(server.process.pid as number);
   const benchCpu = cpuSeconds(process.pid);
   const protocol = await reconcileOverProtocol(server.url, first);
+  const v1CpuMs = cpuMsPerDevice(server.process.pid as number, serverCpu, DEVICES);
   console.log(
     `cpu during reconciliation: server ${cpuSince(server.process.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
+  );
+  const roundDevices = await prepare(server.url, 'r', 'devices recording offline (v2)');
+  const roundCpu = cpuSeconds(server.process.pid as number);
+  const v2 = await reconcileOverRound(server.url, roundDevices);
+  const v2CpuMs = cpuMsPerDevice(server.process.pid as number, roundCpu, DEVICES);
+  console.log(
+    `server CPU per device round: v1 (4 HTTP calls) ${v1CpuMs} ms, v2 (1 HTTP call) ${v2CpuMs} ms; v2 ${Math.round(v2.requestsPerSec)} requests/s, converged in ${round(v2.seconds)} s`,
   );
   const floor = rawInsertFloor(dataDir, first);
   console.log(
@@ -320,6 +377,11 @@ try {
       identifyP99Ms: round(latency.identifyP99, 3),
       insertFloorP50Ms: round(latency.insertP50, 3),
       requestsPerSec: Math.round(protocol.requestsPerSec),
+      v1ServerCpuMsPerRound: v1CpuMs,
+      v1HttpCallsPerRound: 4,
+      v2ServerCpuMsPerRound: v2CpuMs,
+      v2HttpCallsPerRound: 1,
+      v2RequestsPerSec: Math.round(v2.requestsPerSec),
       eventsPerSec: Math.round(protocol.eventsPerSec),
       convergenceSec: round(protocol.seconds),
       floorRequestsPerSec: Math.round(floor.requestsPerSec),

@@ -168,7 +168,7 @@ export async function noopFloor(url: string, workers: number, seconds: number): 
 function recordingFetch(recorder: Recorder): typeof fetch {
   return async (input, init) => {
     const url = new URL(input instanceof Request ? input.url : input.toString());
-    const kind = `sync ${init?.method ?? 'GET'} ${url.pathname.replace('/sync/v1/', '')}`;
+    const kind = `sync ${init?.method ?? 'GET'} ${url.pathname.replace(/^\/sync\/v[12]\//, '')}`;
     const started = performance.now();
     const response = await fetch(input, init);
     if (response.ok) recorder.record(kind, performance.now() - started);

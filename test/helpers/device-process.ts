@@ -33,9 +33,11 @@ const die = () => process.kill(process.pid, 'SIGKILL');
 
 const faultyFetch: typeof fetch = async (input, init) => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
-  if (url.includes('/push') && args.killAt === 'before-push') die();
+  // A v2 device pushes requests and events in its round (`/sync/v2/round`).
+  const pushes = url.includes('/sync/v2/round');
+  if (pushes && args.killAt === 'before-push') die();
   const response = await fetch(input, init);
-  if (url.includes('/requests/push') && args.killAt === 'push-sent') {
+  if (pushes && args.killAt === 'push-sent') {
     await response.text();
     die();
   }

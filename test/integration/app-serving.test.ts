@@ -328,7 +328,9 @@ describe('CORS for the device sync API', () => {
     expect(allowed.status).toBe(204);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(DESKTOP);
     expect(allowed.headers.get('access-control-allow-methods')).toBe('GET, POST, OPTIONS');
-    expect(allowed.headers.get('access-control-allow-headers')).toBe('authorization, x-mp-key, content-type');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe(
+      'authorization, x-mp-key, content-type, x-sync-protocol',
+    );
     expect(allowed.headers.get('access-control-max-age')).toBe('600');
     const evil = await preflight(t.url, '/sync/v1/devices', 'https://evil.example');
     expect(evil.headers.get('access-control-allow-origin')).toBeNull();

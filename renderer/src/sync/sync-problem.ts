@@ -2,7 +2,13 @@
 import { SyncError } from '../../../shared/device/sync.ts';
 
 export type SyncProblemKind =
-  'unreachable' | 'key_refused' | 'wrong_workspace' | 'not_a_server' | 'server_error' | 'refused';
+  | 'unreachable'
+  | 'key_refused'
+  | 'wrong_workspace'
+  | 'not_a_server'
+  | 'server_error'
+  | 'update_app'
+  | 'refused';
 
 export interface SyncProblem {
   readonly kind: SyncProblemKind;
@@ -15,6 +21,11 @@ export function problemFrom(error: unknown): SyncProblem {
     return { kind: 'refused', message: `Sync stopped with an unexpected problem: ${detail}` };
   }
   const { status } = error;
+  if (error.reason === 'SYNC_PROTOCOL_UNSUPPORTED')
+    return {
+      kind: 'update_app',
+      message: `This app cannot sync with this server until it is updated. Update the app (or reload it from the server); everything stays on this device meanwhile. (${error.message})`,
+    };
   if (status === null)
     return {
       kind: 'unreachable',

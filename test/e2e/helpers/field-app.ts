@@ -247,7 +247,7 @@ export class FieldApp {
   async holdSyncPush(): Promise<() => void> {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
-    await this.context.route('**/sync/v1/requests/push', async (route) => {
+    await this.context.route('**/sync/v2/round', async (route) => {
       await released;
       await route.continue();
     });

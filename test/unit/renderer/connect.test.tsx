@@ -96,6 +96,23 @@ describe('first run', () => {
     await user.click(screen.getByRole('button', { name: 'Connect' }));
     expect(await screen.findByRole('heading', { name: 'Current person' })).toBeTruthy();
   });
+  it("[S2-6] a server that does not speak this app's sync protocol says to update the app", async () => {
+    harness = await openHarness({ connection: null });
+    harness.renderApp('#/connect');
+    const user = userEvent.setup();
+    await user.type(await screen.findByLabelText('Server address'), 'https://ids.example.com');
+    await user.type(screen.getByLabelText('Input key', { exact: false }), 'key');
+    harness.client.connectError = new SyncError(
+      'GET /sync/v1/config answered 400: this app speaks sync protocol 0, too old for the server (this server speaks sync protocol 1–3): update the app',
+      400,
+      'SYNC_PROTOCOL_UNSUPPORTED',
+    );
+    await user.click(screen.getByRole('button', { name: 'Connect' }));
+    expect((await screen.findByRole('alert')).textContent).toMatch(
+      /^This app cannot sync with this server until it is updated\. Update the app/,
+    );
+    expect(storedConnection()).toBeNull();
+  });
 });
 
 describe('settings', () => {

@@ -17,7 +17,10 @@ import {
   ProfileProjectionSchema,
   PullResponseSchema,
   PushResponseSchema,
+  PushedRequestSchema,
   PushRowSchema,
+  RoundRequestSchema,
+  RoundResponseSchema,
   SYNC_PROTOCOL_VERSION,
   SyncRequestDocSchema,
 } from '../../../shared/protocol/sync.ts';
@@ -29,7 +32,8 @@ import { canonicalJson, hash53 } from '../../../shared/util/fingerprint.ts';
  * whether the change is compatible, bump PROTOCOL_VERSION if it is not, add a line to the history
  * in shared/protocol/version.ts, and pin the new fingerprint here.
  */
-const PINNED = { version: 1, fingerprint: '#0570e1895307da' };
+/** Repinned 2026-12 for the new error reason SYNC_PROTOCOL_UNSUPPORTED (compatible: a new reason). */
+const PINNED = { version: 1, fingerprint: '#1db8f5501ed900' };
 
 function fingerprintOf(schemas: Record<string, z.ZodType>): string {
   const json = Object.fromEntries(
@@ -42,7 +46,7 @@ function fingerprintOf(schemas: Record<string, z.ZodType>): string {
 }
 
 /** Pinned fingerprint of the device replication schemas (same rules, SYNC_PROTOCOL_VERSION). */
-const PINNED_SYNC = { version: 2, fingerprint: '#144d6ffb2c5eeb' };
+const PINNED_SYNC = { version: 3, fingerprint: '#0ead45673f3886' };
 
 function syncFingerprint(): string {
   return fingerprintOf({
@@ -55,6 +59,9 @@ function syncFingerprint(): string {
     pushResponse: PushResponseSchema(z.unknown()),
     pullResponse: PullResponseSchema(z.unknown()),
     config: DeviceConfigSchema,
+    pushedRequest: PushedRequestSchema,
+    round: RoundRequestSchema,
+    roundResponse: RoundResponseSchema,
   });
 }
 
