@@ -204,7 +204,8 @@ export async function startServer(
   );
   const profiles = new ProfileAdmin(handle, store, requestLog);
   const devices = new DeviceStore(handle, store, () => clock.now(), {
-    onAnswered: (workspaceId, request, server) => requestLog.append(deviceLogRow(workspaceId, request, server)),
+    onAnswered: (workspaceId, request, server) =>
+      requestLog.append(deviceLogRow(workspaceId, request, server)),
     lastSeenResolutionMs: options.lastSeenResolutionMs,
   });
   let app: FastifyInstance | null = null;
