@@ -98,7 +98,7 @@ export function replayWhatIf(log: readonly LoggedRequest[], run: WhatIfRun): Wha
         programFor(api.kind, apiProgramRequest(api, mapped), options(preferred)),
       );
     } else {
-      const sync = replayable.entry.doc.data.sync;
+      const sync = replayable.entry.pushed;
       const preferred =
         entry.recorded.created && entry.recorded.mpid !== null
           ? entry.recorded.mpid
@@ -155,7 +155,7 @@ function replayableOf(
 ): { source: 'api'; request: ApiRequest } | { source: 'device'; entry: DeviceRequestEntry } | null {
   if (entry.source === 'api')
     return entry.request === null ? null : { source: 'api', request: entry.request };
-  return entry.doc === null ? null : { source: 'device', entry: { ...entry, doc: entry.doc } };
+  return entry.pushed === null ? null : { source: 'device', entry: { ...entry, pushed: entry.pushed } };
 }
 
 /**
@@ -181,7 +181,7 @@ function replayDevice(
   mapped: (mpid: string) => string,
   options: ResolveOptions,
 ): Outcome {
-  const call = translateDeviceRequestNow(entry.doc.data.sync, (mpid, meaning) => {
+  const call = translateDeviceRequestNow(entry.pushed, (mpid, meaning) => {
     const last = device.lastIdentity;
     if (meaning === 'current' && last?.provisional === mpid && last.answer !== null) return last.answer;
     const first = device.firstAnswers.get(mpid);

@@ -31,13 +31,17 @@ export function deviceLogObserver(texts: SqlTexts): IdentityStoreObserver {
   };
 }
 
-/** The stored request document with the identity values it carried removed. */
+/**
+ * The stored request document with the identity values it carried removed: a v1 document (the
+ * device's row, body under `data.sync`) or a v2 one (the wire request, body at the top; SPEC S2-8).
+ */
 function scrubbedDoc(doc: string): string {
   const parsed = JSON.parse(doc) as {
+    body?: Record<string, unknown>;
     data?: { stored?: unknown; sync?: { body?: Record<string, unknown> } };
   };
-  const body = parsed.data?.sync?.body;
-  if (body !== undefined) {
+  for (const body of [parsed.body, parsed.data?.sync?.body]) {
+    if (body === undefined) continue;
     delete body['known_identities'];
     delete body['identity_changes'];
   }

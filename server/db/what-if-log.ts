@@ -9,7 +9,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Environment } from '../../shared/identity/scope-config.ts';
-import type { ServerResult, SyncRequestDoc } from '../../shared/protocol/sync.ts';
+import type { PushedRequest, ServerResult, SyncRequestDoc } from '../../shared/protocol/sync.ts';
 import type { WhatIfAnswer } from '../../shared/protocol/what-if.ts';
 import type { IdentityKind } from '../../shared/resolver/identify.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
@@ -41,13 +41,23 @@ export type LoggedRequest =
       readonly request: ApiRequest | null;
     })
   | DeviceRequestEntry
-  | (LoggedBase & { readonly source: 'device'; readonly deviceId: string; readonly doc: null });
+  | (LoggedBase & { readonly source: 'device'; readonly deviceId: string; readonly pushed: null });
 
 export type DeviceRequestEntry = LoggedBase & {
   readonly source: 'device';
   readonly deviceId: string;
-  readonly doc: SyncRequestDoc;
+  /** The request as the device pushed it, whether through v1 (its row) or v2 (the wire request). */
+  readonly pushed: PushedRequest;
 };
+
+/**
+ * The request a `device_requests.doc` holds: v1 stored the device's row, v2 the wire request
+ * (SPEC S2-8). Either way the request's own fields.
+ */
+export function storedPushedRequest(doc: string): PushedRequest {
+  const stored = JSON.parse(doc) as SyncRequestDoc | PushedRequest;
+  return 'data' in stored ? stored.data.sync : stored;
+}
 
 /** The body column of an API entry, as `RequestLog` rows carry it. */
 export function apiRequestOf(kind: string, body: string | null): ApiRequest | null {
@@ -131,7 +141,7 @@ export async function readWhatIfLog(
       ...base,
       source: 'device',
       deviceId: row.device_id ?? '',
-      doc: row.doc === null ? null : (JSON.parse(row.doc) as SyncRequestDoc),
+      pushed: row.doc === null ? null : storedPushedRequest(row.doc),
       recordedTrace: () =>
         result === null
           ? null

@@ -9,7 +9,7 @@ import { openDatabase, type DatabaseHandle } from '../../server/db/connect.ts';
 import { DeviceStore } from '../../server/db/device-store.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { rows, type SqlRun } from '../../server/db/sql-statements.ts';
-import { SyncRequestDocSchema } from '../../shared/protocol/sync.ts';
+import { PushedRequestSchema, SyncRequestDocSchema } from '../../shared/protocol/sync.ts';
 import { resolveOptions } from '../../shared/resolver/context.ts';
 import { programFor } from '../../shared/resolver/program-for.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
@@ -139,6 +139,25 @@ for (const dialect of dialects) {
       expect(scrubbed.data.stored).toBeNull();
       expect(scrubbed.data.sync.body).not.toHaveProperty('known_identities');
       expect(row?.resolved_body).toBe('{}');
+    });
+
+    it('[SS-7][S2-8][AD-6] a request pushed through v2 (the wire request) is scrubbed of its identity values too', async () => {
+      const { handle, store } = await open();
+      const devices = new DeviceStore(handle, store, () => NOW);
+      await devices.register(WS, 'key', { device_id: 'd2', name: 'd2', device_application_stamp: 'das-d2' });
+      const device = await devices.find('d2');
+      if (device === null) throw new Error('device d2 was not registered');
+      const row = SyncRequestDocSchema.parse(
+        requestDocument({ deviceId: 'd2', seq: 1, body: { known_identities: { customerid: 'c2' } } }),
+      );
+      const request = PushedRequestSchema.parse(row.data.sync);
+      const replayed = await devices.replayRequest(device, request, seededRandom(5));
+      expect(replayed.kind).toBe('applied');
+      const mpid = replayed.kind === 'applied' ? (replayed.doc.server.mpid ?? '') : '';
+      expect(await store.deleteProfile(WS, mpid, { kind: 'admin', id: 't' }, NOW)).toBe(true);
+      const [stored] = await handle.db.selectFrom('device_requests').select(['doc']).execute();
+      expect(stored?.doc).not.toContain('c2');
+      expect(JSON.parse(stored?.doc ?? '{}')).not.toHaveProperty('body.known_identities');
     });
   });
 }
