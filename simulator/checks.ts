@@ -90,6 +90,9 @@ export async function replayDivergence(world: World, config: ScopeConfig): Promi
       now: entry.at,
       actor: { kind: 'device', id: entry.deviceId },
       preferredMpid: entry.createdMpid,
+      // The server's coarse last-seen (LS-3): the A4 tie-break compares these times, so a replay
+      // with exact ones can pick another of several matching profiles.
+      lastSeenResolutionMs: exported.lastSeenResolutionMs,
     });
     // A modify the server refused names no target we could replay it on; it changed nothing.
     if (entry.status === 'failed' && entry.kind === 'modify') continue;

@@ -40,6 +40,8 @@ export interface WorkspaceExport {
   readonly aliases: AliasRecord[];
   /** Events and attribute changes held by the server, per device id. */
   readonly eventCounts: Record<string, number>;
+  /** The server's last-seen resolution (LS-3), which a serial replay must resolve with too. */
+  readonly lastSeenResolutionMs: number;
 }
 
 export class SimulationError extends Error {

@@ -189,6 +189,14 @@ export class DeviceStore {
     store.observe(deviceLogObserver(this.texts));
   }
 
+  /**
+   * The last-seen resolution its requests resolve with (LS-3): a serial replay of `replayLog` must
+   * use it too, since the A4 tie-break compares the coarse times it leaves.
+   */
+  get lastSeenResolutionMs(): number {
+    return this.lean.lastSeenResolutionMs ?? 0;
+  }
+
   private get db(): Kysely<Database> {
     return this.handle.db;
   }

@@ -276,6 +276,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           deviceRequests: await deps.devices.replayLog(params.workspace),
           aliases: await profiles.aliases(params.workspace),
           eventCounts: await deps.devices.eventCounts(params.workspace),
+          lastSeenResolutionMs: deps.devices.lastSeenResolutionMs,
         };
       });
 
