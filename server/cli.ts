@@ -54,7 +54,7 @@ options (environment variable in brackets; flags win):
   --lab-simulator <file> the bundled simulator the Conversion Lab runs     [IDSYNC_LAB_SIMULATOR, dist/simulate.mjs]
   --lab-timeout <ms>     time one Lab run (one strategy) may take          [IDSYNC_LAB_TIMEOUT, 30000]
   --last-seen-resolution <ms> a profile's last-seen time is written when older than this; 0 = always
-                                                                          [IDSYNC_LAST_SEEN_RESOLUTION, 60000]
+                                                                          [IDSYNC_LAST_SEEN_RESOLUTION, 0]
   --request-log-retain <n> requests kept per workspace for what-if replay [IDSYNC_REQUEST_LOG_RETAIN, 1000000]
   --request-log-flush <ms> how often the request log is written           [IDSYNC_REQUEST_LOG_FLUSH, 200]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]

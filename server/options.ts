@@ -93,7 +93,7 @@ export const ServerOptionsSchema = z
      */
     labTimeoutMs: z.coerce.number().int().min(100).default(30_000),
     /** Coarse last-seen (LS-3): a returned profile's last-seen time is written when at least this old, in ms; 0 = always. */
-    lastSeenResolutionMs: z.coerce.number().int().min(0).default(60_000),
+    lastSeenResolutionMs: z.coerce.number().int().min(0).default(0),
     /** Requests kept per workspace in the request log what-if replays (LS-7). */
     requestLogRetain: z.coerce.number().int().min(1).default(1_000_000),
     /** The request log is written every this many ms (or every 500 requests, whichever comes first). */

@@ -58,6 +58,8 @@ export interface RunningServer {
   readonly appUrl: string;
   /** The link another device opens to connect its app to this server. */
   readonly connectUrl: string;
+  /** Writes the answered requests the request log still buffers (LS-6), as its readers do first. */
+  flushRequestLog(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -248,6 +250,7 @@ export async function startServer(
       appInput: appInput.value,
       appUrl: appUrl(address),
       connectUrl: connectUrl(reachableBaseUrl(address, options.host, options.publicUrl), appInput.value.key),
+      flushRequestLog: () => requestLog.flush(),
       async close() {
         await aliasWorker.stop();
         // Requests in flight get a grace period to answer; connections still open after it
