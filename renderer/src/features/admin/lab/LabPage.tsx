@@ -1,18 +1,31 @@
 /**
- * The Conversion Lab (SPEC LB-6): pick a bundled scenario file or paste one, edit its JSON with
- * live validation against the scenario schema (each problem at its path), run it under all five
- * strategies with the server's simulator, and read the differences table.
+ * The Conversion Lab (SPEC LB-6, LB-10): pick a bundled scenario file or paste one, edit it in a form
+ * or as JSON (both edit the same text) with live validation against the scenario schema (each problem
+ * at its path), run it under all five strategies with the server's simulator, and read the differences
+ * table.
  */
-import { Button, Group, Loader, Select, Stack, Table, Text, Textarea, Title } from '@mantine/core';
+import {
+  Button,
+  Group,
+  Loader,
+  SegmentedControl,
+  Select,
+  Stack,
+  Table,
+  Text,
+  Textarea,
+  Title,
+} from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
 import type { LabRunResponse } from '../../../../../shared/protocol/lab.ts';
-import { issuePath } from '../../../../../shared/protocol/parse.ts';
 import { ScenarioSchema, type Scenario } from '../../../../../shared/protocol/scenario.ts';
 import { failureInWords } from '../admin-api.ts';
 import { useAdmin, useAdminSession } from '../AdminContext.tsx';
 import { labTable, verdict } from './lab-table.ts';
 import { LabStrategyDetail } from './LabStrategyDetail.tsx';
+import { readDraft, scenarioProblems } from './scenario-form.ts';
+import { ScenarioForm } from './ScenarioForm.tsx';
 
 /** The scenario files of scenarios/, bundled at build time (they are the documented examples). */
 const EXAMPLES = Object.entries(
@@ -40,7 +53,7 @@ function check(text: string): Checked {
   if (parsed.success) return { ok: true, scenario: parsed.data };
   return {
     ok: false,
-    problems: parsed.error.issues.map((i) => `${issuePath(i.path) || '(the file)'}: ${i.message}`),
+    problems: scenarioProblems(json).map((p) => `${p.path || '(the file)'}: ${p.message}`),
   };
 }
 
@@ -60,7 +73,9 @@ export function LabPage() {
   const [example, setExample] = useState(EXAMPLES[0]?.file ?? '');
   const [text, setText] = useState(EXAMPLES[0]?.text ?? '');
   const [run, setRun] = useState<RunState>({ status: 'idle' });
+  const [view, setView] = useState<'form' | 'json'>('json');
   const checked = useMemo(() => check(text), [text]);
+  const draft = useMemo(() => readDraft(text), [text]);
 
   const start = async (scenario: Scenario) => {
     setRun({ status: 'running' });
@@ -92,18 +107,33 @@ export function LabPage() {
           setRun({ status: 'idle' });
         }}
       />
-      <Textarea
-        label="Scenario JSON"
-        value={text}
-        onChange={(event) => setText(event.currentTarget.value)}
-        autosize
-        minRows={12}
-        maxRows={24}
-        spellCheck={false}
-        styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: '0.8rem' } }}
-        aria-describedby="lab-validation"
-        {...(checked.ok ? {} : { 'aria-invalid': true })}
+      <SegmentedControl
+        aria-label="Editor"
+        data={[
+          { value: 'form', label: 'Form' },
+          { value: 'json', label: 'JSON' },
+        ]}
+        value={view}
+        onChange={(value) => setView(value === 'json' ? 'json' : 'form')}
       />
+      {view === 'json' ? (
+        <Textarea
+          label="Scenario JSON"
+          value={text}
+          onChange={(event) => setText(event.currentTarget.value)}
+          autosize
+          minRows={12}
+          maxRows={24}
+          spellCheck={false}
+          styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)', fontSize: '0.8rem' } }}
+          aria-describedby="lab-validation"
+          {...(checked.ok ? {} : { 'aria-invalid': true })}
+        />
+      ) : draft === null ? (
+        <Text size="sm">The file is not a JSON object; fix it in the JSON editor to use the form.</Text>
+      ) : (
+        <ScenarioForm draft={draft} onChange={setText} />
+      )}
       <div id="lab-validation" aria-live="polite">
         {checked.ok ? (
           <Text size="sm" c="teal.9">

@@ -1,0 +1,290 @@
+/**
+ * The Lab's form editor (SPEC LB-10): name, description, strategy and the steps of the scenario file,
+ * each problem of the schema beside its field. It edits the same JSON text as the JSON editor.
+ */
+import {
+  ActionIcon,
+  Button,
+  Group,
+  Paper,
+  Select,
+  Stack,
+  Text,
+  Textarea,
+  TextInput,
+  Title,
+} from '@mantine/core';
+import { useState } from 'react';
+import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
+import {
+  ADDABLE_KINDS,
+  addStep,
+  deviceNames,
+  identityRows,
+  isObject,
+  isUnder,
+  moveStep,
+  problemsByPath,
+  problemsUnder,
+  removeStep,
+  rowsToIdentities,
+  setAt,
+  stepInWords,
+  stepsOf,
+  writeDraft,
+  type AddableKind,
+  type JsonObject,
+} from './scenario-form.ts';
+
+type Problems = ReadonlyMap<string, readonly string[]>;
+
+/** A field's error text: the problems at exactly its path, or undefined (Mantine shows none). */
+function errorAt(problems: Problems, path: string): string | undefined {
+  const found = problems.get(path);
+  return found === undefined ? undefined : found.join('; ');
+}
+
+const IDENTITY_KINDS = ['identify', 'login', 'logout'];
+
+export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange: (text: string) => void }) {
+  const problems = problemsByPath(draft);
+  const change = (next: unknown) => {
+    if (isObject(next)) onChange(writeDraft(next));
+  };
+  const set = (path: readonly (string | number)[], value: unknown) => change(setAt(draft, path, value));
+  const devices = deviceNames(draft);
+  const steps = stepsOf(draft);
+  const config = isObject(draft['config']) ? draft['config'] : {};
+
+  return (
+    <Stack gap="sm" aria-label="Scenario form" role="group">
+      <TextInput
+        label="Name"
+        value={typeof draft['name'] === 'string' ? draft['name'] : ''}
+        onChange={(e) => set(['name'], e.currentTarget.value)}
+        error={errorAt(problems, 'name')}
+      />
+      <Textarea
+        label="Description"
+        value={typeof draft['description'] === 'string' ? draft['description'] : ''}
+        onChange={(e) => set(['description'], e.currentTarget.value)}
+        error={errorAt(problems, 'description')}
+        autosize
+        minRows={2}
+      />
+      <Select
+        label="Strategy"
+        data={[...STRATEGIES]}
+        value={typeof config['strategy'] === 'string' ? config['strategy'] : null}
+        allowDeselect={false}
+        onChange={(strategy) => strategy !== null && set(['config', 'strategy'], strategy)}
+        error={problemsUnder(problems, 'config').join('; ') || undefined}
+      />
+      <Title order={3}>Steps</Title>
+      {errorAt(problems, 'steps') === undefined ? null : (
+        <Text size="sm" c="var(--mantine-color-error)">
+          {errorAt(problems, 'steps')}
+        </Text>
+      )}
+      <ol className="lab-form-steps">
+        {steps.map((step, index) => (
+          <li key={index}>
+            <StepCard
+              step={step}
+              index={index}
+              count={steps.length}
+              devices={devices}
+              problems={problems}
+              set={(path, value) => set(['steps', index, ...path], value)}
+              move={(delta) => change(moveStep(draft, index, delta))}
+              remove={() => change(removeStep(draft, index))}
+            />
+          </li>
+        ))}
+      </ol>
+      <AddStep devices={devices} add={(kind, device) => change(addStep(draft, kind, device))} />
+    </Stack>
+  );
+}
+
+interface StepCardProps {
+  step: unknown;
+  index: number;
+  count: number;
+  devices: readonly string[];
+  problems: Problems;
+  set: (path: readonly (string | number)[], value: unknown) => void;
+  move: (delta: -1 | 1) => void;
+  remove: () => void;
+}
+
+function StepCard({ step, index, count, devices, problems, set, move, remove }: StepCardProps) {
+  const n = index + 1;
+  const path = `steps[${index}]`;
+  const object = isObject(step) ? step : {};
+  const kind = typeof object['do'] === 'string' ? object['do'] : '';
+  const fields = new Set(
+    ['device', 'event', 'identities', ...identityRows(object).map(([type]) => `identities.${type}`)].map(
+      (field) => `${path}.${field}`,
+    ),
+  );
+  const stepProblems = [...problems]
+    .filter(([p]) => isUnder(p, path) && !fields.has(p))
+    .flatMap(([, messages]) => messages);
+  return (
+    <Paper withBorder p="xs" component="section" aria-label={`Step ${n}`}>
+      <Stack gap="xs">
+        <Group justify="space-between" wrap="nowrap" align="flex-start">
+          <Text size="sm" fw={600} className="admin-break">
+            {n}. {stepInWords(step)}
+          </Text>
+          <Group gap={4} wrap="nowrap">
+            <ActionIcon
+              variant="default"
+              aria-label={`Move step ${n} up`}
+              disabled={index === 0}
+              onClick={() => move(-1)}
+            >
+              ↑
+            </ActionIcon>
+            <ActionIcon
+              variant="default"
+              aria-label={`Move step ${n} down`}
+              disabled={index === count - 1}
+              onClick={() => move(1)}
+            >
+              ↓
+            </ActionIcon>
+            <ActionIcon variant="default" color="red" aria-label={`Remove step ${n}`} onClick={remove}>
+              ✕
+            </ActionIcon>
+          </Group>
+        </Group>
+        {typeof object['device'] === 'string' ? (
+          <Select
+            label={`Step ${n} device`}
+            data={devices.includes(object['device']) ? [...devices] : [...devices, object['device']]}
+            value={object['device']}
+            allowDeselect={false}
+            onChange={(device) => device !== null && set(['device'], device)}
+            error={errorAt(problems, `${path}.device`)}
+          />
+        ) : null}
+        {IDENTITY_KINDS.includes(kind) ? (
+          <IdentityRows step={object} n={n} path={path} problems={problems} set={set} />
+        ) : null}
+        {kind === 'track' ? (
+          <TextInput
+            label={`Step ${n} event`}
+            value={typeof object['event'] === 'string' ? object['event'] : ''}
+            onChange={(e) => set(['event'], e.currentTarget.value)}
+            error={errorAt(problems, `${path}.event`)}
+          />
+        ) : null}
+        {stepProblems.length === 0 ? null : (
+          <Text size="sm" c="var(--mantine-color-error)" className="admin-break">
+            {stepProblems.join('; ')}
+          </Text>
+        )}
+      </Stack>
+    </Paper>
+  );
+}
+
+interface IdentityRowsProps {
+  step: JsonObject;
+  n: number;
+  path: string;
+  problems: Problems;
+  set: (path: readonly (string | number)[], value: unknown) => void;
+}
+
+function IdentityRows({ step, n, path, problems, set }: IdentityRowsProps) {
+  const rows = identityRows(step);
+  const write = (next: readonly (readonly [string, string])[]) => set(['identities'], rowsToIdentities(next));
+  return (
+    <Stack gap={4} role="group" aria-label={`Step ${n} identities`}>
+      {rows.map(([type, value], i) => (
+        <Group key={i} gap="xs" align="flex-start" wrap="wrap">
+          <TextInput
+            label={`Step ${n} identity ${i + 1} type`}
+            value={type}
+            onChange={(e) => write(rows.map((r, j) => (j === i ? [e.currentTarget.value, r[1]] : r)))}
+            style={{ flex: '1 1 8rem' }}
+          />
+          <TextInput
+            label={`Step ${n} identity ${i + 1} value`}
+            value={value}
+            onChange={(e) => write(rows.map((r, j) => (j === i ? [r[0], e.currentTarget.value] : r)))}
+            error={errorAt(problems, `${path}.identities.${type}`)}
+            style={{ flex: '1 1 8rem' }}
+          />
+          <Button
+            variant="subtle"
+            size="compact-sm"
+            mt={24}
+            aria-label={`Remove identity ${i + 1} of step ${n}`}
+            onClick={() => write(rows.filter((_, j) => j !== i))}
+          >
+            Remove
+          </Button>
+        </Group>
+      ))}
+      {errorAt(problems, `${path}.identities`) === undefined ? null : (
+        <Text size="sm" c="var(--mantine-color-error)">
+          {errorAt(problems, `${path}.identities`)}
+        </Text>
+      )}
+      <Group>
+        <Button variant="light" size="compact-sm" onClick={() => write([...rows, [nextType(rows), '']])}>
+          Add identity to step {n}
+        </Button>
+      </Group>
+    </Stack>
+  );
+}
+
+/** A type name not used yet in the step, so a new row never overwrites another. */
+function nextType(rows: readonly (readonly [string, string])[]): string {
+  const used = new Set(rows.map(([t]) => t));
+  for (const type of ['customerid', 'email', 'mobile_number']) if (!used.has(type)) return type;
+  let i = 2;
+  while (used.has(`other_id_${i}`)) i += 1;
+  return `other_id_${i}`;
+}
+
+function AddStep({
+  devices,
+  add,
+}: {
+  devices: readonly string[];
+  add: (kind: AddableKind, device: string) => void;
+}) {
+  const [kind, setKind] = useState<AddableKind>('identify');
+  const [device, setDevice] = useState<string | null>(devices[0] ?? null);
+  const chosen = device !== null && devices.includes(device) ? device : (devices[0] ?? '');
+  return (
+    <Group align="flex-end" wrap="wrap" gap="xs">
+      <Select
+        label="New step kind"
+        data={[...ADDABLE_KINDS]}
+        value={kind}
+        allowDeselect={false}
+        onChange={(k) => {
+          const found = ADDABLE_KINDS.find((known) => known === k);
+          if (found !== undefined) setKind(found);
+        }}
+        style={{ flex: '1 1 8rem' }}
+      />
+      <Select
+        label="New step device"
+        data={[...devices]}
+        value={chosen === '' ? null : chosen}
+        allowDeselect={false}
+        onChange={setDevice}
+        style={{ flex: '1 1 8rem' }}
+      />
+      <Button onClick={() => add(kind, chosen)}>Add step</Button>
+    </Group>
+  );
+}

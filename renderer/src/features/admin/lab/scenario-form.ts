@@ -1,0 +1,191 @@
+/**
+ * The Lab's form editor works on the scenario file's JSON text, the one source of truth (SPEC LB-10):
+ * it reads the text as a plain JSON object, changes one field, and writes the text back, so switching
+ * between the form and the JSON editor loses nothing the form does not show. Problems come from the
+ * scenario schema, keyed by their path (`steps[2].identities`), so each is shown beside its field.
+ */
+import { issuePath } from '../../../../../shared/protocol/parse.ts';
+import { ScenarioSchema } from '../../../../../shared/protocol/scenario.ts';
+
+export type JsonObject = { readonly [key: string]: unknown };
+
+/** The step kinds the form adds; any other kind in the file is shown in words and kept as is. */
+export const ADDABLE_KINDS = ['identify', 'login', 'logout', 'track', 'sync', 'offline', 'online'] as const;
+export type AddableKind = (typeof ADDABLE_KINDS)[number];
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The file as a JSON object, or null when the text is not one (the form then defers to the JSON editor). */
+export function readDraft(text: string): JsonObject | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function writeDraft(draft: JsonObject): string {
+  return `${JSON.stringify(draft, null, 2)}\n`;
+}
+
+export interface Problem {
+  /** Where in the file, as `steps[2].identities.email` ('' for the file as a whole). */
+  readonly path: string;
+  readonly message: string;
+}
+
+type Issue = {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+  readonly code: string;
+  readonly errors?: readonly (readonly Issue[])[];
+};
+
+/**
+ * A step that fails the step union fails every branch; the branch whose `do` matches the step's kind
+ * holds the problems that matter, so those are kept, at their path inside the step. A step whose kind
+ * no branch takes is one problem at the step.
+ */
+function flatten(issue: Issue, prefix: readonly PropertyKey[]): Problem[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union' && issue.errors !== undefined) {
+    const matching = issue.errors.filter(
+      (branch) => !branch.some((i) => i.path.length === 1 && i.path[0] === 'do'),
+    );
+    if (matching.length === 1) return (matching[0] ?? []).flatMap((i) => flatten(i, path));
+    return [{ path: issuePath(path), message: 'not a known step kind, or fields of another kind' }];
+  }
+  return [{ path: issuePath(path), message: issue.message }];
+}
+
+/** Problems of the file against the scenario schema, each at its path. */
+export function scenarioProblems(value: unknown): Problem[] {
+  const parsed = ScenarioSchema.safeParse(value);
+  return parsed.success ? [] : parsed.error.issues.flatMap((issue) => flatten(issue as Issue, []));
+}
+
+/** The same problems grouped by path. */
+export function problemsByPath(draft: JsonObject): ReadonlyMap<string, readonly string[]> {
+  const problems = new Map<string, string[]>();
+  for (const { path, message } of scenarioProblems(draft))
+    problems.set(path, [...(problems.get(path) ?? []), message]);
+  return problems;
+}
+
+/** Whether the problem path `p` is `path` or inside it. */
+export function isUnder(p: string, path: string): boolean {
+  return p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`);
+}
+
+/** Problems at `path` or below it (the strategy field shows every problem of the config). */
+export function problemsUnder(problems: ReadonlyMap<string, readonly string[]>, path: string): string[] {
+  return [...problems].filter(([p]) => isUnder(p, path)).flatMap(([, messages]) => messages);
+}
+
+/** The draft with the value at `path` replaced (objects and arrays copied along the way). */
+export function setAt(value: unknown, path: readonly (string | number)[], next: unknown): unknown {
+  const [head, ...rest] = path;
+  if (head === undefined) return next;
+  if (typeof head === 'number') {
+    const list = Array.isArray(value) ? [...(value as unknown[])] : [];
+    list[head] = setAt(list[head], rest, next);
+    return list;
+  }
+  const object = isObject(value) ? value : {};
+  return { ...object, [head]: setAt(object[head], rest, next) };
+}
+
+export function stepsOf(draft: JsonObject): readonly unknown[] {
+  return Array.isArray(draft['steps']) ? (draft['steps'] as unknown[]) : [];
+}
+
+export function deviceNames(draft: JsonObject): string[] {
+  return isObject(draft['devices']) ? Object.keys(draft['devices']) : [];
+}
+
+function withSteps(draft: JsonObject, steps: readonly unknown[]): JsonObject {
+  return { ...draft, steps };
+}
+
+export function newStep(kind: AddableKind, device: string): JsonObject {
+  switch (kind) {
+    case 'identify':
+    case 'login':
+    case 'logout':
+      return { device, do: kind, identities: kind === 'logout' ? {} : { customerid: '' } };
+    case 'track':
+      return { device, do: 'track', event: '' };
+    case 'sync':
+      return { do: 'sync' };
+    case 'offline':
+    case 'online':
+      return { device, do: kind };
+  }
+}
+
+export function addStep(draft: JsonObject, kind: AddableKind, device: string): JsonObject {
+  return withSteps(draft, [...stepsOf(draft), newStep(kind, device)]);
+}
+
+export function removeStep(draft: JsonObject, index: number): JsonObject {
+  return withSteps(
+    draft,
+    stepsOf(draft).filter((_, i) => i !== index),
+  );
+}
+
+/** Moves step `index` by `delta` places; a move past either end changes nothing. */
+export function moveStep(draft: JsonObject, index: number, delta: -1 | 1): JsonObject {
+  const steps = [...stepsOf(draft)];
+  const target = index + delta;
+  if (target < 0 || target >= steps.length) return draft;
+  [steps[index], steps[target]] = [steps[target], steps[index]];
+  return withSteps(draft, steps);
+}
+
+/** Identity rows of an identity step, in file order (a null value is written as empty). */
+export function identityRows(step: JsonObject): [string, string][] {
+  const identities = isObject(step['identities']) ? step['identities'] : {};
+  return Object.entries(identities).map(([type, value]) => [type, typeof value === 'string' ? value : '']);
+}
+
+export function rowsToIdentities(rows: readonly (readonly [string, string])[]): JsonObject {
+  return Object.fromEntries(rows);
+}
+
+/** A string or number field as written, or empty. */
+function word(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
+}
+
+/** What a step does, in words (the step's card heading). */
+export function stepInWords(step: unknown): string {
+  if (!isObject(step)) return 'not a step';
+  const kind = typeof step['do'] === 'string' ? step['do'] : 'unknown step';
+  const on = typeof step['device'] === 'string' ? ` on ${step['device']}` : '';
+  switch (kind) {
+    case 'identify':
+    case 'login':
+    case 'logout': {
+      const rows = identityRows(step);
+      const what =
+        rows.length === 0 ? 'no identities' : rows.map(([t, v]) => `${t} ${v || '(empty)'}`).join(', ');
+      return `${kind}${on} with ${what}`;
+    }
+    case 'track':
+      return `track event “${word(step['event'])}”${on}`;
+    case 'sync':
+      return `sync${on === '' ? ' every device' : on}`;
+    case 'server':
+      return `server ${word(step['action'])}`;
+    case 'advance':
+      return `advance the clock ${word(step['ms'])} ms`;
+    case 'expect':
+      return 'check expectations';
+    default:
+      return `${kind}${on}`;
+  }
+}
