@@ -124,6 +124,7 @@ describe('the Lab form editor', () => {
     const firstKind = (await jsonText(user))['steps'] as { do: string }[];
     screen.getByRole('button', { name: 'Move step 1 down' }).focus();
     await user.keyboard('{Enter}');
+    expect(document.activeElement?.getAttribute('aria-label')).toBe('Move step 2 down');
     json = await jsonText(user);
     const moved = json['steps'] as { do: string }[];
     expect(moved.map((s) => s.do)).toEqual([

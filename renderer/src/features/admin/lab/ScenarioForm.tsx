@@ -14,7 +14,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
 import {
   ADDABLE_KINDS,
@@ -54,10 +54,20 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
   const set = (path: readonly (string | number)[], value: unknown) => change(setAt(draft, path, value));
   const devices = deviceNames(draft);
   const steps = stepsOf(draft);
+  const form = useRef<HTMLDivElement>(null);
+  /** After a move, the same button of the moved step takes the focus, so moves can be repeated. */
+  const focusAfterMove = useRef<string | null>(null);
+  useEffect(() => {
+    const label = focusAfterMove.current;
+    focusAfterMove.current = null;
+    if (label === null) return;
+    const button = form.current?.querySelector<HTMLButtonElement>(`button[aria-label="${label}"]`);
+    if (button !== null && button !== undefined && !button.disabled) button.focus();
+  }, [draft]);
   const config = isObject(draft['config']) ? draft['config'] : {};
 
   return (
-    <Stack gap="sm" aria-label="Scenario form" role="group">
+    <Stack gap="sm" aria-label="Scenario form" role="group" ref={form}>
       <TextInput
         label="Name"
         value={typeof draft['name'] === 'string' ? draft['name'] : ''}
@@ -96,7 +106,10 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
               devices={devices}
               problems={problems}
               set={(path, value) => set(['steps', index, ...path], value)}
-              move={(delta) => change(moveStep(draft, index, delta))}
+              move={(delta) => {
+                focusAfterMove.current = `Move step ${index + 1 + delta} ${delta < 0 ? 'up' : 'down'}`;
+                change(moveStep(draft, index, delta));
+              }}
               remove={() => change(removeStep(draft, index))}
             />
           </li>
