@@ -9,7 +9,7 @@ import { z } from 'zod';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
-import { resolveOptions, type Clock } from '../../shared/resolver/context.ts';
+import { resolveOptions, type Clock, type ResolveOptions } from '../../shared/resolver/context.ts';
 import type { IdentityKind } from '../../shared/resolver/identify.ts';
 import { programFor } from '../../shared/resolver/program-for.ts';
 import type { Actor } from '../../shared/resolver/records.ts';
@@ -146,21 +146,26 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
     return { ...ran, principal: who.value, flags: flags.value };
   }
 
+  /** Options of identify, login, logout and modify: the `read_only` flag and the last-seen window apply. */
+  const identityOptions = (
+    config: ScopeConfig,
+    actor: Actor,
+    flags: z.output<typeof QuerySchema>,
+    now: number,
+  ): ResolveOptions =>
+    resolveOptions({
+      config,
+      random,
+      now,
+      actor,
+      readOnly: flags.read_only,
+      lastSeenResolutionMs: deps.lastSeenResolutionMs,
+    });
+
   const identityRoute = (kind: IdentityKind) => async (request: FastifyRequest, reply: FastifyReply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor, flags) =>
-      programFor(
-        kind,
-        { body: request.body },
-        resolveOptions({
-          config,
-          random,
-          now,
-          actor,
-          readOnly: flags.read_only,
-          lastSeenResolutionMs: deps.lastSeenResolutionMs,
-        }),
-      ),
+      programFor(kind, { body: request.body }, identityOptions(config, actor, flags, now)),
     );
     if (ran === null) return reply;
     const outcome = ran.result;
@@ -211,14 +216,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       programFor(
         'modify',
         { body: request.body, target: request.params.mpid },
-        resolveOptions({
-          config,
-          random,
-          now,
-          actor,
-          readOnly: flags.read_only,
-          lastSeenResolutionMs: deps.lastSeenResolutionMs,
-        }),
+        identityOptions(config, actor, flags, now),
       ),
     );
     if (ran === null) return reply;

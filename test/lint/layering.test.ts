@@ -3,28 +3,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
-import { ESLint, Linter } from 'eslint';
-import tseslint from 'typescript-eslint';
-import local from '../../eslint-rules/layering.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function lint(relativeFile: string, code: string): string[] {
-  const linter = new Linter({ configType: 'flat' });
-  const messages = linter.verify(
-    code,
-    [
-      {
-        files: ['**/*.ts'],
-        languageOptions: { parser: tseslint.parser },
-        plugins: { local },
-        rules: { 'local/layering': 'error' },
-      },
-    ],
-    path.join(ROOT, relativeFile),
-  );
-  return messages.map((m) => m.message);
-}
+import { ESLint } from 'eslint';
+import { lintLayering as lint, ROOT } from '../helpers/lint-layering.ts';
 
 describe('layering lint rule', () => {
   it('[RS-1] shared/resolver may not import RxDB, Node built-ins, SQL drivers or other layers', () => {

@@ -4,29 +4,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Linter } from 'eslint';
-import tseslint from 'typescript-eslint';
 import { describe, expect, it } from 'vitest';
-import local from '../../eslint-rules/layering.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-
-function lint(relativeFile: string, code: string): string[] {
-  const linter = new Linter({ configType: 'flat' });
-  const messages = linter.verify(
-    code,
-    [
-      {
-        files: ['**/*.ts'],
-        languageOptions: { parser: tseslint.parser },
-        plugins: { local },
-        rules: { 'local/layering': 'error' },
-      },
-    ],
-    path.join(ROOT, relativeFile),
-  );
-  return messages.map((m) => m.message);
-}
+import { lintLayering as lint, ROOT } from '../helpers/lint-layering.ts';
 
 describe('server/db boundaries', () => {
   it('[SS-6] a device-* module may not import the SQL identity store, by value or by type', () => {
