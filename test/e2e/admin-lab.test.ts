@@ -68,7 +68,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(await ui!.seriousA11yViolations(), state).toEqual([]);
     }
 
-    it('[LB-6][LB-7][LB-8][LB-9] an invalid edit shows its path; a run under all five strategies shows the differences table; its graph after a step; its export passes npm run simulate and a changed one fails', async () => {
+    it('[LB-6][LB-7][LB-8][LB-9][LB-10] the form view; an invalid edit shows its path; a run under all five strategies shows the differences table; its graph after a step; its export passes npm run simulate and a changed one fails', async () => {
       server = await startTestServer({
         appDir: await appCopy(),
         labSimulator: path.join(ROOT, 'dist', 'simulate.mjs'),
@@ -87,6 +87,17 @@ describe.skipIf(chromiumSkipReason !== null)(
       await expect.poll(() => editor.inputValue()).toBe(FIRST);
       await ui.expectText(validation, 'Valid scenario: 9 steps, 1 device.');
       await check('admin-lab');
+
+      // [LB-10] The same file in the form editor: axe-clean, within 360 px, and back to JSON unchanged.
+      await page.getByText('Form', { exact: true }).click();
+      await page.getByRole('group', { name: 'Scenario form' }).waitFor();
+      await check('admin-lab-form');
+      await page.setViewportSize(PHONE);
+      expect(await ui.scrollWidth(), 'the form at 360 px').toBeLessThanOrEqual(PHONE.width);
+      await check('admin-lab-form-360');
+      await page.setViewportSize(DESKTOP);
+      await page.getByText('JSON', { exact: true }).click();
+      await expect.poll(() => editor.inputValue()).toBe(FIRST);
 
       const broken = JSON.parse(FIRST) as { steps: Record<string, unknown>[] };
       broken.steps[1] = { ...broken.steps[1], do: 'jump' };
