@@ -13,13 +13,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../shared/identity/scope-config.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.ts';
-import { AdminConsole } from './helpers/admin-console.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { ADMIN_TOKEN } from '../helpers/server.ts';
+import { adminSession, type AdminConsole } from './helpers/admin-console.ts';
+import { removeAppCopy } from './helpers/app-build.ts';
 import { DESKTOP, PHONE } from './helpers/field-app.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -40,25 +39,14 @@ describe.skipIf(chromiumSkipReason !== null)(
   `the Conversion Lab in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 400_000 },
   () => {
-    let browser: Browser | undefined;
-    let server: TestServer | undefined;
+    const session = adminSession();
     let ui: AdminConsole | undefined;
 
-    beforeAll(async () => {
+    beforeAll(() => {
       execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')]);
-      await appCopy();
-      browser = await launchChromium();
     });
 
-    afterEach(async () => {
-      await ui?.close();
-      ui = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
+    afterAll(() => {
       rmSync(scratch, { recursive: true, force: true });
     });
     const scratch = mkdtempSync(path.join(tmpdir(), 'idsync-lab-export-'));
@@ -69,14 +57,13 @@ describe.skipIf(chromiumSkipReason !== null)(
     }
 
     it('[LB-6][LB-7][LB-8][LB-9][LB-10] the form view; an invalid edit shows its path; a run under all five strategies shows the differences table; its graph after a step; its export passes npm run simulate and a changed one fails', async () => {
-      server = await startTestServer({
-        appDir: await appCopy(),
+      const server = await session.serve(undefined, {
         labSimulator: path.join(ROOT, 'dist', 'simulate.mjs'),
         // The run answers only when all five are done; a loaded machine must not cut the quiet connection.
         idleTimeoutMs: RUN_TIMEOUT_MS,
         labTimeoutMs: RUN_TIMEOUT_MS / 3,
       });
-      ui = await AdminConsole.open(browser!, server);
+      ui = await session.open(server);
       const { page } = ui;
       await ui.signIn(ADMIN_TOKEN);
       await ui.seeSignedIn();

@@ -7,6 +7,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
+import type { ServerOptionsInput } from '../../../server/options.ts';
 import type { ScopeConfigInput } from '../../../shared/identity/scope-config.ts';
 import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
@@ -45,9 +46,12 @@ export function adminSession() {
     await browser?.close();
   });
   return {
-    /** A server for this test on the built app, with `config` as its first workspace. */
-    async serve(config: ScopeConfigInput = CONVERSION): Promise<TestServer> {
-      server = await startTestServer({ appDir: await appCopy(), config });
+    /** A server for this test on the built app, with `config` as its first workspace, and `options`. */
+    async serve(
+      config: ScopeConfigInput = CONVERSION,
+      options: Partial<ServerOptionsInput> = {},
+    ): Promise<TestServer> {
+      server = await startTestServer({ appDir: await appCopy(), config, ...options });
       return server;
     },
     /** Stops this test's server now (to show the console offline); it is not closed again. */
