@@ -16,7 +16,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { ServerKey } from '../../server/auth/secrets.ts';
 import { openDatabase } from '../../server/db/connect.ts';
+import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { startBenchServer } from './bench-server.ts';
 
@@ -41,6 +43,7 @@ const config = ScopeConfigSchema.parse({
   loginIdentities: ['customerid', 'email'],
   uniqueIdentities: ['customerid', 'email'],
 });
+const BENCH_ACTOR = { kind: 'admin', id: 'bench' } as const;
 const mpidOf = (i: number) => String(1_000_000_000_000 + i);
 const emailOf = (i: number) => `user${i}@example.com`;
 const customerOf = (i: number) => `C${i}`;
@@ -50,26 +53,8 @@ async function seed(file: string): Promise<number> {
   const start = performance.now();
   const handle = await openDatabase({ target: file });
   const at = Date.now();
-  await handle.db
-    .insertInto('workspaces')
-    .values({
-      id: 'bench',
-      config: JSON.stringify(config),
-      config_version: 1,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
-  await handle.db
-    .insertInto('workspace_config_history')
-    .values({
-      workspace_id: 'bench',
-      version: 1,
-      at,
-      actor: JSON.stringify({ kind: 'admin', id: 'bench' }),
-      config: JSON.stringify(config),
-    })
-    .execute();
+  const created = await new WorkspaceStore(handle, ServerKey.random(), () => at).create(config, BENCH_ACTOR);
+  if (!created.ok) throw new Error(created.error.message);
   await handle.close();
   const db = new BetterSqlite3(file);
   db.pragma('journal_mode = WAL');

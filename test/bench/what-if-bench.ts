@@ -1,7 +1,8 @@
 /**
  * What-if replay benchmark (SPEC WI-*; issue 9: 100,000 recorded requests under 10 s): records a
  * SQLite workspace's log through the SQL store (users who browse, log in, log out and log in
- * again, each step naming the MPID it was answered), then times reading the log and replaying it
+ * again, each step naming the MPID it was answered) and its request log as the server writes it,
+ * then times reading the log and replaying it (wall clock and this process's CPU)
  * under the same config (it must change nothing) and under profile isolation. Prints a table and
  * one JSON line for machines.
  *
@@ -13,8 +14,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { ServerKey } from '../../server/auth/secrets.ts';
 import { openDatabase } from '../../server/db/connect.ts';
+import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
+import { apiLogRow, RequestLog } from '../../server/db/request-log.ts';
 import { readWhatIfLog } from '../../server/db/what-if-log.ts';
 import { replayWhatIf } from '../../server/what-if.ts';
 import { ScopeConfigSchema, type ScopeConfig } from '../../shared/identity/scope-config.ts';
@@ -44,21 +48,22 @@ const config: ScopeConfig = ScopeConfigSchema.parse({
   uniqueIdentities: ['customerid', 'email'],
 });
 
+const BENCH_ACTOR = { kind: 'admin', id: 'bench' } as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'what-if-bench-'));
 const handle = await openDatabase({ target: path.join(dir, 'bench.sqlite') });
 try {
   const at = Date.now();
-  await handle.db
-    .insertInto('workspaces')
-    .values({
-      id: 'bench',
-      config: JSON.stringify(config),
-      config_version: 1,
-      created_at: at,
-      updated_at: at,
-    })
-    .execute();
+  const created = await new WorkspaceStore(handle, ServerKey.random(), () => at).create(config, BENCH_ACTOR);
+  if (!created.ok) throw new Error(created.error.message);
   const store = new SqlIdentityStore(handle);
+  /** The server's request log (LS-6), the record what-if replays, written as the server writes it. */
+  const requestLog = new RequestLog(
+    handle,
+    { flushMs: 1_000, flushRows: 5_000, retainRows: REQUESTS },
+    (error) => {
+      throw error;
+    },
+  );
   const random = seededRandom(9);
   let clock = at;
 
@@ -88,6 +93,8 @@ try {
         identityProgram(kind, body, { config: c, random, now: ++clock, actor: { kind: 'app', id: 'bench' } }),
       );
       if (outcome === null || !outcome.ok) throw new Error(`recording failed at user ${user}`);
+      const { requestId, trace } = outcome.value;
+      requestLog.append(apiLogRow({ workspaceId: 'bench', at: clock, requestId, kind, body, trace }));
       previous = outcome.value.response.mpid;
     }
   }
@@ -100,12 +107,15 @@ try {
     );
     await Promise.all(batch);
   }
+  await requestLog.close();
   const recordMs = performance.now() - recordStart;
 
   const measure = async (strategy: ScopeConfig['strategy']) => {
     const start = performance.now();
+    const cpuStart = process.cpuUsage();
     const log = await readWhatIfLog(handle.db, 'bench', undefined);
     const readMs = performance.now() - start;
+    const readCpu = process.cpuUsage(cpuStart);
     const result = replayWhatIf(log, {
       workspace: 'bench',
       config: { ...config, strategy },
@@ -113,9 +123,20 @@ try {
       random: seededRandom(1),
     });
     const totalMs = performance.now() - start;
-    return { strategy, readMs, totalMs, summary: result.summary };
+    const totalCpu = process.cpuUsage(cpuStart);
+    const cpuMs = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1000;
+    return {
+      strategy,
+      readMs,
+      totalMs,
+      readCpuMs: cpuMs(readCpu),
+      totalCpuMs: cpuMs(totalCpu),
+      summary: result.summary,
+    };
   };
   const same = await measure('profile_conversion');
+  if (same.summary.replayed !== users * STEPS_PER_USER)
+    throw new Error(`replayed ${same.summary.replayed} of ${users * STEPS_PER_USER} recorded requests`);
   if (same.summary.outcomesChanged !== 0)
     throw new Error('the same config changed outcomes: replay is not faithful');
   const other = await measure('profile_isolation');
@@ -126,6 +147,8 @@ try {
     changed: m.summary.outcomesChanged,
     read_ms: Math.round(m.readMs),
     total_ms: Math.round(m.totalMs),
+    read_cpu_ms: Math.round(m.readCpuMs),
+    total_cpu_ms: Math.round(m.totalCpuMs),
     per_second: Math.round(m.summary.replayed / (m.totalMs / 1000)),
   }));
   console.log(`recorded ${users * STEPS_PER_USER} requests in ${Math.round(recordMs)} ms`);
