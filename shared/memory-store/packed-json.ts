@@ -28,6 +28,9 @@ import {
   WRITE_ACTIONS,
 } from '../resolver/trace.ts';
 
+/** The digits of the nats below 128, made once: most lengths, counts and shape ids are small. */
+const SMALL_NATS = Array.from({ length: 0x80 }, (_, i) => String.fromCharCode(i));
+
 /** Strings most stored values repeat: written as a dictionary index instead of their letters. */
 const WORDS: readonly string[] = [
   ...new Set<string>([
@@ -60,12 +63,13 @@ const WORDS: readonly string[] = [
     'mpid',
   ]),
 ];
-const WORD_INDEX = new Map(WORDS.map((word, i) => [word, i]));
+/** Each dictionary word's whole token. */
+const WORD_TOKENS = new Map(WORDS.map((word, i) => [word, `w${nat(i)}`]));
 
 /** Encodes and decodes JSON-like values; holds the object shapes it has seen. */
 export class JsonPacker {
   private readonly shapes: (readonly string[])[] = [];
-  private readonly shapeIds = new Map<string, number>();
+  private readonly root: ShapeNode = { id: -1, next: new Map() };
 
   pack(value: unknown): string {
     const out: string[] = [];
@@ -111,15 +115,22 @@ export class JsonPacker {
     }
   }
 
+  /** The id of the shape with these keys in this order: a walk down a trie of keys, no key string built. */
   private shapeOf(keys: readonly string[]): number {
-    const name = JSON.stringify(keys);
-    let id = this.shapeIds.get(name);
-    if (id === undefined) {
-      id = this.shapes.length;
-      this.shapes.push(keys);
-      this.shapeIds.set(name, id);
+    let node = this.root;
+    for (const key of keys) {
+      let next = node.next.get(key);
+      if (next === undefined) {
+        next = { id: -1, next: new Map() };
+        node.next.set(key, next);
+      }
+      node = next;
     }
-    return id;
+    if (node.id < 0) {
+      node.id = this.shapes.length;
+      this.shapes.push(keys);
+    }
+    return node.id;
   }
 
   private read(reader: Reader): unknown {
@@ -177,6 +188,12 @@ export class JsonPacker {
   }
 }
 
+interface ShapeNode {
+  /** The shape whose keys are the path to this node, or -1 when no object had exactly these keys. */
+  id: number;
+  readonly next: Map<string, ShapeNode>;
+}
+
 interface Reader {
   readonly text: string;
   at: number;
@@ -184,9 +201,9 @@ interface Reader {
 }
 
 function writeString(value: string, out: string[], strings: string[]): void {
-  const word = WORD_INDEX.get(value);
+  const word = WORD_TOKENS.get(value);
   if (word !== undefined) {
-    out.push('w', nat(word));
+    out.push(word);
     return;
   }
   const seen = strings.indexOf(value);
@@ -209,6 +226,7 @@ function writeNumber(value: number, out: string[]): void {
 
 /** A non-negative safe integer in base 128, low digits first (0x80: more digits follow). */
 function nat(value: number): string {
+  if (value < 0x80) return SMALL_NATS[value] as string;
   let text = '';
   let rest = value;
   while (rest >= 0x80) {
