@@ -288,7 +288,7 @@ const flatness =
       };
 if (flatness !== null) {
   console.log(
-    `flatness ${fmt(first?.profiles ?? 0)} → ${fmt(last?.profiles ?? 0)}: identify ×${fmt(flatness.identify, 2)}, login ×${fmt(flatness.login, 2)} (target ≥ 0.50); ratio target ≥ 0.25`,
+    `flatness ${fmt(first?.profiles ?? 0)} → ${fmt(last?.profiles ?? 0)}: identify ×${fmt(flatness.identify, 2)}, login ×${fmt(flatness.login, 2)} (target ≥ 0.50); identify ratio target ≥ 0.4 (issue 10), heap ≤ 150 MB per 100k`,
   );
 }
 console.log(JSON.stringify({ bench: 'resolver', store: 'memory', ops: OPS, rows, flatness }));

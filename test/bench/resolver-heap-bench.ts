@@ -3,7 +3,7 @@
  * does (one creating login per profile), then drops one structure at a time (a full collection
  * after each) and reports each structure's share of the heap. Prints a table and one JSON line.
  *
- *   node scripts/bench.mjs resolver-heap -- --profiles 100000
+ *   node scripts/bench.mjs resolver-heap --profiles 100000
  */
 import { parseArgs } from 'node:util';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
