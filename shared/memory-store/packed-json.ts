@@ -102,6 +102,11 @@ export class JsonPacker {
           out.push('a', nat(value.length));
           for (const item of value as readonly unknown[]) this.write(item, out, strings);
         } else {
+          const prototype: unknown = Object.getPrototypeOf(value);
+          if (prototype !== Object.prototype && prototype !== null) {
+            // A Date, Map or class instance has no JSON shape of its own: refuse it rather than lose it.
+            throw new TypeError('JsonPacker: can only store plain objects and arrays');
+          }
           const record = value as Record<string, unknown>;
           const keys = Object.keys(record);
           out.push('o', nat(this.shapeOf(keys)));

@@ -45,6 +45,13 @@ describe('resolver memory (HM)', () => {
     expect(packer.unpack(packer.pack(value))).toStrictEqual(value);
   });
 
+  it('[HM-1] a value that is not JSON is refused, never stored changed', () => {
+    const packer = new JsonPacker();
+    for (const value of [new Date(0), new Map([[1, 2]]), 10n, () => 1, Symbol('s'), { at: new Set() }]) {
+      expect(() => packer.pack(value)).toThrow(TypeError);
+    }
+  });
+
   it('[HM-1] a stored request with its trace packs to a fraction of its JSON', () => {
     const store = new MemoryIdentityStore();
     const config = scenarioConfig('profile_conversion');
