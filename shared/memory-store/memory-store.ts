@@ -11,14 +11,14 @@
 import type { IdentityType } from '../identity/identity-types.ts';
 import type {
   AliasRecord,
-  HistoryEntry,
   IdentitySet,
   Namespace,
-  NewHistoryEntry,
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
 import { serial } from '../util/serial.ts';
+import { HistoryLog } from './history-log.ts';
+import { JsonPacker } from './packed-json.ts';
 import { withIdentity, withoutIdentity } from '../resolver/records.ts';
 import {
   StoreConflictError,
@@ -33,11 +33,15 @@ import {
   type WriteSet,
 } from '../resolver/store-port.ts';
 
-/** One namespace's identity index: type → value → MPIDs holding it (usually one). */
+/**
+ * One namespace's identity index: type → value → the MPID holding it, or the MPIDs when several
+ * records hold it (non-unique types). A lone holder is kept as the string itself: most values have
+ * one, and a one-element array would cost 56 bytes more per value (SPEC HM-3).
+ */
 class IdentityIndex {
-  private readonly byType = new Map<IdentityType, Map<string, string[]>>();
+  private readonly byType = new Map<IdentityType, Map<string, string | string[]>>();
 
-  holders(type: IdentityType, value: string): readonly string[] | undefined {
+  holders(type: IdentityType, value: string): string | readonly string[] | undefined {
     return this.byType.get(type)?.get(value);
   }
 
@@ -48,7 +52,8 @@ class IdentityIndex {
       this.byType.set(type, values);
     }
     const holders = values.get(value);
-    if (holders === undefined) values.set(value, [mpid]);
+    if (holders === undefined) values.set(value, mpid);
+    else if (typeof holders === 'string') values.set(value, [holders, mpid]);
     else holders.push(mpid);
   }
 
@@ -56,10 +61,14 @@ class IdentityIndex {
     const values = this.byType.get(type);
     const holders = values?.get(value);
     if (values === undefined || holders === undefined) return;
+    if (typeof holders === 'string') {
+      if (holders === mpid) values.delete(value);
+      return;
+    }
     const at = holders.indexOf(mpid);
     if (at < 0) return;
-    if (holders.length === 1) values.delete(value);
-    else holders.splice(at, 1);
+    holders.splice(at, 1);
+    if (holders.length === 1) values.set(value, holders[0] as string);
   }
 }
 
@@ -90,24 +99,6 @@ const SEP = '\u0001';
  * Stored records are built field by field rather than with object spread: V8 gives every object
  * made by a spread-plus-extra-field its own hidden class, which costs about 400 bytes per record.
  */
-function withSeq(entry: NewHistoryEntry, seq: number): HistoryEntry {
-  return {
-    seq,
-    at: entry.at,
-    scopeId: entry.scopeId,
-    environment: entry.environment,
-    kind: entry.kind,
-    mpid: entry.mpid,
-    identityType: entry.identityType,
-    value: entry.value,
-    otherMpid: entry.otherMpid,
-    aliasId: entry.aliasId,
-    requestId: entry.requestId,
-    actor: entry.actor,
-    reason: entry.reason,
-  };
-}
-
 function profileWith(
   profile: ProfileRecord,
   identities: IdentitySet,
@@ -147,9 +138,10 @@ export interface MemoryStoreOptions {
 export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, InspectableStore {
   private readonly profiles = new Map<string, ProfileRecord>();
   private readonly indexes = new ByNamespace(() => new IdentityIndex());
-  /** Scope → request id → stored request. */
-  private readonly requests = new Map<string, Map<string, StoredRequest>>();
-  private readonly history: HistoryEntry[] = [];
+  /** Scope → request id → stored request, packed (SPEC HM-1). */
+  private readonly requests = new Map<string, Map<string, string>>();
+  private readonly packer = new JsonPacker();
+  private readonly history = new HistoryLog();
   private readonly aliases = new Map<string, AliasRecord>();
   /** Per namespace: MPID → ids of the aliases where it is source or destination. */
   private readonly aliasesByMpid = new ByNamespace(() => new Map<string, readonly string[]>());
@@ -162,7 +154,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   }
 
   private readonly ops: StoreOperations = {
-    getRequest: (scopeId, requestId) => this.requests.get(scopeId)?.get(requestId) ?? null,
+    getRequest: (scopeId, requestId) => this.getRequest(scopeId, requestId),
     loadProfiles: (ns, identities, mpids) => this.loadProfiles(ns, identities, mpids),
     mpidTaken: (mpid) => this.profiles.has(mpid),
     loadAliases: (ns, mpids) => this.loadAliases(ns, mpids),
@@ -216,8 +208,10 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   dumpSync(): StoreDump {
     return {
       profiles: [...this.profiles.values()],
-      requests: [...this.requests.values()].flatMap((scope) => [...scope.values()]),
-      history: [...this.history],
+      requests: [...this.requests.values()].flatMap((scope) =>
+        [...scope.values()].map((packed) => this.packer.unpack(packed) as StoredRequest),
+      ),
+      history: this.history.entries(),
       aliases: [...this.aliases.values()],
     };
   }
@@ -238,6 +232,11 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
     this.undo.push(revert);
   }
 
+  private getRequest(scopeId: string, requestId: string): StoredRequest | null {
+    const packed = this.requests.get(scopeId)?.get(requestId);
+    return packed === undefined ? null : (this.packer.unpack(packed) as StoredRequest);
+  }
+
   private loadProfiles(
     ns: Namespace,
     identities: readonly IdentityKey[],
@@ -248,7 +247,8 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
     for (const { identityType, value } of identities) {
       const holders = index.holders(identityType, value);
       if (holders === undefined) continue;
-      for (const mpid of holders) this.take(ns, mpid, out);
+      if (typeof holders === 'string') this.take(ns, holders, out);
+      else for (const mpid of holders) this.take(ns, mpid, out);
     }
     for (const mpid of mpids) this.take(ns, mpid, out);
     return out;
@@ -281,7 +281,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   private commit(write: WriteSet): void {
     for (const change of write.changes) this.apply(change);
     for (const entry of write.history) {
-      this.history.push(withSeq(entry, this.history.length + 1));
+      this.history.append(entry);
       this.record(() => this.history.pop());
     }
     const request =
@@ -296,7 +296,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
       }
       if (scope.has(request.requestId)) throw new Error(`request ${request.requestId} is already stored`);
       const stored = scope;
-      stored.set(request.requestId, request);
+      stored.set(request.requestId, this.packer.pack(request));
       this.record(() => stored.delete(request.requestId));
     }
   }
@@ -323,8 +323,10 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
 
   private assertUniqueFree(profile: ProfileRecord, type: IdentityType, value: string): void {
     const holders = this.indexes.get(profile.scopeId, profile.environment).holders(type, value);
-    if (holders !== undefined && holders.some((h) => h !== profile.mpid))
-      throw new StoreConflictError(type, value);
+    const taken =
+      holders !== undefined &&
+      (typeof holders === 'string' ? holders !== profile.mpid : holders.some((h) => h !== profile.mpid));
+    if (taken) throw new StoreConflictError(type, value);
   }
 
   private requireProfile(mpid: string): ProfileRecord {

@@ -125,10 +125,21 @@ class Floor {
   }
 }
 
-function throughput(requests: readonly Request[], run: (r: Request, i: number) => void): number {
+interface Throughput {
+  readonly opsPerSec: number;
+  /** This process's CPU (user + system, process.cpuUsage) per operation: what load on the machine inflates least. */
+  readonly cpuUsPerOp: number;
+}
+
+function throughput(requests: readonly Request[], run: (r: Request, i: number) => void): Throughput {
   const start = performance.now();
+  const cpu = process.cpuUsage();
   for (let i = 0; i < requests.length; i++) run(requests[i] as Request, i);
-  return requests.length / ((performance.now() - start) / 1000);
+  const used = process.cpuUsage(cpu);
+  return {
+    opsPerSec: requests.length / ((performance.now() - start) / 1000),
+    cpuUsPerOp: (used.user + used.system) / requests.length,
+  };
 }
 
 function latencies(
@@ -160,11 +171,18 @@ interface Row {
   identifyOpsPerSec: number;
   identifyFloorOpsPerSec: number;
   identifyRatio: number;
+  identifyCpuUsPerOp: number;
+  identifyFloorCpuUsPerOp: number;
+  /** Floor CPU per op / resolver CPU per op: the ratio with the machine's load taken out. */
+  identifyCpuRatio: number;
   identifyP50Us: number;
   identifyP99Us: number;
   loginOpsPerSec: number;
   loginFloorOpsPerSec: number;
   loginRatio: number;
+  loginCpuUsPerOp: number;
+  loginFloorCpuUsPerOp: number;
+  loginCpuRatio: number;
   loginP50Us: number;
   loginP99Us: number;
   heapMbPer100k: number;
@@ -215,14 +233,20 @@ function measure(population: number): Row {
   );
   return {
     profiles: population,
-    identifyOpsPerSec: Math.round(identifyOps),
-    identifyFloorOpsPerSec: Math.round(identifyFloor),
-    identifyRatio: identifyOps / identifyFloor,
+    identifyOpsPerSec: Math.round(identifyOps.opsPerSec),
+    identifyFloorOpsPerSec: Math.round(identifyFloor.opsPerSec),
+    identifyRatio: identifyOps.opsPerSec / identifyFloor.opsPerSec,
+    identifyCpuUsPerOp: identifyOps.cpuUsPerOp,
+    identifyFloorCpuUsPerOp: identifyFloor.cpuUsPerOp,
+    identifyCpuRatio: identifyFloor.cpuUsPerOp / identifyOps.cpuUsPerOp,
     identifyP50Us: identifyLatency.p50,
     identifyP99Us: identifyLatency.p99,
-    loginOpsPerSec: Math.round(loginOps),
-    loginFloorOpsPerSec: Math.round(loginFloor),
-    loginRatio: loginOps / loginFloor,
+    loginOpsPerSec: Math.round(loginOps.opsPerSec),
+    loginFloorOpsPerSec: Math.round(loginFloor.opsPerSec),
+    loginRatio: loginOps.opsPerSec / loginFloor.opsPerSec,
+    loginCpuUsPerOp: loginOps.cpuUsPerOp,
+    loginFloorCpuUsPerOp: loginFloor.cpuUsPerOp,
+    loginCpuRatio: loginFloor.cpuUsPerOp / loginOps.cpuUsPerOp,
     loginP50Us: loginLatency.p50,
     loginP99Us: loginLatency.p99,
     heapMbPer100k,
@@ -241,12 +265,18 @@ console.log(
 console.log(
   'profiles   | identify ops/s  floor ops/s  ratio  p50 µs  p99 µs | login ops/s  floor ops/s  ratio  p50 µs  p99 µs | heap MB/100k (no traces)',
 );
+const cpuLines: string[] = [];
 for (const r of rows) {
   console.log(
     `${fmt(r.profiles).padStart(10)} | ${fmt(r.identifyOpsPerSec).padStart(14)} ${fmt(r.identifyFloorOpsPerSec).padStart(12)} ${fmt(r.identifyRatio, 2).padStart(6)} ${fmt(r.identifyP50Us, 1).padStart(7)} ${fmt(r.identifyP99Us, 1).padStart(7)} |` +
       ` ${fmt(r.loginOpsPerSec).padStart(11)} ${fmt(r.loginFloorOpsPerSec).padStart(12)} ${fmt(r.loginRatio, 2).padStart(6)} ${fmt(r.loginP50Us, 1).padStart(7)} ${fmt(r.loginP99Us, 1).padStart(7)} | ${fmt(r.heapMbPer100k, 1).padStart(12)} (${fmt(r.heapMbPer100kWithoutTraces, 1)})`,
   );
+  cpuLines.push(
+    `${fmt(r.profiles).padStart(10)} | identify ${fmt(r.identifyCpuUsPerOp, 1)} µs (floor ${fmt(r.identifyFloorCpuUsPerOp, 1)}) ratio ${fmt(r.identifyCpuRatio, 2)} | login ${fmt(r.loginCpuUsPerOp, 1)} µs (floor ${fmt(r.loginFloorCpuUsPerOp, 1)}) ratio ${fmt(r.loginCpuRatio, 2)}`,
+  );
 }
+console.log('CPU per operation (process.cpuUsage), ratio = floor / resolver:');
+for (const line of cpuLines) console.log(line);
 const first = rows[0];
 const last = rows[rows.length - 1];
 const flatness =
@@ -258,7 +288,7 @@ const flatness =
       };
 if (flatness !== null) {
   console.log(
-    `flatness ${fmt(first?.profiles ?? 0)} → ${fmt(last?.profiles ?? 0)}: identify ×${fmt(flatness.identify, 2)}, login ×${fmt(flatness.login, 2)} (target ≥ 0.50); ratio target ≥ 0.25`,
+    `flatness ${fmt(first?.profiles ?? 0)} → ${fmt(last?.profiles ?? 0)}: identify ×${fmt(flatness.identify, 2)}, login ×${fmt(flatness.login, 2)} (target ≥ 0.50); identify ratio target ≥ 0.4 (issue 10), heap ≤ 150 MB per 100k`,
   );
 }
 console.log(JSON.stringify({ bench: 'resolver', store: 'memory', ops: OPS, rows, flatness }));
