@@ -28,7 +28,6 @@ import type {
   AliasRecord,
   HistoryEntry,
   Namespace,
-  NewHistoryEntry,
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
@@ -519,14 +518,17 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       await this.apply(change, { tx, profileOf, assertFree, put, ns });
     }
     let head = await tx.head();
-    for (const entry of write.history) {
-      const seq = head.historySeq + 1;
-      head = { ...head, historySeq: seq };
-      const full: HistoryEntry = { seq, ...entry };
-      tx.overlay.set(
-        historyId(seq),
-        doc({ id: historyId(seq), kind: 'history', mpid: entry.mpid, seq, data: full }),
-      );
+    const entries: HistoryEntry[] = write.history.map((entry, i) => ({
+      seq: head.historySeq + 1 + i,
+      ...entry,
+    }));
+    const first = entries[0];
+    const last = entries.at(-1);
+    if (first !== undefined && last !== undefined) {
+      // One document for the write's entries (DE-5): each document is one more row under every index.
+      head = { ...head, historySeq: last.seq };
+      const id = historyId(first.seq);
+      tx.overlay.set(id, doc({ id, kind: 'history', mpid: last.mpid, seq: last.seq, data: { entries } }));
     }
     const request = write.request;
     if (request !== null) {
@@ -668,10 +670,19 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     return {
       profiles: of('profile').map(asProfile),
       requests: of('request').map((d) => (d.data as unknown as RequestData).stored),
-      history: of('history').map((d) => d.data as unknown as NewHistoryEntry & { seq: number }),
+      history: of('history').flatMap(historyEntries),
       aliases: of('alias').map(asAlias),
     };
   }
+}
+
+/**
+ * The history entries a document holds: those of one write (`entries`, DE-5), or one entry (a
+ * device written before entries were grouped).
+ */
+function historyEntries(d: GraphDoc): HistoryEntry[] {
+  const data = d.data as { entries?: HistoryEntry[] } & HistoryEntry;
+  return data.entries ?? [data];
 }
 
 function byRequestTime(a: AliasRecord, b: AliasRecord): number {

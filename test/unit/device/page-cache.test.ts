@@ -160,6 +160,48 @@ describe('device engine storage', () => {
     expect(writers).toEqual([]);
   });
 
+  it('[DE-5] an identity call writes one document per profile, identity and request, one for its history entries, and the head', async () => {
+    const db = await database();
+    const e = await engine(db, 6);
+    const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
+    const bulkWrite = storage.bulkWrite.bind(storage);
+    const written: string[][] = [];
+    storage.bulkWrite = (rows, context) => {
+      written.push(rows.map((r) => r.document.kind));
+      return bulkWrite(rows, context);
+    };
+    await e.identify({ email: 'one@example.com' });
+    storage.bulkWrite = bulkWrite;
+    expect(written).toEqual([['profile', 'identity', 'identity', 'history', 'request', 'head']]);
+    const history = (await e.store.dump()).history;
+    expect(history.map((h) => h.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('[DE-5] history kept one entry per document (before DE-5) is still read, in order, with the grouped one', async () => {
+    const db = await database();
+    const e = await engine(db, 7);
+    await e.identify({ email: 'first@example.com' });
+    const [one] = (await e.store.dump()).history;
+    if (one === undefined) throw new Error('no history');
+    await e.store.write([
+      {
+        id: 'h|000000000000',
+        doc: {
+          id: 'h|000000000000',
+          kind: 'history',
+          key: '',
+          mpid: one.mpid,
+          seq: 0,
+          due: -1,
+          source: '',
+          destination: '',
+          data: { ...one, seq: 0 },
+        },
+      },
+    ]);
+    expect((await e.store.dump()).history.map((h) => h.seq)).toEqual([0, 1, 2, 3]);
+  });
+
   it('[DE-4] the page cache keeps at most its capacity of documents and lookups, the least recently used dropped first', () => {
     const cache = new PageCache(3);
     const doc = (id: string, rev: string): RxDocumentData<GraphDoc> => ({
