@@ -4,15 +4,17 @@
  * Transactions are serialised by a queue in this page and by a lock across pages (DV-14: two tabs
  * or windows of one device share one database, one request log and one sequence). Reads go to the
  * storage itself, never to RxDB's query and document caches, which another tab's writes do not
- * reach at once; within a transaction each document is read at most once and the transaction's
+ * reach at once, or to this page's own cache while the head shows nobody else wrote (DE-2,
+ * `page-cache.ts`); within a transaction each document is read at most once and the transaction's
  * own writes overlay what was read. A transaction's writes go to storage in one `bulkWrite` when it
  * ends, which every RxDB storage applies atomically (one IndexedDB transaction on Dexie), so a
  * crash never leaves half a resolution behind. Unique identity values are checked against the
  * index inside the locked transaction.
  *
- * The `head` document (DV-15) is written in that same `bulkWrite`: the last request sequence, the
- * last history sequence, the request that made the current user, and the device application stamp.
- * Every identity call reads it by id, so no call scans the log, whatever its length.
+ * The `head` document (DV-15) is written in that same `bulkWrite`, by every write: the last request
+ * sequence, the last history sequence, the request that made the current user, and the device
+ * application stamp. Every transaction reads it by id first, so no call scans the log, whatever its
+ * length, and its revision tells whether another page wrote since.
  */
 import {
   createRevision,
