@@ -13,6 +13,7 @@
 import { distinctUntilChanged, from, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
 import type { IdentityType } from '../identity/identity-types.ts';
 import { randomMpid } from '../identity/mpid.ts';
+import { normaliseIdentityValue } from '../identity/normalise.ts';
 import type { Environment, ScopeConfig } from '../identity/scope-config.ts';
 import { apiError, type ApiError } from '../protocol/errors.ts';
 import type { IdentityResponse } from '../protocol/idsync.ts';
@@ -35,6 +36,8 @@ import {
 } from './views.ts';
 import {
   HEAD_ID,
+  identityKey,
+  profileId,
   RxdbIdentityStore,
   type DeviceLock,
   type Head,
@@ -253,7 +256,9 @@ export class DeviceEngine {
    */
   async nextPerson(): Promise<void> {
     const das = randomUuid(this.random);
-    await this.store.renewStamp(das);
+    const ns = { scopeId: this.configValue.scopeId, environment: this.environment };
+    const value = normaliseIdentityValue(this.configValue.normalisation, 'device_application_stamp', das);
+    await this.store.renewStamp(das, [identityKey(ns, 'device_application_stamp', value)]);
     this.dasValue = das;
   }
 
@@ -362,16 +367,21 @@ export class DeviceEngine {
     identities: Record<string, string | null>,
   ): Promise<Result<IdentityAnswer, ApiError>> {
     const requestId = randomUuid(this.random);
-    const outcome = await this.store.record(async (ctx) => {
-      const user = await this.currentIn(ctx.head, ctx.byId);
-      const body = {
-        environment: this.environment,
-        request_id: requestId,
-        previous_mpid: user?.mpid ?? null,
-        known_identities: { device_application_stamp: ctx.head.das, ...identities },
-      };
-      return this.recording(ctx.head, kind, requestId, body, null);
-    });
+    const preferredMpid = randomMpid(this.random);
+    const outcome = await this.store.record(
+      async (ctx) => {
+        const user = await this.currentIn(ctx.head, ctx.byId);
+        const body = {
+          environment: this.environment,
+          request_id: requestId,
+          previous_mpid: user?.mpid ?? null,
+          known_identities: { device_application_stamp: ctx.head.das, ...identities },
+        };
+        return this.recording(ctx.head, kind, requestId, body, null, preferredMpid);
+      },
+      // Whether the MPID a new profile would get is taken is read with the head (DE-3).
+      { prefetch: [profileId(preferredMpid)] },
+    );
     if (outcome === null) throw new Error('an identity request is always recorded');
     if (!outcome.ok) return err(outcome.error.error);
     const response: IdentityResponse = outcome.value.response;
@@ -394,6 +404,7 @@ export class DeviceEngine {
     requestId: string,
     body: Record<string, unknown>,
     modifyMpid: string | null,
+    preferredMpid: string = randomMpid(this.random),
   ): Recording<OutcomeOf[K]> {
     const now = this.clock.now();
     const meta: SyncMeta = {
@@ -418,7 +429,7 @@ export class DeviceEngine {
           random: this.random,
           now,
           actor: { kind: 'device', id: this.deviceId },
-          preferredMpid: randomMpid(this.random),
+          preferredMpid,
         }),
       ),
     };

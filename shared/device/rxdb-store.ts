@@ -4,15 +4,17 @@
  * Transactions are serialised by a queue in this page and by a lock across pages (DV-14: two tabs
  * or windows of one device share one database, one request log and one sequence). Reads go to the
  * storage itself, never to RxDB's query and document caches, which another tab's writes do not
- * reach at once; within a transaction each document is read at most once and the transaction's
+ * reach at once, or to this page's own cache while the head shows nobody else wrote (DE-2,
+ * `page-cache.ts`); within a transaction each document is read at most once and the transaction's
  * own writes overlay what was read. A transaction's writes go to storage in one `bulkWrite` when it
  * ends, which every RxDB storage applies atomically (one IndexedDB transaction on Dexie), so a
  * crash never leaves half a resolution behind. Unique identity values are checked against the
  * index inside the locked transaction.
  *
- * The `head` document (DV-15) is written in that same `bulkWrite`: the last request sequence, the
- * last history sequence, the request that made the current user, and the device application stamp.
- * Every identity call reads it by id, so no call scans the log, whatever its length.
+ * The `head` document (DV-15) is written in that same `bulkWrite`, by every write: the last request
+ * sequence, the last history sequence, the request that made the current user, and the device
+ * application stamp. Every transaction reads it by id first, so no call scans the log, whatever its
+ * length, and its revision tells whether another page wrote since.
  */
 import {
   createRevision,
@@ -28,7 +30,6 @@ import type {
   AliasRecord,
   HistoryEntry,
   Namespace,
-  NewHistoryEntry,
   ProfileRecord,
   StoredRequest,
 } from '../resolver/records.ts';
@@ -48,6 +49,7 @@ import {
 import type { SyncRequest } from '../protocol/sync.ts';
 import { serial } from '../util/serial.ts';
 import type { GraphDoc } from './collections.ts';
+import { lookupKey, PageCache, type LookupField, type WrittenRow } from './page-cache.ts';
 
 const SEP = '|';
 export const profileId = (mpid: string) => `p${SEP}${mpid}`;
@@ -167,7 +169,8 @@ type Stored = RxDocumentData<GraphDoc>;
 
 /**
  * One transaction's view of the graph: documents read from storage (each at most once, kept with
- * their revision for the write) under the transaction's own pending writes.
+ * their revision for the write; removed ones too) under the transaction's own pending writes.
+ * What the page cache knows is not read again.
  */
 class GraphTx {
   readonly overlay: Overlay = new Map();
@@ -177,20 +180,48 @@ class GraphTx {
   private headValue: Head | null = null;
   syncMeta: SyncMeta | null = null;
 
-  constructor(private readonly graph: RxCollection<GraphDoc>) {}
+  constructor(
+    private readonly graph: RxCollection<GraphDoc>,
+    private readonly cache: PageCache,
+  ) {}
+
+  /**
+   * Reads the head (and `prefetch`, in the same storage call) and lets the page cache check it:
+   * another page's write since this page's last transaction makes the cache forget everything.
+   */
+  async begin(prefetch: readonly string[]): Promise<void> {
+    const ids = [HEAD_ID, ...prefetch.filter((id) => id !== HEAD_ID)];
+    const docs = new Map(
+      (await this.graph.storageInstance.findDocumentsById(ids, true)).map((d) => [d.id, d]),
+    );
+    const head = docs.get(HEAD_ID) ?? null;
+    this.cache.validate(head === null || head._deleted ? null : head);
+    for (const id of ids) {
+      const d = docs.get(id) ?? null;
+      this.stored.set(id, d);
+      this.cache.rememberDoc(id, d);
+    }
+  }
 
   /** The documents with these ids that exist, with the overlay applied. */
   async byIds(ids: readonly string[]): Promise<Map<string, GraphDoc>> {
-    const missing = ids.filter((id) => !this.overlay.has(id) && !this.stored.has(id));
+    const missing: string[] = [];
+    for (const id of ids) {
+      if (this.overlay.has(id) || this.stored.has(id)) continue;
+      const cached = this.cache.doc(id);
+      if (cached === undefined) missing.push(id);
+      else this.stored.set(id, cached);
+    }
     if (missing.length > 0) {
       for (const id of missing) this.stored.set(id, null);
-      for (const d of await this.graph.storageInstance.findDocumentsById(missing, false)) {
+      for (const d of await this.graph.storageInstance.findDocumentsById(missing, true)) {
         this.stored.set(d.id, d);
       }
+      for (const id of missing) this.cache.rememberDoc(id, this.stored.get(id) ?? null);
     }
     const out = new Map<string, GraphDoc>();
     for (const id of ids) {
-      const d = this.overlay.has(id) ? this.overlay.get(id) : this.stored.get(id);
+      const d = this.overlay.has(id) ? this.overlay.get(id) : live(this.stored.get(id));
       if (d !== undefined && d !== null) out.set(id, d);
     }
     return out;
@@ -200,9 +231,15 @@ class GraphTx {
     return (await this.byIds([id])).get(id) ?? null;
   }
 
-  /** Records that no document has this id (a request id the device just generated). */
+  /** Records that no document has this id, not even a removed one (a request id the device just generated). */
   knownAbsent(id: string): void {
     this.stored.set(id, null);
+  }
+
+  /** Records that no live document of `kind` has this `field` value (a stamp the device just generated). */
+  knownNone(kind: GraphDoc['kind'], field: LookupField, value: string): void {
+    this.found.set(lookupKey(kind, field, value), []);
+    this.cache.rememberLookup(kind, field, value, []);
   }
 
   /** Live documents matching a selector in storage (not yet overlaid); each is remembered for the write. */
@@ -222,19 +259,20 @@ class GraphTx {
    * Documents of a kind whose `field` equals one of `values`, with the overlay applied: one exact
    * index range per value (an `$in` would scan everything between the smallest and largest value).
    */
-  async findBy(
-    kind: GraphDoc['kind'],
-    field: 'key' | 'mpid' | 'source' | 'destination',
-    values: readonly string[],
-  ): Promise<GraphDoc[]> {
+  async findBy(kind: GraphDoc['kind'], field: LookupField, values: readonly string[]): Promise<GraphDoc[]> {
     const distinct = [...new Set(values)];
     const found = await Promise.all(
       distinct.map(async (value) => {
-        const cacheKey = `${kind}${SEP}${field}${SEP}${value}`;
-        const cached = this.found.get(cacheKey);
-        if (cached !== undefined) return cached;
+        const cacheKey = lookupKey(kind, field, value);
+        const known = this.found.get(cacheKey) ?? this.cache.lookup(kind, field, value);
+        if (known !== undefined) {
+          this.found.set(cacheKey, known);
+          for (const d of known) if (!this.stored.has(d.id)) this.stored.set(d.id, d);
+          return known;
+        }
         const docs = await this.query({ selector: { kind, [field]: value } });
         this.found.set(cacheKey, docs);
+        this.cache.rememberLookup(kind, field, value, docs);
         return docs;
       }),
     );
@@ -260,7 +298,6 @@ class GraphTx {
     this.overlay.set(HEAD_ID, headDoc(head));
   }
 
-  /** The stored revision of each pending write (read now for ids this transaction never read). */
   /**
    * The stored revision of each pending write (removed documents included: a write over one needs
    * its revision). Ids this transaction never read are read now, except new history entries: their
@@ -270,8 +307,13 @@ class GraphTx {
     const unread = [...this.overlay].flatMap(([id, next]) =>
       this.stored.has(id) || next?.kind === 'history' ? [] : [id],
     );
-    if (unread.length > 0) {
-      for (const d of await this.graph.storageInstance.findDocumentsById(unread, true))
+    const notCached = unread.filter((id) => {
+      const cached = this.cache.doc(id);
+      if (cached !== undefined) this.stored.set(id, cached);
+      return cached === undefined;
+    });
+    if (notCached.length > 0) {
+      for (const d of await this.graph.storageInstance.findDocumentsById(notCached, true))
         this.stored.set(d.id, d);
     }
     const out = new Map<string, Stored>();
@@ -283,8 +325,14 @@ class GraphTx {
   }
 }
 
+/** A stored document's value for reads: removed documents do not exist. */
+const live = (d: Stored | null | undefined): Stored | null | undefined =>
+  d === undefined || d === null || !d._deleted ? d : null;
+
 export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   private readonly queue = serial();
+  /** What this page knows of the graph between transactions (DE-1, DE-2). */
+  readonly cache = new PageCache();
 
   constructor(
     readonly graph: RxCollection<GraphDoc>,
@@ -302,6 +350,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
    */
   record<R>(
     make: (ctx: RecordContext) => Promise<Recording<R> | null> | Recording<R> | null,
+    options: { readonly prefetch?: readonly string[] } = {},
   ): Promise<R | null> {
     return this.locked(async (tx) => {
       const recording = await make({
@@ -312,7 +361,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       tx.syncMeta = recording.meta;
       if (recording.fresh === true) tx.knownAbsent(requestDocId(recording.scopeId, recording.meta.requestId));
       return runAsync(recording.program, this.port(tx));
-    });
+    }, options.prefetch);
   }
 
   /** Reads the head and documents by id, under the lock, without writing. */
@@ -321,9 +370,11 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   }
 
   /** Nobody is current any more, and identity requests carry a new device application stamp (DV-16). */
-  renewStamp(das: string): Promise<void> {
+  renewStamp(das: string, stampKeys: readonly string[] = []): Promise<void> {
     return this.locked(async (tx) => {
       tx.setHead({ ...(await tx.head()), currentRequestDoc: null, das });
+      // A stamp generated just now: no identity document holds it yet (`stampKeys`: its identity keys).
+      for (const key of stampKeys) tx.knownNone('identity', 'key', key);
     });
   }
 
@@ -367,13 +418,19 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   }
 
   /** Runs `fn` in this page's queue and under the device lock, then writes what it staged. */
-  private locked<T>(fn: (tx: GraphTx) => Promise<T>): Promise<T> {
+  private locked<T>(fn: (tx: GraphTx) => Promise<T>, prefetch: readonly string[] = []): Promise<T> {
     const run = () =>
       this.lock(async () => {
-        const tx = new GraphTx(this.graph);
-        const result = await fn(tx);
-        await this.flush(tx);
-        return result;
+        try {
+          const tx = new GraphTx(this.graph, this.cache);
+          await tx.begin(prefetch);
+          const result = await fn(tx);
+          await this.flush(tx);
+          return result;
+        } catch (error) {
+          this.cache.forget();
+          throw error;
+        }
       });
     return this.queue(run);
   }
@@ -463,14 +520,17 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       await this.apply(change, { tx, profileOf, assertFree, put, ns });
     }
     let head = await tx.head();
-    for (const entry of write.history) {
-      const seq = head.historySeq + 1;
-      head = { ...head, historySeq: seq };
-      const full: HistoryEntry = { seq, ...entry };
-      tx.overlay.set(
-        historyId(seq),
-        doc({ id: historyId(seq), kind: 'history', mpid: entry.mpid, seq, data: full }),
-      );
+    const entries: HistoryEntry[] = write.history.map((entry, i) => ({
+      seq: head.historySeq + 1 + i,
+      ...entry,
+    }));
+    const first = entries[0];
+    const last = entries.at(-1);
+    if (first !== undefined && last !== undefined) {
+      // One document for the write's entries (DE-5): each document is one more row under every index.
+      head = { ...head, historySeq: last.seq };
+      const id = historyId(first.seq);
+      tx.overlay.set(id, doc({ id, kind: 'history', mpid: last.mpid, seq: last.seq, data: { entries } }));
     }
     const request = write.request;
     if (request !== null) {
@@ -566,12 +626,17 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     }
   }
 
-  /** Writes the overlay in one storage bulkWrite (atomic); a concurrent write makes it throw. */
+  /**
+   * Writes the overlay in one storage bulkWrite (atomic); a concurrent write makes it throw. Every
+   * write rewrites the head too, so that its revision tells every page's cache that the graph
+   * changed (DE-2); the page cache then takes what was written.
+   */
   private async flush(tx: GraphTx): Promise<void> {
     if (tx.overlay.size === 0) return;
+    if (!tx.overlay.has(HEAD_ID) && (await tx.one(HEAD_ID)) !== null) tx.setHead(await tx.head());
     const previous = await tx.previous();
     const token = this.graph.database.token;
-    const rows = [];
+    const rows: { previous?: Stored; document: Stored }[] = [];
     for (const [id, next] of tx.overlay) {
       const before = previous.get(id);
       if (next === null && (before === undefined || before._deleted)) continue;
@@ -592,6 +657,13 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     if (first !== undefined) {
       throw new Error(`the device store rejected a write (${first.status} on ${first.documentId}); retry`);
     }
+    const head = rows.find((row) => row.document.id === HEAD_ID)?.document;
+    if (head === undefined || head._deleted) this.cache.forget();
+    else
+      this.cache.wrote(
+        rows.map((row): WrittenRow => ({ previous: row.previous, document: row.document })),
+        head._rev,
+      );
   }
 
   async dump(): Promise<StoreDump> {
@@ -600,10 +672,19 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     return {
       profiles: of('profile').map(asProfile),
       requests: of('request').map((d) => (d.data as unknown as RequestData).stored),
-      history: of('history').map((d) => d.data as unknown as NewHistoryEntry & { seq: number }),
+      history: of('history').flatMap(historyEntries),
       aliases: of('alias').map(asAlias),
     };
   }
+}
+
+/**
+ * The history entries a document holds: those of one write (`entries`, DE-5), or one entry (a
+ * device written before entries were grouped).
+ */
+function historyEntries(d: GraphDoc): HistoryEntry[] {
+  const data = d.data as { entries?: HistoryEntry[] } & HistoryEntry;
+  return data.entries ?? [data];
 }
 
 function byRequestTime(a: AliasRecord, b: AliasRecord): number {

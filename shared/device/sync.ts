@@ -388,7 +388,9 @@ export class DeviceSync {
       local.set(result.requestId, updated);
       answered.push(updated);
     }
-    if (answered.length > 0) await db.graph.bulkUpsert(answered);
+    // Through the store: under the device lock, and moving the head so that every page's cache
+    // of the graph sees the answers (DE-2).
+    if (answered.length > 0) await this.engine.store.write(answered.map((doc) => ({ id: doc.id, doc })));
     let through = (await readLocal<{ seq: number }>(db, ANSWERED_DOC))?.seq ?? 0;
     const bySeq = [...local.values()]
       .map((row) => row.data as unknown as RequestData)

@@ -23,7 +23,7 @@
  *   npm run bench:app -- [--people 10000] [--skip-ui] [--skip-build]
  */
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
@@ -31,7 +31,7 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { z } from 'zod';
 import { progressBar } from '../../shared/util/progress.ts';
-import type { CallProfile, FloorTimes, FlowTimes } from '../browser/harness-api.ts';
+import type { CallProfile, FloorTimes, FlowTimes, StorageTrace } from '../browser/harness-api.ts';
 import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '../browser/harness-server.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.ts';
 import { startTestServer } from '../helpers/server.ts';
@@ -126,6 +126,26 @@ interface Bucket {
   readonly trackP50: number;
   /** Chromium main-thread task time per person (four calls), ms. */
   readonly mainThreadMsPerPerson: number;
+  /** Mean ms per call of each graph storage operation, and of the wait for the lock (which one slows?). */
+  readonly storageMsPerOp: Record<keyof StorageTrace, number>;
+  /** Storage operations per person. */
+  readonly storageOpsPerPerson: Record<keyof StorageTrace, number>;
+}
+
+const STORAGE_OPS = ['findDocumentsById', 'query', 'bulkWrite', 'lock'] as const;
+
+/** Sums the storage traces of several batches. */
+function addTraces(traces: readonly (StorageTrace | undefined)[]): StorageTrace {
+  const sum = (op: keyof StorageTrace) => ({
+    count: traces.reduce((n, t) => n + (t?.[op].count ?? 0), 0),
+    ms: traces.reduce((n, t) => n + (t?.[op].ms ?? 0), 0),
+  });
+  return {
+    findDocumentsById: sum('findDocumentsById'),
+    query: sum('query'),
+    bulkWrite: sum('bulkWrite'),
+    lock: sum('lock'),
+  };
 }
 
 /** Chromium's main-thread task time of this page so far, in ms (CDP Performance domain). */
@@ -145,6 +165,7 @@ async function runBucket(
   to: number,
 ): Promise<Bucket> {
   const times: FlowTimes = { identify: [], login: [], track: [], nextPerson: [] };
+  const traces: (StorageTrace | undefined)[] = [];
   const before = await taskMs();
   for (let start = from; start < to; start += BATCH) {
     const count = Math.min(BATCH, to - start);
@@ -156,8 +177,12 @@ async function runBucket(
     times.login.push(...batch.login);
     times.track.push(...batch.track);
     times.nextPerson.push(...batch.nextPerson);
+    traces.push(batch.storage);
   }
   const busy = (await taskMs()) - before;
+  const trace = addTraces(traces);
+  const perOp = (f: (op: keyof StorageTrace) => number) =>
+    Object.fromEntries(STORAGE_OPS.map((op) => [op, round(f(op), 3)])) as Record<keyof StorageTrace, number>;
   return {
     from,
     to,
@@ -167,6 +192,8 @@ async function runBucket(
     nextPersonP50: round(percentile(times.nextPerson, 50)),
     trackP50: round(percentile(times.track, 50)),
     mainThreadMsPerPerson: round(busy / (to - from)),
+    storageMsPerOp: perOp((op) => (trace[op].count === 0 ? 0 : trace[op].ms / trace[op].count)),
+    storageOpsPerPerson: perOp((op) => trace[op].count / (to - from)),
   };
 }
 
@@ -175,6 +202,7 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
   const taskMs = await mainThreadMs(context, page);
   const floorBefore: FloorTimes = await page.evaluate((n) => window.harness!.floor(n), FLOOR_SAMPLES);
   const profileEmpty: CallProfile[] = await page.evaluate(() => window.harness!.profile('profile-empty'));
+  const loadBefore = round(loadavg()[0] ?? 0);
   const driverCpu = process.cpuUsage();
   const started = performance.now();
   const buckets: Bucket[] = [];
@@ -196,6 +224,11 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
     idbPut: stats([...floorBefore.idbPut, ...floorAfter.idbPut]),
     /** The floor on the empty and on the full device: did the machine, not the device, slow down? */
     idbPutP50EmptyFull: [round(percentile(floorBefore.idbPut, 50)), round(percentile(floorAfter.idbPut, 50))],
+    /** A raw get of the head from the device's own store, on the empty and on the full device. */
+    deviceGetP50EmptyFull: [
+      round(percentile(floorBefore.deviceGet, 50)),
+      round(percentile(floorAfter.deviceGet, 50)),
+    ],
   };
   return {
     buckets,
@@ -203,6 +236,8 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
     profileEmpty,
     profileFull,
     seconds,
+    /** The machine's 1-minute load average (as `uptime` prints it) before and after the Field flow. */
+    loadAverage: [loadBefore, round(loadavg()[0] ?? 0)],
     driverCpuMsPerPerson: round((cpu.user + cpu.system) / 1000 / PEOPLE, 3),
   };
 }
@@ -248,7 +283,7 @@ type IdentityResults = Awaited<ReturnType<typeof identityCalls>>;
 
 function printIdentity(r: IdentityResults): void {
   console.log(
-    `\n1. identity calls in Chromium on IndexedDB (Field flow, ${PEOPLE} people, ${round(r.seconds, 1)} s)`,
+    `\n1. identity calls in Chromium on IndexedDB (Field flow, ${PEOPLE} people, ${round(r.seconds, 1)} s, load average ${r.loadAverage.join(' → ')})`,
   );
   console.log(
     'people        | identity p50  p95   p99  | ident p95 login p95 | track p50  next p50 | main thread ms/person',
@@ -259,7 +294,18 @@ function printIdentity(r: IdentityResults): void {
     );
   }
   console.log(
-    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms)`,
+    'graph storage, mean ms per operation (operations per person) — which one slows as the device fills:',
+  );
+  console.log('people        | findById        | query           | bulkWrite       | lock wait');
+  for (const b of r.buckets) {
+    const cell = (op: keyof StorageTrace) =>
+      `${String(round(b.storageMsPerOp[op], 2)).padStart(6)} (${String(round(b.storageOpsPerPerson[op], 1)).padStart(4)})`.padEnd(
+        15,
+      );
+    console.log(`${`${b.from}–${b.to}`.padEnd(13)} | ${STORAGE_OPS.map(cell).join(' | ')}`);
+  }
+  console.log(
+    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms); raw get from the device's own store p50 empty → full ${r.floor.deviceGetP50EmptyFull.join(' → ')} ms`,
   );
   console.log('storage work per call (empty device → full device):');
   for (const [i, p] of r.profileEmpty.entries()) {

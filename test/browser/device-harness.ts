@@ -28,12 +28,13 @@ import { randomFromFill } from '../../shared/util/random.ts';
 import type {
   CallProfile,
   FloorTimes,
-  FlowTimes,
   Harness,
   HarnessAnswer,
   HarnessConfigName,
   HarnessLogEntry,
+  FlowTimes,
   LiveWait,
+  StorageTrace,
 } from './harness-api.ts';
 
 const ParamsSchema = z.object({
@@ -63,6 +64,9 @@ const counters = {
   documentsRead: 0,
   lockWaitMs: 0,
   locks: 0,
+  findDocumentsByIdMs: 0,
+  queryMs: 0,
+  bulkWriteMs: 0,
 };
 type Counters = typeof counters;
 
@@ -86,19 +90,26 @@ function countGraphStorage(db: DeviceDatabase): void {
   const bulkWrite = storage.bulkWrite.bind(storage);
   storage.findDocumentsById = async (ids, deleted) => {
     counters.findDocumentsById += 1;
+    const started = performance.now();
     const docs = await findDocumentsById(ids, deleted);
+    counters.findDocumentsByIdMs += performance.now() - started;
     counters.documentsRead += docs.length;
     return docs;
   };
   storage.query = async (prepared) => {
     counters.query += 1;
+    const started = performance.now();
     const result = await query(prepared);
+    counters.queryMs += performance.now() - started;
     counters.documentsRead += result.documents.length;
     return result;
   };
-  storage.bulkWrite = (rows, context) => {
+  storage.bulkWrite = async (rows, context) => {
     counters.bulkWrite += 1;
-    return bulkWrite(rows, context);
+    const started = performance.now();
+    const result = await bulkWrite(rows, context);
+    counters.bulkWriteMs += performance.now() - started;
+    return result;
   };
 }
 
@@ -190,6 +201,24 @@ function openRawDatabase(name: string): Promise<IDBDatabase> {
   });
 }
 
+/** The IndexedDB database RxDB's Dexie storage keeps the graph collection in (schema version 0). */
+function openDeviceGraphDatabase(name: string): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const request = indexedDB.open(`rxdb-dexie-${name}--0--graph`);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'));
+  });
+}
+
+function rawGet(db: IDBDatabase, id: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('docs', 'readonly');
+    tx.objectStore('docs').get(id);
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new Error('IndexedDB get failed'));
+  });
+}
+
 function rawPut(db: IDBDatabase, doc: FloorDoc): Promise<void> {
   return new Promise((resolve, reject) => {
     const tx = db.transaction('docs', 'readwrite');
@@ -197,6 +226,21 @@ function rawPut(db: IDBDatabase, doc: FloorDoc): Promise<void> {
     tx.oncomplete = () => resolve();
     tx.onerror = () => reject(tx.error ?? new Error('IndexedDB put failed'));
   });
+}
+
+function trace(before: Counters): StorageTrace {
+  return {
+    findDocumentsById: {
+      count: counters.findDocumentsById - before.findDocumentsById,
+      ms: counters.findDocumentsByIdMs - before.findDocumentsByIdMs,
+    },
+    query: { count: counters.query - before.query, ms: counters.queryMs - before.queryMs },
+    bulkWrite: {
+      count: counters.bulkWrite - before.bulkWrite,
+      ms: counters.bulkWriteMs - before.bulkWriteMs,
+    },
+    lock: { count: counters.locks - before.locks, ms: counters.lockWaitMs - before.lockWaitMs },
+  };
 }
 
 function delta(before: Counters): Omit<CallProfile, 'call' | 'ms'> {
@@ -248,8 +292,14 @@ async function start(): Promise<Harness> {
         (status) => (status.pendingRequests >= count ? status.pendingRequests : null),
         timeoutMs,
       ),
-    async fieldFlow(prefix, from, count) {
-      const times: FlowTimes = { identify: [], login: [], track: [], nextPerson: [] };
+    async fieldFlow(prefix, from, count): Promise<FlowTimes> {
+      const times = {
+        identify: [] as number[],
+        login: [] as number[],
+        track: [] as number[],
+        nextPerson: [] as number[],
+      };
+      const before = { ...counters };
       for (let i = from; i < from + count; i++) {
         const identify = await answer(() => engine.identify({ email: `${prefix}-${i}@example.com` }));
         if (!identify.ok) throw new Error(`identify ${i} failed: ${identify.error ?? ''}`);
@@ -260,19 +310,22 @@ async function start(): Promise<Harness> {
         times.login.push(login.ms);
         times.nextPerson.push(await timed(() => engine.nextPerson()));
       }
-      return times;
+      return { ...times, storage: trace(before) };
     },
     async floor(count) {
       const collection = await openFloorCollection(params.db);
       const raw = await openRawDatabase(params.db);
-      const times: FloorTimes = { rxdbInsert: [], idbPut: [] };
+      const device = await openDeviceGraphDatabase(params.db);
+      const times: FloorTimes = { rxdbInsert: [], idbPut: [], deviceGet: [] };
       const run = floorRun++;
       for (let n = 0; n < count; n++) {
         const id = `floor-${run}-${n}`;
         times.rxdbInsert.push(await timed(() => collection.insert({ id, n })));
         times.idbPut.push(await timed(() => rawPut(raw, { id, n })));
+        times.deviceGet.push(await timed(() => rawGet(device, 'head')));
       }
       raw.close();
+      device.close();
       await collection.database.close();
       return times;
     },
@@ -286,10 +339,9 @@ async function start(): Promise<Harness> {
         return { call, ms, ...delta(before) };
       };
       return [
-        await measure('login', () =>
-          engine.login({ customerid: `${prefix}-c`, email: `${prefix}@example.com` }),
-        ),
+        await measure('identify', () => engine.identify({ email: `${prefix}@example.com` })),
         await measure('track', () => engine.track('visited')),
+        await measure('login', () => engine.login({ customerid: `${prefix}-c` })),
         await measure('nextPerson', () => engine.nextPerson()),
       ];
     },

@@ -24,12 +24,23 @@ export interface HarnessLogEntry {
   readonly identities: Readonly<Record<string, string>>;
 }
 
+/** Calls on the graph collection's storage during a run, and the ms they took until resolved. */
+export interface StorageTrace {
+  readonly findDocumentsById: { readonly count: number; readonly ms: number };
+  readonly query: { readonly count: number; readonly ms: number };
+  readonly bulkWrite: { readonly count: number; readonly ms: number };
+  /** Waiting for the Web Lock. */
+  readonly lock: { readonly count: number; readonly ms: number };
+}
+
 /** Per-call timings (ms) of the Field flow: identify by email, record a visit, log in, next person. */
 export interface FlowTimes {
   readonly identify: number[];
   readonly login: number[];
   readonly track: number[];
   readonly nextPerson: number[];
+  /** What the graph's storage did over the whole run (per operation, to see which one slows). */
+  readonly storage?: StorageTrace;
 }
 
 /** The floor: the cheapest single-document writes the same page can make. */
@@ -38,11 +49,16 @@ export interface FloorTimes {
   readonly rxdbInsert: number[];
   /** One `put` in a raw IndexedDB readwrite transaction, until it completes. */
   readonly idbPut: number[];
+  /**
+   * One `get` of the head by primary key in a raw readonly transaction on the device's own graph
+   * store: does IndexedDB itself slow as the device fills?
+   */
+  readonly deviceGet: number[];
 }
 
 /** What one call costs in storage operations (see `Harness.profile`). */
 export interface CallProfile {
-  readonly call: 'login' | 'track' | 'nextPerson';
+  readonly call: 'identify' | 'login' | 'track' | 'nextPerson';
   readonly ms: number;
   /** IndexedDB transactions opened (every store of the origin), and how many were readwrite. */
   readonly idbTransactions: number;
@@ -84,7 +100,7 @@ export interface Harness {
   /** Runs the Field flow for people `from` … `from + count - 1`, timing each call. */
   fieldFlow(prefix: string, from: number, count: number): Promise<FlowTimes>;
   floor(count: number): Promise<FloorTimes>;
-  /** One login, one track and one next person, each with the storage work it did. */
+  /** One person of the Field flow (identify, track, login, next person), each call with the storage work it did. */
   profile(prefix: string): Promise<CallProfile[]>;
 }
 

@@ -1,0 +1,134 @@
+/**
+ * What this page knows of the device's graph as stored (SPEC DE-1, DE-2): documents it read or
+ * wrote under the device lock, and the index lookups it made, kept across transactions so that an
+ * identity call does not read again what this page wrote itself.
+ *
+ * It is trusted only while the head's revision is the one this page last read or wrote: every
+ * write of the graph rewrites the head (the store's `flush`), so another tab's or window's write
+ * moves it, and the next transaction, reading the head first, forgets everything (`validate`).
+ * Documents are kept with their revision, removed ones included (a later write needs it). Least
+ * recently used entries are dropped beyond `capacity`, so a long session stays bounded.
+ */
+import type { RxDocumentData } from 'rxdb/plugins/core';
+import type { GraphDoc } from './collections.ts';
+
+type Stored = RxDocumentData<GraphDoc>;
+export type LookupField = 'key' | 'mpid' | 'source' | 'destination';
+const LOOKUP_FIELDS: readonly LookupField[] = ['key', 'mpid', 'source', 'destination'];
+
+export const lookupKey = (kind: GraphDoc['kind'], field: LookupField, value: string) =>
+  `${kind}\u0000${field}\u0000${value}`;
+
+/** A map that forgets its least recently used entries beyond a capacity. */
+class Recent<V> {
+  private readonly entries = new Map<string, V>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  /** The entry, without making it recent (for updates after a write). */
+  peek(key: string): V | undefined {
+    return this.entries.get(key);
+  }
+
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done !== true) this.entries.delete(oldest.value);
+    }
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** A write the storage accepted: the document as now stored, and the one it replaced. */
+export interface WrittenRow {
+  readonly previous: Stored | undefined;
+  readonly document: Stored;
+}
+
+export class PageCache {
+  /** `undefined`: nothing known (never read, or forgotten); `null`: no head stored. */
+  private headRev: string | null | undefined = undefined;
+  /** Documents as stored, by id (`null`: no document with that id, not even a removed one). */
+  private readonly docs: Recent<Stored | null>;
+  /** Live documents per index lookup (kind, field, value), by id. */
+  private readonly lookups: Recent<Map<string, Stored>>;
+
+  constructor(capacity = 4096) {
+    this.docs = new Recent(capacity);
+    this.lookups = new Recent(capacity);
+  }
+
+  /**
+   * Takes the head as just read from storage, inside the lock: keeps what is known when it is the
+   * head this page last saw, else forgets everything (another page wrote since).
+   */
+  validate(head: Stored | null): void {
+    const rev = head === null ? null : head._rev;
+    if (rev !== this.headRev) this.forget();
+    this.headRev = rev;
+  }
+
+  forget(): void {
+    this.headRev = undefined;
+    this.docs.clear();
+    this.lookups.clear();
+  }
+
+  /** A document as stored (removed ones included), `null` if none, `undefined` if not known. */
+  doc(id: string): Stored | null | undefined {
+    return this.headRev === undefined ? undefined : this.docs.get(id);
+  }
+
+  rememberDoc(id: string, stored: Stored | null): void {
+    if (this.headRev !== undefined) this.docs.set(id, stored);
+  }
+
+  /** The live documents an index lookup finds, or `undefined` if not known. */
+  lookup(kind: GraphDoc['kind'], field: LookupField, value: string): Stored[] | undefined {
+    if (this.headRev === undefined) return undefined;
+    const found = this.lookups.get(lookupKey(kind, field, value));
+    return found === undefined ? undefined : [...found.values()];
+  }
+
+  rememberLookup(kind: GraphDoc['kind'], field: LookupField, value: string, docs: readonly Stored[]): void {
+    if (this.headRev === undefined) return;
+    this.lookups.set(lookupKey(kind, field, value), new Map(docs.map((d) => [d.id, d])));
+  }
+
+  /** Takes a write the storage accepted (it moved the head: `headRev` is its new revision). */
+  wrote(rows: readonly WrittenRow[], headRev: string): void {
+    if (this.headRev === undefined) return;
+    this.headRev = headRev;
+    for (const { previous, document } of rows) {
+      this.docs.set(document.id, document);
+      for (const field of LOOKUP_FIELDS) {
+        if (previous !== undefined)
+          this.lookups.peek(lookupKey(previous.kind, field, previous[field]))?.delete(previous.id);
+        if (!document._deleted)
+          this.lookups.peek(lookupKey(document.kind, field, document[field]))?.set(document.id, document);
+      }
+    }
+  }
+
+  /** How many documents and lookups are kept (for tests). */
+  get size(): { docs: number; lookups: number } {
+    return { docs: this.docs.size, lookups: this.lookups.size };
+  }
+}

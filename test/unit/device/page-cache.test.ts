@@ -1,0 +1,235 @@
+/**
+ * Device engine storage (SPEC DE-1..DE-4), offline, on RxDB memory storage: what an identity call
+ * asks of storage, counted per storage call, and the page cache that makes it so (validated by
+ * the head, forgotten when another page writes, bounded).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import type { RxDocumentData, RxStorageInstance } from 'rxdb/plugins/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  openDeviceDatabase,
+  type DeviceDatabase,
+  type GraphDoc,
+} from '../../../shared/device/collections.ts';
+import { DeviceEngine } from '../../../shared/device/engine.ts';
+import { PageCache } from '../../../shared/device/page-cache.ts';
+import { ScopeConfigSchema } from '../../../shared/identity/scope-config.ts';
+import { seededRandom } from '../../../shared/util/random.ts';
+import { serial } from '../../../shared/util/serial.ts';
+
+const CONFIG = ScopeConfigSchema.parse({
+  scopeId: 'unit',
+  strategy: 'profile_conversion',
+  identityPriority: ['customerid', 'email', 'device_application_stamp'],
+  loginIdentities: ['customerid', 'email'],
+  uniqueIdentities: ['customerid', 'email'],
+});
+let now = 1_800_000_000_000;
+const clock = { now: () => (now += 10) };
+const dbs: DeviceDatabase[] = [];
+let counter = 0;
+
+afterEach(async () => {
+  for (const db of dbs.splice(0)) await db.close();
+});
+
+async function database(): Promise<DeviceDatabase> {
+  const db = await openDeviceDatabase(`cache${process.pid}x${counter++}`, getRxStorageMemory());
+  dbs.push(db);
+  return db;
+}
+
+function engine(db: DeviceDatabase, seed: number, lock = serial()): Promise<DeviceEngine> {
+  return DeviceEngine.open({
+    db,
+    config: CONFIG,
+    environment: 'production',
+    random: seededRandom(seed),
+    clock,
+    lock,
+  });
+}
+
+interface Calls {
+  findDocumentsById: number;
+  query: number;
+  bulkWrite: number;
+}
+
+/** Counts the graph's storage calls while `task` runs (each is one IndexedDB transaction on Dexie). */
+async function storageCalls(db: DeviceDatabase, task: () => Promise<unknown>): Promise<Calls> {
+  const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
+  const findDocumentsById = storage.findDocumentsById.bind(storage);
+  const query = storage.query.bind(storage);
+  const bulkWrite = storage.bulkWrite.bind(storage);
+  const calls: Calls = { findDocumentsById: 0, query: 0, bulkWrite: 0 };
+  storage.findDocumentsById = (ids, deleted) => {
+    calls.findDocumentsById += 1;
+    return findDocumentsById(ids, deleted);
+  };
+  storage.query = (prepared) => {
+    calls.query += 1;
+    return query(prepared);
+  };
+  storage.bulkWrite = (rows, context) => {
+    calls.bulkWrite += 1;
+    return bulkWrite(rows, context);
+  };
+  try {
+    await task();
+  } finally {
+    Object.assign(storage, { findDocumentsById, query, bulkWrite });
+  }
+  return calls;
+}
+
+/** The Field flow for one person, with the storage calls of each step. */
+async function person(db: DeviceDatabase, e: DeviceEngine, n: number) {
+  const identify = await storageCalls(db, () => e.identify({ email: `p${n}@example.com` }));
+  await e.track('visited');
+  const login = await storageCalls(db, () => e.login({ customerid: `c${n}` }));
+  const next = await storageCalls(db, () => e.nextPerson());
+  return { identify, login, next };
+}
+
+describe('device engine storage', () => {
+  it('[DE-1] an identity call is one read (the head with the MPID it may issue), one lookup per new identity value, and one write, with 3 or 200 people', async () => {
+    const db = await database();
+    const e = await engine(db, 1);
+    const expected = {
+      // identify by a new email after "next person": the stamp is new, so only the email is looked up
+      identify: { findDocumentsById: 1, query: 1, bulkWrite: 1 },
+      // login with a new customer ID: the current person, their request and stamp are this page's own writes
+      login: { findDocumentsById: 1, query: 1, bulkWrite: 1 },
+      next: { findDocumentsById: 1, query: 0, bulkWrite: 1 },
+    };
+    for (let n = 0; n < 3; n++) await person(db, e, n);
+    expect(await person(db, e, 3)).toEqual(expected);
+    for (let n = 4; n < 200; n++) await person(db, e, n);
+    expect(await person(db, e, 200)).toEqual(expected);
+    const log = await e.requests();
+    expect(log.map((r) => r.seq)).toEqual(log.map((_, i) => i + 1));
+  });
+
+  it('[DE-2] a write from another page makes the cache forget: a change that page made to the current person is kept', async () => {
+    const db = await database();
+    const lock = serial();
+    const a = await engine(db, 2, lock);
+    const b = await engine(db, 3, lock);
+    const first = await a.identify({ email: 'shared@example.com' });
+    if (!first.ok) throw new Error('local resolution failed');
+    // The other page adds a customer ID to the same current person (a new revision of the profile
+    // this page has cached).
+    const added = await b.modify([{ identityType: 'customerid', oldValue: null, newValue: 'from-b' }]);
+    expect(added.ok).toBe(true);
+    const changed = await a.modify([
+      { identityType: 'email', oldValue: 'shared@example.com', newValue: 'moved@example.com' },
+    ]);
+    expect(changed.ok).toBe(true);
+    const profile = (await a.people()).find((p) => p.mpid === first.value.mpid);
+    expect(profile?.identities).toMatchObject({ customerid: ['from-b'], email: ['moved@example.com'] });
+    const log = await a.requests();
+    expect(log.map((r) => r.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('[DE-2] after another page writes, the next call reads again what this page had cached', async () => {
+    const db = await database();
+    const lock = serial();
+    const a = await engine(db, 4, lock);
+    const b = await engine(db, 5, lock);
+    await a.identify({ email: 'x@example.com' });
+    const cached = await storageCalls(db, () => a.currentUser());
+    expect(cached).toEqual({ findDocumentsById: 1, query: 0, bulkWrite: 0 });
+    // The other page changes the current person, not which request made them current.
+    await b.modify([{ identityType: 'customerid', oldValue: null, newValue: 'from-b' }]);
+    const after = await storageCalls(db, () => a.currentUser());
+    expect(after.findDocumentsById).toBe(2);
+  });
+
+  it('[DE-3] only the store writes the graph, so every write moves the head', () => {
+    const root = path.resolve(import.meta.dirname, '../../../shared/device');
+    const writers = readdirSync(root)
+      .filter((f) => f.endsWith('.ts') && f !== 'rxdb-store.ts')
+      .filter((f) =>
+        /graph\s*\.\s*((insert|bulkInsert|upsert|bulkUpsert|incrementalUpsert|bulkRemove)\s*\(|storageInstance\b)/.test(
+          readFileSync(path.join(root, f), 'utf8'),
+        ),
+      );
+    expect(writers).toEqual([]);
+  });
+
+  it('[DE-5] an identity call writes one document per profile, identity and request, one for its history entries, and the head', async () => {
+    const db = await database();
+    const e = await engine(db, 6);
+    const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
+    const bulkWrite = storage.bulkWrite.bind(storage);
+    const written: string[][] = [];
+    storage.bulkWrite = (rows, context) => {
+      written.push(rows.map((r) => r.document.kind));
+      return bulkWrite(rows, context);
+    };
+    await e.identify({ email: 'one@example.com' });
+    storage.bulkWrite = bulkWrite;
+    expect(written).toEqual([['profile', 'identity', 'identity', 'history', 'request', 'head']]);
+    const history = (await e.store.dump()).history;
+    expect(history.map((h) => h.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('[DE-5] history kept one entry per document (before DE-5) is still read, in order, with the grouped one', async () => {
+    const db = await database();
+    const e = await engine(db, 7);
+    await e.identify({ email: 'first@example.com' });
+    const [one] = (await e.store.dump()).history;
+    if (one === undefined) throw new Error('no history');
+    await e.store.write([
+      {
+        id: 'h|000000000000',
+        doc: {
+          id: 'h|000000000000',
+          kind: 'history',
+          key: '',
+          mpid: one.mpid,
+          seq: 0,
+          due: -1,
+          source: '',
+          destination: '',
+          data: { ...one, seq: 0 },
+        },
+      },
+    ]);
+    expect((await e.store.dump()).history.map((h) => h.seq)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('[DE-4] the page cache keeps at most its capacity of documents and lookups, the least recently used dropped first', () => {
+    const cache = new PageCache(3);
+    const doc = (id: string, rev: string): RxDocumentData<GraphDoc> => ({
+      id,
+      kind: 'profile',
+      key: '',
+      mpid: id,
+      seq: 0,
+      due: -1,
+      source: '',
+      destination: '',
+      data: {},
+      _deleted: false,
+      _attachments: {},
+      _meta: { lwt: 1 },
+      _rev: rev,
+    });
+    cache.validate(doc('head', '1-a'));
+    for (const id of ['p1', 'p2', 'p3']) cache.rememberDoc(id, doc(id, '1-a'));
+    expect(cache.doc('p1')?._rev).toBe('1-a');
+    cache.rememberDoc('p4', null);
+    expect(cache.size.docs).toBe(3);
+    expect(cache.doc('p2')).toBeUndefined();
+    expect(cache.doc('p1')).not.toBeUndefined();
+    for (let n = 0; n < 10; n++) cache.rememberLookup('identity', 'key', `k${n}`, []);
+    expect(cache.size.lookups).toBe(3);
+    cache.validate(doc('head', '2-b'));
+    expect(cache.doc('p1')).toBeUndefined();
+    expect(cache.size).toEqual({ docs: 0, lookups: 0 });
+  });
+});
