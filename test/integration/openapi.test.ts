@@ -36,7 +36,7 @@ interface Operation {
   tags?: string[];
   parameters?: Parameter[];
   requestBody?: { content: { 'application/json': { schema: Record<string, unknown> } } };
-  responses?: Record<string, unknown>;
+  responses?: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
 }
 interface Document {
   openapi: string;
@@ -74,6 +74,14 @@ const operations = () =>
   Object.entries(document.paths).flatMap(([path, methods]) =>
     Object.entries(methods).map(([method, operation]) => ({ path, method, operation })),
   );
+
+/** The documented JSON schema of an answer, as zod, to check real answers against. */
+const answerSchemaOf = (path: string, method: string, status: number) => {
+  const schema =
+    document.paths[path]?.[method]?.responses?.[String(status)]?.content?.['application/json']?.schema;
+  expect(schema, `${method} ${path} documents its ${status} answer`).toBeDefined();
+  return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+};
 
 const bodySchemaOf = (path: string, method: string) => {
   const schema = document.paths[path]?.[method]?.requestBody?.content['application/json'].schema;
@@ -171,5 +179,59 @@ describe('OpenAPI document', () => {
       body: JSON.stringify(input),
     });
     expect(created.status).toBe(201);
+  });
+
+  it('[OA-4] documented answers describe what the routes answer, errors included', async () => {
+    const admin = async (method: string, url: string, body?: unknown) => {
+      const answer = await fetch(`${t.url}${url}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${ADMIN_TOKEN}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: answer.status, body: (await answer.json()) as unknown };
+    };
+    const identified = await call<{ mpid: string }>(t.url, '/v1/identify', {
+      known_identities: { customerid: 'oa-4-answers' },
+      environment: 'production',
+    });
+    expect(identified.status).toBe(200);
+    expect(answerSchemaOf('/v1/identify', 'post', 200).safeParse(identified.body).error).toBeUndefined();
+    const refused = await call(t.url, '/v1/identify', { known_identities: 'nope' });
+    expect(refused.status).toBe(400);
+    expect(answerSchemaOf('/v1/identify', 'post', 400).safeParse(refused.body).error).toBeUndefined();
+
+    const workspace = '/admin/v1/workspaces/{workspace}';
+    for (const [path, url] of [
+      ['/admin/v1/workspaces', '/admin/v1/workspaces'],
+      [`${workspace}/config`, '/admin/v1/workspaces/default/config'],
+      [`${workspace}/config/history`, '/admin/v1/workspaces/default/config/history'],
+      [`${workspace}/inputs`, '/admin/v1/workspaces/default/inputs'],
+      [`${workspace}/devices`, '/admin/v1/workspaces/default/devices'],
+      [`${workspace}/history`, '/admin/v1/workspaces/default/history'],
+      [
+        `${workspace}/profiles`,
+        '/admin/v1/workspaces/default/profiles?identity_type=customerid&value=oa-4-answers',
+      ],
+      [`${workspace}/profiles/{mpid}`, `/admin/v1/workspaces/default/profiles/${identified.body.mpid}`],
+      [
+        `${workspace}/profiles/{mpid}/graph`,
+        `/admin/v1/workspaces/default/profiles/${identified.body.mpid}/graph`,
+      ],
+      [`${workspace}/stats`, '/admin/v1/workspaces/default/stats'],
+    ] as const) {
+      const answer = await admin('GET', url);
+      expect(answer.status, url).toBe(200);
+      expect(answerSchemaOf(path, 'get', 200).safeParse(answer.body).error, url).toBeUndefined();
+    }
+    const missing = await admin('GET', '/admin/v1/workspaces/nowhere/config');
+    expect(missing.status).toBe(404);
+    expect(answerSchemaOf(`${workspace}/config`, 'get', 404).safeParse(missing.body).error).toBeUndefined();
+    const bootstrap = await (await fetch(`${t.url}/app/bootstrap.json`)).json();
+    expect(answerSchemaOf('/app/bootstrap.json', 'get', 200).safeParse(bootstrap).error).toBeUndefined();
+    const ready = await (await fetch(`${t.url}/readyz`)).json();
+    expect(answerSchemaOf('/readyz', 'get', 200).safeParse(ready).error).toBeUndefined();
   });
 });
