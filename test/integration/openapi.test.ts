@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { SYNC_PROTOCOL_HEADER } from '../../shared/protocol/sync.ts';
 import { ADMIN_TOKEN, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
-import { deviceAuthorization } from '../helpers/sync-wire.ts';
+import { deviceAuthorization, pushRow } from '../helpers/sync-wire.ts';
 
 const registered = vi.hoisted(() => [] as { method: string; url: string }[]);
 
@@ -145,7 +145,7 @@ describe('OpenAPI document', () => {
     expect(document.paths['/sync/v2/round']?.post?.requestBody).toBeDefined();
   });
 
-  it('[OA-4] documented request bodies accept a valid example that the route accepts, and refuse a malformed one', async () => {
+  it('[OA-3][OA-4] documented request bodies accept a valid example that the route accepts and refuse a malformed one; the sync answers match their documented schemas', async () => {
     const identify = { known_identities: { ios_idfv: 'oa-4-idfv' }, environment: 'production' };
     expect(bodySchemaOf('/v1/identify', 'post').safeParse(identify).success).toBe(true);
     expect(bodySchemaOf('/v1/identify', 'post').safeParse({ known_identities: 7 }).success).toBe(false);
@@ -168,6 +168,30 @@ describe('OpenAPI document', () => {
       headers: { ...deviceAuthorization(registered.body), [SYNC_PROTOCOL_HEADER]: '3', 'x-mp-key': API_KEY },
     });
     expect(answered.status).toBe(200);
+    expect(registered.body).toEqual(answerSchemaOf('/sync/v1/devices', 'post', 201).parse(registered.body));
+    expect(answerSchemaOf('/sync/v2/round', 'post', 200).safeParse(answered.body).error).toBeUndefined();
+
+    const device = { ...deviceAuthorization(registered.body), 'x-mp-key': API_KEY };
+    const push = {
+      rows: [
+        pushRow({ deviceId: 'oa-4-device', seq: 1, body: { known_identities: { customerid: 'oa-4' } } }),
+      ],
+    };
+    expect(bodySchemaOf('/sync/v1/requests/push', 'post').safeParse(push).error).toBeUndefined();
+    const pushed = await call(t.url, '/sync/v1/requests/push', push, { headers: device });
+    expect(pushed.status).toBe(200);
+    expect(
+      answerSchemaOf('/sync/v1/requests/push', 'post', 200).safeParse(pushed.body).error,
+    ).toBeUndefined();
+    for (const path of ['/sync/v1/config', '/sync/v1/requests/pull', '/sync/v1/profiles/pull']) {
+      const pulled = await call<{ documents?: unknown[] }>(t.url, path, undefined, {
+        method: 'GET',
+        headers: device,
+      });
+      expect(pulled.status, path).toBe(200);
+      expect(answerSchemaOf(path, 'get', 200).safeParse(pulled.body).error, path).toBeUndefined();
+      if (path !== '/sync/v1/config') expect(pulled.body.documents?.length, path).toBe(1);
+    }
 
     const input = { name: 'oa-4 input' };
     const inputs = '/admin/v1/workspaces/{workspace}/inputs';
