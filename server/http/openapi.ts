@@ -18,6 +18,9 @@ function schema(zodSchema: z.ZodType, io: 'input' | 'output' = 'output'): Json {
 
 const content = (type: string, body: Json) => ({ content: { [type]: { schema: body } } });
 
+/** Every error answers the catalogue error body, described once. */
+const ERROR_BODY_REF = '#/components/schemas/ErrorBody';
+
 const SECURITY: Record<RouteAuth, readonly Json[]> = {
   public: [],
   input: [{ basic: [] }, { digest: [], date: [], key: [] }, { key: [] }],
@@ -93,7 +96,7 @@ function parametersOf(zodSchema: z.ZodObject | undefined, where: 'path' | 'query
 
 function answer(declared: Answer | string): Json {
   if (typeof declared === 'string')
-    return { description: declared, ...content('application/json', schema(ErrorBodySchema)) };
+    return { description: declared, ...content('application/json', { $ref: ERROR_BODY_REF }) };
   if (declared.schema === undefined) return { description: declared.description };
   return {
     description: declared.description,
@@ -150,7 +153,7 @@ export function openApiDocument(routes: readonly DeclaredRoute[]): Json {
       description:
         "IDSync-compatible identity API (wire-compatible with mParticle identity v1), the device sync API and the admin API. The web app's static files (/, /app, /app/*) and this documentation UI (/docs) are served but not described here.",
     },
-    components: { securitySchemes: SECURITY_SCHEMES },
+    components: { schemas: { ErrorBody: schema(ErrorBodySchema) }, securitySchemes: SECURITY_SCHEMES },
     paths,
   };
 }

@@ -42,6 +42,7 @@ interface Document {
   openapi: string;
   info: { title: string; version: string };
   paths: Record<string, Record<string, Operation>>;
+  components: { schemas?: Record<string, Record<string, unknown>> };
 }
 
 /**
@@ -80,7 +81,11 @@ const answerSchemaOf = (path: string, method: string, status: number) => {
   const schema =
     document.paths[path]?.[method]?.responses?.[String(status)]?.content?.['application/json']?.schema;
   expect(schema, `${method} ${path} documents its ${status} answer`).toBeDefined();
-  return z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  const ref = schema?.['$ref'];
+  const resolved =
+    typeof ref === 'string' ? document.components.schemas?.[ref.split('/').pop() ?? ''] : schema;
+  expect(resolved, `${method} ${path}: ${String(ref)} resolves`).toBeDefined();
+  return z.fromJSONSchema(resolved as Parameters<typeof z.fromJSONSchema>[0]);
 };
 
 const bodySchemaOf = (path: string, method: string) => {
@@ -103,6 +108,13 @@ describe('OpenAPI document', () => {
   it('[OA-2] the document is OpenAPI 3.1: unique operationIds, every path parameter declared, summaries, tags and responses', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.info.title).toBe('Identity Sync');
+    const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1] ?? '');
+    expect(refs.length).toBeGreaterThan(0);
+    for (const ref of new Set(refs)) {
+      const [hash, components, kind, name] = ref.split('/');
+      expect([hash, components, kind], ref).toEqual(['#', 'components', 'schemas']);
+      expect(document.components.schemas?.[name ?? ''], ref).toBeDefined();
+    }
     const ids = operations().map(({ operation }) => operation.operationId);
     expect(ids.every((id) => typeof id === 'string' && id.length > 0)).toBe(true);
     expect(new Set(ids).size).toBe(ids.length);
