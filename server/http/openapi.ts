@@ -72,7 +72,7 @@ const SECURITY_SCHEMES = {
 };
 
 /** Fastify's `/a/:b` as OpenAPI's `/a/{b}`. */
-export function openApiPath(url: string): string {
+function openApiPath(url: string): string {
   return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
 }
 

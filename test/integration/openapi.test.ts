@@ -34,6 +34,7 @@ interface Operation {
   operationId?: string;
   summary?: string;
   tags?: string[];
+  security?: Record<string, string[]>[];
   parameters?: Parameter[];
   requestBody?: { content: { 'application/json': { schema: Record<string, unknown> } } };
   responses?: Record<string, { content?: Record<string, { schema: Record<string, unknown> }> }>;
@@ -105,7 +106,7 @@ describe('OpenAPI document', () => {
     expect(documented).toEqual([...new Set(served)]);
   });
 
-  it('[OA-2] the document is OpenAPI 3.1: unique operationIds, every path parameter declared, summaries, tags and responses', () => {
+  it('[OA-2] the document is OpenAPI 3.1: unique operationIds, every path parameter declared, summaries, tags, responses with the failures of its credentials and body, refs that resolve', () => {
     expect(document.openapi).toBe('3.1.0');
     expect(document.info.title).toBe('Identity Sync');
     const refs = [...JSON.stringify(document).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1] ?? '');
@@ -129,9 +130,13 @@ describe('OpenAPI document', () => {
       ).toBe(true);
       expect(operation.summary, where).toBeTruthy();
       expect(operation.tags?.length, where).toBeGreaterThan(0);
-      expect(Object.keys(operation.responses ?? {}).length, where).toBeGreaterThan(0);
-      for (const status of Object.keys(operation.responses ?? {}))
-        expect(status, where).toMatch(/^[1-5]\d\d$/);
+      const statuses = Object.keys(operation.responses ?? {});
+      expect(statuses.length, where).toBeGreaterThan(0);
+      for (const status of statuses) expect(status, where).toMatch(/^[1-5]\d\d$/);
+      const schemes = (operation.security ?? []).flatMap((requirement) => Object.keys(requirement));
+      if (schemes.length > 0) expect(statuses, `${where} refuses credentials`).toContain('401');
+      if (schemes.includes('key')) expect(statuses, `${where} is rate limited`).toContain('429');
+      if (operation.requestBody !== undefined) expect(statuses, `${where} has a body limit`).toContain('413');
     }
   });
 
