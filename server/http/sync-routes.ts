@@ -18,6 +18,7 @@ import {
   DeviceEventSchema,
   DeviceRegistrationSchema,
   MAX_PUSH_BATCH,
+  MAX_ROUND_EVENTS,
   MIN_SUPPORTED_SYNC_PROTOCOL_VERSION,
   ProfileProjectionSchema,
   PullResponseSchema,
@@ -468,8 +469,11 @@ const ROUND_ROUTE = deviceRoute(
     url: '/sync/v2/round',
     operationId: 'syncRound',
     summary: 'One device sync round: push requests and events, get results and changed projections',
-    description: `Needs x-sync-protocol ${ROUND_PROTOCOL_VERSION} or later (SPEC S2-9). Each pushed request is parsed as a PushedRequest, each event as a DeviceEvent, on its own.`,
-    body: RoundRequestSchema,
+    description: `Needs x-sync-protocol ${ROUND_PROTOCOL_VERSION} or later (SPEC S2-9). Each pushed request (a PushedRequest) and each event (a DeviceEvent) is parsed on its own: a bad one is an error of its own (S2-1).`,
+    body: RoundRequestSchema.extend({
+      requests: z.array(PushedRequestSchema).max(MAX_PUSH_BATCH),
+      events: z.array(DeviceEventSchema).max(MAX_ROUND_EVENTS),
+    }),
     responses: {
       200: {
         description: 'Per-document errors, results, projections, checkpoint',

@@ -178,7 +178,19 @@ describe('OpenAPI document', () => {
     );
     expect(registered.status).toBe(201);
 
-    const round = { checkpoint: { requests: 0, profiles: 0 }, requests: [], events: [] };
+    const pushedRequest = {
+      requestId: 'oa-4-round-1',
+      deviceId: 'oa-4-device',
+      seq: 1,
+      kind: 'identify',
+      environment: 'production',
+      body: { environment: 'production', known_identities: { customerid: 'oa-4-round' } },
+      modifyMpid: null,
+      createdAt: 1,
+      provisionalMpid: null,
+      createdProvisional: false,
+    };
+    const round = { checkpoint: { requests: 0, profiles: 0 }, requests: [pushedRequest], events: [] };
     expect(bodySchemaOf('/sync/v2/round', 'post').safeParse(round).success).toBe(true);
     expect(bodySchemaOf('/sync/v2/round', 'post').safeParse({ checkpoint: {} }).success).toBe(false);
     const answered = await call(t.url, '/sync/v2/round', round, {
@@ -187,11 +199,13 @@ describe('OpenAPI document', () => {
     expect(answered.status).toBe(200);
     expect(registered.body).toEqual(answerSchemaOf('/sync/v1/devices', 'post', 201).parse(registered.body));
     expect(answerSchemaOf('/sync/v2/round', 'post', 200).safeParse(answered.body).error).toBeUndefined();
+    expect((answered.body as { requestErrors: unknown[]; results: unknown[] }).requestErrors).toEqual([]);
+    expect((answered.body as { results: unknown[] }).results).toHaveLength(1);
 
     const device = { ...deviceAuthorization(registered.body), 'x-mp-key': API_KEY };
     const push = {
       rows: [
-        pushRow({ deviceId: 'oa-4-device', seq: 1, body: { known_identities: { customerid: 'oa-4' } } }),
+        pushRow({ deviceId: 'oa-4-device', seq: 2, body: { known_identities: { customerid: 'oa-4' } } }),
       ],
     };
     expect(bodySchemaOf('/sync/v1/requests/push', 'post').safeParse(push).error).toBeUndefined();
@@ -207,7 +221,7 @@ describe('OpenAPI document', () => {
       });
       expect(pulled.status, path).toBe(200);
       expect(answerSchemaOf(path, 'get', 200).safeParse(pulled.body).error, path).toBeUndefined();
-      if (path !== '/sync/v1/config') expect(pulled.body.documents?.length, path).toBe(1);
+      if (path !== '/sync/v1/config') expect(pulled.body.documents?.length, path).toBeGreaterThan(0);
     }
 
     const input = { name: 'oa-4 input' };
