@@ -11,17 +11,23 @@ import {
   MAX_STATS_BUCKETS,
   STATS_BUCKETS,
   StatsQuerySchema,
+  StatsSchema,
   type Stats,
   type StatsQuery,
 } from '../../shared/protocol/admin-stats.ts';
-import { DeviceDetailQuerySchema, type DeviceDetail } from '../../shared/protocol/admin-devices.ts';
-import type { RotatedInput } from '../../shared/protocol/admin-inputs.ts';
+import {
+  DeviceDetailQuerySchema,
+  DeviceDetailSchema,
+  type DeviceDetail,
+} from '../../shared/protocol/admin-devices.ts';
+import { RotatedInputSchema, type RotatedInput } from '../../shared/protocol/admin-inputs.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
 import type { AdminDeps } from './admin-routes.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 
-const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
-const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128) });
-const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128) });
+const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64).describe('Workspace (scope) id') });
+const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128).describe('Device id') });
+const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128).describe('API key') });
 
 export interface ConsoleRouteHelpers {
   /** Parses with a schema, answering 400 (and returning null) when it fails. */
@@ -56,7 +62,7 @@ export function registerAdminConsoleRoutes(
   deps: AdminDeps,
   { parse, fail }: ConsoleRouteHelpers,
 ): void {
-  admin.get('/workspaces/:workspace/stats', async (request, reply) => {
+  route(admin, STATS_ROUTE, async (request, reply) => {
     const params = parse(reply, WorkspaceParams, request.params);
     const query = params === null ? null : parse(reply, StatsQuerySchema, request.query);
     if (params === null || query === null) return reply;
@@ -78,7 +84,7 @@ export function registerAdminConsoleRoutes(
     return { workspace: params.workspace, ...stats } satisfies Stats;
   });
 
-  admin.get('/workspaces/:workspace/devices/:id', async (request, reply) => {
+  route(admin, DEVICE_DETAIL_ROUTE, async (request, reply) => {
     const params = parse(reply, DeviceParams, request.params);
     const query = params === null ? null : parse(reply, DeviceDetailQuerySchema, request.query);
     if (params === null || query === null) return reply;
@@ -88,7 +94,7 @@ export function registerAdminConsoleRoutes(
       : (detail satisfies DeviceDetail);
   });
 
-  admin.post('/workspaces/:workspace/inputs/:key/rotate', async (request, reply) => {
+  route(admin, ROTATE_INPUT_ROUTE, async (request, reply) => {
     const params = parse(reply, InputParams, request.params);
     if (params === null) return reply;
     const rotated = await deps.workspaces.rotateInputSecret(params.workspace, params.key);
@@ -97,3 +103,51 @@ export function registerAdminConsoleRoutes(
     return rotated.value satisfies RotatedInput;
   });
 }
+
+const STATS_ROUTE: RouteDeclaration = {
+  method: 'GET',
+  url: '/workspaces/:workspace/stats',
+  operationId: 'stats',
+  summary: `Dashboard: resolutions by outcome per bucket, conversion rate, sync lag (at most ${MAX_STATS_BUCKETS} buckets)`,
+  tags: ['admin'],
+  auth: 'admin',
+  params: WorkspaceParams,
+  query: StatsQuerySchema,
+  responses: {
+    200: { description: 'Stats for the window', schema: StatsSchema },
+    400: 'Malformed query, from not before to, or too many buckets',
+    404: 'No such workspace',
+  },
+};
+
+const DEVICE_DETAIL_ROUTE: RouteDeclaration = {
+  method: 'GET',
+  url: '/workspaces/:workspace/devices/:id',
+  operationId: 'deviceDetail',
+  summary: 'A device: registration, last seen, next seq, request counts, the last failed requests',
+  tags: ['admin'],
+  auth: 'admin',
+  params: DeviceParams,
+  query: DeviceDetailQuerySchema,
+  responses: {
+    200: { description: 'Device detail', schema: DeviceDetailSchema },
+    400: 'Malformed path or query',
+    404: 'No such device in this workspace',
+  },
+};
+
+const ROTATE_INPUT_ROUTE: RouteDeclaration = {
+  method: 'POST',
+  url: '/workspaces/:workspace/inputs/:key/rotate',
+  operationId: 'rotateInput',
+  summary: 'Give an input a new secret, shown once; the old secret stops working at once',
+  tags: ['admin'],
+  auth: 'admin',
+  params: InputParams,
+  responses: {
+    200: { description: 'The unchanged key and the new secret', schema: RotatedInputSchema },
+    400: 'Malformed path',
+    404: 'No such input in this workspace',
+    409: 'The input was revoked',
+  },
+};

@@ -6,13 +6,22 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { MpidSchema } from '../../shared/identity/mpid.ts';
-import { GraphQuerySchema, type ProfileGraph } from '../../shared/protocol/admin-graph.ts';
+import {
+  GraphQuerySchema,
+  MAX_GRAPH_NODES,
+  ProfileGraphSchema,
+  type ProfileGraph,
+} from '../../shared/protocol/admin-graph.ts';
 import { apiError } from '../../shared/protocol/errors.ts';
 import { ProfileGraphReader } from '../db/profile-graph.ts';
 import type { ConsoleRouteHelpers } from './admin-console-routes.ts';
 import type { AdminDeps } from './admin-routes.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 
-const GraphParams = z.object({ workspace: z.string().min(1).max(64), mpid: MpidSchema });
+const GraphParams = z.object({
+  workspace: z.string().min(1).max(64).describe('Workspace (scope) id'),
+  mpid: MpidSchema.describe('MPID'),
+});
 
 export function registerAdminGraphRoutes(
   admin: FastifyInstance,
@@ -20,7 +29,7 @@ export function registerAdminGraphRoutes(
   { parse, fail }: ConsoleRouteHelpers,
 ): void {
   const reader = new ProfileGraphReader(deps.handle);
-  admin.get('/workspaces/:workspace/profiles/:mpid/graph', async (request, reply) => {
+  route(admin, GRAPH_ROUTE, async (request, reply) => {
     const params = parse(reply, GraphParams, request.params);
     const query = params === null ? null : parse(reply, GraphQuerySchema, request.query);
     if (params === null || query === null) return reply;
@@ -30,3 +39,19 @@ export function registerAdminGraphRoutes(
       : (graph satisfies ProfileGraph);
   });
 }
+
+const GRAPH_ROUTE: RouteDeclaration = {
+  method: 'GET',
+  url: '/workspaces/:workspace/profiles/:mpid/graph',
+  operationId: 'profileGraph',
+  summary: `The graph around a profile: profiles, identity values, devices and aliases with the requests that joined them, depth 1..3 profile hops, at most max_nodes (up to ${MAX_GRAPH_NODES}) nodes, truncated when more exist`,
+  tags: ['admin'],
+  auth: 'admin',
+  params: GraphParams,
+  query: GraphQuerySchema,
+  responses: {
+    200: { description: 'Nodes and edges', schema: ProfileGraphSchema },
+    400: `Malformed path or query: depth outside 1..3, max_nodes outside 1..${MAX_GRAPH_NODES}`,
+    404: 'No live profile with this MPID in this workspace',
+  },
+};

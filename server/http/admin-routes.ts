@@ -8,18 +8,30 @@ import { z } from 'zod';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { MpidSchema } from '../../shared/identity/mpid.ts';
 import {
+  AliasUndoneSchema,
   CreateAdminTokenSchema,
   CreateInputSchema,
+  DeviceListSchema,
   HistoryQuerySchema,
+  ProfileDeletedSchema,
+  ProfileDetailSchema,
+  ProfileListSchema,
   ProfileSearchSchema,
+  WorkspaceListSchema,
 } from '../../shared/protocol/admin.ts';
-import { ConfigSaveQuerySchema } from '../../shared/protocol/admin-config.ts';
+import {
+  ConfigHistorySchema,
+  ConfigSaveQuerySchema,
+  WorkspaceConfigSchema,
+} from '../../shared/protocol/admin-config.ts';
+import { CreatedInputSchema, InputListSchema } from '../../shared/protocol/admin-inputs.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
-import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
+import { ProfileProjectionSchema } from '../../shared/protocol/sync.ts';
+import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 import { undoAliasProgram } from '../../shared/resolver/alias.ts';
 import { resolveOptions, type Clock } from '../../shared/resolver/context.ts';
-import type { Actor } from '../../shared/resolver/records.ts';
+import { HistoryEntrySchema, StoredRequestSchema, type Actor } from '../../shared/resolver/records.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import type { AdminConsoleStore } from '../db/admin-console.ts';
 import type { DatabaseHandle } from '../db/connect.ts';
@@ -36,6 +48,7 @@ import { registerAdminGraphRoutes } from './admin-graph-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 
 export interface AdminDeps {
   /** Read only, for the what-if replay's request log. */
@@ -61,8 +74,17 @@ export interface AdminDeps {
   readonly requestLog: Pick<RequestLog, 'flush'>;
 }
 
-const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64) });
-const ProfileParams = WorkspaceParams.extend({ mpid: MpidSchema });
+const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64).describe('Workspace (scope) id') });
+const ProfileParams = WorkspaceParams.extend({
+  mpid: MpidSchema.describe('MPID, a signed 64-bit decimal string'),
+});
+const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128).describe('API key') });
+const RequestParams = WorkspaceParams.extend({
+  requestId: z.string().min(1).max(128).describe('request_id'),
+});
+const AliasParams = WorkspaceParams.extend({ aliasId: z.string().min(1).max(160).describe('Alias id') });
+const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128).describe('Device id') });
+const TokenParams = z.object({ id: z.string().min(1).max(64).describe('Admin token id') });
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -96,15 +118,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return parsed.value;
       };
 
-      admin.get('/workspaces', async () => ({ workspaces: await workspaces.list() }));
+      route(admin, LIST_WORKSPACES, async () => ({ workspaces: await workspaces.list() }));
 
-      admin.post('/workspaces', async (request, reply) => {
+      route(admin, CREATE_WORKSPACE, async (request, reply) => {
         const created = await workspaces.create(request.body, actorOf(request));
         if (!created.ok) return fail(reply, created.error);
         return reply.code(201).send(created.value);
       });
 
-      admin.get('/workspaces/:workspace/config', async (request, reply) => {
+      route(admin, GET_CONFIG, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         const found = await workspaces.get(params.workspace);
@@ -113,7 +135,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           : found;
       });
 
-      admin.put('/workspaces/:workspace/config', async (request, reply) => {
+      route(admin, PUT_CONFIG, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         const query = params === null ? null : parse(reply, ConfigSaveQuerySchema, request.query);
         if (params === null || query === null) return reply;
@@ -126,14 +148,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return updated.ok ? updated.value : fail(reply, updated.error);
       });
 
-      admin.get('/workspaces/:workspace/config/history', async (request, reply) => {
+      route(admin, CONFIG_HISTORY, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         return { history: await workspaces.configHistory(params.workspace) };
       });
 
       /** What-if replay (WI-1..WI-6): the log under another config, in memory; nothing is written. */
-      admin.post('/workspaces/:workspace/what-if', async (request, reply) => {
+      route(admin, WHAT_IF, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         const body = params === null ? null : parse(reply, WhatIfRequestSchema, request.body);
         if (params === null || body === null) return reply;
@@ -156,13 +178,13 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         });
       });
 
-      admin.get('/workspaces/:workspace/inputs', async (request, reply) => {
+      route(admin, LIST_INPUTS, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         return { inputs: await workspaces.listInputs(params.workspace) };
       });
 
-      admin.post('/workspaces/:workspace/inputs', async (request, reply) => {
+      route(admin, CREATE_INPUT, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         const body = params === null ? null : parse(reply, CreateInputSchema, request.body);
         if (params === null || body === null) return reply;
@@ -170,12 +192,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return created.ok ? reply.code(201).send(created.value) : fail(reply, created.error);
       });
 
-      admin.delete('/workspaces/:workspace/inputs/:key', async (request, reply) => {
-        const params = parse(
-          reply,
-          WorkspaceParams.extend({ key: z.string().min(1).max(128) }),
-          request.params,
-        );
+      route(admin, REVOKE_INPUT, async (request, reply) => {
+        const params = parse(reply, InputParams, request.params);
         if (params === null) return reply;
         if (!(await workspaces.revokeInput(params.workspace, params.key))) {
           return fail(reply, apiError('NOT_FOUND', `no active input ${params.key} in ${params.workspace}`));
@@ -184,7 +202,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return reply.code(204).send();
       });
 
-      admin.get('/workspaces/:workspace/profiles', async (request, reply) => {
+      route(admin, SEARCH_PROFILES, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         const query = params === null ? null : parse(reply, ProfileSearchSchema, request.query);
         if (params === null || query === null) return reply;
@@ -197,7 +215,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return { profiles: found };
       });
 
-      admin.get('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
+      route(admin, PROFILE_DETAIL, async (request, reply) => {
         const params = parse(reply, ProfileParams, request.params);
         if (params === null) return reply;
         const detail = await profiles.detail(params.workspace, params.mpid);
@@ -212,7 +230,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return { ...detail, events, attributes };
       });
 
-      admin.delete('/workspaces/:workspace/profiles/:mpid', async (request, reply) => {
+      route(admin, DELETE_PROFILE, async (request, reply) => {
         const params = parse(reply, ProfileParams, request.params);
         if (params === null) return reply;
         const deleted = await profiles.delete(
@@ -226,7 +244,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           : fail(reply, apiError('NOT_FOUND', `no live profile ${params.mpid} in ${params.workspace}`));
       });
 
-      admin.get('/workspaces/:workspace/history', async (request, reply) => {
+      route(admin, HISTORY, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         const query = params === null ? null : parse(reply, HistoryQuerySchema, request.query);
         if (params === null || query === null) return reply;
@@ -239,23 +257,15 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         });
       });
 
-      admin.get('/workspaces/:workspace/requests/:requestId', async (request, reply) => {
-        const params = parse(
-          reply,
-          WorkspaceParams.extend({ requestId: z.string().min(1).max(128) }),
-          request.params,
-        );
+      route(admin, STORED_REQUEST, async (request, reply) => {
+        const params = parse(reply, RequestParams, request.params);
         if (params === null) return reply;
         const found = await profiles.request(params.workspace, params.requestId);
         return found ?? fail(reply, apiError('NOT_FOUND', `no stored request ${params.requestId}`));
       });
 
-      admin.post('/workspaces/:workspace/aliases/:aliasId/undo', async (request, reply) => {
-        const params = parse(
-          reply,
-          WorkspaceParams.extend({ aliasId: z.string().min(1).max(160) }),
-          request.params,
-        );
+      route(admin, UNDO_ALIAS, async (request, reply) => {
+        const params = parse(reply, AliasParams, request.params);
         if (params === null) return reply;
         const now = deps.clock.now();
         const outcome = await deps.store.runProgram(params.workspace, (config) =>
@@ -268,7 +278,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return outcome.ok ? outcome.value : fail(reply, outcome.error.error);
       });
 
-      admin.get('/workspaces/:workspace/export', async (request, reply) => {
+      route(admin, EXPORT, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         return {
@@ -280,18 +290,14 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         };
       });
 
-      admin.get('/workspaces/:workspace/devices', async (request, reply) => {
+      route(admin, LIST_DEVICES, async (request, reply) => {
         const params = parse(reply, WorkspaceParams, request.params);
         if (params === null) return reply;
         return { devices: await deps.devices.list(params.workspace) };
       });
 
-      admin.get('/workspaces/:workspace/devices/:id/view', async (request, reply) => {
-        const params = parse(
-          reply,
-          WorkspaceParams.extend({ id: z.string().min(1).max(128) }),
-          request.params,
-        );
+      route(admin, DEVICE_VIEW, async (request, reply) => {
+        const params = parse(reply, DeviceParams, request.params);
         if (params === null) return reply;
         const view = await deps.devices.view(params.workspace, params.id);
         return view === null
@@ -299,12 +305,8 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
           : { profiles: view };
       });
 
-      admin.delete('/workspaces/:workspace/devices/:id', async (request, reply) => {
-        const params = parse(
-          reply,
-          WorkspaceParams.extend({ id: z.string().min(1).max(128) }),
-          request.params,
-        );
+      route(admin, REVOKE_DEVICE, async (request, reply) => {
+        const params = parse(reply, DeviceParams, request.params);
         if (params === null) return reply;
         if (!(await deps.devices.revoke(params.workspace, params.id)))
           return fail(reply, apiError('NOT_FOUND', `no active device ${params.id} in ${params.workspace}`));
@@ -312,16 +314,16 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
         return reply.code(204).send();
       });
 
-      admin.get('/tokens', async () => ({ tokens: await workspaces.listAdminTokens() }));
+      route(admin, LIST_TOKENS, async () => ({ tokens: await workspaces.listAdminTokens() }));
 
-      admin.post('/tokens', async (request, reply) => {
+      route(admin, CREATE_TOKEN, async (request, reply) => {
         const body = parse(reply, CreateAdminTokenSchema, request.body);
         if (body === null) return reply;
         return reply.code(201).send(await workspaces.createAdminToken(body.name));
       });
 
-      admin.delete('/tokens/:id', async (request, reply) => {
-        const params = parse(reply, z.object({ id: z.string().min(1).max(64) }), request.params);
+      route(admin, REVOKE_TOKEN, async (request, reply) => {
+        const params = parse(reply, TokenParams, request.params);
         if (params === null) return reply;
         return (await workspaces.revokeAdminToken(params.id))
           ? reply.code(204).send()
@@ -337,3 +339,274 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     { prefix: '/admin/v1' },
   );
 }
+
+/** What every admin route shares: its tag and the admin token. */
+const adminRoute = (declaration: Omit<RouteDeclaration, 'tags' | 'auth'>): RouteDeclaration => ({
+  tags: ['admin'],
+  auth: 'admin',
+  ...declaration,
+});
+
+const NO_WORKSPACE = 'No such workspace';
+const BAD_PATH = 'Malformed path';
+
+const LIST_WORKSPACES = adminRoute({
+  method: 'GET',
+  url: '/workspaces',
+  operationId: 'listWorkspaces',
+  summary: 'List workspaces',
+  responses: { 200: { description: 'Workspaces', schema: WorkspaceListSchema } },
+});
+
+const CREATE_WORKSPACE = adminRoute({
+  method: 'POST',
+  url: '/workspaces',
+  operationId: 'createWorkspace',
+  summary: 'Create a workspace from a scope config',
+  body: ScopeConfigSchema,
+  responses: {
+    201: { description: 'Created: the config and its version', schema: WorkspaceConfigSchema },
+    400: 'Invalid config',
+    409: 'Exists',
+  },
+});
+
+const GET_CONFIG = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/config',
+  operationId: 'getConfig',
+  summary: 'Current config',
+  params: WorkspaceParams,
+  responses: {
+    200: { description: 'Config and version', schema: WorkspaceConfigSchema },
+    400: BAD_PATH,
+    404: NO_WORKSPACE,
+  },
+});
+
+const PUT_CONFIG = adminRoute({
+  method: 'PUT',
+  url: '/workspaces/:workspace/config',
+  operationId: 'putConfig',
+  summary: 'Replace the config (recorded in the config history)',
+  params: WorkspaceParams,
+  query: ConfigSaveQuerySchema.extend({
+    expected_version: ConfigSaveQuerySchema.shape.expected_version.describe(
+      'The version the edit started from; a save is refused (409) once another save took it',
+    ),
+  }),
+  body: ScopeConfigSchema,
+  responses: {
+    200: { description: 'Updated: the config and its new version', schema: WorkspaceConfigSchema },
+    400: 'Invalid config',
+    404: NO_WORKSPACE,
+    409: 'Existing data conflicts, or the config changed since expected_version',
+  },
+});
+
+const CONFIG_HISTORY = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/config/history',
+  operationId: 'configHistory',
+  summary: 'Config changes, newest first',
+  params: WorkspaceParams,
+  responses: { 200: { description: 'History', schema: ConfigHistorySchema }, 400: BAD_PATH },
+});
+
+const WHAT_IF = adminRoute({
+  method: 'POST',
+  url: '/workspaces/:workspace/what-if',
+  operationId: 'whatIf',
+  summary:
+    'Replay the recorded request log under another config (a full scope config), in memory: the requests whose outcome would change, and why. Writes nothing.',
+  params: WorkspaceParams,
+  body: WhatIfRequestSchema,
+  responses: {
+    200: { description: 'Summary counts and the first differences', schema: WhatIfResponseSchema },
+    400: 'Malformed body or invalid config (VALIDATION_ERROR, INVALID_CONFIG)',
+    404: NO_WORKSPACE,
+  },
+});
+
+const LIST_INPUTS = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/inputs',
+  operationId: 'listInputs',
+  summary: 'Input credentials (no secrets)',
+  params: WorkspaceParams,
+  responses: { 200: { description: 'Inputs', schema: InputListSchema }, 400: BAD_PATH },
+});
+
+const CREATE_INPUT = adminRoute({
+  method: 'POST',
+  url: '/workspaces/:workspace/inputs',
+  operationId: 'createInput',
+  summary: 'Create an input; the secret is shown once',
+  params: WorkspaceParams,
+  body: CreateInputSchema,
+  responses: {
+    201: { description: 'Key and secret', schema: CreatedInputSchema },
+    400: 'Malformed path or body',
+    404: NO_WORKSPACE,
+  },
+});
+
+const REVOKE_INPUT = adminRoute({
+  method: 'DELETE',
+  url: '/workspaces/:workspace/inputs/:key',
+  operationId: 'revokeInput',
+  summary: 'Revoke an input; its cached credential and event streams end at once',
+  params: InputParams,
+  responses: { 204: { description: 'Revoked' }, 400: BAD_PATH, 404: 'No active input with this key' },
+});
+
+const SEARCH_PROFILES = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/profiles',
+  operationId: 'searchProfiles',
+  summary: 'Profiles holding an identity value',
+  params: WorkspaceParams,
+  query: ProfileSearchSchema,
+  responses: { 200: { description: 'Profiles', schema: ProfileListSchema }, 400: 'Malformed path or query' },
+});
+
+const PROFILE_DETAIL = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/profiles/:mpid',
+  operationId: 'profileDetail',
+  summary: 'Profile detail: identities, aliases, history, requests with explain traces, events',
+  params: ProfileParams,
+  responses: {
+    200: { description: 'Detail', schema: ProfileDetailSchema },
+    400: BAD_PATH,
+    404: 'No such profile',
+  },
+});
+
+const DELETE_PROFILE = adminRoute({
+  method: 'DELETE',
+  url: '/workspaces/:workspace/profiles/:mpid',
+  operationId: 'deleteProfile',
+  summary: 'Delete for a data-subject request',
+  params: ProfileParams,
+  responses: {
+    200: { description: 'Deleted', schema: ProfileDeletedSchema },
+    400: BAD_PATH,
+    404: 'No live profile with this MPID',
+  },
+});
+
+const HISTORY = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/history',
+  operationId: 'history',
+  summary: 'History feed, newest first, paged by seq',
+  params: WorkspaceParams,
+  query: HistoryQuerySchema,
+  responses: {
+    200: {
+      description: 'Entries',
+      schema: z.object({ entries: z.array(HistoryEntrySchema), nextBeforeSeq: z.number().nullable() }),
+    },
+    400: 'Malformed path or query',
+  },
+});
+
+const STORED_REQUEST = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/requests/:requestId',
+  operationId: 'storedRequest',
+  summary: 'A stored request with its result and explain trace',
+  params: RequestParams,
+  responses: {
+    200: { description: 'Stored request', schema: StoredRequestSchema },
+    400: BAD_PATH,
+    404: 'No stored request with this request_id',
+  },
+});
+
+const UNDO_ALIAS = adminRoute({
+  method: 'POST',
+  url: '/workspaces/:workspace/aliases/:aliasId/undo',
+  operationId: 'undoAlias',
+  summary: 'Undo a pending or applied alias',
+  params: AliasParams,
+  responses: {
+    200: { description: 'Undone', schema: AliasUndoneSchema },
+    400: BAD_PATH,
+    404: 'No such workspace or alias',
+  },
+});
+
+const EXPORT = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/export',
+  operationId: 'exportWorkspace',
+  summary:
+    "Everything the simulator's checks compare: profiles, the device request log, aliases, event counts",
+  params: WorkspaceParams,
+  responses: { 200: { description: 'The export' }, 400: BAD_PATH },
+});
+
+const LIST_DEVICES = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/devices',
+  operationId: 'listDevices',
+  summary: 'Registered devices',
+  params: WorkspaceParams,
+  responses: { 200: { description: 'Devices', schema: DeviceListSchema }, 400: BAD_PATH },
+});
+
+const DEVICE_VIEW = adminRoute({
+  method: 'GET',
+  url: '/workspaces/:workspace/devices/:id/view',
+  operationId: 'deviceView',
+  summary: 'The profiles as this device sees them',
+  params: DeviceParams,
+  responses: {
+    200: {
+      description: 'Profile projections',
+      schema: z.object({ profiles: z.array(ProfileProjectionSchema) }),
+    },
+    400: BAD_PATH,
+    404: 'No such device in this workspace',
+  },
+});
+
+const REVOKE_DEVICE = adminRoute({
+  method: 'DELETE',
+  url: '/workspaces/:workspace/devices/:id',
+  operationId: 'revokeDevice',
+  summary: 'Revoke a device; its event streams end at once',
+  params: DeviceParams,
+  responses: { 204: { description: 'Revoked' }, 400: BAD_PATH, 404: 'No active device with this id' },
+});
+
+const LIST_TOKENS = adminRoute({
+  method: 'GET',
+  url: '/tokens',
+  operationId: 'listAdminTokens',
+  summary: 'Admin tokens (no secrets)',
+  responses: { 200: { description: 'Tokens' } },
+});
+
+const CREATE_TOKEN = adminRoute({
+  method: 'POST',
+  url: '/tokens',
+  operationId: 'createAdminToken',
+  summary: 'Create an admin token; shown once',
+  body: CreateAdminTokenSchema,
+  responses: {
+    201: { description: 'Id and token', schema: z.object({ id: z.string(), token: z.string() }) },
+    400: 'Malformed body',
+  },
+});
+
+const REVOKE_TOKEN = adminRoute({
+  method: 'DELETE',
+  url: '/tokens/:id',
+  operationId: 'revokeAdminToken',
+  summary: 'Revoke an admin token',
+  params: TokenParams,
+  responses: { 204: { description: 'Revoked' }, 400: BAD_PATH, 404: 'No active admin token with this id' },
+});

@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { AppBootstrap } from '../../shared/protocol/app-bootstrap.ts';
+import { AppBootstrapSchema, type AppBootstrap } from '../../shared/protocol/app-bootstrap.ts';
 import { apiError } from '../../shared/protocol/errors.ts';
 import type { AppInput } from '../app-input.ts';
 import { APP_SECURITY_HEADERS } from './app-headers.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 import { appPathSegments, fileInside } from './static-path.ts';
 import { cacheControlOf, NO_CACHE, sendFile } from './static-files.ts';
 
@@ -49,7 +50,7 @@ export async function registerAppRoutes(app: FastifyInstance, deps: AppRouteDeps
 
     scope.get('/app', (_request, reply) => reply.redirect('/app/', 302));
 
-    scope.get('/app/bootstrap.json', async (request, reply) => {
+    route(scope, BOOTSTRAP_ROUTE, async (request, reply) => {
       const serverUrl = deps.publicUrl ?? requestOrigin(request);
       if (serverUrl === null)
         return sendError(reply, metrics, apiError('VALIDATION_ERROR', 'the Host header is not host[:port]'));
@@ -90,3 +91,17 @@ export async function registerAppRoutes(app: FastifyInstance, deps: AppRouteDeps
     done();
   });
 }
+
+/** The one route under /app that is an API; the app's files and redirects are not documented (OA-1). */
+const BOOTSTRAP_ROUTE: RouteDeclaration = {
+  method: 'GET',
+  url: '/app/bootstrap.json',
+  operationId: 'appBootstrap',
+  summary: "What the web app needs to connect: this server's URL and its key-only app input",
+  tags: ['app'],
+  auth: 'public',
+  responses: {
+    200: { description: 'Server URL, app input key and workspace', schema: AppBootstrapSchema },
+    400: 'The Host header is not host[:port] (and no --public-url is set)',
+  },
+};

@@ -11,6 +11,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
+import { z } from 'zod';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import type { Clock } from '../../shared/resolver/context.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
@@ -39,6 +40,7 @@ import { registerSyncRoutes } from './sync-routes.ts';
 import { SyncStreams } from './sync-streams.ts';
 import type { Metrics } from './metrics.ts';
 import { openApiDocument } from './openapi.ts';
+import { route, RouteTable } from './route-table.ts';
 import { RequestLimits } from './request-limits.ts';
 
 export interface AppContext {
@@ -157,6 +159,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     frameworkErrors: (error, _request, reply) => void sendError(reply, metrics, frameworkError(error)),
   });
   registerBodyParsing(app, options.bodyLimitBytes);
+  const routes = new RouteTable(app);
 
   const storage = new StorageHealth(ctx.handle);
   app.setErrorHandler(async (error: FastifyError | BodyError, request, reply) => {
@@ -188,27 +191,85 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     delegator: (request, callback) => callback(null, corsFor(request.url)),
   });
 
-  app.get('/healthz', () => ({ status: 'ok' }));
-  app.get('/readyz', async (_request, reply) => {
-    try {
-      await sql`select 1`.execute(ctx.handle.db);
-    } catch (error) {
-      return sendError(
-        reply,
-        metrics,
-        apiError('UNAVAILABLE', `database unreachable: ${(error as Error).message}`),
-      );
-    }
-    const unwritable = await storage.writable();
-    if (unwritable !== null) return sendError(reply, metrics, apiError('UNAVAILABLE', unwritable));
-    return { status: 'ready', database: ctx.handle.dialect };
-  });
-  app.get('/metrics', async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/healthz',
+      operationId: 'health',
+      summary: 'Liveness',
+      tags: ['ops'],
+      auth: 'public',
+      responses: { 200: { description: 'Up', schema: z.object({ status: z.literal('ok') }) } },
+    },
+    () => ({ status: 'ok' }),
+  );
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/readyz',
+      operationId: 'readiness',
+      summary: 'Readiness: the database answers and its storage is writable',
+      tags: ['ops'],
+      auth: 'public',
+      responses: {
+        200: {
+          description: 'Ready',
+          schema: z.object({ status: z.literal('ready'), database: z.enum(['sqlite', 'postgres']) }),
+        },
+        503: 'Database unreachable, or storage full or failing',
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(ctx.handle.db);
+      } catch (error) {
+        return sendError(
+          reply,
+          metrics,
+          apiError('UNAVAILABLE', `database unreachable: ${(error as Error).message}`),
+        );
+      }
+      const unwritable = await storage.writable();
+      if (unwritable !== null) return sendError(reply, metrics, apiError('UNAVAILABLE', unwritable));
+      return { status: 'ready', database: ctx.handle.dialect };
+    },
+  );
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/metrics',
+      operationId: 'metrics',
+      summary: 'Prometheus metrics',
+      tags: ['ops'],
+      auth: 'public',
+      responses: { 200: { description: 'Metrics text', schema: z.string(), contentType: 'text/plain' } },
+    },
+    async (_request, reply) =>
+      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const document = openApiDocument();
-  app.get('/openapi.json', () => document);
+  // Filled once every route is registered; the docs UI reads the same object (OA-1).
+  const document: Record<string, unknown> = {};
+  app.addHook('onReady', (done) => {
+    Object.assign(document, openApiDocument(routes.declared()));
+    done();
+  });
+  route(
+    app,
+    {
+      method: 'GET',
+      url: '/openapi.json',
+      operationId: 'openApiDocument',
+      summary: 'This OpenAPI 3.1 document, derived from the registered routes',
+      tags: ['ops'],
+      auth: 'public',
+      responses: { 200: { description: 'The document' } },
+    },
+    () => document,
+  );
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

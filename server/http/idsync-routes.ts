@@ -8,6 +8,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import {
+  AliasRequestBodySchema,
+  IdentityRequestBodySchema,
+  IdentityResponseSchema,
+  ModifyRequestBodySchema,
+  ModifyResponseSchema,
+} from '../../shared/protocol/idsync.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { resolveOptions, type Clock, type ResolveOptions } from '../../shared/resolver/context.ts';
 import type { IdentityKind } from '../../shared/resolver/identify.ts';
@@ -25,6 +32,7 @@ import { apiLogRow, type ApiLogged, type RequestLog } from '../db/request-log.ts
 import type { SqlIdentityStore } from '../db/sql-identity-store.ts';
 import { sendError } from './errors.ts';
 import type { SyncStreams } from './sync-streams.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestLimits } from './request-limits.ts';
 
@@ -193,10 +201,10 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
   };
 
   for (const kind of ['identify', 'login', 'logout'] as const) {
-    app.post(`/v1/${kind}`, identityRoute(kind));
+    route(app, IDENTITY_ROUTES[kind], identityRoute(kind));
   }
 
-  app.post('/v1/search', async (request, reply) => {
+  route(app, SEARCH_ROUTE, async (request, reply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor) =>
       programFor('search', { body: request.body }, resolveOptions({ config, random, now, actor })),
@@ -210,7 +218,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       .send(ran.flags.return_matches === true ? { ...response, lookup: lookupSummary(trace) } : response);
   });
 
-  app.post<{ Params: { mpid: string } }>('/v1/:mpid/modify', async (request, reply) => {
+  route<{ Params: { mpid: string } }>(app, MODIFY_ROUTE, async (request, reply) => {
     const now = clock.now();
     const ran = await resolve(request, reply, (config, actor, flags) =>
       programFor(
@@ -267,13 +275,91 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       return reply.code(202).send();
     };
 
-  app.post(
-    '/v1/alias',
+  route(
+    app,
+    ALIAS_ROUTE,
     aliasRoute(() => undefined),
   );
   // The web SDK posts aliases to {aliasUrl}{apiKey}/Alias with the key in the path and no x-mp-key.
-  app.post<{ Params: { apiKey: string } }>(
-    '/v1/identity/:apiKey/Alias',
+  route<{ Params: { apiKey: string } }>(
+    app,
+    SDK_ALIAS_ROUTE,
     aliasRoute((request) => (request.params as { apiKey: string }).apiKey),
   );
 }
+
+const IDSYNC_ERRORS = {
+  400: 'Malformed request, unknown identity type, invalid MPID, blocked values',
+  403: 'The workspace is gone, or this key opens the device sync API only',
+  409: 'The request_id was used before for a different request',
+} as const;
+
+const FlagsDoc = z.object({
+  read_only: Flag.optional().describe('Resolve without persisting anything'),
+  return_matches: Flag.optional().describe('Add how each request identity was used'),
+});
+
+const identityDeclaration = (kind: IdentityKind, summary: string): RouteDeclaration => ({
+  method: 'POST',
+  url: `/v1/${kind}`,
+  operationId: kind,
+  summary,
+  tags: ['idsync'],
+  auth: 'input',
+  query: FlagsDoc,
+  body: IdentityRequestBodySchema,
+  responses: {
+    200: { description: 'The resolved profile', schema: IdentityResponseSchema },
+    ...IDSYNC_ERRORS,
+  },
+});
+
+const IDENTITY_ROUTES: Record<'identify' | 'login' | 'logout', RouteDeclaration> = {
+  identify: identityDeclaration('identify', 'Establish the current user'),
+  login: identityDeclaration('login', 'Transition to an authenticated user'),
+  logout: identityDeclaration('logout', 'Transition to the logged-out user described by the body'),
+};
+
+const SEARCH_ROUTE: RouteDeclaration = {
+  ...identityDeclaration('identify', 'Find the matching user without writing anything'),
+  url: '/v1/search',
+  operationId: 'search',
+  responses: {
+    200: { description: 'A matching profile', schema: IdentityResponseSchema },
+    404: 'No eligible profile matches',
+    ...IDSYNC_ERRORS,
+  },
+};
+
+const MODIFY_ROUTE: RouteDeclaration = {
+  method: 'POST',
+  url: '/v1/:mpid/modify',
+  operationId: 'modify',
+  summary: 'Add, change or remove identities of a profile',
+  tags: ['idsync'],
+  auth: 'input',
+  params: z.object({ mpid: z.string().describe('MPID, a signed 64-bit decimal string') }),
+  query: FlagsDoc.pick({ read_only: true }),
+  body: ModifyRequestBodySchema,
+  responses: { 200: { description: 'Applied', schema: ModifyResponseSchema }, ...IDSYNC_ERRORS },
+};
+
+const ALIAS_ROUTE: RouteDeclaration = {
+  method: 'POST',
+  url: '/v1/alias',
+  operationId: 'alias',
+  summary: 'Alias a source profile into a destination profile (processed in the background)',
+  tags: ['idsync'],
+  auth: 'input',
+  body: AliasRequestBodySchema,
+  responses: { 202: { description: 'Accepted' }, ...IDSYNC_ERRORS, 403: 'Aliasing not available' },
+};
+
+const SDK_ALIAS_ROUTE: RouteDeclaration = {
+  ...ALIAS_ROUTE,
+  url: '/v1/identity/:apiKey/Alias',
+  operationId: 'sdkAlias',
+  summary: 'The web SDK alias endpoint (API key in the path)',
+  auth: 'input-key-in-path',
+  params: z.object({ apiKey: z.string().describe('API key of an input that allows key-only use') }),
+};

@@ -6,18 +6,19 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { STRATEGIES } from '../../shared/identity/scope-config.ts';
-import { LabRunRequestSchema, type LabRunResponse } from '../../shared/protocol/lab.ts';
+import { LabRunRequestSchema, LabRunResponseSchema, type LabRunResponse } from '../../shared/protocol/lab.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import { ScenarioSchema } from '../../shared/protocol/scenario.ts';
 import type { LabRunner } from '../lab.ts';
 import type { ConsoleRouteHelpers } from './admin-console-routes.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 
 export function registerLabRoutes(
   admin: FastifyInstance,
   lab: LabRunner,
   { parse, fail }: ConsoleRouteHelpers,
 ): void {
-  admin.post('/lab/runs', async (request, reply): Promise<LabRunResponse | typeof reply> => {
+  route(admin, LAB_RUN_ROUTE, async (request, reply): Promise<LabRunResponse | typeof reply> => {
     const body = parse(reply, LabRunRequestSchema, request.body);
     if (body === null) return reply;
     const scenario = parseWith(ScenarioSchema, body.scenario);
@@ -32,3 +33,21 @@ export function registerLabRoutes(
     return { runs: await lab.run(scenario.value, body.strategies ?? STRATEGIES) };
   });
 }
+
+const LAB_RUN_ROUTE: RouteDeclaration = {
+  method: 'POST',
+  url: '/lab/runs',
+  operationId: 'labRun',
+  summary:
+    'Run a scenario file under each strategy with the simulator, each in a process of its own with its own in-memory server (the Conversion Lab). Touches no workspace.',
+  tags: ['admin'],
+  auth: 'admin',
+  body: LabRunRequestSchema,
+  responses: {
+    200: {
+      description: 'One run per strategy: its report, or why it could not run',
+      schema: LabRunResponseSchema,
+    },
+    400: 'Malformed scenario or strategy list (VALIDATION_ERROR, with the path)',
+  },
+};

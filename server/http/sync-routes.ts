@@ -10,11 +10,22 @@ import type { AliasWorker } from '../alias-worker.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
+import { IdentityRequestBodySchema, IdentityResponseSchema } from '../../shared/protocol/idsync.ts';
 import { parseWith } from '../../shared/protocol/parse.ts';
 import {
+  DeviceConfigSchema,
+  DeviceCredentialSchema,
   DeviceEventSchema,
   DeviceRegistrationSchema,
   MAX_PUSH_BATCH,
+  MAX_ROUND_EVENTS,
+  MIN_SUPPORTED_SYNC_PROTOCOL_VERSION,
+  ProfileProjectionSchema,
+  PullResponseSchema,
+  PushResponseSchema,
+  PushRowSchema,
+  RoundResponseSchema,
+  UNVERSIONED_SYNC_PROTOCOL,
   PushErrorCodes,
   PushedRequestSchema,
   ROUND_PROTOCOL_VERSION,
@@ -39,6 +50,7 @@ import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { RequestLimits } from './request-limits.ts';
 import type { SyncStreams } from './sync-streams.ts';
+import { route, type RouteDeclaration } from './route-table.ts';
 
 export interface SyncDeps {
   readonly devices: DeviceStore;
@@ -155,7 +167,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
       (device) => ({ device: device.id }),
     );
 
-  app.post('/sync/v1/devices', async (request, reply) => {
+  route(app, REGISTER_ROUTE, async (request, reply) => {
     const who = await deps.limits.authenticated(
       request.ip,
       () => inputOf(request),
@@ -170,7 +182,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return registered.ok ? reply.code(201).send(registered.value) : fail(reply, registered.error);
   });
 
-  app.get('/sync/v1/config', async (request, reply) => {
+  route(app, CONFIG_ROUTE, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const found = await deps.workspaces.get(device.value.workspaceId);
@@ -184,7 +196,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     };
   });
 
-  app.post('/sync/v1/requests/push', async (request, reply) => {
+  route(app, PUSH_REQUESTS_ROUTE, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
@@ -220,20 +232,20 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   });
 
   const pullRoute = (
-    route: string,
+    declaration: RouteDeclaration,
     pull: (deviceId: string, after: number, limit: number) => Promise<unknown>,
   ) =>
-    app.get(route, async (request, reply) => {
+    route(app, declaration, async (request, reply) => {
       const device = await deviceOf(request);
       if (!device.ok) return fail(reply, device.error);
       const query = parseWith(PullQuerySchema, request.query);
       if (!query.ok) return fail(reply, query.error);
       return pull(device.value.id, query.value.seq, query.value.limit);
     });
-  pullRoute('/sync/v1/requests/pull', (id, after, limit) => devices.pullRequests(id, after, limit));
-  pullRoute('/sync/v1/profiles/pull', (id, after, limit) => devices.pullProfiles(id, after, limit));
+  pullRoute(PULL_REQUESTS_ROUTE, (id, after, limit) => devices.pullRequests(id, after, limit));
+  pullRoute(PULL_PROFILES_ROUTE, (id, after, limit) => devices.pullProfiles(id, after, limit));
 
-  app.post('/sync/v1/events/push', async (request, reply) => {
+  route(app, PUSH_EVENTS_ROUTE, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(PushBodySchema, request.body);
@@ -247,7 +259,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
    * One round (S2-9): replays the pushed requests in order, stores the events, then reads what
    * changed for the device since its checkpoint in a read-only transaction.
    */
-  app.post('/sync/v2/round', async (request, reply) => {
+  route(app, ROUND_ROUTE, async (request, reply) => {
     const device = await deviceOf(request, ROUND_PROTOCOL_VERSION);
     if (!device.ok) return fail(reply, device.error);
     const body = parseWith(RoundRequestSchema, request.body);
@@ -292,7 +304,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     };
   });
 
-  app.post('/sync/v1/search', async (request, reply) => {
+  route(app, SEARCH_ROUTE, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const outcome = await devices.search(device.value, request.body, deps.random);
@@ -301,7 +313,7 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     return outcome.ok ? outcome.value.response : fail(reply, outcome.error.error);
   });
 
-  app.get('/sync/v1/stream', async (request, reply) => {
+  route(app, STREAM_ROUTE, async (request, reply) => {
     const device = await deviceOf(request);
     if (!device.ok) return fail(reply, device.error);
     const raw = reply.raw;
@@ -331,3 +343,171 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     });
   });
 }
+
+/** The version header: optional on v1 (a device that sends none speaks version 2), required by the round. */
+const protocolHeader = (minimum?: number) => ({
+  name: SYNC_PROTOCOL_HEADER,
+  required: minimum !== undefined,
+  schema: z
+    .number()
+    .int()
+    .min(minimum ?? MIN_SUPPORTED_SYNC_PROTOCOL_VERSION)
+    .max(SYNC_PROTOCOL_VERSION),
+  description: `The sync protocol version the device speaks; none means ${UNVERSIONED_SYNC_PROTOCOL}`,
+});
+
+/** What every device route shares: its tag, authentication, version header and refusals. */
+const deviceRoute = (
+  declaration: Omit<RouteDeclaration, 'tags' | 'auth'>,
+  minimumVersion?: number,
+): RouteDeclaration => ({
+  tags: ['sync'],
+  auth: 'device',
+  headers: [protocolHeader(minimumVersion)],
+  ...declaration,
+  responses: {
+    400: 'Malformed body or query, or a sync protocol version this server does not speak (update the app)',
+    403: 'The device belongs to another workspace, or its workspace no longer exists',
+    ...declaration.responses,
+  },
+});
+
+const pushBody = (document: z.ZodType) =>
+  z.object({ rows: z.array(PushRowSchema(document)).max(MAX_PUSH_BATCH) });
+
+const REGISTER_ROUTE: RouteDeclaration = {
+  method: 'POST',
+  url: '/sync/v1/devices',
+  operationId: 'registerDevice',
+  summary: 'Register a device with the input key; the device credential is answered once',
+  tags: ['sync'],
+  auth: 'input',
+  headers: [protocolHeader()],
+  body: DeviceRegistrationSchema,
+  responses: {
+    201: { description: 'The device credential', schema: DeviceCredentialSchema },
+    400: 'Malformed registration, or a sync protocol version this server does not speak (update the app)',
+    409: 'The device id is registered with another secret',
+    429: 'Too many registrations for this input; see Retry-After',
+  },
+};
+
+const CONFIG_ROUTE = deviceRoute({
+  method: 'GET',
+  url: '/sync/v1/config',
+  operationId: 'deviceConfig',
+  summary: "The device's workspace config, its version, the protocol version and the body limit",
+  responses: { 200: { description: 'Config', schema: DeviceConfigSchema } },
+});
+
+const PUSH_REQUESTS_ROUTE = deviceRoute({
+  method: 'POST',
+  url: '/sync/v1/requests/push',
+  operationId: 'pushRequests',
+  summary: "Push the device's requests; the server replays them in sequence order",
+  description:
+    'Each document is parsed on its own: a bad one is an error row, and a request after a refused one is a `gap` error (SPEC SY-*, S2-1..S2-5).',
+  body: pushBody(SyncRequestDocSchema),
+  responses: {
+    200: {
+      description: "The server's state of the replayed requests, and per-document errors",
+      schema: PushResponseSchema(SyncRequestDocSchema),
+    },
+  },
+});
+
+const PullQueryDoc = PullQuerySchema.extend({
+  seq: PullQuerySchema.shape.seq.describe('The checkpoint: changes after this position'),
+  limit: PullQuerySchema.shape.limit.describe('At most this many documents'),
+});
+
+const PULL_REQUESTS_ROUTE = deviceRoute({
+  method: 'GET',
+  url: '/sync/v1/requests/pull',
+  operationId: 'pullRequests',
+  summary: "The device's requests answered since the checkpoint",
+  query: PullQueryDoc,
+  responses: {
+    200: {
+      description: 'Documents and the new checkpoint',
+      schema: PullResponseSchema(SyncRequestDocSchema),
+    },
+  },
+});
+
+const PULL_PROFILES_ROUTE = deviceRoute({
+  method: 'GET',
+  url: '/sync/v1/profiles/pull',
+  operationId: 'pullProfiles',
+  summary: 'The profiles this device sees, changed since the checkpoint',
+  query: PullQueryDoc,
+  responses: {
+    200: {
+      description: 'Projections and the new checkpoint',
+      schema: PullResponseSchema(ProfileProjectionSchema),
+    },
+  },
+});
+
+const PUSH_EVENTS_ROUTE = deviceRoute({
+  method: 'POST',
+  url: '/sync/v1/events/push',
+  operationId: 'pushEvents',
+  summary: 'Push events and attributes recorded on the device',
+  body: pushBody(DeviceEventSchema),
+  responses: {
+    200: {
+      description: 'Per-document errors (never conflicts)',
+      schema: PushResponseSchema(DeviceEventSchema),
+    },
+  },
+});
+
+const ROUND_ROUTE = deviceRoute(
+  {
+    method: 'POST',
+    url: '/sync/v2/round',
+    operationId: 'syncRound',
+    summary: 'One device sync round: push requests and events, get results and changed projections',
+    description: `Needs x-sync-protocol ${ROUND_PROTOCOL_VERSION} or later (SPEC S2-9). Each pushed request (a PushedRequest) and each event (a DeviceEvent) is parsed on its own: a bad one is an error of its own (S2-1).`,
+    body: RoundRequestSchema.extend({
+      requests: z.array(PushedRequestSchema).max(MAX_PUSH_BATCH),
+      events: z.array(DeviceEventSchema).max(MAX_ROUND_EVENTS),
+    }),
+    responses: {
+      200: {
+        description: 'Per-document errors, results, projections, checkpoint',
+        schema: RoundResponseSchema,
+      },
+    },
+  },
+  ROUND_PROTOCOL_VERSION,
+);
+
+const SEARCH_ROUTE = deviceRoute({
+  method: 'POST',
+  url: '/sync/v1/search',
+  operationId: 'deviceSearch',
+  summary: "Search the device's workspace for a profile, as /v1/search does",
+  body: IdentityRequestBodySchema,
+  responses: {
+    200: { description: 'A matching profile', schema: IdentityResponseSchema },
+    404: 'No eligible profile matches',
+  },
+});
+
+const STREAM_ROUTE = deviceRoute({
+  method: 'GET',
+  url: '/sync/v1/stream',
+  operationId: 'syncStream',
+  summary: 'Server-sent events: `RESYNC` whenever something the device sees may have changed',
+  responses: {
+    200: {
+      description: 'An event stream with heartbeats',
+      schema: z.string(),
+      contentType: 'text/event-stream',
+    },
+    429: 'This input key holds its maximum of event streams',
+    503: 'The server holds its maximum of event streams',
+  },
+});
