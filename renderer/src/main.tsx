@@ -1,13 +1,12 @@
+// First: opening the device database starts before React and the screens are evaluated (UP-4).
+import { opening, update$ } from './app/opening.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BehaviorSubject } from 'rxjs';
 import { App } from './app/App.tsx';
-import { startApp } from './app/start-app.ts';
 import { platform } from './platform/bridge.ts';
 import { registerServiceWorker } from './sw/register-service-worker.ts';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
-const update$ = new BehaviorSubject<(() => void) | null>(null);
 
 if (
   import.meta.env.PROD &&
@@ -18,7 +17,7 @@ if (
   registerServiceWorker(update$);
 }
 
-startApp(update$).then(
+opening.then(
   (services) =>
     root.render(
       <StrictMode>

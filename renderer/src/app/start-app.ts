@@ -12,12 +12,14 @@ import { randomFromFill } from '../../../shared/util/random.ts';
 import { Preferences, type ServerConnection } from '../connection/connection.ts';
 import { platform } from '../platform/bridge.ts';
 import { SyncController, type NetworkWatch } from '../sync/sync-controller.ts';
+import { markStart } from './marks.ts';
 import type { AppServices } from './services.tsx';
 
 const DATABASE = 'identity-sync';
 
 export async function startApp(update$: Observable<(() => void) | null>): Promise<AppServices> {
   const db = await openBrowserDeviceDatabase(DATABASE);
+  markStart('database-open');
   const lock = browserLock(DATABASE);
   const engine = await DeviceEngine.open({
     db,
@@ -27,6 +29,7 @@ export async function startApp(update$: Observable<(() => void) | null>): Promis
     clock: { now: () => Date.now() },
     ...(lock === null ? {} : { lock }),
   });
+  markStart('engine-open');
   const sealer = platform.credentialSealer;
   const sync = new SyncController({
     status$: engine.status$,

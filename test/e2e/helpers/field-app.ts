@@ -66,6 +66,13 @@ export class FieldApp {
     return app;
   }
 
+  /** A page the test prepared (routes, listeners) in its own context, on `url`, with nothing waited for yet. */
+  static async attach(context: BrowserContext, page: Page, url: string): Promise<FieldApp> {
+    const app = new FieldApp(context, page);
+    await page.goto(url);
+    return app;
+  }
+
   /** Opens the app the server serves: it connects by itself (bootstrap.json) and shows the Field screen online. */
   static async openConnected(browser: Browser, server: TestServer, viewport: Viewport = DESKTOP) {
     const app = await FieldApp.open(browser, `${server.url}/app/`, viewport);

@@ -49,7 +49,8 @@ describe('sync bar', () => {
     harness.renderApp('#/');
     const bar = syncBar();
     await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
-    expect(bar.getByRole('status').textContent).toBe('Syncing…');
+    // The bar renders the round's state after the round has started: wait for it, do not race it.
+    await waitFor(() => expect(bar.getByRole('status').textContent).toBe('Syncing…'));
     harness.client.phase.next('pushing');
     await waitFor(() =>
       expect(bar.getByRole('status').textContent).toBe('Syncing: sending what was recorded here…'),

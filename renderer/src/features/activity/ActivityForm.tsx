@@ -59,6 +59,9 @@ export function ActivityForm() {
               setFormError(null);
             }}
             maxLength={MAX_NAME}
+            // Mounted only while open: a hidden dropdown is positioned at mount, which forces a style
+            // and layout pass in the Field screen's first commit (UP-4).
+            comboboxProps={{ keepMounted: false }}
           />
           <Textarea
             label="Notes"

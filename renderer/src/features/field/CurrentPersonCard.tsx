@@ -4,10 +4,15 @@ import { FormError } from '../../components/FormError.tsx';
 import { IdentityList } from '../../components/IdentityList.tsx';
 import { KnownBadge, PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { ShortMpid } from '../../components/ShortMpid.tsx';
+import type { PersonView } from '../../device/views.ts';
 import { useObservable } from '../../hooks/useObservable.ts';
 import { PersonActions } from './PersonActions.tsx';
 
-/** Who the device is acting as right now, and the buttons that end their turn. */
+/**
+ * Who the device is acting as right now, and the buttons that end their turn. The card itself
+ * does not follow the current person: the parts that show them do, so a login renders only what
+ * it changes (UP-2).
+ */
 export function CurrentPersonCard({
   onNextPerson,
   error,
@@ -15,8 +20,6 @@ export function CurrentPersonCard({
   onNextPerson: () => void;
   error: string | null;
 }) {
-  const { engine } = useServices();
-  const person = useObservable(engine.currentPerson$, null);
   return (
     <Card withBorder component="section" aria-labelledby="current-person-heading" padding="md">
       <Stack gap="xs">
@@ -24,33 +27,54 @@ export function CurrentPersonCard({
           <Title order={2} size="h4" id="current-person-heading">
             Current person
           </Title>
-          {person !== null && (
-            <Group gap={6}>
-              <KnownBadge known={person.known} />
-              <PersonStateBadge state={person.state} />
-            </Group>
-          )}
+          <CurrentPersonBadges />
         </Group>
-        {person === null ? (
-          <Text c="dimmed">No one yet. Identify someone below, or record activity to start anonymously.</Text>
-        ) : (
-          <>
-            <Group gap="xs">
-              <Text size="sm" c="dimmed">
-                MPID
-              </Text>
-              <ShortMpid mpid={person.mpid} />
-            </Group>
-            <IdentityList identities={person.identities} label="Current person's identities" />
-          </>
-        )}
-        <PersonActions
-          hasPerson={person !== null}
-          known={person?.known ?? false}
-          onNextPerson={onNextPerson}
-        />
+        <CurrentPersonDetails />
+        <CurrentPersonActions onNextPerson={onNextPerson} />
         <FormError message={error} />
       </Stack>
     </Card>
+  );
+}
+
+function useCurrentPerson(): PersonView | null {
+  const { engine } = useServices();
+  return useObservable(engine.currentPerson$, null);
+}
+
+function CurrentPersonBadges() {
+  const person = useCurrentPerson();
+  if (person === null) return null;
+  return (
+    <Group gap={6}>
+      <KnownBadge known={person.known} />
+      <PersonStateBadge state={person.state} />
+    </Group>
+  );
+}
+
+function CurrentPersonDetails() {
+  const person = useCurrentPerson();
+  if (person === null)
+    return (
+      <Text c="dimmed">No one yet. Identify someone below, or record activity to start anonymously.</Text>
+    );
+  return (
+    <>
+      <Group gap="xs">
+        <Text size="sm" c="dimmed">
+          MPID
+        </Text>
+        <ShortMpid mpid={person.mpid} />
+      </Group>
+      <IdentityList identities={person.identities} label="Current person's identities" />
+    </>
+  );
+}
+
+function CurrentPersonActions({ onNextPerson }: { onNextPerson: () => void }) {
+  const person = useCurrentPerson();
+  return (
+    <PersonActions hasPerson={person !== null} known={person?.known ?? false} onNextPerson={onNextPerson} />
   );
 }

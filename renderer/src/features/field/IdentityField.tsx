@@ -1,4 +1,5 @@
 import { TextInput } from '@mantine/core';
+import { memo } from 'react';
 import type { IdentityType } from '../../../../shared/identity/identity-types.ts';
 import type { IdentityCheck } from '../../identity/identity-field.ts';
 import { identityLabel } from '../../identity/identity-labels.ts';
@@ -11,8 +12,9 @@ const INPUT_MODES: Partial<Record<IdentityType, { type: string; autoComplete: st
 /**
  * One identity value, with what it will be saved as and what is wrong with it: a blocked value at
  * once, a shape that is still being typed (an unfinished email) once the field is left or submitted.
+ * Memoised: the form hands it stable callbacks that take the field's type.
  */
-export function IdentityField({
+export const IdentityField = memo(function IdentityField({
   type,
   value,
   check,
@@ -26,8 +28,8 @@ export function IdentityField({
   value: string;
   check: IdentityCheck;
   showError: boolean;
-  onChange: (value: string) => void;
-  onBlur: () => void;
+  onChange: (type: IdentityType, value: string) => void;
+  onBlur: (type: IdentityType) => void;
 }) {
   const mode = INPUT_MODES[type] ?? { type: 'text', autoComplete: 'off' };
   const preview = check.kind === 'ok' && check.changed ? `Will be saved as ${check.value}` : undefined;
@@ -40,11 +42,11 @@ export function IdentityField({
       spellCheck={false}
       autoFocus={autoFocus}
       value={value}
-      onChange={(event) => onChange(event.currentTarget.value)}
-      onBlur={onBlur}
+      onChange={(event) => onChange(type, event.currentTarget.value)}
+      onBlur={() => onBlur(type)}
       description={preview}
       error={error}
       inputWrapperOrder={['label', 'input', 'description', 'error']}
     />
   );
-}
+});

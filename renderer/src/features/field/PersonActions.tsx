@@ -1,5 +1,5 @@
 import { Button, Group } from '@mantine/core';
-import { useState } from 'react';
+import { memo, useState } from 'react';
 import { useServices } from '../../app/services.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { Shortcut } from '../../components/Shortcut.tsx';
@@ -7,9 +7,10 @@ import { Shortcut } from '../../components/Shortcut.tsx';
 /**
  * "Log out" returns the current person to anonymous on this device; "Next person" starts afresh
  * for someone else (a new device stamp, so they are never matched to the previous person) and
- * clears the screen.
+ * clears the screen. Memoised: a login that keeps the person known does not render it (or its
+ * shortcut tooltip) again.
  */
-export function PersonActions({
+export const PersonActions = memo(function PersonActions({
   hasPerson,
   known,
   onNextPerson,
@@ -39,4 +40,4 @@ export function PersonActions({
       <FormError message={error} />
     </>
   );
-}
+});

@@ -42,11 +42,13 @@ export function PeopleList({
   const activeIndex = Math.min(active, Math.max(people.length - 1, 0));
   const activePerson = people[activeIndex];
 
-  useEffect(() => {
-    if (people.length > 0) virtualizer.scrollToIndex(activeIndex, { align: 'auto' });
-  }, [activeIndex, people.length, virtualizer]);
-
-  const move = (to: number) => setActive(Math.max(0, Math.min(people.length - 1, to)));
+  // Scrolling to the active row reads the list's layout, so it happens only when the keyboard moves
+  // it: never as the list changes, where it would force a layout in every commit (UP-3).
+  const move = (to: number) => {
+    const index = Math.max(0, Math.min(people.length - 1, to));
+    setActive(index);
+    virtualizer.scrollToIndex(index, { align: 'auto' });
+  };
   const onKeyDown = (event: KeyboardEvent) => {
     const keys: Record<string, () => void> = {
       ArrowDown: () => move(activeIndex + 1),

@@ -1,4 +1,3 @@
-import { Stack, Text } from '@mantine/core';
 import { memo } from 'react';
 import { PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { shortMpid } from '../../components/ShortMpid.tsx';
@@ -7,7 +6,9 @@ import type { PersonView } from '../../device/views.ts';
 
 /**
  * One row of the people list: an ARIA option (so nothing inside it is interactive). Memoised: the
- * engine hands out the same person object while the person does not change.
+ * engine hands out the same person object while the person does not change. Plain elements
+ * styled by app.css, not Mantine components: a login shifts every row in view, and each renders
+ * again (UP-2).
  */
 export const PersonOption = memo(function PersonOption({
   person,
@@ -42,20 +43,15 @@ export const PersonOption = memo(function PersonOption({
       style={{ top, height }}
       onClick={() => onPick(person.mpid, index)}
     >
-      <Stack gap={0} style={{ flex: 1, minWidth: 0 }}>
-        <Text className="truncate" fw={500} size="sm">
+      <span className="person-option-text">
+        <span className="person-option-title truncate">
           {personTitle(person)}
-          {person.current && (
-            <Text span size="xs" c="dimmed">
-              {' '}
-              (current)
-            </Text>
-          )}
-        </Text>
-        <Text size="xs" c="dimmed" className="truncate">
+          {person.current && <span className="person-option-meta"> (current)</span>}
+        </span>
+        <span className="person-option-meta truncate">
           {person.known ? 'Known' : 'Anonymous'} · MPID {shortMpid(person.mpid)}
-        </Text>
-      </Stack>
+        </span>
+      </span>
       <PersonStateBadge state={person.state} short />
     </div>
   );

@@ -18,9 +18,8 @@ const NO_STATUS = { pendingRequests: 0, pendingEvents: 0 };
  * unreachable server is just "offline".
  */
 export function SyncBar() {
-  const { engine, sync } = useServices();
+  const { sync } = useServices();
   const state = useObservable(sync.state$, sync.current);
-  const status = useObservable(engine.status$, NO_STATUS);
   const now = useNow();
   const connected = state.connection?.kind === 'server';
   const canSync = connected && state.online && !state.workOffline && !state.syncing;
@@ -41,7 +40,7 @@ export function SyncBar() {
           <div role="status" aria-live="polite">
             <StatusBadge tone={tone(state)}>{syncStatusText(state)}</StatusBadge>
           </div>
-          <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents, connected)}</Text>
+          <PendingText connected={connected} />
           {connected && (
             <Text size="sm" c="dimmed">
               {state.lastSyncAt === null
@@ -98,6 +97,16 @@ export function SyncBar() {
       )}
     </Paper>
   );
+}
+
+/**
+ * What is waiting to be sent: its own component, so each identity call (which changes the count)
+ * renders this line and not the whole bar (UP-2).
+ */
+function PendingText({ connected }: { connected: boolean }) {
+  const { engine } = useServices();
+  const status = useObservable(engine.status$, NO_STATUS);
+  return <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents, connected)}</Text>;
 }
 
 function tone(state: SyncState): Tone {
