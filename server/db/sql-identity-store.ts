@@ -178,6 +178,48 @@ function aliasParameters(alias: AliasRecord): unknown[] {
   ];
 }
 
+/** A row of `SqlTexts.liveProfilesOf`: a live profile with one of its identities (or none). */
+type LiveProfileRow = Selectable<ProfilesTable> & {
+  readonly identity_id: number | null;
+  readonly identity_type: string | null;
+  readonly value: string | null;
+};
+
+/**
+ * The profiles `loadProfiles` returns, from the rows of one `liveProfilesOf` statement: holders
+ * of the values first, in the order of the first of the values each holds (by identity id), then
+ * the MPIDs asked for; identities in the order added.
+ */
+function liveProfilesInOrder(
+  found: readonly LiveProfileRow[],
+  identities: readonly IdentityKey[],
+  mpids: readonly string[],
+): ProfileRecord[] {
+  const asked = new Set(identities.map((k) => `${k.identityType}${SEP}${k.value}`));
+  const live = new Map<
+    string,
+    { row: LiveProfileRow; identities: Record<string, string[]>; first: number }
+  >();
+  for (const row of found) {
+    let entry = live.get(row.mpid);
+    if (entry === undefined) {
+      entry = { row, identities: {}, first: Infinity };
+      live.set(row.mpid, entry);
+    }
+    if (row.identity_type === null || row.value === null || row.identity_id === null) continue;
+    (entry.identities[row.identity_type] ??= []).push(row.value);
+    if (asked.has(`${row.identity_type}${SEP}${row.value}`))
+      entry.first = Math.min(entry.first, row.identity_id);
+  }
+  const holders = [...live].filter(([, e]) => e.first !== Infinity).sort((a, b) => a[1].first - b[1].first);
+  const wanted = holders.map(([mpid]) => mpid);
+  for (const mpid of mpids) if (!wanted.includes(mpid) && live.has(mpid)) wanted.push(mpid);
+  return wanted.map((mpid) => {
+    const entry = live.get(mpid) as { row: LiveProfileRow; identities: Record<string, string[]> };
+    return toProfile(entry.row, entry.identities);
+  });
+}
+
 /** The store's reads and writes as statement generators, shared by both dialects. */
 export class SqlStoreLogic {
   private readonly parsedConfigs = new Map<string, { version: number; config: ScopeConfig }>();
@@ -303,15 +345,15 @@ export class SqlStoreLogic {
         if ((yield* this.lock(this.profileLockKeys(snapshot.wanted))) === 0) return snapshot.records;
       }
     }
-    const wanted: string[] = [];
-    if (identities.length > 0) {
-      const parameters: unknown[] = [];
-      for (const k of identities) parameters.push(ns.scopeId, ns.environment, k.identityType, k.value);
-      const holders = yield* rows<{ mpid: string }>(this.texts.holders(identities.length), parameters);
-      for (const { mpid } of holders) if (!wanted.includes(mpid)) wanted.push(mpid);
-    }
-    for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
-    return yield* this.records(wanted, ns);
+    if (identities.length === 0 && mpids.length === 0) return [];
+    const parameters: unknown[] = [];
+    for (const k of identities) parameters.push(ns.scopeId, ns.environment, k.identityType, k.value);
+    parameters.push(...mpids, ns.scopeId, ns.environment);
+    const found = yield* rows<LiveProfileRow>(
+      this.texts.liveProfilesOf(identities.length, mpids.length),
+      parameters,
+    );
+    return liveProfilesInOrder(found, identities, mpids);
   }
 
   /** PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken). */
@@ -566,12 +608,18 @@ function* guarded(statement: SqlRun<number>, type: IdentityType, value: string):
   }
 }
 
-function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite): R {
+/** Runs statements on SQLite; `beforeWrite` is called once, before the first statement that writes. */
+function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite, beforeWrite?: () => void): R {
   let step = sqlRun.next();
+  let wrote = false;
   while (!step.done) {
     const statement: Statement = step.value;
     let result: unknown;
     try {
+      if (!wrote && statement.kind === 'run') {
+        wrote = true;
+        beforeWrite?.();
+      }
       const prepared = sqlite.prepare(statement.sql);
       result =
         statement.kind === 'rows'
@@ -591,10 +639,12 @@ function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite): R {
  * `BEGIN IMMEDIATE` transaction, each inside its own savepoint (a program that throws is rolled
  * back alone), and every caller is answered only after the shared COMMIT. Under load this spreads
  * the cost of a commit over the whole batch; an idle server commits each program on its own.
+ * A program's savepoint is opened just before its first write (a job calls `beforeWrite`): a
+ * program that only reads has nothing to roll back and costs no savepoint statements (SPEC HP-2).
  */
 class GroupCommit {
   private queue: {
-    job: () => unknown;
+    job: (beforeWrite: () => void) => unknown;
     resolve: (value: unknown) => void;
     reject: (error: unknown) => void;
   }[] = [];
@@ -606,7 +656,7 @@ class GroupCommit {
     private readonly maxBatch = 64,
   ) {}
 
-  submit<T>(job: () => T): Promise<T> {
+  submit<T>(job: (beforeWrite: () => void) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ job, resolve: resolve as (value: unknown) => void, reject });
       this.schedule();
@@ -628,16 +678,22 @@ class GroupCommit {
         sql('begin immediate');
         try {
           for (const item of batch) {
-            sql('savepoint program');
+            let savepoint = false;
+            const beforeWrite = () => {
+              sql('savepoint program');
+              savepoint = true;
+            };
             try {
-              outcomes.push({ ok: true, value: item.job() });
-              sql('release program');
+              outcomes.push({ ok: true, value: item.job(beforeWrite) });
+              if (savepoint) sql('release program');
             } catch (error) {
               // SQLite undoes the whole transaction on some errors (a full disk, IO errors): then
               // every program of the batch is undone too, and all of them fail with that error.
               if (!this.sqlite.raw.inTransaction) throw error;
-              sql('rollback to program');
-              sql('release program');
+              if (savepoint) {
+                sql('rollback to program');
+                sql('release program');
+              }
               outcomes.push({ ok: false, error });
             }
           }
@@ -733,7 +789,9 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
   runSql<R>(make: () => SqlRun<R>): Promise<R> {
     const handle = this.handle;
     if (handle.dialect === 'sqlite') {
-      return (this.groupCommit as GroupCommit).submit(() => executeSync(make(), handle.sqlite));
+      return (this.groupCommit as GroupCommit).submit((beforeWrite) =>
+        executeSync(make(), handle.sqlite, beforeWrite),
+      );
     }
     return this.withTransaction((execute) => execute(make()));
   }

@@ -18,7 +18,8 @@ export interface Statement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
   /**
-   * `rows` returns the selected rows; `run` returns the number of changed rows; `lock` (PostgreSQL
+   * `rows` returns the selected rows (a `rows` statement never writes: SQLite opens a program's
+   * savepoint before its first `run`); `run` returns the number of changed rows; `lock` (PostgreSQL
    * only) takes the advisory locks named by `parameters[0]` that the transaction does not hold yet
    * and returns how many it took (0 without a round trip when it holds them all).
    */
@@ -393,23 +394,6 @@ export class SqlTexts {
 
   private readonly list = (n: number) => Array.from({ length: n }, () => P);
 
-  /** n × (scopeId, environment, identityType, value) → id, mpid */
-  holders(n: number): string {
-    return this.cached('holders', n, (count) => {
-      const one = () =>
-        this.db
-          .selectFrom('identities')
-          .select(['id', 'mpid'])
-          .where('scope_id', '=', P)
-          .where('environment', '=', P)
-          .where('identity_type', '=', P)
-          .where('value', '=', P);
-      let query = one();
-      for (let i = 1; i < count; i++) query = query.unionAll(one());
-      return query.orderBy('id');
-    });
-  }
-
   /** n × mpid, scopeId, environment */
   profiles(n: number): string {
     return this.cached('profiles', n, (count) =>
@@ -421,6 +405,34 @@ export class SqlTexts {
         .where('scope_id', '=', P)
         .where('environment', '=', P),
     );
+  }
+
+  /**
+   * SQLite: what `loadProfiles` reads, in one statement (SPEC HP-1): the live profiles of the
+   * namespace that hold one of the `n` values or have one of the `m` MPIDs, each with its
+   * identities in the order added (`identity_id`; one row with null identity columns for a profile
+   * without any). (n × (scopeId, environment, identityType, value), m × mpid, scopeId, environment)
+   */
+  liveProfilesOf(n: number, m: number): string {
+    const key = `liveProfilesOf/${n}/${m}`;
+    let text = this.byArity.get(key);
+    if (text === undefined) {
+      const wanted = [
+        ...Array.from(
+          { length: n },
+          () =>
+            'select mpid from identities where scope_id = ? and environment = ? and identity_type = ? and value = ?',
+        ),
+        ...Array.from({ length: m }, () => 'select ?'),
+      ].join(' union all ');
+      text =
+        'select p.*, i.id as identity_id, i.identity_type, i.value from profiles as p' +
+        ' left join identities as i on i.mpid = p.mpid' +
+        ` where p.mpid in (${wanted}) and p.deleted_at is null and p.scope_id = ? and p.environment = ?` +
+        ' order by i.id';
+      this.byArity.set(key, text);
+    }
+    return text;
   }
 
   /** n × mpid */

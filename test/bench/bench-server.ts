@@ -23,6 +23,8 @@ export async function startBenchServer(options: {
   readonly database?: string;
   /** More Node flags for the server process. */
   readonly nodeArgs?: readonly string[];
+  /** More server flags (e.g. `--last-seen-resolution 60000`). */
+  readonly serverArgs?: readonly string[];
 }): Promise<BenchServer> {
   const config = path.join(options.dataDir, 'workspace.json');
   writeFileSync(config, JSON.stringify(options.config));
@@ -45,6 +47,7 @@ export async function startBenchServer(options: {
       '0',
       '--log-level',
       'warn',
+      ...(options.serverArgs ?? []),
     ],
     {
       env: { ...process.env, IDSYNC_API_KEY: options.apiKey, IDSYNC_ADMIN_TOKEN: 'bench-admin-token-123456' },

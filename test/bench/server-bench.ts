@@ -11,6 +11,7 @@
  *   npm run bench:server -- --duration 5 --profiles 5000
  *   npm run bench:server -- --databases postgres      PostgreSQL only
  *   npm run bench:server -- --read-only-identify      identify with ?read_only=true: the cost of an identify that writes nothing
+ *   npm run bench:server -- --last-seen-resolution 60000   the server's last-seen window (default 0: exact)
  *
  * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
  * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
@@ -31,18 +32,20 @@ const { values: args } = parseArgs({
     postgres: { type: 'string', default: process.env['IDSYNC_TEST_PG_URL'] ?? '' },
     databases: { type: 'string', default: 'sqlite,postgres' },
     'read-only-identify': { type: 'boolean', default: false },
+    'last-seen-resolution': { type: 'string', default: '0' },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify]',
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify] [--last-seen-resolution ms]',
   );
   process.exit(0);
 }
 const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PROFILES = Number(args.profiles);
+const LAST_SEEN_RESOLUTION_MS = Number(args['last-seen-resolution']);
 const KEY = 'us1-bench-key';
 const CONFIG = {
   scopeId: 'default',
@@ -169,7 +172,13 @@ function sqliteBytes(file: string): number {
 async function run(label: string, database: string, costs?: PgCosts): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
   const sqliteFile = costs === undefined ? database : null;
-  const server = await startBenchServer({ dataDir, database, config: CONFIG, apiKey: KEY });
+  const server = await startBenchServer({
+    dataDir,
+    database,
+    config: CONFIG,
+    apiKey: KEY,
+    serverArgs: ['--last-seen-resolution', String(LAST_SEEN_RESOLUTION_MS)],
+  });
   const pid = server.process.pid ?? 0;
   const costed = async (route: 'identify' | 'login') => {
     const before = await costs?.sample(pid);
@@ -242,7 +251,7 @@ if (postgres !== null) {
 const f = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles); no-op = GET /healthz`,
+  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms); no-op = GET /healthz`,
 );
 console.log(
   'database | no-op req/s  cpu µs | identify req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | login req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | bytes/identify',
@@ -272,6 +281,7 @@ console.log(
     durationSec: DURATION,
     profiles: PROFILES,
     readOnlyIdentify: args['read-only-identify'],
+    lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS,
     rows,
   }),
 );

@@ -75,6 +75,70 @@ describe('request log (LS-6, LS-7)', () => {
     await log.close();
   });
 
+  it('[HP-3] batches of any size are written in append order with at most nine INSERT texts, all rows intact', async () => {
+    if (handle.dialect !== 'sqlite') throw new Error('SQLite only');
+    const texts = new Set<string>();
+    const sqlite = handle.sqlite;
+    const prepare = sqlite.prepare.bind(sqlite);
+    sqlite.prepare = (text: string) => {
+      if (/^insert into "request_log"/.test(text)) texts.add(text);
+      return prepare(text);
+    };
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 10_000, retainRows: 10_000 }, (e) =>
+      errors.push(e),
+    );
+    let n = 0;
+    const expected: string[] = [];
+    for (const size of [1, 2, 3, 7, 100, 255, 256, 257, 500, 511, 37]) {
+      for (let i = 0; i < size; i++, n++) {
+        log.append(row('ws', n));
+        expected.push(`ws-${n}`);
+      }
+      await log.flush();
+    }
+    expect(await logged('ws')).toEqual(expected);
+    const stored = await handle.db
+      .selectFrom('request_log')
+      .selectAll()
+      .where('request_id', '=', 'ws-300')
+      .executeTakeFirstOrThrow();
+    expect(stored).toEqual({ seq: expect.any(Number), ...row('ws', 300) });
+    expect(texts.size).toBeLessThanOrEqual(9);
+    await log.close();
+    expect(errors).toEqual([]);
+  });
+
+  it('[HP-5] once a workspace is full, a flush reads only as many of its rows as it adds, and the newest retainRows stay', async () => {
+    if (handle.dialect !== 'sqlite') throw new Error('SQLite only');
+    const offsets: unknown[] = [];
+    const sqlite = handle.sqlite;
+    const prepare = sqlite.prepare.bind(sqlite);
+    sqlite.prepare = (text: string) => {
+      const statement = prepare(text);
+      if (!/^select "seq" from "request_log".* offset \?$/.test(text)) return statement;
+      const all = statement.all.bind(statement);
+      return Object.assign(Object.create(statement) as typeof statement, {
+        all: (parameters: unknown[]) => {
+          offsets.push(parameters.at(-1));
+          return all(parameters);
+        },
+      });
+    };
+    const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 10_000, retainRows: 50 }, (e) =>
+      errors.push(e),
+    );
+    let n = 0;
+    for (const size of [30, 40, 5, 5, 60, 1]) {
+      for (let i = 0; i < size; i++, n++) log.append(row('ws', n));
+      await log.flush();
+    }
+    expect(await logged('ws')).toEqual(Array.from({ length: 50 }, (_, i) => `ws-${n - 50 + i}`));
+    // Counting back 49 rows until the workspace is found full (after the second flush), then the rows added.
+    expect(offsets).toEqual([49, 49, 5, 5, 60, 1]);
+    await log.close();
+    expect(errors).toEqual([]);
+  });
+
   it('[LS-6] a batch is written all or nothing; a failed write is reported, never thrown at the request path', async () => {
     const log = new RequestLog(handle, { flushMs: 60_000, flushRows: 1000, retainRows: 100 }, (e) =>
       errors.push(e),
