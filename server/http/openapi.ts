@@ -31,6 +31,7 @@ import { RotatedInputSchema } from '../../shared/protocol/admin-inputs.ts';
 import { MAX_STATS_BUCKETS, StatsQuerySchema, StatsSchema } from '../../shared/protocol/admin-stats.ts';
 import { GraphQuerySchema, MAX_GRAPH_NODES, ProfileGraphSchema } from '../../shared/protocol/admin-graph.ts';
 import { LabRunRequestSchema, LabRunResponseSchema } from '../../shared/protocol/lab.ts';
+import { labJobPaths } from './lab-routes.ts';
 import { WhatIfRequestSchema, WhatIfResponseSchema } from '../../shared/protocol/what-if.ts';
 import {
   ROUND_PROTOCOL_VERSION,
@@ -313,6 +314,7 @@ export function openApiDocument(): Json {
       },
       ...adminConsolePaths(workspace),
       ...adminGraphPaths(workspace),
+      ...labJobPaths(json, ADMIN),
       '/admin/v1/workspaces/{workspace}/profiles': {
         get: {
           ...ADMIN,
