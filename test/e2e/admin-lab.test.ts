@@ -38,7 +38,7 @@ afterAll(removeAppCopy);
 
 describe.skipIf(chromiumSkipReason !== null)(
   `the Conversion Lab in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
-  { timeout: 400_000 },
+  { timeout: 900_000 },
   () => {
     const session = adminSession();
     let ui: AdminConsole | undefined;
