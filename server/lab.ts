@@ -32,9 +32,21 @@ export interface LabRunnerOptions {
 
 type RunFailure = Extract<LabStrategyRun, { status: 'failed' }>;
 type Failure = Pick<RunFailure, 'reason' | 'message'>;
+/** Why a child stopped early: one of the failures, or the caller's abort. */
+type Stopped = Failure | { readonly reason: 'cancelled' };
 
 /** stderr kept for the message of a crashed run. */
 const STDERR_KEPT = 2000;
+
+/** What a caller of `run` may watch and stop. */
+export interface LabRunHooks {
+  /** Aborting ends every run not ended yet: a running child is killed, a waiting run never starts. */
+  readonly signal?: AbortSignal;
+  /** A strategy's run started (it held one of the `concurrency` places), by its index in the list asked. */
+  readonly onStart?: (index: number) => void;
+  /** A strategy's run ended, with its answer. */
+  readonly onEnd?: (index: number, run: LabStrategyRun) => void;
+}
 
 export class LabRunner {
   private running = 0;
@@ -43,29 +55,51 @@ export class LabRunner {
   constructor(private readonly options: LabRunnerOptions) {}
 
   /** Every strategy's run, in the order asked. */
-  run(scenario: Scenario, strategies: readonly Strategy[]): Promise<LabStrategyRun[]> {
+  run(
+    scenario: Scenario,
+    strategies: readonly Strategy[],
+    hooks: LabRunHooks = {},
+  ): Promise<LabStrategyRun[]> {
     return Promise.all(
-      strategies.map(async (strategy): Promise<LabStrategyRun> => {
-        const adjusted = scenarioUnderStrategy(scenario, strategy);
-        if (!adjusted.ok) {
-          return {
-            strategy,
-            status: 'invalid_config',
-            message: adjusted.error.message,
-            ...(adjusted.error.path === undefined ? {} : { path: adjusted.error.path }),
-          };
-        }
-        const report = await this.slot(() => this.simulate(adjusted.value));
-        return report.ok
-          ? { strategy, status: 'completed', report: report.value }
-          : { strategy, status: 'failed', ...report.error };
+      strategies.map(async (strategy, index): Promise<LabStrategyRun> => {
+        const run = await this.runOne(scenario, strategy, index, hooks);
+        hooks.onEnd?.(index, run);
+        return run;
       }),
     );
   }
 
-  private async slot<T>(task: () => Promise<T>): Promise<T> {
-    while (this.running >= this.options.concurrency)
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+  private async runOne(
+    scenario: Scenario,
+    strategy: Strategy,
+    index: number,
+    { signal, onStart }: LabRunHooks,
+  ): Promise<LabStrategyRun> {
+    const adjusted = scenarioUnderStrategy(scenario, strategy);
+    if (!adjusted.ok) {
+      return {
+        strategy,
+        status: 'invalid_config',
+        message: adjusted.error.message,
+        ...(adjusted.error.path === undefined ? {} : { path: adjusted.error.path }),
+      };
+    }
+    const report = await this.slot(signal, () => {
+      onStart?.(index);
+      return this.simulate(adjusted.value, signal);
+    });
+    if (report === null) return { strategy, status: 'cancelled' };
+    if (report.ok) return { strategy, status: 'completed', report: report.value };
+    const { error } = report;
+    return error.reason === 'cancelled'
+      ? { strategy, status: 'cancelled' }
+      : { strategy, status: 'failed', ...error };
+  }
+
+  /** Runs the task in one of the `concurrency` places, or answers null if aborted before it got one. */
+  private async slot<T>(signal: AbortSignal | undefined, task: () => Promise<T>): Promise<T | null> {
+    while (this.running >= this.options.concurrency && signal?.aborted !== true) await this.nextPlace(signal);
+    if (signal?.aborted === true) return null;
     this.running += 1;
     try {
       return await task();
@@ -75,16 +109,40 @@ export class LabRunner {
     }
   }
 
-  private async simulate(scenario: Scenario): Promise<Result<ScenarioReport, Failure>> {
+  /** Resolves when a place may be free, or at once on abort (leaving the queue, so no wake-up is lost). */
+  private nextPlace(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        resolve();
+      };
+      const wake = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      this.waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  private async simulate(
+    scenario: Scenario,
+    signal: AbortSignal | undefined,
+  ): Promise<Result<ScenarioReport, Stopped>> {
     const temp = await mkdtemp(path.join(tmpdir(), 'idsync-lab-'));
     try {
-      return await this.child(scenario, temp);
+      return await this.child(scenario, temp, signal);
     } finally {
       await rm(temp, { recursive: true, force: true });
     }
   }
 
-  private child(scenario: Scenario, temp: string): Promise<Result<ScenarioReport, Failure>> {
+  private child(
+    scenario: Scenario,
+    temp: string,
+    signal: AbortSignal | undefined,
+  ): Promise<Result<ScenarioReport, Stopped>> {
     const { simulator, timeoutMs, maxOutputBytes } = this.options;
     const loader = simulator.endsWith('.ts') ? ['--import', 'tsx'] : [];
     const child = spawn(process.execPath, [...loader, simulator, '--stdin', '--json', '--timeline'], {
@@ -95,11 +153,14 @@ export class LabRunner {
       const out: Buffer[] = [];
       let outBytes = 0;
       let stderr = '';
-      let ended: Failure | null = null;
-      const stop = (failure: Failure) => {
-        ended ??= failure;
+      let ended: Stopped | null = null;
+      const stop = (why: Stopped) => {
+        ended ??= why;
         child.kill('SIGKILL');
       };
+      const cancel = () => stop({ reason: 'cancelled' });
+      signal?.addEventListener('abort', cancel, { once: true });
+      if (signal?.aborted === true) cancel();
       const timer = setTimeout(
         () =>
           stop({ reason: 'timeout', message: `the run took longer than ${timeoutMs} ms and was stopped` }),
@@ -118,6 +179,7 @@ export class LabRunner {
       child.on('error', (error) => stop({ reason: 'crashed', message: error.message }));
       child.on('close', (code) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', cancel);
         if (ended !== null) return resolve(err(ended));
         // 0: every expectation held; 1: one failed (both are reports); anything else broke.
         if (code !== 0 && code !== 1)

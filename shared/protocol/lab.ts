@@ -142,7 +142,10 @@ export type LabRunRequest = z.infer<typeof LabRunRequestSchema>;
 
 export const LAB_FAILURE_REASONS = ['timeout', 'crashed', 'output_too_large', 'bad_output'] as const;
 
-/** One strategy's run: its report, a config the strategy does not allow, or a run that broke. */
+/**
+ * One strategy's run: its report, a config the strategy does not allow, a run that broke, or one
+ * stopped before it ended because its job was cancelled or its request's client went away.
+ */
 export const LabStrategyRunSchema = z.discriminatedUnion('status', [
   z.object({ strategy: StrategySchema, status: z.literal('completed'), report: ScenarioReportSchema }),
   z.object({
@@ -157,6 +160,7 @@ export const LabStrategyRunSchema = z.discriminatedUnion('status', [
     reason: z.enum(LAB_FAILURE_REASONS),
     message: z.string(),
   }),
+  z.object({ strategy: StrategySchema, status: z.literal('cancelled') }),
 ]);
 export type LabStrategyRun = z.infer<typeof LabStrategyRunSchema>;
 

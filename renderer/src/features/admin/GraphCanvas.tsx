@@ -4,7 +4,7 @@
  * Nodes are not focusable (the text list beside it is the keyboard and screen-reader way through
  * the graph), so Tab passes the canvas by; a click on a profile opens that profile.
  */
-import { Background, ReactFlow, type Edge, type Node } from '@xyflow/react';
+import { ReactFlow, type Edge, type Node } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import { useMemo } from 'react';
 import type { ProfileGraph } from '../../../../shared/protocol/admin-graph.ts';
@@ -37,9 +37,7 @@ export default function GraphCanvas({ graph, onOpenProfile }: GraphCanvasProps) 
           const mpid = node.data.mpid;
           if (typeof mpid === 'string') onOpenProfile(mpid);
         }}
-      >
-        <Background />
-      </ReactFlow>
+      />
     </div>
   );
 }

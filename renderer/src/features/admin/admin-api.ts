@@ -24,7 +24,8 @@ import {
 import { StatsSchema, type StatsBucket } from '../../../../shared/protocol/admin-stats.ts';
 import { ProfileGraphSchema } from '../../../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../../../shared/protocol/errors.ts';
-import { LabRunResponseSchema, type LabRunRequest } from '../../../../shared/protocol/lab.ts';
+import type { LabRunRequest } from '../../../../shared/protocol/lab.ts';
+import { LabJobSchema } from '../../../../shared/protocol/lab-jobs.ts';
 import { WhatIfResponseSchema } from '../../../../shared/protocol/what-if.ts';
 import { err, ok, type Result } from '../../../../shared/util/result.ts';
 
@@ -148,9 +149,19 @@ export class AdminApi {
     return this.call('PUT', `workspaces/${enc(workspace)}/config?${query}`, WorkspaceConfigSchema, config);
   }
 
-  /** Runs a scenario under each strategy with the simulator (LB-1). */
-  runLab(request: LabRunRequest) {
-    return this.call('POST', 'lab/runs', LabRunResponseSchema, request);
+  /** Starts a scenario's runs under each strategy as a job, answered at once (LB-11). */
+  startLabJob(request: LabRunRequest) {
+    return this.call('POST', 'lab/jobs', LabJobSchema, request);
+  }
+
+  /** A Lab job's progress, and its runs once ended (LB-12). */
+  labJob(id: string) {
+    return this.call('GET', `lab/jobs/${enc(id)}`, LabJobSchema);
+  }
+
+  /** Cancels a Lab job; its simulators are stopped (LB-13). */
+  cancelLabJob(id: string) {
+    return this.call('DELETE', `lab/jobs/${enc(id)}`, LabJobSchema);
   }
 
   private async call<S extends z.ZodType>(

@@ -4,28 +4,16 @@
  * at its path), run it under all five strategies with the server's simulator, and read the differences
  * table.
  */
-import {
-  Button,
-  Group,
-  Loader,
-  SegmentedControl,
-  Select,
-  Stack,
-  Table,
-  Text,
-  Textarea,
-  Title,
-} from '@mantine/core';
+import { Button, Group, SegmentedControl, Select, Stack, Table, Text, Textarea, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
-import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
-import type { LabRunResponse } from '../../../../../shared/protocol/lab.ts';
+import type { LabStrategyRun } from '../../../../../shared/protocol/lab.ts';
 import { ScenarioSchema, type Scenario } from '../../../../../shared/protocol/scenario.ts';
-import { failureInWords } from '../admin-api.ts';
-import { useAdmin, useAdminSession } from '../AdminContext.tsx';
 import { labTable, verdict } from './lab-table.ts';
+import { LabProgress } from './LabProgress.tsx';
 import { LabStrategyDetail } from './LabStrategyDetail.tsx';
 import { readDraft, scenarioProblems } from './scenario-form.ts';
 import { ScenarioForm } from './ScenarioForm.tsx';
+import { useLabJob } from './useLabJob.ts';
 
 /** The scenario files of scenarios/, bundled at build time (they are the documented examples). */
 const EXAMPLES = Object.entries(
@@ -61,30 +49,15 @@ function count(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-type RunState =
-  | { readonly status: 'idle' }
-  | { readonly status: 'running' }
-  | { readonly status: 'failed'; readonly message: string }
-  | { readonly status: 'done'; readonly response: LabRunResponse; readonly scenario: Scenario };
-
 export function LabPage() {
-  const session = useAdminSession();
-  const { sessions } = useAdmin();
   const [example, setExample] = useState(EXAMPLES[0]?.file ?? '');
   const [text, setText] = useState(EXAMPLES[0]?.text ?? '');
-  const [run, setRun] = useState<RunState>({ status: 'idle' });
+  const lab = useLabJob();
+  const run = lab.state;
+  const busy = run.status === 'starting' || run.status === 'running';
   const [view, setView] = useState<'form' | 'json'>('json');
   const checked = useMemo(() => check(text), [text]);
   const draft = useMemo(() => readDraft(text), [text]);
-
-  const start = async (scenario: Scenario) => {
-    setRun({ status: 'running' });
-    const result = await session.api.runLab({ scenario, strategies: [...STRATEGIES] });
-    if (!result.ok) {
-      sessions.refused(result.error);
-      setRun({ status: 'failed', message: failureInWords(result.error) });
-    } else setRun({ status: 'done', response: result.value, scenario });
-  };
 
   return (
     <Stack gap="md">
@@ -104,7 +77,7 @@ export function LabPage() {
           if (found === undefined) return;
           setExample(found.file);
           setText(found.text);
-          setRun({ status: 'idle' });
+          lab.reset();
         }}
       />
       <SegmentedControl
@@ -158,43 +131,30 @@ export function LabPage() {
         )}
       </div>
       <Group>
-        <Button
-          disabled={!checked.ok || run.status === 'running'}
-          onClick={() => checked.ok && void start(checked.scenario)}
-        >
+        <Button disabled={!checked.ok || busy} onClick={() => checked.ok && lab.start(checked.scenario)}>
           Run under all five strategies
         </Button>
-        {run.status === 'running' ? (
-          <Group gap="xs">
-            <Loader size="sm" />
-            <Text role="status">Running under {STRATEGIES.length} strategies…</Text>
-          </Group>
-        ) : null}
       </Group>
-      {run.status === 'failed' ? (
-        <Text role="alert" c="var(--mantine-color-error)">
-          {run.message}
-        </Text>
-      ) : null}
+      <LabProgress state={run} onCancel={lab.cancel} />
       {run.status === 'done' ? (
         <>
-          <LabResults response={run.response} />
-          <LabStrategyDetail scenario={run.scenario} runs={run.response.runs} />
+          <LabResults runs={run.runs} />
+          <LabStrategyDetail scenario={run.scenario} runs={run.runs} />
         </>
       ) : null}
     </Stack>
   );
 }
 
-function LabResults({ response }: { response: LabRunResponse }) {
-  const table = labTable(response.runs);
+function LabResults({ runs }: { runs: readonly LabStrategyRun[] }) {
+  const table = labTable(runs);
   const differing = table.rows.filter((r) => r.differs).length;
   return (
     <section aria-label="Results">
       <Stack gap="sm">
         <Title order={3}>Expectations of the file</Title>
         <ul className="lab-verdicts">
-          {response.runs.map((run) => (
+          {runs.map((run) => (
             <li key={run.strategy}>
               <Text size="sm" className="admin-break">
                 <strong>{run.strategy}</strong>: {verdict(run)}

@@ -137,9 +137,12 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
   const object = isObject(step) ? step : {};
   const kind = typeof object['do'] === 'string' ? object['do'] : '';
   const fields = new Set(
-    ['device', 'event', 'identities', ...identityRows(object).map(([type]) => `identities.${type}`)].map(
-      (field) => `${path}.${field}`,
-    ),
+    [
+      'device',
+      ...FIELD_KINDS.flatMap(({ fields }) => fields.map((f) => f.key)),
+      'identities',
+      ...identityRows(object).map(([type]) => `identities.${type}`),
+    ].map((field) => `${path}.${field}`),
   );
   const stepProblems = [...problems]
     .filter(([p]) => isUnder(p, path) && !fields.has(p))
@@ -186,14 +189,17 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
         {IDENTITY_KINDS.includes(kind) ? (
           <IdentityRows step={object} n={n} path={path} problems={problems} set={set} />
         ) : null}
-        {kind === 'track' ? (
-          <TextInput
-            label={`Step ${n} event`}
-            value={typeof object['event'] === 'string' ? object['event'] : ''}
-            onChange={(e) => set(['event'], e.currentTarget.value)}
-            error={errorAt(problems, `${path}.event`)}
+        {(FIELD_KINDS.find((k) => k.kind === kind)?.fields ?? []).map((field) => (
+          <StepField
+            key={field.key}
+            field={field}
+            step={object}
+            n={n}
+            path={path}
+            problems={problems}
+            set={set}
           />
-        ) : null}
+        ))}
         {stepProblems.length === 0 ? null : (
           <Text size="sm" c="var(--mantine-color-error)" className="admin-break">
             {stepProblems.join('; ')}
@@ -201,6 +207,82 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
         )}
       </Stack>
     </Paper>
+  );
+}
+
+/** A step field the form edits: text, a whole number of ms, or one of a few choices. */
+interface FieldSpec {
+  readonly key: string;
+  readonly label: string;
+  readonly type: 'text' | 'integer' | 'choice';
+  readonly choices?: readonly string[];
+}
+
+/** The fields of each step kind beyond its device (identity steps have their rows instead). */
+const FIELD_KINDS: readonly { kind: string; fields: readonly FieldSpec[] }[] = [
+  { kind: 'track', fields: [{ key: 'event', label: 'event', type: 'text' }] },
+  {
+    kind: 'attribute',
+    fields: [
+      { key: 'key', label: 'attribute', type: 'text' },
+      { key: 'value', label: 'value', type: 'text' },
+    ],
+  },
+  {
+    kind: 'alias',
+    fields: [
+      { key: 'source', label: 'source label', type: 'text' },
+      { key: 'destination', label: 'destination label', type: 'text' },
+    ],
+  },
+  {
+    kind: 'server',
+    fields: [{ key: 'action', label: 'action', type: 'choice', choices: ['stop', 'start', 'restart'] }],
+  },
+  { kind: 'advance', fields: [{ key: 'ms', label: 'milliseconds', type: 'integer' }] },
+];
+
+interface StepFieldProps {
+  field: FieldSpec;
+  step: JsonObject;
+  n: number;
+  path: string;
+  problems: Problems;
+  set: (path: readonly (string | number)[], value: unknown) => void;
+}
+
+/**
+ * One field of a step. A whole number is written as a number when it reads as one and as the text
+ * typed otherwise, so the schema's problem shows beside the field instead of the edit being lost.
+ */
+function StepField({ field, step, n, path, problems, set }: StepFieldProps) {
+  const raw = step[field.key];
+  const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+  const label = `Step ${n} ${field.label}`;
+  const error = errorAt(problems, `${path}.${field.key}`);
+  if (field.type === 'choice') {
+    return (
+      <Select
+        label={label}
+        data={[...(field.choices ?? [])]}
+        value={value === '' ? null : value}
+        allowDeselect={false}
+        onChange={(choice) => choice !== null && set([field.key], choice)}
+        error={error}
+      />
+    );
+  }
+  return (
+    <TextInput
+      label={label}
+      value={value}
+      inputMode={field.type === 'integer' ? 'numeric' : undefined}
+      onChange={(e) => {
+        const text = e.currentTarget.value;
+        set([field.key], field.type === 'integer' && /^\d+$/.test(text) ? Number(text) : text);
+      }}
+      error={error}
+    />
   );
 }
 

@@ -87,5 +87,7 @@ export function verdict(run: LabStrategyRun): string {
       return `not run: ${run.message}`;
     case 'failed':
       return `run broke (${run.reason.replaceAll('_', ' ')}): ${run.message}`;
+    case 'cancelled':
+      return 'cancelled before it ended';
   }
 }

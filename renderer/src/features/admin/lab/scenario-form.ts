@@ -10,7 +10,20 @@ import { ScenarioSchema } from '../../../../../shared/protocol/scenario.ts';
 export type JsonObject = { readonly [key: string]: unknown };
 
 /** The step kinds the form adds; any other kind in the file is shown in words and kept as is. */
-export const ADDABLE_KINDS = ['identify', 'login', 'logout', 'track', 'sync', 'offline', 'online'] as const;
+export const ADDABLE_KINDS = [
+  'identify',
+  'login',
+  'logout',
+  'track',
+  'attribute',
+  'alias',
+  'sync',
+  'offline',
+  'online',
+  'restart',
+  'server',
+  'advance',
+] as const;
 export type AddableKind = (typeof ADDABLE_KINDS)[number];
 
 export function isObject(value: unknown): value is JsonObject {
@@ -118,11 +131,20 @@ export function newStep(kind: AddableKind, device: string): JsonObject {
       return { device, do: kind, identities: kind === 'logout' ? {} : { customerid: '' } };
     case 'track':
       return { device, do: 'track', event: '' };
+    case 'attribute':
+      return { device, do: 'attribute', key: '', value: '' };
+    case 'alias':
+      return { device, do: 'alias', source: '', destination: '' };
     case 'sync':
       return { do: 'sync' };
     case 'offline':
     case 'online':
+    case 'restart':
       return { device, do: kind };
+    case 'server':
+      return { do: 'server', action: 'restart' };
+    case 'advance':
+      return { do: 'advance', ms: 60_000 };
   }
 }
 
@@ -177,6 +199,10 @@ export function stepInWords(step: unknown): string {
     }
     case 'track':
       return `track event “${word(step['event'])}”${on}`;
+    case 'attribute':
+      return `set attribute “${word(step['key'])}”${on}`;
+    case 'alias':
+      return `alias ${word(step['source']) || '(source)'} into ${word(step['destination']) || '(destination)'}${on}`;
     case 'sync':
       return `sync${on === '' ? ' every device' : on}`;
     case 'server':
