@@ -760,11 +760,11 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     const handle = this.handle;
     if (handle.dialect === 'sqlite') {
       return this.sqliteTurn(() => {
-        handle.sqlite.raw.exec('begin deferred');
+        handle.sqlite.exec('begin deferred');
         try {
           return executeSync(make(), handle.sqlite);
         } finally {
-          handle.sqlite.raw.exec('commit');
+          handle.sqlite.exec('commit');
         }
       });
     }
@@ -793,13 +793,13 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
       const execute = <R>(sqlRun: SqlRun<R>) =>
         new Promise<R>((resolve) => resolve(executeSync(sqlRun, handle.sqlite)));
       return this.sqliteTurn(async () => {
-        handle.sqlite.raw.exec('begin immediate');
+        handle.sqlite.exec('begin immediate');
         try {
           const result = await fn(execute);
-          handle.sqlite.raw.exec('commit');
+          handle.sqlite.exec('commit');
           return result;
         } catch (error) {
-          if (handle.sqlite.raw.inTransaction) handle.sqlite.raw.exec('rollback');
+          if (handle.sqlite.raw.inTransaction) handle.sqlite.exec('rollback');
           throw error;
         }
       });
