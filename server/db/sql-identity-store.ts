@@ -738,8 +738,12 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     return this.withTransaction((execute) => execute(make()));
   }
 
-  withConfig<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): SqlRun<R | null> {
-    return this.logic.withConfig(workspaceId, make);
+  config(workspaceId: string): SqlRun<ScopeConfig | null> {
+    return this.logic.readConfig(workspaceId);
+  }
+
+  drive<R>(program: Program<R>): SqlRun<R> {
+    return this.logic.drive(program);
   }
 
   lock(keys: readonly string[]): SqlRun<number> {

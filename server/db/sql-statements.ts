@@ -312,8 +312,6 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       .where('device_id', '=', P)
       .where('mpid', '=', P)
       .compile().sql,
-    /** (deviceId, kind, key) */
-    feed: db.insertInto('change_log').values({ device_id: P, kind: P, key: P }).compile().sql,
     /** (deviceId, environment, identityType, value) → 1 when the device had not supplied it before */
     insertSupplied: db
       .insertInto('device_supplied')
@@ -555,6 +553,15 @@ export class SqlTexts {
           })),
         )
         .onConflict((oc) => oc.columns(['device_id', 'id']).doNothing()),
+    );
+  }
+
+  /** n × (deviceId, kind, key): change-feed entries, in this order */
+  feedRows(n: number): string {
+    return this.cached('feedRows', n, (count) =>
+      this.db
+        .insertInto('change_log')
+        .values(Array.from({ length: count }, () => ({ device_id: P, kind: P, key: P }))),
     );
   }
 

@@ -193,8 +193,9 @@ async function send(
 }
 
 /** CPU seconds a process has used so far (Linux /proc), to see which side a run is bound by. */
-function cpuSeconds(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+function cpuSeconds(pid: number, thread?: number): { user: number; system: number } {
+  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
@@ -306,33 +307,40 @@ async function emptyRounds(url: string, devices: readonly Prepared[], checkpoint
 }
 
 /** The server's CPU (µs, its own process.cpuUsage) and SQL statements so far, from its /metrics. */
-async function serverCounters(url: string): Promise<{ cpuUs: number; statements: number }> {
+async function serverCounters(
+  url: string,
+  pid: number,
+): Promise<{ cpuUs: number; statements: number; mainThreadMs: number }> {
   // The request log is written every 200 ms off the request path: let the last write land first.
   await new Promise((resolve) => setTimeout(resolve, 300));
+  const main = cpuSeconds(pid, pid);
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     cpuUs: (value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total')) * 1e6,
     statements: value('idsync_sql_statements_total'),
+    mainThreadMs: (main.user + main.system) * 1000,
   };
 }
 
 /** Per round: server CPU in ms and SQL statements, between two counter readings. */
 function perRound(
-  before: { cpuUs: number; statements: number },
-  after: { cpuUs: number; statements: number },
+  before: Awaited<ReturnType<typeof serverCounters>>,
+  after: Awaited<ReturnType<typeof serverCounters>>,
   rounds: number,
 ) {
   return {
     cpuMs: round((after.cpuUs - before.cpuUs) / 1000 / rounds, 3),
+    /** The event loop's thread alone (the rest: SQLite's checkpointer thread, GC helper threads). */
+    mainThreadCpuMs: round((after.mainThreadMs - before.mainThreadMs) / rounds, 3),
     statements: round((after.statements - before.statements) / rounds, 1),
   };
 }
 
 /** v2 rounds for fresh devices, then their empty rounds as the floor, counted on the server. */
-async function measureRounds(url: string) {
+async function measureRounds(url: string, pid: number) {
   const roundDevices = await prepare(url, 'r', 'devices recording offline (v2)');
-  const before = await serverCounters(url);
+  const before = await serverCounters(url, pid);
   const from = process.hrtime.bigint() / 1000n;
   const v2 = await reconcileOverRound(url, roundDevices);
   // V8 profiles time samples on the same monotonic clock: the window of the rounds in a profile.
@@ -340,9 +348,9 @@ async function measureRounds(url: string) {
     console.log(
       `rounds ran from ${from} to ${process.hrtime.bigint() / 1000n} (--from/--to for cpuprofile-summary)`,
     );
-  const afterRounds = await serverCounters(url);
+  const afterRounds = await serverCounters(url, pid);
   await emptyRounds(url, roundDevices, v2.checkpoints);
-  const afterFloor = await serverCounters(url);
+  const afterFloor = await serverCounters(url, pid);
   return {
     v2,
     round: perRound(before, afterRounds, DEVICES),
@@ -450,9 +458,9 @@ try {
       `floor (raw SQLite inserts of the same rows): ${Math.round(floor.requestsPerSec)} requests/s, ${Math.round(floor.eventsPerSec)} events/s; ratio ${round(protocol.requestsPerSec / floor.requestsPerSec, 3)} / ${round(protocol.eventsPerSec / floor.eventsPerSec, 3)}`,
     );
   }
-  const rounds = await measureRounds(server.url);
+  const rounds = await measureRounds(server.url, server.process.pid as number);
   console.log(
-    `server CPU per device round: ${v1 === null ? '' : `v1 (4 HTTP calls) ${v1.cpuMs} ms, `}v2 (1 HTTP call) ${rounds.round.cpuMs} ms and ${rounds.round.statements} SQL statements; floor (empty v2 round) ${rounds.floor.cpuMs} ms and ${rounds.floor.statements} statements; ratio floor/round ${round(rounds.floor.cpuMs / rounds.round.cpuMs, 3)}; v2 ${Math.round(rounds.v2.requestsPerSec)} requests/s, converged in ${round(rounds.v2.seconds)} s`,
+    `server CPU per device round: ${v1 === null ? '' : `v1 (4 HTTP calls) ${v1.cpuMs} ms, `}v2 (1 HTTP call) ${rounds.round.cpuMs} ms (main thread ${rounds.round.mainThreadCpuMs} ms) and ${rounds.round.statements} SQL statements; floor (empty v2 round) ${rounds.floor.cpuMs} ms (main thread ${rounds.floor.mainThreadCpuMs} ms) and ${rounds.floor.statements} statements; ratio floor/round ${round(rounds.floor.cpuMs / rounds.round.cpuMs, 3)}; v2 ${Math.round(rounds.v2.requestsPerSec)} requests/s, converged in ${round(rounds.v2.seconds)} s`,
   );
   let e2e: { seconds: number } | null = null;
   if (!roundsOnly) {
@@ -475,6 +483,7 @@ try {
       v1ServerCpuMsPerRound: v1?.cpuMs ?? null,
       v1HttpCallsPerRound: 4,
       v2ServerCpuMsPerRound: rounds.round.cpuMs,
+      v2MainThreadCpuMsPerRound: rounds.round.mainThreadCpuMs,
       v2SqlStatementsPerRound: rounds.round.statements,
       emptyRoundServerCpuMs: rounds.floor.cpuMs,
       emptyRoundSqlStatements: rounds.floor.statements,
