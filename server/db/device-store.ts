@@ -14,7 +14,7 @@
  * requests resolved to), after translation. Anything else is answered `FORBIDDEN` without running,
  * and whether the profile exists is not revealed.
  */
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import type { Environment, ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
@@ -42,7 +42,7 @@ import { err, ok, type Result } from '../../shared/util/result.ts';
 import { randomToken, safeEqual, sha256Hex } from '../auth/secrets.ts';
 import { translateDeviceRequest, type MpidMeaning } from '../device-translation.ts';
 import type { DatabaseHandle } from './connect.ts';
-import type { Database, DeviceRequestsTable, ProfilesTable } from './schema.ts';
+import type { Database, DeviceRequestsTable, DevicesTable, ProfilesTable } from './schema.ts';
 import { deviceLogObserver } from './device-observer.ts';
 import type { IdentityStorePort } from './identity-store-port.ts';
 import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
@@ -96,13 +96,27 @@ class ReplayState {
   advancedAt: number | null = null;
   lastIdentity: IdentityAnswer | undefined = undefined;
   config: ScopeConfig | null | undefined = undefined;
-  readonly viewed = new Set<string>();
-  readonly supplied = new Set<string>();
+  /** Profiles the replays resolved to, each once. */
+  readonly views: string[] = [];
+  /** Identities the replays carried, each once. */
+  readonly supplied: SuppliedIdentity[] = [];
+  private readonly suppliedKeys = new Set<string>();
   readonly feed: ['request' | 'profile', string][] = [];
 
   advanced(nextSeq: number, at: number): void {
     this.nextSeq = nextSeq;
     this.advancedAt = at;
+  }
+
+  view(mpid: string): void {
+    if (!this.views.includes(mpid)) this.views.push(mpid);
+  }
+
+  supply(identity: SuppliedIdentity): void {
+    const key = identity.join('\u0001');
+    if (this.suppliedKeys.has(key)) return;
+    this.suppliedKeys.add(key);
+    this.supplied.push(identity);
   }
 }
 
@@ -226,10 +240,13 @@ function masterDoc({ row, server }: Answered): SyncRequestDoc {
   };
 }
 
+/** An identity a device supplied: environment, type, value. */
+type SuppliedIdentity = [string, IdentityType, string];
+
 /** The identities a request carried, as the server normalised them, for the device's projections. */
-function suppliedBy(trace: ExplainTrace | null, environment: Environment): [string, IdentityType, string][] {
+function suppliedBy(trace: ExplainTrace | null, environment: Environment): SuppliedIdentity[] {
   if (trace === null) return [];
-  const out: [string, IdentityType, string][] = [];
+  const out: SuppliedIdentity[] = [];
   for (const i of trace.identities)
     if (i.use === 'lookup' || i.use === 'ignored_in_logout') out.push([environment, i.identityType, i.value]);
   for (const w of trace.writes)
@@ -325,8 +342,12 @@ export class DeviceStore {
     return ok({ device_id: registration.device_id, device_secret: secret });
   }
 
+  /** The device with this id, read with a compiled statement (every credential check misses the cache once). */
   async find(id: string): Promise<Device | null> {
-    const row = await this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    const found = await this.db.executeQuery<DevicesTable>(
+      CompiledQuery.raw(this.texts.device.deviceById, [id]),
+    );
+    const row = found.rows[0];
     if (row === undefined) return null;
     return {
       id: row.id,
@@ -552,7 +573,7 @@ export class DeviceStore {
     };
     const now = this.now();
     const call = yield* translateDeviceRequest(sync, translate);
-    const refusal = (yield* this.viewsAll(device.id, call.named))
+    const refusal = (yield* this.viewsAll(device.id, call.named, state))
       ? null
       : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
     let outcome: OutcomeOf[SyncedRequestKind];
@@ -625,19 +646,9 @@ export class DeviceStore {
     state.feed.push(['request', sync.requestId]);
     if (IDENTITY_KINDS.has(sync.kind))
       state.lastIdentity = { provisional_mpid: row.provisional_mpid, canonical_mpid: row.canonical_mpid };
-    if (server.mpid !== null && !state.viewed.has(server.mpid)) {
-      state.viewed.add(server.mpid);
-      if ((yield* run(texts.insertView, [device.id, server.mpid])) > 0)
-        state.feed.push(['profile', server.mpid]);
-    }
-    for (const identity of suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment)) {
-      const key = identity.join('\u0001');
-      if (state.supplied.has(key)) continue;
-      state.supplied.add(key);
-      if ((yield* run(texts.insertSupplied, [device.id, ...identity])) > 0) {
-        yield* run(texts.feedViewsHolding, ['profile', device.id, ...identity]);
-      }
-    }
+    if (server.mpid !== null) state.view(server.mpid);
+    for (const identity of suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment))
+      state.supply(identity);
     const answered = { row, server, sync };
     return refusal === null
       ? { kind: 'applied', doc: answered }
@@ -648,10 +659,34 @@ export class DeviceStore {
         };
   }
 
-  /** The writes the replays of a run left for its end: the device's position and the feed entries. */
+  /**
+   * The writes the replays of a run left for its end: the profiles the device now views and the
+   * identities it supplied (each put on its profile feed when new to it: its projection changed),
+   * the device's position and the feed entries.
+   */
   private *flush(deviceId: string, state: ReplayState): SqlRun<void> {
+    const texts = this.texts;
+    if (state.views.length > 0) {
+      const added = yield* rows<{ mpid: string }>(
+        texts.insertViews(state.views.length),
+        state.views.flatMap((mpid) => [deviceId, mpid]),
+      );
+      for (const { mpid } of added) state.feed.push(['profile', mpid]);
+    }
+    if (state.supplied.length > 0) {
+      const added = yield* rows<{ environment: string; identity_type: string; value: string }>(
+        texts.insertSupplied(state.supplied.length),
+        state.supplied.flatMap((identity) => [deviceId, ...identity]),
+      );
+      if (added.length > 0)
+        yield* run(texts.feedViewsHolding(added.length), [
+          'profile',
+          deviceId,
+          ...added.flatMap((i) => [i.environment, i.identity_type, i.value]),
+        ]);
+    }
     if (state.advancedAt !== null)
-      yield* run(this.texts.device.advanceDevice, [state.nextSeq, state.advancedAt, deviceId]);
+      yield* run(texts.device.advanceDevice, [state.nextSeq, state.advancedAt, deviceId]);
     if (state.feed.length > 0)
       yield* run(
         this.texts.feedRows(state.feed.length),
@@ -659,9 +694,10 @@ export class DeviceStore {
       );
   }
 
-  /** Whether every named profile (none named: trivially) is in the device's view. */
-  private *viewsAll(deviceId: string, mpids: readonly string[]): SqlRun<boolean> {
+  /** Whether every named profile (none named: trivially) is in the device's view, or will be at the end of this run. */
+  private *viewsAll(deviceId: string, mpids: readonly string[], state: ReplayState): SqlRun<boolean> {
     for (const mpid of mpids) {
+      if (state.views.includes(mpid)) continue;
       const [viewed] = yield* rows<{ mpid: string }>(this.texts.device.viewOf, [deviceId, mpid]);
       if (viewed === undefined) return false;
     }
@@ -719,18 +755,19 @@ export class DeviceStore {
     known: ReadonlyMap<string, RequestResult>,
   ): SqlRun<DeviceChanges> {
     const texts = this.texts;
-    const requestFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
+    const feeds = yield* rows<{ kind: string; seq: number; key: string }>(texts.device.pullFeeds, [
       deviceId,
       'request',
       after.requests,
       limit,
-    ]);
-    const profileFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
       deviceId,
       'profile',
       after.profiles,
       limit,
     ]);
+    // A union keeps no order: each feed is put back in seq order (its last entry is the checkpoint).
+    const requestFeed = feeds.filter((f) => f.kind === 'request').sort((a, b) => a.seq - b.seq);
+    const profileFeed = feeds.filter((f) => f.kind === 'profile').sort((a, b) => a.seq - b.seq);
     const ids = [...new Set(requestFeed.map((f) => f.key))].filter((id) => !known.has(id));
     const mpids = [...new Set(profileFeed.map((f) => f.key))];
     const found =
