@@ -194,6 +194,8 @@ export async function startServer(
   const store = new SqlIdentityStore(handle);
   const workspaces = new WorkspaceStore(handle, serverKey, () => clock.now());
   const metrics = new Metrics(overrides.metricsWithProcess ?? true);
+  const sqlite = handle.dialect === 'sqlite' ? handle.sqlite : null;
+  if (sqlite !== null) metrics.countStatements(() => sqlite.statements);
   const logger = pino({ level: options.logLevel });
   const requestLog = new RequestLog(
     handle,

@@ -26,10 +26,18 @@ export type DatabaseHandle =
   | (HandleBase & { readonly dialect: 'sqlite'; readonly sqlite: CachedSqlite })
   | (HandleBase & { readonly dialect: 'postgres'; readonly pool: pg.Pool });
 
-/** The better-sqlite3 connection with a statement cache: `prepare` compiles each SQL text once. */
+/**
+ * The better-sqlite3 connection with a statement cache: `prepare` compiles each SQL text once.
+ * Every statement the server runs goes through `prepare` (once per execution) or `exec`, so
+ * `statements` counts them (SPEC DR-1: exposed at /metrics as `idsync_sql_statements_total`).
+ */
 export interface CachedSqlite extends SqliteDatabase {
   readonly raw: BetterSqlite3.Database;
   prepare(sqlText: string): BetterSqlite3.Statement & SqliteStatement;
+  /** Runs a statement without parameters or rows (transaction control). */
+  exec(sqlText: string): void;
+  /** Statements prepared for execution or executed so far on this connection. */
+  readonly statements: number;
 }
 
 // int8 columns (times, sequence numbers) are safe integers: read them as numbers, not strings.
@@ -41,10 +49,19 @@ pg.types.setTypeParser(20, (value: string) => Number(value));
  */
 function withStatementCache(database: BetterSqlite3.Database, limit = 500): CachedSqlite {
   const cache = new Map<string, BetterSqlite3.Statement & SqliteStatement>();
+  let statements = 0;
   return {
     raw: database,
     close: () => database.close(),
+    get statements() {
+      return statements;
+    },
+    exec(sqlText: string) {
+      statements++;
+      database.exec(sqlText);
+    },
     prepare(sqlText: string) {
+      statements++;
       let statement = cache.get(sqlText);
       if (statement === undefined) {
         statement = database.prepare(sqlText);

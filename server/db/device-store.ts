@@ -14,12 +14,13 @@
  * requests resolved to), after translation. Anything else is answered `FORBIDDEN` without running,
  * and whether the profile exists is not revealed.
  */
-import type { Kysely } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { IdentityType } from '../../shared/identity/identity-types.ts';
 import type { Environment, ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import {
   PushErrorCodes,
+  type DeviceEvent,
   type DeviceRegistration,
   type ProfileProjection,
   type PushError,
@@ -28,11 +29,12 @@ import {
   type RequestResult,
   type RoundCheckpoint,
   type ServerResult,
+  type SyncedRequestKind,
   type SyncRequestDoc,
 } from '../../shared/protocol/sync.ts';
 import { resolveOptions } from '../../shared/resolver/context.ts';
 import { failure } from '../../shared/resolver/outcome.ts';
-import { programFor, responseOf } from '../../shared/resolver/program-for.ts';
+import { programFor, responseOf, type OutcomeOf } from '../../shared/resolver/program-for.ts';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
@@ -40,7 +42,7 @@ import { err, ok, type Result } from '../../shared/util/result.ts';
 import { randomToken, safeEqual, sha256Hex } from '../auth/secrets.ts';
 import { translateDeviceRequest, type MpidMeaning } from '../device-translation.ts';
 import type { DatabaseHandle } from './connect.ts';
-import type { Database, DeviceRequestsTable, ProfilesTable } from './schema.ts';
+import type { Database, DeviceRequestsTable, DevicesTable, ProfilesTable } from './schema.ts';
 import { deviceLogObserver } from './device-observer.ts';
 import type { IdentityStorePort } from './identity-store-port.ts';
 import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
@@ -73,6 +75,73 @@ export type ReplayOutcome<T = SyncRequestDoc> =
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
+
+/** The device's answer and the server's to one of its identity requests. */
+interface IdentityAnswer {
+  readonly provisional_mpid: string | null;
+  readonly canonical_mpid: string | null;
+}
+
+const IDENTITY_KINDS: ReadonlySet<PushedRequest['kind']> = new Set(['identify', 'login', 'logout']);
+
+/**
+ * What the replays of one run (a v2 round, or a v1 request) share (SPEC DR-3). Read once, then
+ * kept as the replays change them: the device's next sequence number, its latest identity answer
+ * and the workspace config (nothing else writes them while the run holds the device's lock and
+ * the write transaction). Written once: a view or a supplied identity an earlier replay of the run
+ * wrote. Left for `flush` at the end of the run: the device's position and the feed entries.
+ */
+class ReplayState {
+  nextSeq: number | null = null;
+  advancedAt: number | null = null;
+  lastIdentity: IdentityAnswer | undefined = undefined;
+  config: ScopeConfig | null | undefined = undefined;
+  /** Profiles the replays resolved to, each once. */
+  readonly views: string[] = [];
+  /** Identities the replays carried, each once. */
+  readonly supplied: SuppliedIdentity[] = [];
+  private readonly suppliedKeys = new Set<string>();
+  readonly feed: ['request' | 'profile', string][] = [];
+
+  advanced(nextSeq: number, at: number): void {
+    this.nextSeq = nextSeq;
+    this.advancedAt = at;
+  }
+
+  view(mpid: string): void {
+    if (!this.views.includes(mpid)) this.views.push(mpid);
+  }
+
+  supply(identity: SuppliedIdentity): void {
+    const key = identity.join('\u0001');
+    if (this.suppliedKeys.has(key)) return;
+    this.suppliedKeys.add(key);
+    this.supplied.push(identity);
+  }
+}
+
+/** What a v2 round pushes (SPEC S2-9). */
+export interface RoundPush {
+  readonly requests: readonly PushedRequest[];
+  readonly events: readonly DeviceEvent[];
+  readonly checkpoint: RoundCheckpoint;
+  readonly limit: number;
+}
+
+/** What changed for a device since its checkpoint. */
+export interface DeviceChanges {
+  readonly results: RequestResult[];
+  readonly profiles: ProfileProjection[];
+  readonly checkpoint: RoundCheckpoint;
+  readonly more: boolean;
+}
+
+/** A round's answer, but for the errors of documents that did not parse. */
+export interface RoundAnswer extends DeviceChanges {
+  readonly requestErrors: PushError[];
+  /** How many pushed requests the server answered (applied, refused or replayed). */
+  readonly answered: number;
+}
 
 /** A pushed request as the replay reads it: its id, its fields, and the document stored for it. */
 interface Pushed {
@@ -132,15 +201,37 @@ function v1Row(request: PushedRequest): SyncRequestDoc {
   };
 }
 
-/** The server's answer to a stored request, as v2 sends it. */
-function requestResult(row: RequestRow): RequestResult {
-  return { requestId: row.request_id, seq: row.seq, server: JSON.parse(row.result) as ServerResult };
+/** A stored request and the server's result for it (parsed once, or as the replay built it). */
+interface Answered {
+  readonly row: RequestRow;
+  readonly server: ServerResult;
 }
 
-function masterDoc(row: RequestRow): SyncRequestDoc {
+/** A request the replay answered, with the request as pushed (for the request log). */
+interface Replayed extends Answered {
+  readonly sync: PushedRequest;
+}
+
+function storedAnswer(row: RequestRow): Answered {
+  return { row, server: JSON.parse(row.result) as ServerResult };
+}
+
+/** The same outcome with its answer as the protocol version asks for it. */
+function answerWith<T>(
+  outcome: ReplayOutcome<Replayed>,
+  answer: (answered: Answered) => T,
+): ReplayOutcome<T> {
+  return outcome.kind === 'rejected' ? outcome : { ...outcome, doc: answer(outcome.doc) };
+}
+
+/** The server's answer to a stored request, as v2 sends it. */
+function requestResult({ row, server }: Answered): RequestResult {
+  return { requestId: row.request_id, seq: row.seq, server };
+}
+
+function masterDoc({ row, server }: Answered): SyncRequestDoc {
   const stored = JSON.parse(row.doc) as SyncRequestDoc | PushedRequest;
   const pushed = 'data' in stored ? stored : v1Row(stored);
-  const server = JSON.parse(row.result) as ServerResult;
   return {
     ...pushed,
     mpid: server.mpid ?? pushed.data.sync.provisionalMpid ?? '',
@@ -149,10 +240,13 @@ function masterDoc(row: RequestRow): SyncRequestDoc {
   };
 }
 
+/** An identity a device supplied: environment, type, value. */
+type SuppliedIdentity = [string, IdentityType, string];
+
 /** The identities a request carried, as the server normalised them, for the device's projections. */
-function suppliedBy(trace: ExplainTrace | null, environment: Environment): [string, IdentityType, string][] {
+function suppliedBy(trace: ExplainTrace | null, environment: Environment): SuppliedIdentity[] {
   if (trace === null) return [];
-  const out: [string, IdentityType, string][] = [];
+  const out: SuppliedIdentity[] = [];
   for (const i of trace.identities)
     if (i.use === 'lookup' || i.use === 'ignored_in_logout') out.push([environment, i.identityType, i.value]);
   for (const w of trace.writes)
@@ -248,8 +342,12 @@ export class DeviceStore {
     return ok({ device_id: registration.device_id, device_secret: secret });
   }
 
+  /** The device with this id, read with a compiled statement (every credential check misses the cache once). */
   async find(id: string): Promise<Device | null> {
-    const row = await this.db.selectFrom('devices').selectAll().where('id', '=', id).executeTakeFirst();
+    const found = await this.db.executeQuery<DevicesTable>(
+      CompiledQuery.raw(this.texts.device.deviceById, [id]),
+    );
+    const row = found.rows[0];
     if (row === undefined) return null;
     return {
       id: row.id,
@@ -309,49 +407,112 @@ export class DeviceStore {
   }
 
   /** Replays one request pushed through v1 (see the module docblock), in its own transaction. */
-  replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
+  async replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
     const pushed = { id: doc.id, sync: doc.data.sync, stored: JSON.stringify(doc) };
-    return this.replayPushed(device, pushed, random, masterDoc);
+    const outcome = await this.store.runSql(() => this.replayAlone(device, pushed, random));
+    this.tellAnswered(device, [outcome]);
+    return answerWith(outcome, masterDoc);
   }
 
-  /** Replays one request pushed through v2 (the wire request, not the device's row). */
-  replayRequest(
+  /** Replays one request pushed through v2 (the wire request, not the device's row), in its own transaction. */
+  async replayRequest(
     device: Device,
     request: PushedRequest,
     random: RandomSource,
   ): Promise<ReplayOutcome<RequestResult>> {
     const pushed = { id: request.requestId, sync: request, stored: JSON.stringify(request) };
-    return this.replayPushed(device, pushed, random, requestResult);
+    const outcome = await this.store.runSql(() => this.replayAlone(device, pushed, random));
+    this.tellAnswered(device, [outcome]);
+    return answerWith(outcome, requestResult);
   }
 
-  /** One replay in its own transaction; an answered request is then told to the request log (LS-6). */
-  private async replayPushed<T>(
+  private *replayAlone(
     device: Device,
     pushed: Pushed,
     random: RandomSource,
-    answer: (row: RequestRow) => T,
-  ): Promise<ReplayOutcome<T>> {
-    let answered: RequestRow | undefined;
-    const outcome = await this.store.runSql(() =>
-      this.replayRun(device, pushed, random, (row) => {
-        answered = row;
-        return answer(row);
-      }),
-    );
-    if ((outcome.kind === 'applied' || outcome.kind === 'refused') && answered !== undefined)
-      this.lean.onAnswered?.(device.workspaceId, pushed.sync, JSON.parse(answered.result) as ServerResult);
+  ): SqlRun<ReplayOutcome<Replayed>> {
+    const state = new ReplayState();
+    const outcome = yield* this.replayRun(device, pushed, random, state);
+    yield* this.flush(device.id, state);
     return outcome;
   }
 
-  private *replayRun<T>(
+  /**
+   * One v2 round (SPEC S2-9, DR-2): the pushed requests replayed in sequence order (after a gap,
+   * every later one is a gap too), the events stored, then what changed for the device since its
+   * checkpoint, all in one transaction; the request log is told after it committed. A round that
+   * pushes nothing only reads, in a read-only transaction (`changesSince`).
+   */
+  async round(device: Device, push: RoundPush, random: RandomSource): Promise<RoundAnswer> {
+    if (push.requests.length === 0 && push.events.length === 0) {
+      const changes = await this.changesSince(device.id, push.checkpoint, push.limit);
+      return { requestErrors: [], answered: 0, ...changes };
+    }
+    const requests = [...push.requests].sort((a, b) => a.seq - b.seq);
+    const ran = await this.store.runSql(() => this.roundRun(device, requests, push, random));
+    this.tellAnswered(device, ran.outcomes);
+    return ran.answer;
+  }
+
+  private *roundRun(
+    device: Device,
+    requests: readonly PushedRequest[],
+    push: RoundPush,
+    random: RandomSource,
+  ): SqlRun<{ outcomes: ReplayOutcome<Replayed>[]; answer: RoundAnswer }> {
+    const state = new ReplayState();
+    const outcomes: ReplayOutcome<Replayed>[] = [];
+    const requestErrors: PushError[] = [];
+    const answered = new Map<string, RequestResult>();
+    let gap = false;
+    for (const request of requests) {
+      if (gap) {
+        requestErrors.push({
+          id: request.requestId,
+          code: PushErrorCodes.gap,
+          message: 'an earlier request of this device is missing',
+        });
+        continue;
+      }
+      const pushed = { id: request.requestId, sync: request, stored: JSON.stringify(request) };
+      const outcome = yield* this.replayRun(device, pushed, random, state);
+      outcomes.push(outcome);
+      if (outcome.kind === 'rejected') {
+        requestErrors.push(outcome.error);
+        gap = outcome.gap;
+        continue;
+      }
+      answered.set(request.requestId, requestResult(outcome.doc));
+      if (outcome.kind === 'refused') requestErrors.push(outcome.error);
+    }
+    yield* this.flush(device.id, state);
+    yield* this.eventsRun(device.id, push.events);
+    const changes = yield* this.changesRun(device.id, push.checkpoint, push.limit, answered);
+    return { outcomes, answer: { requestErrors, answered: answered.size, ...changes } };
+  }
+
+  /** Tells the request log of every request answered (applied or refused), once it committed (LS-6). */
+  private tellAnswered(device: Device, outcomes: readonly ReplayOutcome<Replayed>[]): void {
+    const onAnswered = this.lean.onAnswered;
+    if (onAnswered === undefined) return;
+    for (const outcome of outcomes)
+      if (outcome.kind === 'applied' || outcome.kind === 'refused')
+        onAnswered(device.workspaceId, outcome.doc.sync, outcome.doc.server);
+  }
+
+  /**
+   * Replays one request inside a run whose other replays share `state` (see `ReplayState`); the
+   * run ends with `flush`.
+   */
+  private *replayRun(
     device: Device,
     pushed: Pushed,
     random: RandomSource,
-    answer: (row: RequestRow) => T,
-  ): SqlRun<ReplayOutcome<T>> {
+    state: ReplayState,
+  ): SqlRun<ReplayOutcome<Replayed>> {
     const texts = this.texts.device;
     const sync = pushed.sync;
-    const reject = (code: PushErrorCode, message: string, gap = false): ReplayOutcome<T> => ({
+    const reject = (code: PushErrorCode, message: string, gap = false): ReplayOutcome<Replayed> => ({
       kind: 'rejected',
       error: { id: pushed.id, code, message },
       gap,
@@ -359,17 +520,22 @@ export class DeviceStore {
     if (sync.deviceId !== device.id)
       return reject(PushErrorCodes.forbidden, 'this request belongs to another device');
     yield* this.store.lock([`d\u0001${device.id}`]);
-    const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
-    if (existing !== undefined) {
-      return existing.request_id === sync.requestId
-        ? { kind: 'replayed', doc: answer(existing) }
-        : reject(
-            PushErrorCodes.seq_conflict,
-            `sequence ${sync.seq} already holds request ${existing.request_id}`,
-          );
+    if (state.nextSeq === null) {
+      const [position] = yield* rows<{ next_seq: number }>(texts.deviceNextSeq, [device.id]);
+      state.nextSeq = position?.next_seq ?? 1;
     }
-    const [state] = yield* rows<{ next_seq: number }>(texts.deviceNextSeq, [device.id]);
-    const expected = state?.next_seq ?? 1;
+    const expected = state.nextSeq;
+    if (sync.seq < expected) {
+      // Only a request the device already pushed can sit below its position.
+      const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
+      if (existing !== undefined)
+        return existing.request_id === sync.requestId
+          ? { kind: 'replayed', doc: { ...storedAnswer(existing), sync } }
+          : reject(
+              PushErrorCodes.seq_conflict,
+              `sequence ${sync.seq} already holds request ${existing.request_id}`,
+            );
+    }
     if (sync.seq !== expected)
       return reject(
         PushErrorCodes.gap,
@@ -386,10 +552,15 @@ export class DeviceStore {
      */
     const translate = function* (mpid: string, meaning: MpidMeaning): SqlRun<string> {
       if (meaning === 'current') {
-        const [last] = yield* rows<{ provisional_mpid: string | null; canonical_mpid: string | null }>(
-          texts.lastIdentityAnswer,
-          [device.id, 'identify', 'login', 'logout', 1],
-        );
+        const last =
+          state.lastIdentity ??
+          (yield* rows<IdentityAnswer>(texts.lastIdentityAnswer, [
+            device.id,
+            'identify',
+            'login',
+            'logout',
+            1,
+          ]))[0];
         if (last !== undefined && last.provisional_mpid === mpid && last.canonical_mpid !== null)
           return last.canonical_mpid;
       }
@@ -402,26 +573,31 @@ export class DeviceStore {
     };
     const now = this.now();
     const call = yield* translateDeviceRequest(sync, translate);
-    const refusal = (yield* this.viewsAll(device.id, call.named))
+    const refusal = (yield* this.viewsAll(device.id, call.named, state))
       ? null
       : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
-    const options = (config: ScopeConfig) =>
-      resolveOptions({
-        config,
-        random,
-        now,
-        actor: { kind: 'device', id: device.id },
-        preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
-        lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
-      });
-    const outcome =
-      refusal !== null
-        ? failure(refusal)
-        : yield* this.store.withConfig(device.workspaceId, (config) =>
-            programFor(call.kind, call.request, options(config)),
-          );
-    if (outcome === null)
-      return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
+    let outcome: OutcomeOf[SyncedRequestKind];
+    if (refusal !== null) outcome = failure(refusal);
+    else {
+      if (state.config === undefined) state.config = yield* this.store.config(device.workspaceId);
+      const config = state.config;
+      if (config === null)
+        return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
+      outcome = yield* this.store.drive(
+        programFor(
+          call.kind,
+          call.request,
+          resolveOptions({
+            config,
+            random,
+            now,
+            actor: { kind: 'device', id: device.id },
+            preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
+            lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
+          }),
+        ),
+      );
+    }
 
     const server: ServerResult = outcome.ok
       ? {
@@ -440,31 +616,40 @@ export class DeviceStore {
           trace: outcome.error.trace,
           processedAt: now,
         };
+    const row: RequestRow = {
+      device_id: device.id,
+      seq: sync.seq,
+      request_id: sync.requestId,
+      kind: sync.kind,
+      doc: pushed.stored,
+      resolved_body: JSON.stringify(call.request.body),
+      provisional_mpid: sync.provisionalMpid,
+      canonical_mpid: server.mpid,
+      status: server.status,
+      result: JSON.stringify(server),
+      received_at: now,
+    };
     yield* run(texts.insertDeviceRequest, [
-      device.id,
-      sync.seq,
-      sync.requestId,
-      sync.kind,
-      pushed.stored,
-      JSON.stringify(call.request.body),
-      sync.provisionalMpid,
-      server.mpid,
-      server.status,
-      JSON.stringify(server),
-      now,
+      row.device_id,
+      row.seq,
+      row.request_id,
+      row.kind,
+      row.doc,
+      row.resolved_body,
+      row.provisional_mpid,
+      row.canonical_mpid,
+      row.status,
+      row.result,
+      row.received_at,
     ]);
-    yield* run(texts.advanceDevice, [sync.seq + 1, now, device.id]);
-    yield* run(texts.feed, [device.id, 'request', sync.requestId]);
-    if (server.mpid !== null && (yield* run(texts.insertView, [device.id, server.mpid])) > 0) {
-      yield* run(texts.feed, [device.id, 'profile', server.mpid]);
-    }
-    for (const identity of suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment)) {
-      if ((yield* run(texts.insertSupplied, [device.id, ...identity])) > 0) {
-        yield* run(texts.feedViewsHolding, ['profile', device.id, ...identity]);
-      }
-    }
-    const [row] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
-    const answered = answer(row as RequestRow);
+    state.advanced(sync.seq + 1, now);
+    state.feed.push(['request', sync.requestId]);
+    if (IDENTITY_KINDS.has(sync.kind))
+      state.lastIdentity = { provisional_mpid: row.provisional_mpid, canonical_mpid: row.canonical_mpid };
+    if (server.mpid !== null) state.view(server.mpid);
+    for (const identity of suppliedBy(outcome.ok ? outcome.value.trace : null, sync.environment))
+      state.supply(identity);
+    const answered = { row, server, sync };
     return refusal === null
       ? { kind: 'applied', doc: answered }
       : {
@@ -474,9 +659,45 @@ export class DeviceStore {
         };
   }
 
-  /** Whether every named profile (none named: trivially) is in the device's view. */
-  private *viewsAll(deviceId: string, mpids: readonly string[]): SqlRun<boolean> {
+  /**
+   * The writes the replays of a run left for its end: the profiles the device now views and the
+   * identities it supplied (each put on its profile feed when new to it: its projection changed),
+   * the device's position and the feed entries.
+   */
+  private *flush(deviceId: string, state: ReplayState): SqlRun<void> {
+    const texts = this.texts;
+    if (state.views.length > 0) {
+      const added = yield* rows<{ mpid: string }>(
+        texts.insertViews(state.views.length),
+        state.views.flatMap((mpid) => [deviceId, mpid]),
+      );
+      for (const { mpid } of added) state.feed.push(['profile', mpid]);
+    }
+    if (state.supplied.length > 0) {
+      const added = yield* rows<{ environment: string; identity_type: string; value: string }>(
+        texts.insertSupplied(state.supplied.length),
+        state.supplied.flatMap((identity) => [deviceId, ...identity]),
+      );
+      if (added.length > 0)
+        yield* run(texts.feedViewsHolding(added.length), [
+          'profile',
+          deviceId,
+          ...added.flatMap((i) => [i.environment, i.identity_type, i.value]),
+        ]);
+    }
+    if (state.advancedAt !== null)
+      yield* run(texts.device.advanceDevice, [state.nextSeq, state.advancedAt, deviceId]);
+    if (state.feed.length > 0)
+      yield* run(
+        this.texts.feedRows(state.feed.length),
+        state.feed.flatMap(([kind, key]) => [deviceId, kind, key]),
+      );
+  }
+
+  /** Whether every named profile (none named: trivially) is in the device's view, or will be at the end of this run. */
+  private *viewsAll(deviceId: string, mpids: readonly string[], state: ReplayState): SqlRun<boolean> {
     for (const mpid of mpids) {
+      if (state.views.includes(mpid)) continue;
       const [viewed] = yield* rows<{ mpid: string }>(this.texts.device.viewOf, [deviceId, mpid]);
       if (viewed === undefined) return false;
     }
@@ -508,55 +729,62 @@ export class DeviceStore {
     const ids = [...new Set(feed.map((f) => f.key))];
     if (ids.length === 0) return { documents: [], checkpoint };
     const found = yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
-    return { documents: found.sort((a, b) => a.seq - b.seq).map(masterDoc), checkpoint };
+    return {
+      documents: found.sort((a, b) => a.seq - b.seq).map((row) => masterDoc(storedAnswer(row))),
+      checkpoint,
+    };
   }
 
   /**
-   * What changed for the device since its checkpoint (SPEC S2-9): the results of its requests and
-   * the projections of its profiles, at most `limit` of each, read in one read-only transaction.
+   * What changed for the device since its checkpoint (SPEC S2-9), read in one read-only
+   * transaction: a round that pushes nothing.
    */
-  changesSince(
+  changesSince(deviceId: string, after: RoundCheckpoint, limit: number): Promise<DeviceChanges> {
+    return this.store.runRead(() => this.changesRun(deviceId, after, limit, new Map()));
+  }
+
+  /**
+   * What changed for the device since its checkpoint: the results of its requests (those `known`,
+   * answered in this run, and those on its feed) and the projections of its profiles, at most
+   * `limit` feed entries of each kind.
+   */
+  private *changesRun(
     deviceId: string,
     after: RoundCheckpoint,
     limit: number,
-  ): Promise<{
-    results: RequestResult[];
-    profiles: ProfileProjection[];
-    checkpoint: RoundCheckpoint;
-    more: boolean;
-  }> {
-    return this.store.runRead(() =>
-      function* (this: DeviceStore) {
-        const texts = this.texts;
-        const requestFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
-          deviceId,
-          'request',
-          after.requests,
-          limit,
-        ]);
-        const profileFeed = yield* rows<{ seq: number; key: string }>(texts.device.pullFeed, [
-          deviceId,
-          'profile',
-          after.profiles,
-          limit,
-        ]);
-        const ids = [...new Set(requestFeed.map((f) => f.key))];
-        const mpids = [...new Set(profileFeed.map((f) => f.key))];
-        const found =
-          ids.length === 0
-            ? []
-            : yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
-        return {
-          results: found.sort((a, b) => a.seq - b.seq).map(requestResult),
-          profiles: mpids.length === 0 ? [] : yield* this.projections(deviceId, mpids),
-          checkpoint: {
-            requests: requestFeed.at(-1)?.seq ?? after.requests,
-            profiles: profileFeed.at(-1)?.seq ?? after.profiles,
-          },
-          more: requestFeed.length === limit || profileFeed.length === limit,
-        };
-      }.call(this),
-    );
+    known: ReadonlyMap<string, RequestResult>,
+  ): SqlRun<DeviceChanges> {
+    const texts = this.texts;
+    const feeds = yield* rows<{ kind: string; seq: number; key: string }>(texts.device.pullFeeds, [
+      deviceId,
+      'request',
+      after.requests,
+      limit,
+      deviceId,
+      'profile',
+      after.profiles,
+      limit,
+    ]);
+    // A union keeps no order: each feed is put back in seq order (its last entry is the checkpoint).
+    const requestFeed = feeds.filter((f) => f.kind === 'request').sort((a, b) => a.seq - b.seq);
+    const profileFeed = feeds.filter((f) => f.kind === 'profile').sort((a, b) => a.seq - b.seq);
+    const ids = [...new Set(requestFeed.map((f) => f.key))].filter((id) => !known.has(id));
+    const mpids = [...new Set(profileFeed.map((f) => f.key))];
+    const found =
+      ids.length === 0
+        ? []
+        : yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+    return {
+      results: [...known.values(), ...found.map((row) => requestResult(storedAnswer(row)))].sort(
+        (a, b) => a.seq - b.seq,
+      ),
+      profiles: mpids.length === 0 ? [] : yield* this.projections(deviceId, mpids),
+      checkpoint: {
+        requests: requestFeed.at(-1)?.seq ?? after.requests,
+        profiles: profileFeed.at(-1)?.seq ?? after.profiles,
+      },
+      more: requestFeed.length === limit || profileFeed.length === limit,
+    };
   }
 
   /**
@@ -648,37 +876,19 @@ export class DeviceStore {
     return mpids.length === 0 ? [] : this.store.runSql(() => this.projections(deviceId, mpids));
   }
 
-  /** Stores pushed events (duplicates ignored); invalid ones come back as errors. */
-  pushEvents(
-    deviceId: string,
-    events: readonly {
-      id: string;
-      requestId: string;
-      type: string;
-      name: string;
-      data: unknown;
-      at: number;
-    }[],
-  ): Promise<void> {
+  /** Stores pushed events (duplicates ignored), in their own transaction (v1). */
+  pushEvents(deviceId: string, events: readonly DeviceEvent[]): Promise<void> {
+    return this.store.runSql(() => this.eventsRun(deviceId, events));
+  }
+
+  /** Stores events (duplicates ignored) in one statement. */
+  private *eventsRun(deviceId: string, events: readonly DeviceEvent[]): SqlRun<void> {
+    if (events.length === 0) return;
     const now = this.now();
-    return this.store.runSql(() =>
-      (function* (texts) {
-        if (events.length === 0) return;
-        yield* run(
-          texts.insertEvents(events.length),
-          events.flatMap((e) => [
-            deviceId,
-            e.id,
-            e.requestId,
-            e.type,
-            e.name,
-            JSON.stringify(e.data),
-            e.at,
-            now,
-          ]),
-        );
-      })(this.texts),
-    );
+    const parameters: unknown[] = [];
+    for (const e of events)
+      parameters.push(deviceId, e.id, e.requestId, e.type, e.name, JSON.stringify(e.data), e.at, now);
+    yield* run(this.texts.insertEvents(events.length), parameters);
   }
 
   /**

@@ -32,8 +32,14 @@ export interface IdentityStorePort {
   runRead<R>(make: () => SqlRun<R>): Promise<R>;
   /** Runs a resolver program for a workspace in its own transaction; `null` without the workspace. */
   runProgram<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): Promise<R | null>;
-  /** Inside a run: the workspace's config as of the run, then the program it makes; `null` without the workspace. */
-  withConfig<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): SqlRun<R | null>;
+  /**
+   * Inside a run: the workspace's config as of the run, `null` without the workspace. It holds for
+   * the rest of the run (a config change waits for the run, or the run sees it), so programs of
+   * one run may share it.
+   */
+  config(workspaceId: string): SqlRun<ScopeConfig | null>;
+  /** Inside a run: runs a resolver program, every store call as statements of the run. */
+  drive<R>(program: Program<R>): SqlRun<R>;
   /** Inside a run: transaction-scoped locks on these keys (PostgreSQL; nothing on SQLite); answers how many were newly taken. */
   lock(keys: readonly string[]): SqlRun<number>;
   /** Registers the observer; it is told of every later change. */

@@ -796,8 +796,12 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     return this.withTransaction((execute) => execute(make()));
   }
 
-  withConfig<R>(workspaceId: string, make: (config: ScopeConfig) => Program<R>): SqlRun<R | null> {
-    return this.logic.withConfig(workspaceId, make);
+  config(workspaceId: string): SqlRun<ScopeConfig | null> {
+    return this.logic.readConfig(workspaceId);
+  }
+
+  drive<R>(program: Program<R>): SqlRun<R> {
+    return this.logic.drive(program);
   }
 
   lock(keys: readonly string[]): SqlRun<number> {
@@ -818,11 +822,11 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     const handle = this.handle;
     if (handle.dialect === 'sqlite') {
       return this.sqliteTurn(() => {
-        handle.sqlite.raw.exec('begin deferred');
+        handle.sqlite.exec('begin deferred');
         try {
           return executeSync(make(), handle.sqlite);
         } finally {
-          handle.sqlite.raw.exec('commit');
+          handle.sqlite.exec('commit');
         }
       });
     }
@@ -851,13 +855,13 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
       const execute = <R>(sqlRun: SqlRun<R>) =>
         new Promise<R>((resolve) => resolve(executeSync(sqlRun, handle.sqlite)));
       return this.sqliteTurn(async () => {
-        handle.sqlite.raw.exec('begin immediate');
+        handle.sqlite.exec('begin immediate');
         try {
           const result = await fn(execute);
-          handle.sqlite.raw.exec('commit');
+          handle.sqlite.exec('commit');
           return result;
         } catch (error) {
-          if (handle.sqlite.raw.inTransaction) handle.sqlite.raw.exec('rollback');
+          if (handle.sqlite.raw.inTransaction) handle.sqlite.exec('rollback');
           throw error;
         }
       });

@@ -243,6 +243,8 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
 /** The device replication statements, compiled once. */
 function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
   return {
+    /** (deviceId) */
+    deviceById: db.selectFrom('devices').selectAll().where('id', '=', P).compile().sql,
     /** (deviceId, seq) */
     deviceRequestAt: db
       .selectFrom('device_requests')
@@ -300,44 +302,12 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       .set({ next_seq: 0, last_seen_at: 0 })
       .where('id', '=', P)
       .compile().sql,
-    /** (deviceId, mpid) → 1 when the view is new */
-    insertView: db
-      .insertInto('device_views')
-      .values({ device_id: P, mpid: P })
-      .onConflict((oc) => oc.columns(['device_id', 'mpid']).doNothing())
-      .compile().sql,
     /** (deviceId, mpid) → a row when the device views the profile (its requests resolved to it) */
     viewOf: db
       .selectFrom('device_views')
       .select('mpid')
       .where('device_id', '=', P)
       .where('mpid', '=', P)
-      .compile().sql,
-    /** (deviceId, kind, key) */
-    feed: db.insertInto('change_log').values({ device_id: P, kind: P, key: P }).compile().sql,
-    /** (deviceId, environment, identityType, value) → 1 when the device had not supplied it before */
-    insertSupplied: db
-      .insertInto('device_supplied')
-      .values({ device_id: P, environment: P, identity_type: P, value: P })
-      .onConflict((oc) => oc.columns(['device_id', 'environment', 'identity_type', 'value']).doNothing())
-      .compile().sql,
-    /**
-     * ('profile', deviceId, environment, identityType, value): feed a profile change for every profile the
-     * device views that holds the value (its projection now shows it)
-     */
-    feedViewsHolding: db
-      .insertInto('change_log')
-      .columns(['device_id', 'kind', 'key'])
-      .expression((eb) =>
-        eb
-          .selectFrom('device_views as v')
-          .innerJoin('identities as i', 'i.mpid', 'v.mpid')
-          .select(['v.device_id', eb.val('profile').as('kind'), 'v.mpid'])
-          .where('v.device_id', '=', P)
-          .where('i.environment', '=', P)
-          .where('i.identity_type', '=', P)
-          .where('i.value', '=', P),
-      )
       .compile().sql,
     /** (canonicalMpid) */
     requestsResolvedTo: db
@@ -355,6 +325,27 @@ function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
       .where('device_id', '=', P)
       .where('seq', '=', 0)
       .compile().sql,
+    /**
+     * (deviceId, 'request', afterRequests, limit, deviceId, 'profile', afterProfiles, limit): both
+     * feeds of a device in one statement, each in seq order
+     */
+    pullFeeds: (() => {
+      const feed = (alias: 'r' | 'p') =>
+        db
+          .selectFrom(
+            db
+              .selectFrom('change_log')
+              .select(['kind', 'seq', 'key'])
+              .where('device_id', '=', P)
+              .where('kind', '=', P)
+              .where('seq', '>', 0)
+              .orderBy('seq')
+              .limit(1)
+              .as(alias),
+          )
+          .selectAll();
+      return feed('r').unionAll(feed('p')).compile().sql;
+    })(),
     /** (deviceId, kind, afterSeq, limit) */
     pullFeed: db
       .selectFrom('change_log')
@@ -549,6 +540,59 @@ export class SqlTexts {
     );
   }
 
+  /** n × (deviceId, mpid) → the mpids the device did not view before */
+  insertViews(n: number): string {
+    return this.cached('insertViews', n, (count) =>
+      this.db
+        .insertInto('device_views')
+        .values(Array.from({ length: count }, () => ({ device_id: P, mpid: P })))
+        .onConflict((oc) => oc.columns(['device_id', 'mpid']).doNothing())
+        .returning('mpid'),
+    );
+  }
+
+  /**
+   * n × (deviceId, environment, identityType, value) → those the device had not supplied before
+   * (environment, identity_type, value)
+   */
+  insertSupplied(n: number): string {
+    return this.cached('insertSupplied', n, (count) =>
+      this.db
+        .insertInto('device_supplied')
+        .values(
+          Array.from({ length: count }, () => ({ device_id: P, environment: P, identity_type: P, value: P })),
+        )
+        .onConflict((oc) => oc.columns(['device_id', 'environment', 'identity_type', 'value']).doNothing())
+        .returning(['environment', 'identity_type', 'value']),
+    );
+  }
+
+  /**
+   * ('profile', deviceId, n × (environment, identityType, value)): feed a profile change for every
+   * profile the device views that holds one of the values (its projection now shows it)
+   */
+  feedViewsHolding(n: number): string {
+    return this.cached('feedViewsHolding', n, (count) =>
+      this.db
+        .insertInto('change_log')
+        .columns(['device_id', 'kind', 'key'])
+        .expression((eb) =>
+          eb
+            .selectFrom('device_views as v')
+            .innerJoin('identities as i', 'i.mpid', 'v.mpid')
+            .select(['v.device_id', eb.val(P).as('kind'), 'v.mpid'])
+            .where('v.device_id', '=', P)
+            .where((w) =>
+              w.or(
+                Array.from({ length: count }, () =>
+                  w.and([w('i.environment', '=', P), w('i.identity_type', '=', P), w('i.value', '=', P)]),
+                ),
+              ),
+            ),
+        ),
+    );
+  }
+
   /** n × (deviceId, id, requestId, type, name, data, at, receivedAt); duplicates are ignored */
   insertEvents(n: number): string {
     return this.cached('insertEvents', n, (count) =>
@@ -567,6 +611,15 @@ export class SqlTexts {
           })),
         )
         .onConflict((oc) => oc.columns(['device_id', 'id']).doNothing()),
+    );
+  }
+
+  /** n × (deviceId, kind, key): change-feed entries, in this order */
+  feedRows(n: number): string {
+    return this.cached('feedRows', n, (count) =>
+      this.db
+        .insertInto('change_log')
+        .values(Array.from({ length: count }, () => ({ device_id: P, kind: P, key: P }))),
     );
   }
 

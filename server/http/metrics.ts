@@ -35,4 +35,20 @@ export class Metrics {
   constructor(withProcessMetrics = true) {
     if (withProcessMetrics) collectDefaultMetrics({ register: this.registry });
   }
+
+  /**
+   * Exposes the SQL statements the server has run (SPEC DR-1), read from the connection's own
+   * counter when scraped, so counting costs the hot path one increment.
+   */
+  countStatements(read: () => number): void {
+    new Counter({
+      name: 'idsync_sql_statements_total',
+      help: 'SQL statements run on the SQLite connection (transaction control included)',
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  }
 }

@@ -30,7 +30,6 @@ import {
   PushedRequestSchema,
   ROUND_PROTOCOL_VERSION,
   RoundRequestSchema,
-  type RequestResult,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   syncProtocolOf,
@@ -256,8 +255,8 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
   });
 
   /**
-   * One round (S2-9): replays the pushed requests in order, stores the events, then reads what
-   * changed for the device since its checkpoint in a read-only transaction.
+   * One round (S2-9, DR-2): the pushed requests replayed in order, the events stored and what
+   * changed for the device read, in one transaction (a round that pushes nothing only reads).
    */
   route(app, ROUND_ROUTE, async (request, reply) => {
     const device = await deviceOf(request, ROUND_PROTOCOL_VERSION);
@@ -266,41 +265,27 @@ export function registerSyncRoutes(app: FastifyInstance, deps: SyncDeps): void {
     if (!body.ok) return fail(reply, body.error);
     const pushed = parseEach(body.value.requests, PushedRequestSchema);
     const events = parseEach(body.value.events, DeviceEventSchema);
-    const requestErrors = pushed.errors;
-    const answered = new Map<string, RequestResult>();
-    let gap = false;
-    for (const pushedRequest of pushed.docs.sort((a, b) => a.seq - b.seq)) {
-      if (gap) {
-        requestErrors.push({
-          id: pushedRequest.requestId,
-          code: PushErrorCodes.gap,
-          message: 'an earlier request of this device is missing',
-        });
-        continue;
-      }
-      const outcome = await devices.replayRequest(device.value, pushedRequest, deps.random);
-      if (outcome.kind === 'rejected') {
-        requestErrors.push(outcome.error);
-        gap = outcome.gap;
-      } else {
-        answered.set(outcome.doc.requestId, outcome.doc);
-        if (outcome.kind === 'refused') requestErrors.push(outcome.error);
-      }
-    }
-    if (events.docs.length > 0) await devices.pushEvents(device.value.id, events.docs);
+    const round = await devices.round(
+      device.value,
+      {
+        requests: pushed.docs,
+        events: events.docs,
+        checkpoint: body.value.checkpoint,
+        limit: body.value.limit,
+      },
+      deps.random,
+    );
     const workspaceId = device.value.workspaceId;
-    if (answered.size > 0) deps.streams.notify(workspaceId);
+    if (round.answered > 0) deps.streams.notify(workspaceId);
     if (pushed.docs.some((r) => r.kind === 'alias'))
       void deps.aliasWorker.kick(workspaceId).then(() => deps.streams.notify(workspaceId));
-    const changes = await devices.changesSince(device.value.id, body.value.checkpoint, body.value.limit);
-    for (const result of changes.results) answered.set(result.requestId, result);
     return {
-      requestErrors,
+      requestErrors: [...pushed.errors, ...round.requestErrors],
       eventErrors: events.errors,
-      results: [...answered.values()].sort((a, b) => a.seq - b.seq),
-      profiles: changes.profiles,
-      checkpoint: changes.checkpoint,
-      more: changes.more,
+      results: round.results,
+      profiles: round.profiles,
+      checkpoint: round.checkpoint,
+      more: round.more,
     };
   });
 

@@ -10,10 +10,18 @@
  *    answers, next to raw inserts of the same rows into a SQLite file in the same batches.
  *    The same again over sync protocol v2: one `POST /sync/v2/round` per device (S2-9). Both report
  *    the server's CPU per device round (user + system of the server process, from /proc).
+ *    The v2 rounds also report (SPEC DR-1) the server's CPU (its `process.cpuUsage`, read from
+ *    /metrics) and the SQL statements it ran (`idsync_sql_statements_total`) per round, next to
+ *    the same devices' empty rounds (nothing pushed, nothing changed since their checkpoint) as
+ *    the floor, measured right after.
  * 3. End to end: another N devices converge through their own RxDB replication (`syncOnce`,
  *    reconcile included), four open at a time (RxDB's open-source collection limit).
  *
- *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16]
+ *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16] [--rounds-only]
+ *
+ * `--rounds-only` runs the v2 rounds and their floor alone (no device latency, v1 or end to end).
+ * `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` profiles the server (summarise the profile
+ * with `node scripts/cpuprofile-summary.mjs DIR/*.cpuprofile`).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,11 +45,12 @@ const { values: args } = parseArgs({
     devices: { type: 'string', default: '1000' },
     events: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '16' },
+    'rounds-only': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 if (args.help) {
-  console.log('usage: npm run bench:devices -- [--devices n] [--events n] [--concurrency n]');
+  console.log('usage: npm run bench:devices -- [--devices n] [--events n] [--concurrency n] [--rounds-only]');
   process.exit(0);
 }
 const DEVICES = Number(args.devices);
@@ -184,8 +193,9 @@ async function send(
 }
 
 /** CPU seconds a process has used so far (Linux /proc), to see which side a run is bound by. */
-function cpuSeconds(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+function cpuSeconds(pid: number, thread?: number): { user: number; system: number } {
+  const file = thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`;
+  const fields = readFileSync(file, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
@@ -243,23 +253,109 @@ async function reconcileOverRound(url: string, devices: readonly Prepared[]) {
     while (next < devices.length) {
       const index = next++;
       const device = devices[index] as Prepared;
-      const answer = (await send(url, '/sync/v2/round', device.credential, bodies[index], true)) as {
-        results: { server: { status: string } }[];
-        requestErrors: unknown[];
-        eventErrors: unknown[];
-        profiles: unknown[];
-      };
+      const answer = (await send(
+        url,
+        '/sync/v2/round',
+        device.credential,
+        bodies[index],
+        true,
+      )) as RoundAnswer;
       if (answer.requestErrors.length + answer.eventErrors.length > 0)
         throw new Error(`round errors: ${JSON.stringify(answer)}`);
       if (answer.profiles.length === 0) throw new Error('the round pulled no profile');
+      if (answer.more) throw new Error('the round left changes to pull');
       applied += answer.results.filter((r) => r.server.status === 'applied').length;
+      checkpoints[index] = answer.checkpoint;
     }
   };
+  const checkpoints: unknown[] = devices.map(() => null);
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - started) / 1000;
   const requests = devices.reduce((n, d) => n + d.requests.length, 0);
   if (applied !== requests) throw new Error(`only ${applied} of ${requests} requests were applied`);
-  return { seconds, requestsPerSec: requests / seconds };
+  return { seconds, requestsPerSec: requests / seconds, checkpoints };
+}
+
+interface RoundAnswer {
+  results: { server: { status: string } }[];
+  requestErrors: unknown[];
+  eventErrors: unknown[];
+  profiles: unknown[];
+  checkpoint: unknown;
+  more: boolean;
+}
+
+/** 2c. The floor of a round: each device syncs again with nothing to push and nothing changed. */
+async function emptyRounds(url: string, devices: readonly Prepared[], checkpoints: readonly unknown[]) {
+  let next = 0;
+  const worker = async () => {
+    while (next < devices.length) {
+      const index = next++;
+      const body = JSON.stringify({ checkpoint: checkpoints[index], requests: [], events: [] });
+      const answer = (await send(
+        url,
+        '/sync/v2/round',
+        (devices[index] as Prepared).credential,
+        body,
+        true,
+      )) as RoundAnswer;
+      if (answer.results.length + answer.profiles.length > 0)
+        throw new Error('an empty round pulled changes');
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+}
+
+/** The server's CPU (µs, its own process.cpuUsage) and SQL statements so far, from its /metrics. */
+async function serverCounters(
+  url: string,
+  pid: number,
+): Promise<{ cpuUs: number; statements: number; mainThreadMs: number }> {
+  // The request log is written every 200 ms off the request path: let the last write land first.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const main = cpuSeconds(pid, pid);
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    cpuUs: (value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total')) * 1e6,
+    statements: value('idsync_sql_statements_total'),
+    mainThreadMs: (main.user + main.system) * 1000,
+  };
+}
+
+/** Per round: server CPU in ms and SQL statements, between two counter readings. */
+function perRound(
+  before: Awaited<ReturnType<typeof serverCounters>>,
+  after: Awaited<ReturnType<typeof serverCounters>>,
+  rounds: number,
+) {
+  return {
+    cpuMs: round((after.cpuUs - before.cpuUs) / 1000 / rounds, 3),
+    /** The event loop's thread alone (the rest: SQLite's checkpointer thread, GC helper threads). */
+    mainThreadCpuMs: round((after.mainThreadMs - before.mainThreadMs) / rounds, 3),
+    statements: round((after.statements - before.statements) / rounds, 1),
+  };
+}
+
+/** v2 rounds for fresh devices, then their empty rounds as the floor, counted on the server. */
+async function measureRounds(url: string, pid: number) {
+  const roundDevices = await prepare(url, 'r', 'devices recording offline (v2)');
+  const before = await serverCounters(url, pid);
+  const from = process.hrtime.bigint() / 1000n;
+  const v2 = await reconcileOverRound(url, roundDevices);
+  // V8 profiles time samples on the same monotonic clock: the window of the rounds in a profile.
+  if ((process.env['BENCH_NODE_ARGS'] ?? '').includes('--cpu-prof'))
+    console.log(
+      `rounds ran from ${from} to ${process.hrtime.bigint() / 1000n} (--from/--to for cpuprofile-summary)`,
+    );
+  const afterRounds = await serverCounters(url, pid);
+  await emptyRounds(url, roundDevices, v2.checkpoints);
+  const afterFloor = await serverCounters(url, pid);
+  return {
+    v2,
+    round: perRound(before, afterRounds, DEVICES),
+    floor: perRound(afterRounds, afterFloor, DEVICES),
+  };
 }
 
 /** Server CPU milliseconds (user + system) since `before`, per device. */
@@ -337,56 +433,68 @@ async function endToEnd(devices: readonly Prepared[]) {
 const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-devices-'));
 const server = await startBenchServer({ dataDir, config: CONFIG_INPUT, apiKey: KEY });
 try {
-  const latency = await deviceLatency(server.url);
+  const roundsOnly = args['rounds-only'];
+  const latency = roundsOnly ? null : await deviceLatency(server.url);
+  if (latency !== null)
+    console.log(
+      `device identify (RxDB memory): p50 ${round(latency.identifyP50)} ms, p99 ${round(latency.identifyP99)} ms; floor (raw insert) p50 ${round(latency.insertP50)} ms, p99 ${round(latency.insertP99)} ms; ratio p50 ${round(latency.insertP50 / latency.identifyP50)}`,
+    );
+  let v1: { protocol: Awaited<ReturnType<typeof reconcileOverProtocol>>; cpuMs: number } | null = null;
+  let floor: ReturnType<typeof rawInsertFloor> | null = null;
+  if (!roundsOnly) {
+    const first = await prepare(server.url, 'p', 'devices recording offline');
+    const serverCpu = cpuSeconds(server.process.pid as number);
+    const benchCpu = cpuSeconds(process.pid);
+    const protocol = await reconcileOverProtocol(server.url, first);
+    v1 = { protocol, cpuMs: cpuMsPerDevice(server.process.pid as number, serverCpu, DEVICES) };
+    console.log(
+      `cpu during reconciliation: server ${cpuSince(server.process.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
+    );
+    floor = rawInsertFloor(dataDir, first);
+    console.log(
+      `server reconciliation of ${DEVICES} devices (${protocol.requests} requests, ${protocol.events} events, ${CONCURRENCY} at a time): ${Math.round(protocol.requestsPerSec)} requests/s, ${Math.round(protocol.eventsPerSec)} events/s, converged in ${round(protocol.seconds)} s`,
+    );
+    console.log(
+      `floor (raw SQLite inserts of the same rows): ${Math.round(floor.requestsPerSec)} requests/s, ${Math.round(floor.eventsPerSec)} events/s; ratio ${round(protocol.requestsPerSec / floor.requestsPerSec, 3)} / ${round(protocol.eventsPerSec / floor.eventsPerSec, 3)}`,
+    );
+  }
+  const rounds = await measureRounds(server.url, server.process.pid as number);
   console.log(
-    `device identify (RxDB memory): p50 ${round(latency.identifyP50)} ms, p99 ${round(latency.identifyP99)} ms; floor (raw insert) p50 ${round(latency.insertP50)} ms, p99 ${round(latency.insertP99)} ms; ratio p50 ${round(latency.insertP50 / latency.identifyP50)}`,
+    `server CPU per device round: ${v1 === null ? '' : `v1 (4 HTTP calls) ${v1.cpuMs} ms, `}v2 (1 HTTP call) ${rounds.round.cpuMs} ms (main thread ${rounds.round.mainThreadCpuMs} ms) and ${rounds.round.statements} SQL statements; floor (empty v2 round) ${rounds.floor.cpuMs} ms (main thread ${rounds.floor.mainThreadCpuMs} ms) and ${rounds.floor.statements} statements; ratio floor/round ${round(rounds.floor.cpuMs / rounds.round.cpuMs, 3)}; v2 ${Math.round(rounds.v2.requestsPerSec)} requests/s, converged in ${round(rounds.v2.seconds)} s`,
   );
-  const first = await prepare(server.url, 'p', 'devices recording offline');
-  const serverCpu = cpuSeconds(server.process.pid as number);
-  const benchCpu = cpuSeconds(process.pid);
-  const protocol = await reconcileOverProtocol(server.url, first);
-  const v1CpuMs = cpuMsPerDevice(server.process.pid as number, serverCpu, DEVICES);
-  console.log(
-    `cpu during reconciliation: server ${cpuSince(server.process.pid as number, serverCpu)}, devices/client ${cpuSince(process.pid, benchCpu)}`,
-  );
-  const roundDevices = await prepare(server.url, 'r', 'devices recording offline (v2)');
-  const roundCpu = cpuSeconds(server.process.pid as number);
-  const v2 = await reconcileOverRound(server.url, roundDevices);
-  const v2CpuMs = cpuMsPerDevice(server.process.pid as number, roundCpu, DEVICES);
-  console.log(
-    `server CPU per device round: v1 (4 HTTP calls) ${v1CpuMs} ms, v2 (1 HTTP call) ${v2CpuMs} ms; v2 ${Math.round(v2.requestsPerSec)} requests/s, converged in ${round(v2.seconds)} s`,
-  );
-  const floor = rawInsertFloor(dataDir, first);
-  console.log(
-    `server reconciliation of ${DEVICES} devices (${protocol.requests} requests, ${protocol.events} events, ${CONCURRENCY} at a time): ${Math.round(protocol.requestsPerSec)} requests/s, ${Math.round(protocol.eventsPerSec)} events/s, converged in ${round(protocol.seconds)} s`,
-  );
-  console.log(
-    `floor (raw SQLite inserts of the same rows): ${Math.round(floor.requestsPerSec)} requests/s, ${Math.round(floor.eventsPerSec)} events/s; ratio ${round(protocol.requestsPerSec / floor.requestsPerSec, 3)} / ${round(protocol.eventsPerSec / floor.eventsPerSec, 3)}`,
-  );
-  const second = await prepare(server.url, 'q', 'devices recording offline');
-  const e2e = await endToEnd(second);
-  console.log(
-    `end to end: ${DEVICES} devices converged through RxDB replication in ${round(e2e.seconds)} s (${Math.round((DEVICES * (EVENTS + 2)) / e2e.seconds)} requests+events/s)`,
-  );
+  let e2e: { seconds: number } | null = null;
+  if (!roundsOnly) {
+    const second = await prepare(server.url, 'q', 'devices recording offline');
+    e2e = await endToEnd(second);
+    console.log(
+      `end to end: ${DEVICES} devices converged through RxDB replication in ${round(e2e.seconds)} s (${Math.round((DEVICES * (EVENTS + 2)) / e2e.seconds)} requests+events/s)`,
+    );
+  }
+  const maybe = (n: number | undefined, digits = 3) => (n === undefined ? null : round(n, digits));
   console.log(
     JSON.stringify({
       bench: 'devices',
       devices: DEVICES,
       eventsPerDevice: EVENTS,
-      identifyP50Ms: round(latency.identifyP50, 3),
-      identifyP99Ms: round(latency.identifyP99, 3),
-      insertFloorP50Ms: round(latency.insertP50, 3),
-      requestsPerSec: Math.round(protocol.requestsPerSec),
-      v1ServerCpuMsPerRound: v1CpuMs,
+      identifyP50Ms: maybe(latency?.identifyP50),
+      identifyP99Ms: maybe(latency?.identifyP99),
+      insertFloorP50Ms: maybe(latency?.insertP50),
+      requestsPerSec: maybe(v1?.protocol.requestsPerSec, 0),
+      v1ServerCpuMsPerRound: v1?.cpuMs ?? null,
       v1HttpCallsPerRound: 4,
-      v2ServerCpuMsPerRound: v2CpuMs,
+      v2ServerCpuMsPerRound: rounds.round.cpuMs,
+      v2MainThreadCpuMsPerRound: rounds.round.mainThreadCpuMs,
+      v2SqlStatementsPerRound: rounds.round.statements,
+      emptyRoundServerCpuMs: rounds.floor.cpuMs,
+      emptyRoundSqlStatements: rounds.floor.statements,
+      floorToRoundCpuRatio: round(rounds.floor.cpuMs / rounds.round.cpuMs, 3),
       v2HttpCallsPerRound: 1,
-      v2RequestsPerSec: Math.round(v2.requestsPerSec),
-      eventsPerSec: Math.round(protocol.eventsPerSec),
-      convergenceSec: round(protocol.seconds),
-      floorRequestsPerSec: Math.round(floor.requestsPerSec),
-      floorEventsPerSec: Math.round(floor.eventsPerSec),
-      endToEndSec: round(e2e.seconds),
+      v2RequestsPerSec: Math.round(rounds.v2.requestsPerSec),
+      eventsPerSec: maybe(v1?.protocol.eventsPerSec, 0),
+      convergenceSec: maybe(v1?.protocol.seconds, 2),
+      floorRequestsPerSec: maybe(floor?.requestsPerSec, 0),
+      floorEventsPerSec: maybe(floor?.eventsPerSec, 0),
+      endToEndSec: maybe(e2e?.seconds, 2),
     }),
   );
 } finally {
