@@ -3,8 +3,9 @@
  * the CLI `scripts/cpuprofile-summary.mjs` and by `test/bench/identify-profile-bench.ts`: the
  * functions with the most self time and the most total time (self plus everything they called, a
  * recursive function counted once per sample), each as time and share of the busy time (samples
- * that are neither `(idle)` nor `(program)`). Frames of a bundle with a source map beside it
- * (`dist/server.mjs` + `dist/server.mjs.map`) are named by their source file and line.
+ * that are neither `(idle)` nor `(program)`; `(idle)` is left out of the tables). Frames of a
+ * bundle with a source map beside it (`dist/server.mjs` + `dist/server.mjs.map`) are named by
+ * their source file and line.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -92,7 +93,7 @@ export function summariseCpuProfile(profile, options = {}) {
   const show = (title, table) => {
     lines.push('', title);
     const rows = [...table]
-      .filter(([k]) => k !== '(root)' && (match === '' || k.includes(match)))
+      .filter(([k]) => k !== '(root)' && k !== '(idle)' && (match === '' || k.includes(match)))
       .sort((a, b) => b[1] - a[1])
       .slice(0, top);
     for (const [k, ms] of rows)
