@@ -21,6 +21,7 @@ import { openDatabase } from '../../server/db/connect.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { startBenchServer } from './bench-server.ts';
+import { BENCH_IDENTITY_RULES } from './bench-config.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -38,10 +39,7 @@ const SEARCHES = Number(args.searches);
 const TOKEN = 'bench-admin-token-123456';
 const config = ScopeConfigSchema.parse({
   scopeId: 'bench',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
+  ...BENCH_IDENTITY_RULES,
 });
 const BENCH_ACTOR = { kind: 'admin', id: 'bench' } as const;
 const mpidOf = (i: number) => String(1_000_000_000_000 + i);

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
+import { BENCH_IDENTITY_RULES } from './bench-config.ts';
 
 export interface BenchServer {
   readonly url: string;
@@ -72,6 +73,42 @@ export async function startBenchServer(options: {
       await exited;
     },
   };
+}
+
+/** The API key and workspace the server benchmarks run with: profile conversion, customerid and email unique. */
+export const BENCH_API_KEY = 'us1-bench-key';
+export const BENCH_CONFIG = {
+  scopeId: 'default',
+  ...BENCH_IDENTITY_RULES,
+};
+
+/**
+ * Logs in `profiles` people over 16 connections, person k as customerid `c{k}`, email
+ * `u{k}@example.com` and device stamp `das{k}` (the identities the benchmarks then identify).
+ */
+export async function populateProfiles(url: string, profiles: number): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < profiles) {
+      const k = next++;
+      const response = await fetch(`${url}/v1/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-mp-key': BENCH_API_KEY },
+        body: JSON.stringify({
+          environment: 'production',
+          known_identities: {
+            customerid: `c${k}`,
+            email: `u${k}@example.com`,
+            device_application_stamp: `das${k}`,
+          },
+        }),
+      });
+      if (response.status !== 200)
+        throw new Error(`populate failed: ${response.status} ${await response.text()}`);
+      await response.arrayBuffer();
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
 }
 
 /** A fresh schema of its own on the PostgreSQL server at `url` (null when none is given or it cannot be reached). */

@@ -11,6 +11,7 @@ import { MemoryIdentityStore } from '../../shared/memory-store/memory-store.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { runInTransactionSync } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
+import { BENCH_IDENTITY_RULES } from './bench-config.ts';
 
 const { values: args } = parseArgs({
   options: { profiles: { type: 'string', default: '100000' } },
@@ -19,10 +20,7 @@ const PROFILES = Number(args.profiles);
 
 const config = ScopeConfigSchema.parse({
   scopeId: 'bench',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
+  ...BENCH_IDENTITY_RULES,
 });
 
 function gc(): void {

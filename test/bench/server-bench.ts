@@ -21,7 +21,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { postgresSchema, startBenchServer } from './bench-server.ts';
+import {
+  BENCH_API_KEY,
+  BENCH_CONFIG,
+  populateProfiles,
+  postgresSchema,
+  startBenchServer,
+} from './bench-server.ts';
 import { pgCosts, perRequest, type PgCosts } from './pg-costs.ts';
 
 const { values: args } = parseArgs({
@@ -46,39 +52,6 @@ const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PROFILES = Number(args.profiles);
 const LAST_SEEN_RESOLUTION_MS = Number(args['last-seen-resolution']);
-const KEY = 'us1-bench-key';
-const CONFIG = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
-
-async function populate(url: string): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < PROFILES) {
-      const k = next++;
-      const response = await fetch(`${url}/v1/login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
-        body: JSON.stringify({
-          environment: 'production',
-          known_identities: {
-            customerid: `c${k}`,
-            email: `u${k}@example.com`,
-            device_application_stamp: `das${k}`,
-          },
-        }),
-      });
-      if (response.status !== 200)
-        throw new Error(`populate failed: ${response.status} ${await response.text()}`);
-      await response.arrayBuffer();
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-}
 
 interface Measure {
   readonly requestsPerSec: number;
@@ -121,7 +94,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
             route === 'identify' && args['read-only-identify']
               ? '/v1/identify?read_only=true'
               : `/v1/${route}`,
-          headers: { 'content-type': 'application/json', 'x-mp-key': KEY },
+          headers: { 'content-type': 'application/json', 'x-mp-key': BENCH_API_KEY },
           setupRequest: bodies(route),
         };
   const cpuBefore = await serverCpuUs(url);
@@ -175,8 +148,8 @@ async function run(label: string, database: string, costs?: PgCosts): Promise<Ro
   const server = await startBenchServer({
     dataDir,
     database,
-    config: CONFIG,
-    apiKey: KEY,
+    config: BENCH_CONFIG,
+    apiKey: BENCH_API_KEY,
     serverArgs: ['--last-seen-resolution', String(LAST_SEEN_RESOLUTION_MS)],
   });
   const pid = server.process.pid ?? 0;
@@ -189,7 +162,7 @@ async function run(label: string, database: string, costs?: PgCosts): Promise<Ro
   };
   try {
     process.stderr.write(`${label}: populating ${PROFILES} profiles...\n`);
-    await populate(server.url);
+    await populateProfiles(server.url, PROFILES);
     process.stderr.write(`${label}: measuring (${DURATION} s per run, ${CONNECTIONS} connections)...\n`);
     await measure(server.url, 'noop');
     const noop = await measure(server.url, 'noop');

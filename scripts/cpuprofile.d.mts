@@ -1,0 +1,20 @@
+export interface CpuProfile {
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+    children?: number[];
+  }[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+}
+export interface SummaryOptions {
+  top?: number;
+  match?: string;
+  from?: number;
+  to?: number;
+  skipUntil?: string;
+  focus?: string[];
+  requests?: number;
+}
+export declare function summariseCpuProfile(profile: CpuProfile, options?: SummaryOptions): string[];
