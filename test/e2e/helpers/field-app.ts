@@ -6,10 +6,11 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ServerOptionsInput } from '../../../server/options.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { appCopy } from './app-build.ts';
+import { appCopy, removeAppCopy } from './app-build.ts';
 import { fullPageScreenshot } from './screenshot.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
@@ -25,6 +26,49 @@ const MAX_TABS = 40;
 /** A fresh server (temp SQLite) serving this worker's copy of the built app under /app/. */
 export async function startAppServer(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
   return startTestServer({ appDir: await appCopy(), ...options });
+}
+
+/**
+ * The hooks of a field browser test file: one Chromium and one copy of the built app for the file,
+ * and per test a server and a field app, both closed after the test.
+ */
+export function fieldSession() {
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  let app: FieldApp | undefined;
+  beforeAll(async () => {
+    await appCopy();
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    await app?.close();
+    app = undefined;
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    removeAppCopy();
+  });
+  return {
+    /** The file's Chromium. */
+    browser: (): Browser => browser as Browser,
+    /** A server for this test on the built app, with `options`. */
+    async serve(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
+      server = await startAppServer(options);
+      return server;
+    },
+    /** Makes `opened` this test's app, closed after the test. */
+    keep(opened: FieldApp): FieldApp {
+      app = opened;
+      return opened;
+    },
+    /** This test's app. */
+    app(): FieldApp {
+      if (app === undefined) throw new Error('no field app opened in this test');
+      return app;
+    },
+  };
 }
 
 /** Visible text as lines: the blank lines between paragraphs dropped, each line trimmed. */
