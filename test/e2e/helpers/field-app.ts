@@ -30,19 +30,18 @@ export async function startAppServer(options: Partial<ServerOptionsInput> = {}):
 
 /**
  * The hooks of a field browser test file: one Chromium and one copy of the built app for the file,
- * and per test a server and a field app, both closed after the test.
+ * and per test a server and the field apps opened on it, all closed after the test.
  */
 export function fieldSession() {
   let browser: Browser | undefined;
   let server: TestServer | undefined;
-  let app: FieldApp | undefined;
+  const apps: FieldApp[] = [];
   beforeAll(async () => {
     await appCopy();
     browser = await launchChromium();
   });
   afterEach(async () => {
-    await app?.close();
-    app = undefined;
+    for (const app of apps.splice(0)) await app.close();
     await server?.close();
     server = undefined;
   });
@@ -58,13 +57,19 @@ export function fieldSession() {
       server = await startAppServer(options);
       return server;
     },
-    /** Makes `opened` this test's app, closed after the test. */
+    /** This test's server: the one started by `serve`, or one with default options started now. */
+    async server(): Promise<TestServer> {
+      server ??= await startAppServer();
+      return server;
+    },
+    /** Keeps `opened` to close after the test; it becomes this test's latest app. */
     keep(opened: FieldApp): FieldApp {
-      app = opened;
+      apps.push(opened);
       return opened;
     },
-    /** This test's app. */
+    /** This test's latest app. */
     app(): FieldApp {
+      const app = apps.at(-1);
       if (app === undefined) throw new Error('no field app opened in this test');
       return app;
     },
