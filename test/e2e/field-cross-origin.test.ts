@@ -9,14 +9,12 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppBootstrap } from '../../shared/protocol/app-bootstrap.ts';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { appCopy } from './helpers/app-build.ts';
 import { contentTypeOf } from '../../shared/util/content-types.ts';
-import { expectText, FieldApp, startAppServer } from './helpers/field-app.ts';
+import { expectText, fieldSession, FieldApp } from './helpers/field-app.ts';
 
 interface StaticServer {
   readonly origin: string;
@@ -52,36 +50,23 @@ describe.skipIf(chromiumSkipReason !== null)(
   `the app from another origin than its server in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 90_000 },
   () => {
-    let browser: Browser | undefined;
+    const session = fieldSession();
     let pages: StaticServer | undefined;
-    let server: TestServer | undefined;
-    let app: FieldApp | undefined;
 
     beforeAll(async () => {
       pages = await serveStatic(await appCopy());
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await app?.close();
-      app = undefined;
-      await server?.close();
-      server = undefined;
     });
 
     afterAll(async () => {
-      await browser?.close();
       await pages?.close();
-      removeAppCopy();
     });
 
     /** Opens the connect link on the static origin, for a server that allows `appOrigins`. */
     async function openConnectLink(appOrigins: string[]): Promise<FieldApp> {
-      server = await startAppServer({ appOrigins });
+      const server = await session.serve({ appOrigins });
       const bootstrap = (await (await fetch(`${server.url}/app/bootstrap.json`)).json()) as AppBootstrap;
       const link = `${pages!.origin}/#/connect?server=${encodeURIComponent(server.url)}&key=${encodeURIComponent(bootstrap.apiKey)}`;
-      app = await FieldApp.open(browser!, link);
-      return app;
+      return session.keep(await FieldApp.open(session.browser(), link));
     }
 
     it('[AP-8] a connect link on an allowed origin registers the device, which then syncs across origins', async () => {
@@ -95,7 +80,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await remote.page.getByRole('link', { name: 'Settings' }).click();
       await expectText(
         remote.page.getByRole('region', { name: 'Current connection' }).getByText(/^Connected to /),
-        `Connected to ${server!.url}.`,
+        `Connected to ${(await session.server()).url}.`,
       );
       expect(remote.pageErrors).toEqual([]);
     });

@@ -4,12 +4,9 @@
  * "opening" state before any script has run, which the Field screen replaces. The opening state
  * is saved as a screenshot at desktop and phone widths.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
-import { DESKTOP, FieldApp, PHONE, startAppServer } from './helpers/field-app.ts';
+import { describe, expect, it } from 'vitest';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { DESKTOP, fieldSession, FieldApp, PHONE } from './helpers/field-app.ts';
 
 const ADMIN_CHUNK = /\/assets\/(AdminConsole|GraphCanvas)-[^/]*\.js$/;
 
@@ -17,36 +14,17 @@ describe.skipIf(chromiumSkipReason !== null)(
   `how the app loads in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 90_000 },
   () => {
-    let browser: Browser | undefined;
-    let server: TestServer | undefined;
-    let app: FieldApp | undefined;
-
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await app?.close();
-      app = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      removeAppCopy();
-    });
+    const session = fieldSession();
 
     it('[UP-1] the Field route loads no admin-console code; #/admin fetches it', async () => {
-      server = await startAppServer();
-      const context = await browser!.newContext({ viewport: DESKTOP });
+      const server = await session.serve();
+      const context = await session.browser().newContext({ viewport: DESKTOP });
       const page = await context.newPage();
       const scripts: string[] = [];
       page.on('request', (request) => {
         if (request.resourceType() === 'script') scripts.push(new URL(request.url()).pathname);
       });
-      app = await FieldApp.attach(context, page, `${server.url}/app/`);
+      const app = session.keep(await FieldApp.attach(context, page, `${server.url}/app/`));
       await app.seeFieldScreen();
       await page.waitForLoadState('networkidle');
       expect(scripts.length).toBeGreaterThan(0);
@@ -60,11 +38,11 @@ describe.skipIf(chromiumSkipReason !== null)(
 
     for (const viewport of [DESKTOP, PHONE]) {
       it(`[UP-4] before any script runs the page shows that it is opening, then the Field screen (${viewport.width} px)`, async () => {
-        server = await startAppServer();
-        const context = await browser!.newContext({ viewport });
+        const server = await session.serve();
+        const context = await session.browser().newContext({ viewport });
         const page = await context.newPage();
         await page.route('**/*.js', (route) => route.abort());
-        app = await FieldApp.attach(context, page, `${server.url}/app/`);
+        const app = session.keep(await FieldApp.attach(context, page, `${server.url}/app/`));
         const opening = page.getByRole('status').filter({ hasText: 'Opening this device’s storage…' });
         await opening.waitFor({ timeout: 20_000 });
         expect(await page.getByRole('heading', { name: 'Identity Sync', level: 1 }).isVisible()).toBe(true);

@@ -5,43 +5,19 @@
  * customer offline and converge on the first to sync; and the app shell opens offline from the
  * service worker. Each test has its own server (temp SQLite) and fresh browser contexts.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
-import { expectText, FieldApp, startAppServer } from './helpers/field-app.ts';
+import { describe, expect, it } from 'vitest';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { expectText, fieldSession, FieldApp } from './helpers/field-app.ts';
 
 describe.skipIf(chromiumSkipReason !== null)(
   `the field app offline in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 90_000 },
   () => {
-    let browser: Browser | undefined;
-    let server: TestServer | undefined;
-    const apps: FieldApp[] = [];
-
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      for (const app of apps.splice(0)) await app.close();
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      removeAppCopy();
-    });
+    const session = fieldSession();
 
     /** A fresh server, and the app opened on it online in a new browser context (a new device). */
     async function device(): Promise<FieldApp> {
-      server ??= await startAppServer();
-      const app = await FieldApp.openConnected(browser!, server);
-      apps.push(app);
-      return app;
+      return session.keep(await FieldApp.openConnected(session.browser(), await session.server()));
     }
 
     it('[DV-1][DV-16][DV-17][SY-5] offline: identify, record, log in, next person, log in again; a reload loses nothing; back online the server confirms both people and explains its decisions', async () => {
@@ -150,7 +126,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await app.reload();
       await expectText(app.syncStatus, 'Offline');
       const another = await app.context.newPage();
-      await another.goto(`${server!.url}/app/#/connect`);
+      await another.goto(`${(await session.server()).url}/app/#/connect`);
       await another.getByRole('heading', { name: 'Settings' }).waitFor();
       expect(app.pageErrors).toEqual([]);
     });

@@ -4,49 +4,27 @@
  * the app's shortcuts), and with no serious or critical axe violations in its main states. Each
  * state is also saved as a screenshot in artifacts/screenshots/ (desktop 1280×800, phone 360×740).
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumSkipReason, launchChromium } from '../helpers/chromium.ts';
-import type { TestServer } from '../helpers/server.ts';
-import { appCopy, removeAppCopy } from './helpers/app-build.ts';
-import { DESKTOP, expectText, FieldApp, PHONE, startAppServer, type Viewport } from './helpers/field-app.ts';
+import { describe, expect, it } from 'vitest';
+import { chromiumSkipReason } from '../helpers/chromium.ts';
+import { DESKTOP, expectText, fieldSession, FieldApp, PHONE, type Viewport } from './helpers/field-app.ts';
 
 describe.skipIf(chromiumSkipReason !== null)(
   `the Field screen on a phone, by keyboard, and under axe in Chromium${chromiumSkipReason === null ? '' : ` (skipped: ${chromiumSkipReason})`}`,
   { timeout: 90_000 },
   () => {
-    let browser: Browser | undefined;
-    let server: TestServer | undefined;
-    let app: FieldApp | undefined;
-
-    beforeAll(async () => {
-      await appCopy();
-      browser = await launchChromium();
-    });
-
-    afterEach(async () => {
-      await app?.close();
-      app = undefined;
-      await server?.close();
-      server = undefined;
-    });
-
-    afterAll(async () => {
-      await browser?.close();
-      removeAppCopy();
-    });
+    const session = fieldSession();
 
     async function openApp(viewport: Viewport): Promise<FieldApp> {
-      server = await startAppServer();
-      app = await FieldApp.openConnected(browser!, server, viewport);
-      return app;
+      const server = await session.serve();
+      return session.keep(await FieldApp.openConnected(session.browser(), server, viewport));
     }
 
     /** The state (with no sync round running, unless that is the state) is checked by axe and saved as a screenshot. */
     async function check(state: string): Promise<void> {
-      if (state !== 'syncing') await app!.syncBar.getByRole('progressbar').waitFor({ state: 'detached' });
-      await app!.screenshot(state);
-      expect(await app!.seriousA11yViolations(), state).toEqual([]);
+      const app = session.app();
+      if (state !== 'syncing') await app.syncBar.getByRole('progressbar').waitFor({ state: 'detached' });
+      await app.screenshot(state);
+      expect(await app.seriousA11yViolations(), state).toEqual([]);
     }
 
     it('a 360 px phone: identify, log in and next person with nothing wider than the screen', async () => {

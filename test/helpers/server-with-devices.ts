@@ -5,16 +5,10 @@
 import { afterEach, beforeEach } from 'vitest';
 import { ScopeConfigSchema, type ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
+import { SYNC_CONFIG } from './scope-configs.ts';
 import { API_KEY, startTestServer, type TestServer } from './server.ts';
 
-/** Profile conversion with customer ID and email as unique login identities. */
-export const SYNC_CONFIG: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
+export { SYNC_CONFIG };
 
 export interface ServerWithDevices {
   /** This test's server. */

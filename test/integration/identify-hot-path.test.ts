@@ -13,14 +13,9 @@ import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { seededRandom } from '../../shared/util/random.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
-const CONFIG: ScopeConfigInput = {
-  scopeId: 'ws1',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
+const CONFIG: ScopeConfigInput = { ...SYNC_CONFIG, scopeId: 'ws1' };
 const ACTOR = { kind: 'app' as const, id: 'test' };
 const known = (n: number) => ({
   customerid: `c${n}`,

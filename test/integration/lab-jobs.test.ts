@@ -4,45 +4,30 @@
  * the one-shot route answers for the same file; a cancelled job kills its simulator; malformed and
  * unknown ids, a missing token and one job too many are catalogue errors that start nothing.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
 import { jobRuns, LabJobSchema, type LabJob } from '../../shared/protocol/lab-jobs.ts';
 import { LabRunResponseSchema, type LabStrategyRun } from '../../shared/protocol/lab.ts';
 import { labTable, verdict } from '../../renderer/src/features/admin/lab/lab-table.ts';
-import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
+import { labServers, SIMULATOR, SLOW_MACHINE } from '../helpers/lab-servers.ts';
+import { admin } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SIMULATOR = path.join(ROOT, 'dist', 'simulate.mjs');
 const FIRST = JSON.parse(
   readFileSync(path.join(ROOT, 'scenarios', '01-offline-anonymous-then-login.json'), 'utf8'),
 ) as unknown;
-/** Room for simulator runs on a loaded shared machine (speed is not what these tests check). */
-const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
 
-let server: TestServer | undefined;
-let scratch: string;
-
-beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')]);
-  scratch = mkdtempSync(path.join(tmpdir(), 'idsync-lab-jobs-test-'));
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const lab = labServers('lab-jobs');
 
 const call = (method: string, route: string, body?: unknown, token?: string) =>
-  admin(server!.url, method, route, body, token);
+  admin(lab.url(), method, route, body, token);
 
 /** A simulator that writes its pid to `<pids>/<pid>` and never ends (until killed). */
 function stuckSimulator(): { file: string; pids: string } {
-  const pids = mkdtempSync(path.join(scratch, 'pids-'));
-  const file = path.join(scratch, `stuck-${path.basename(pids)}.mjs`);
+  const pids = mkdtempSync(path.join(lab.scratch(), 'pids-'));
+  const file = path.join(lab.scratch(), `stuck-${path.basename(pids)}.mjs`);
   writeFileSync(
     file,
     `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pids)} + '/' + process.pid, '');\nsetInterval(() => {}, 1000);\n`,
@@ -71,7 +56,7 @@ function outcomes(runs: readonly LabStrategyRun[]) {
 
 describe('Lab jobs', { timeout: 300_000 }, () => {
   it('[LB-11][LB-12] a job answers at once, shows its progress, and ends with the runs the one-shot route answers', async () => {
-    server = await startTestServer({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
+    await lab.start({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
     const strategies = ['profile_conversion', 'profile_link', 'default'];
     const started = await call('POST', '/lab/jobs', { scenario: FIRST, strategies });
     expect(started.status).toBe(202);
@@ -98,7 +83,7 @@ describe('Lab jobs', { timeout: 300_000 }, () => {
 
   it('[LB-13] cancelling a job kills its running simulator; it reads cancelled at once, for good', async () => {
     const stuck = stuckSimulator();
-    server = await startTestServer({ labSimulator: stuck.file, labTimeoutMs: 120_000 });
+    await lab.start({ labSimulator: stuck.file, labTimeoutMs: 120_000 });
     const started = LabJobSchema.parse(
       (
         await call('POST', '/lab/jobs', {
@@ -129,7 +114,7 @@ describe('Lab jobs', { timeout: 300_000 }, () => {
 
   it('[LB-14] malformed and unknown ids, a missing token, a bad body and one job too many are catalogue errors', async () => {
     const stuck = stuckSimulator();
-    server = await startTestServer({ labSimulator: stuck.file, labTimeoutMs: 120_000 });
+    await lab.start({ labSimulator: stuck.file, labTimeoutMs: 120_000 });
     const reason = (body: unknown) => ErrorBodySchema.parse(body).errors[0]?.reason;
 
     const malformed = await call('GET', '/lab/jobs/not-a-job');
@@ -162,7 +147,7 @@ describe('Lab jobs', { timeout: 300_000 }, () => {
   });
 
   it('[LB-14] the OpenAPI document describes the job routes with their answers', async () => {
-    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    const server = await lab.start({ labSimulator: path.join(lab.scratch(), 'never-run.mjs') });
     const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>;
     };

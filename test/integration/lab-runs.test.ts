@@ -4,41 +4,26 @@
  * its own; malformed files refused at their path; the admin token required; a run that outlasts
  * its timeout killed and reported. The central store holds no more rows afterwards.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { STRATEGIES } from '../../shared/identity/scope-config.ts';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
 import { LabRunResponseSchema } from '../../shared/protocol/lab.ts';
 import { parseExplainTrace } from '../../shared/resolver/explain-in-words.ts';
-import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
+import { labServers, SIMULATOR, SLOW_MACHINE } from '../helpers/lab-servers.ts';
+import { admin } from '../helpers/server.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const SIMULATOR = path.join(ROOT, 'dist', 'simulate.mjs');
 const scenarioFile = (name: string): unknown =>
   JSON.parse(readFileSync(path.join(ROOT, 'scenarios', name), 'utf8'));
 const FIRST = '01-offline-anonymous-then-login.json';
-/** Room for five simulator runs on a loaded shared machine (speed is not what these tests check). */
-const SLOW_MACHINE = { labTimeoutMs: 120_000, idleTimeoutMs: 600_000 } as const;
 
 /** The stuck simulator's timeout. */
 const STUCK_TIMEOUT_MS = 8000;
 
-let server: TestServer | undefined;
-let scratch: string;
-
-beforeAll(() => {
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-server.mjs')]);
-  scratch = mkdtempSync(path.join(tmpdir(), 'idsync-lab-test-'));
-});
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const lab = labServers('lab');
 
 function rowCounts(file: string): Record<string, number> {
   const db = new BetterSqlite3(file, { readonly: true });
@@ -52,11 +37,11 @@ function rowCounts(file: string): Record<string, number> {
   }
 }
 
-const runLab = (body: unknown, token?: string) => admin(server!.url, 'POST', '/lab/runs', body, token);
+const runLab = (body: unknown, token?: string) => admin(lab.url(), 'POST', '/lab/runs', body, token);
 
 describe('the Conversion Lab route', { timeout: 180_000 }, () => {
   it('[LB-1][LB-3][LB-4] runs a scenario from scenarios/ under all five strategies; under its own it passes, with a step-by-step timeline', async () => {
-    server = await startTestServer({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
+    const server = await lab.start({ labSimulator: SIMULATOR, ...SLOW_MACHINE });
     const before = rowCounts(server.databaseFile);
     const scenario = scenarioFile(FIRST) as { config: { strategy: string }; steps: unknown[] };
     const { status, body } = await runLab({ scenario });
@@ -89,7 +74,7 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
   });
 
   it('[LB-2] refuses a malformed scenario with 400 VALIDATION_ERROR at its path, and runs nothing', async () => {
-    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    await lab.start({ labSimulator: path.join(lab.scratch(), 'never-run.mjs') });
     const scenario = scenarioFile(FIRST) as { steps: Record<string, unknown>[] };
     scenario.steps[1] = { ...scenario.steps[1], do: 'jump' };
     const { status, body } = await runLab({ scenario });
@@ -104,14 +89,14 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
   });
 
   it('[LB-1] needs the admin token', async () => {
-    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    await lab.start({ labSimulator: path.join(lab.scratch(), 'never-run.mjs') });
     const { status, body } = await runLab({ scenario: scenarioFile(FIRST) }, 'not-the-admin-token-at-all');
     expect(status).toBe(401);
     expect(ErrorBodySchema.parse(body).errors[0]?.reason).toBe('UNAUTHORIZED');
   });
 
   it('[LB-1] the OpenAPI document describes the lab route with its request and answer', async () => {
-    server = await startTestServer({ labSimulator: path.join(scratch, 'never-run.mjs') });
+    const server = await lab.start({ labSimulator: path.join(lab.scratch(), 'never-run.mjs') });
     const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as {
       paths: Record<string, { post?: { requestBody?: unknown; responses?: Record<string, unknown> } }>;
     };
@@ -121,14 +106,14 @@ describe('the Conversion Lab route', { timeout: 180_000 }, () => {
   });
 
   it('[LB-5] kills a run that outlasts its timeout and reports it', async () => {
-    const pidFile = path.join(scratch, 'stuck.pid');
-    const stuck = path.join(scratch, 'stuck.mjs');
+    const pidFile = path.join(lab.scratch(), 'stuck.pid');
+    const stuck = path.join(lab.scratch(), 'stuck.mjs');
     writeFileSync(
       stuck,
       `import { writeFileSync } from 'node:fs';\nwriteFileSync(${JSON.stringify(pidFile)}, String(process.pid));\nsetInterval(() => {}, 1000);\n`,
     );
     // Long enough for a loaded machine to start the child and let it write its pid before the kill.
-    server = await startTestServer({ labSimulator: stuck, labTimeoutMs: STUCK_TIMEOUT_MS });
+    await lab.start({ labSimulator: stuck, labTimeoutMs: STUCK_TIMEOUT_MS });
     const { status, body } = await runLab({ scenario: scenarioFile(FIRST), strategies: ['profile_link'] });
     expect(status).toBe(200);
     expect(LabRunResponseSchema.parse(body).runs).toEqual([

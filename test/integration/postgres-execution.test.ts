@@ -17,14 +17,9 @@ import { identityProgram, type IdentityOutcome } from '../../shared/resolver/ide
 import type { Program } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { openTestPostgres, pgSkipReason } from '../helpers/postgres.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
-const CONFIG: ScopeConfigInput = {
-  scopeId: 'ws1',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
+const CONFIG: ScopeConfigInput = { ...SYNC_CONFIG, scopeId: 'ws1' };
 const ACTOR = { kind: 'app' as const, id: 'test' };
 const RETURNING = {
   environment: 'production',

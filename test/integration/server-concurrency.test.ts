@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import Database from 'better-sqlite3';
 import pg from 'pg';
@@ -22,14 +21,8 @@ import { seededRandom } from '../../shared/util/random.ts';
 import type { Database as Schema } from '../../server/db/schema.ts';
 import { API_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
-const CONFIG: ScopeConfigInput = {
-  scopeId: 'default',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-};
 const DEVICES = 50;
 const PER_DEVICE = 4;
 const CUSTOMERS = 12;
@@ -117,7 +110,7 @@ function runScenario(
       }
 
       // Serial replay in the recorded order, on the reference store, with the same MPIDs and times.
-      const config = ScopeConfigSchema.parse(CONFIG);
+      const config = ScopeConfigSchema.parse(SYNC_CONFIG);
       const memory = new MemoryIdentityStore();
       const bodies = new Map(sent.map((s) => [s.requestId, s.body]));
       for (const request of recorded) {
@@ -168,7 +161,7 @@ function runScenario(
 }
 
 runScenario('SQLite', async () => {
-  const server = await startTestServer({ config: CONFIG, logLevel: 'silent' });
+  const server = await startTestServer({ config: SYNC_CONFIG, logLevel: 'silent' });
   const db = new Kysely<Schema>({
     dialect: new SqliteDialect({ database: new Database(server.databaseFile, { readonly: true }) }),
   });
@@ -191,7 +184,7 @@ describe.skipIf(pgSkipReason !== null)(
       // Servers sharing a database share its server key (the input secrets are sealed with it).
       const serverKey = randomBytes(32).toString('base64url');
       for (let n = 0; n < servers; n++)
-        started.push(await startTestServer({ config: CONFIG, database: schema.url, serverKey }));
+        started.push(await startTestServer({ config: SYNC_CONFIG, database: schema.url, serverKey }));
       const db = new Kysely<Schema>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }),
       });

@@ -6,10 +6,11 @@
  */
 import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ServerOptionsInput } from '../../../server/options.ts';
+import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { appCopy } from './app-build.ts';
+import { appCopy, removeAppCopy } from './app-build.ts';
 import { fullPageScreenshot } from './screenshot.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
@@ -25,6 +26,54 @@ const MAX_TABS = 40;
 /** A fresh server (temp SQLite) serving this worker's copy of the built app under /app/. */
 export async function startAppServer(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
   return startTestServer({ appDir: await appCopy(), ...options });
+}
+
+/**
+ * The hooks of a field browser test file: one Chromium and one copy of the built app for the file,
+ * and per test a server and the field apps opened on it, all closed after the test.
+ */
+export function fieldSession() {
+  let browser: Browser | undefined;
+  let server: TestServer | undefined;
+  const apps: FieldApp[] = [];
+  beforeAll(async () => {
+    await appCopy();
+    browser = await launchChromium();
+  });
+  afterEach(async () => {
+    for (const app of apps.splice(0)) await app.close();
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    removeAppCopy();
+  });
+  return {
+    /** The file's Chromium. */
+    browser: (): Browser => browser as Browser,
+    /** A server for this test on the built app, with `options`. */
+    async serve(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
+      server = await startAppServer(options);
+      return server;
+    },
+    /** This test's server: the one started by `serve`, or one with default options started now. */
+    async server(): Promise<TestServer> {
+      server ??= await startAppServer();
+      return server;
+    },
+    /** Keeps `opened` to close after the test; it becomes this test's latest app. */
+    keep(opened: FieldApp): FieldApp {
+      apps.push(opened);
+      return opened;
+    },
+    /** This test's latest app. */
+    app(): FieldApp {
+      const app = apps.at(-1);
+      if (app === undefined) throw new Error('no field app opened in this test');
+      return app;
+    },
+  };
 }
 
 /** Visible text as lines: the blank lines between paragraphs dropped, each line trimmed. */

@@ -3,51 +3,13 @@
  * memory storage: what an identity call reads stays the same however long the log grows, and two
  * engines sharing one database and one lock keep one gapless log.
  */
-import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { RxStorageInstance } from 'rxdb/plugins/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  openDeviceDatabase,
-  type DeviceDatabase,
-  type GraphDoc,
-} from '../../../shared/device/collections.ts';
-import { DeviceEngine } from '../../../shared/device/engine.ts';
-import { ScopeConfigSchema } from '../../../shared/identity/scope-config.ts';
-import { seededRandom } from '../../../shared/util/random.ts';
+import { describe, expect, it } from 'vitest';
+import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
 import { serial } from '../../../shared/util/serial.ts';
+import { deviceEngines } from '../../helpers/device-engines.ts';
 
-const CONFIG = ScopeConfigSchema.parse({
-  scopeId: 'unit',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-});
-let now = 1_800_000_000_000;
-const clock = { now: () => (now += 10) };
-const dbs: DeviceDatabase[] = [];
-let counter = 0;
-
-afterEach(async () => {
-  for (const db of dbs.splice(0)) await db.close();
-});
-
-async function database(): Promise<DeviceDatabase> {
-  const db = await openDeviceDatabase(`head${process.pid}x${counter++}`, getRxStorageMemory());
-  dbs.push(db);
-  return db;
-}
-
-function engine(db: DeviceDatabase, seed: number, lock = serial()): Promise<DeviceEngine> {
-  return DeviceEngine.open({
-    db,
-    config: CONFIG,
-    environment: 'production',
-    random: seededRandom(seed),
-    clock,
-    lock,
-  });
-}
+const { database, engine } = deviceEngines('head');
 
 /** Counts the graph documents the storage hands out (by id and by query) while `task` runs. */
 async function documentsRead(db: DeviceDatabase, task: () => Promise<unknown>): Promise<number> {

@@ -5,52 +5,15 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import type { RxDocumentData, RxStorageInstance } from 'rxdb/plugins/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  openDeviceDatabase,
-  type DeviceDatabase,
-  type GraphDoc,
-} from '../../../shared/device/collections.ts';
-import { DeviceEngine } from '../../../shared/device/engine.ts';
+import { describe, expect, it } from 'vitest';
+import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
+import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import { PageCache } from '../../../shared/device/page-cache.ts';
-import { ScopeConfigSchema } from '../../../shared/identity/scope-config.ts';
-import { seededRandom } from '../../../shared/util/random.ts';
 import { serial } from '../../../shared/util/serial.ts';
+import { deviceEngines } from '../../helpers/device-engines.ts';
 
-const CONFIG = ScopeConfigSchema.parse({
-  scopeId: 'unit',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-});
-let now = 1_800_000_000_000;
-const clock = { now: () => (now += 10) };
-const dbs: DeviceDatabase[] = [];
-let counter = 0;
-
-afterEach(async () => {
-  for (const db of dbs.splice(0)) await db.close();
-});
-
-async function database(): Promise<DeviceDatabase> {
-  const db = await openDeviceDatabase(`cache${process.pid}x${counter++}`, getRxStorageMemory());
-  dbs.push(db);
-  return db;
-}
-
-function engine(db: DeviceDatabase, seed: number, lock = serial()): Promise<DeviceEngine> {
-  return DeviceEngine.open({
-    db,
-    config: CONFIG,
-    environment: 'production',
-    random: seededRandom(seed),
-    clock,
-    lock,
-  });
-}
+const { database, engine } = deviceEngines('cache');
 
 interface Calls {
   findDocumentsById: number;

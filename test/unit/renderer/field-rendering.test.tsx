@@ -4,28 +4,15 @@
  * moves it, never because the list changed; one identity call at a time from the form, although
  * the buttons show no spinner for a quick call.
  */
-import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { firstValueFrom } from 'rxjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { giveElementsASize, openHarness, type Harness } from './harness.tsx';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { giveElementsASize, harnessPerTest } from './harness.tsx';
 
-let harness: Harness | null = null;
+const { openApp: open } = harnessPerTest();
 
 beforeAll(giveElementsASize);
-
-afterEach(async () => {
-  cleanup();
-  await harness?.close();
-  harness = null;
-  localStorage.clear();
-});
-
-async function open(): Promise<Harness> {
-  harness = await openHarness();
-  harness.renderApp('#/');
-  return harness;
-}
 
 describe('Field rendering', () => {
   it('[UP-3] a change of the people list does not read its layout; the keyboard still moves and scrolls', async () => {

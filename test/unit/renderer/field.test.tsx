@@ -3,27 +3,14 @@
  * The field screen against a real device engine: empty state, identify and log in checked as
  * typed, the current person, Next person on a shared device, the people list and its search.
  */
-import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { giveElementsASize, openHarness, type Harness } from './harness.tsx';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { giveElementsASize, harnessPerTest } from './harness.tsx';
 
-let harness: Harness | null = null;
+const { openApp: open } = harnessPerTest();
 
 beforeAll(giveElementsASize);
-
-afterEach(async () => {
-  cleanup();
-  await harness?.close();
-  harness = null;
-  localStorage.clear();
-});
-
-async function open(): Promise<Harness> {
-  harness = await openHarness();
-  harness.renderApp('#/');
-  return harness;
-}
 
 function currentPerson() {
   return within(screen.getByRole('region', { name: 'Current person' }));
@@ -54,7 +41,7 @@ describe('field screen', () => {
   });
 
   it('log in says what is wrong in words: a bad email, a blocked value, no login identity', async () => {
-    await open();
+    const harness = await open();
     const user = userEvent.setup();
     await user.type(screen.getByLabelText('Customer ID'), 'guest');
     expect(
@@ -70,7 +57,7 @@ describe('field screen', () => {
     await user.type(screen.getByLabelText('Email'), 'ann@example.com');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
     expect(screen.getByRole('alert').textContent).toBe('Log in needs a customer ID.');
-    expect(await harness!.engine.requests()).toEqual([]);
+    expect(await harness.engine.requests()).toEqual([]);
   });
 
   it('log in makes a known person current', async () => {

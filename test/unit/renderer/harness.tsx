@@ -3,9 +3,10 @@
  * network side is fake: a sync client whose rounds the test resolves or fails, and a network that
  * the test switches on and off.
  */
-import { render, type RenderResult } from '@testing-library/react';
+import { cleanup, render, type RenderResult } from '@testing-library/react';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { BehaviorSubject, of, Subject } from 'rxjs';
+import { afterEach } from 'vitest';
 import { openDeviceDatabase, type DeviceDatabase } from '../../../shared/device/collections.ts';
 import { DeviceEngine } from '../../../shared/device/engine.ts';
 import { SyncError } from '../../../shared/device/sync.ts';
@@ -103,14 +104,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(
-  options: {
-    connection?: Connection | null;
-    online?: boolean;
-    bootstrap?: unknown;
-    debounceMs?: number;
-  } = {},
-): Promise<Harness> {
+export interface HarnessOptions {
+  connection?: Connection | null;
+  online?: boolean;
+  bootstrap?: unknown;
+  debounceMs?: number;
+}
+
+export async function openHarness(options: HarnessOptions = {}): Promise<Harness> {
   const db = await openDeviceDatabase(`renderer${(databases += 1)}`, storage);
   const engine = await DeviceEngine.open({
     db,
@@ -178,4 +179,37 @@ export function giveElementsASize(): void {
       },
     });
   }
+}
+
+export interface HarnessPerTest {
+  /** Opens a harness that is closed after the test. */
+  readonly open: (options?: HarnessOptions) => Promise<Harness>;
+  /** Opens a harness that is closed after the test and renders the app at `hash`. */
+  readonly openApp: (options?: HarnessOptions, hash?: string) => Promise<Harness>;
+}
+
+/**
+ * Call once at a test file's top level: after each test the rendered DOM is unmounted, the
+ * harnesses opened through the returned functions are closed and localStorage is cleared.
+ */
+export function harnessPerTest(): HarnessPerTest {
+  const opened: Harness[] = [];
+  afterEach(async () => {
+    cleanup();
+    for (const harness of opened.splice(0)) await harness.close();
+    localStorage.clear();
+  });
+  const open = async (options: HarnessOptions = {}) => {
+    const harness = await openHarness(options);
+    opened.push(harness);
+    return harness;
+  };
+  return {
+    open,
+    async openApp(options = {}, hash = '#/') {
+      const harness = await open(options);
+      harness.renderApp(hash);
+      return harness;
+    },
+  };
 }

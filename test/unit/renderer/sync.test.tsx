@@ -4,11 +4,11 @@
  * the test ends: offline, syncing with progress, an error with retry, an unreachable server kept
  * quiet, "Work offline" kept across restarts, and a merge explained on the person it concerns.
  */
-import { cleanup, screen, waitFor, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SyncError } from '../../../shared/device/sync.ts';
-import { giveElementsASize, openHarness, type Harness } from './harness.tsx';
+import { giveElementsASize, harnessPerTest, openHarness } from './harness.tsx';
 
 const SERVER = {
   kind: 'server',
@@ -16,16 +16,9 @@ const SERVER = {
   apiKey: 'key-1',
   workspaceName: 'Shop',
 } as const;
-let harness: Harness | null = null;
+const { openApp } = harnessPerTest();
 
 beforeAll(giveElementsASize);
-
-afterEach(async () => {
-  cleanup();
-  await harness?.close();
-  harness = null;
-  localStorage.clear();
-});
 
 function syncBar() {
   return within(screen.getByRole('region', { name: 'Sync' }));
@@ -33,8 +26,7 @@ function syncBar() {
 
 describe('sync bar', () => {
   it('offline: says so and counts what waits to be synced', async () => {
-    harness = await openHarness({ connection: SERVER, online: false });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER, online: false });
     await harness.engine.login({ customerid: 'c-1' });
     await harness.engine.track('store_visit');
     const bar = syncBar();
@@ -45,10 +37,9 @@ describe('sync bar', () => {
   });
 
   it('shows progress while a round runs, then when it last synced', async () => {
-    harness = await openHarness({ connection: SERVER });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER });
     const bar = syncBar();
-    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    await waitFor(() => expect(harness.client.rounds).toHaveLength(1));
     // The bar renders the round's state after the round has started: wait for it, do not race it.
     await waitFor(() => expect(bar.getByRole('status').textContent).toBe('Syncing…'));
     harness.client.phase.next('pushing');
@@ -66,10 +57,9 @@ describe('sync bar', () => {
   });
 
   it('says what went wrong in words and retries', async () => {
-    harness = await openHarness({ connection: SERVER });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER });
     const user = userEvent.setup();
-    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    await waitFor(() => expect(harness.client.rounds).toHaveLength(1));
     harness.client.rounds[0]!.reject(new SyncError('POST /sync/v1/requests/push answered 503: busy', 503));
     const alert = await syncBar().findByRole('alert');
     expect(within(alert).getByText('Sync did not finish')).toBeTruthy();
@@ -77,16 +67,15 @@ describe('sync bar', () => {
       within(alert).getByText('The server had a problem (503). Nothing is lost; try again in a moment.'),
     ).toBeTruthy();
     await user.click(within(alert).getByRole('button', { name: 'Try again' }));
-    await waitFor(() => expect(harness!.client.rounds).toHaveLength(2));
+    await waitFor(() => expect(harness.client.rounds).toHaveLength(2));
     harness.client.rounds[1]!.resolve();
     await waitFor(() => expect(syncBar().queryByRole('alert')).toBeNull());
     expect(syncBar().getByRole('status').textContent).toBe('Online');
   });
 
   it('an unreachable server is the offline state, not an error', async () => {
-    harness = await openHarness({ connection: SERVER });
-    harness.renderApp('#/');
-    await waitFor(() => expect(harness!.client.rounds).toHaveLength(1));
+    const harness = await openApp({ connection: SERVER });
+    await waitFor(() => expect(harness.client.rounds).toHaveLength(1));
     harness.client.rounds[0]!.reject(new SyncError('the server is unreachable: fetch failed', null));
     await waitFor(() =>
       expect(syncBar().getByRole('status').textContent).toBe('Offline: the server cannot be reached'),
@@ -95,8 +84,7 @@ describe('sync bar', () => {
   });
 
   it('syncs by itself when the browser comes online and a moment after local changes', async () => {
-    harness = await openHarness({ connection: SERVER, online: false, debounceMs: 20 });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER, online: false, debounceMs: 20 });
     const { client, network, engine } = harness;
     expect(syncBar().getByRole('status').textContent).toBe('Offline');
     network.set(true);
@@ -108,8 +96,7 @@ describe('sync bar', () => {
   });
 
   it('syncs at once after a login', async () => {
-    harness = await openHarness({ connection: SERVER });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER });
     const { client } = harness;
     await waitFor(() => expect(client.rounds).toHaveLength(1));
     client.rounds[0]!.resolve();
@@ -121,20 +108,19 @@ describe('sync bar', () => {
   });
 
   it('"Work offline" stops syncing and is remembered after a restart', async () => {
-    harness = await openHarness({ connection: SERVER, online: false });
-    const { unmount } = harness.renderApp('#/');
+    const before = await openHarness({ connection: SERVER, online: false });
+    const { unmount } = before.renderApp('#/');
     const user = userEvent.setup();
     await user.click(syncBar().getByRole('switch', { name: 'Work offline' }));
     expect(syncBar().getByRole('status').textContent).toBe('Working offline');
     expect(syncBar().getByRole('button', { name: 'Sync now' })).toHaveProperty('disabled', true);
     expect(localStorage.getItem('identity-sync:work-offline')).toBe('true');
-    harness.network.set(true);
-    expect(harness.client.rounds).toHaveLength(0);
+    before.network.set(true);
+    expect(before.client.rounds).toHaveLength(0);
 
     unmount();
-    await harness.close();
-    harness = await openHarness({ connection: SERVER });
-    harness.renderApp('#/');
+    await before.close();
+    const harness = await openApp({ connection: SERVER });
     expect(syncBar().getByRole('switch', { name: 'Work offline' })).toHaveProperty('checked', true);
     expect(syncBar().getByRole('status').textContent).toBe('Working offline');
     expect(harness.client.rounds).toHaveLength(0);
@@ -143,8 +129,7 @@ describe('sync bar', () => {
 
 describe('notices', () => {
   it('a merge is announced, and shown with the decisions explained on the person it concerns', async () => {
-    harness = await openHarness({ connection: SERVER, online: false });
-    harness.renderApp('#/');
+    const harness = await openApp({ connection: SERVER, online: false });
     const user = userEvent.setup();
     const login = await harness.engine.login({ customerid: 'c-7' });
     if (!login.ok) throw new Error(login.error.message);
