@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { MantineProvider } from '@mantine/core';
-import { cleanup, render, screen, within } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdminApi } from '../../../renderer/src/features/admin/admin-api.ts';
@@ -18,6 +18,7 @@ import {
   readDraft,
   scenarioProblems,
 } from '../../../renderer/src/features/admin/lab/scenario-form.ts';
+import { FULL_STEPS } from './lab-full-steps.ts';
 
 const BASE = 'https://ids.example.com/admin/v1/';
 /** The Lab opens on this example (the first of scenarios/; tests run from the repository root). */
@@ -136,5 +137,21 @@ describe('the Lab form editor', () => {
 
     await user.click(screen.getByRole('button', { name: `Remove step ${added}` }));
     expect((await jsonText(user))['steps']).toHaveLength(before);
+  });
+
+  it('[LB-16] a scenario with modify and expect steps, every field set, is unchanged after switching to the form and back', async () => {
+    const user = userEvent.setup();
+    renderLab();
+    const text = `${JSON.stringify({ ...FIRST, steps: [...FIRST.steps, ...FULL_STEPS] }, null, 2)}\n`;
+    fireEvent.change(screen.getByLabelText('Scenario JSON'), { target: { value: text } });
+    await user.click(screen.getByRole('radio', { name: 'Form' }));
+    const modify = FIRST.steps.length + 1;
+    expect(screen.getByLabelText<HTMLInputElement>(`Step ${modify} change 2 old value`).value).toBe('+100');
+    expect(screen.getByLabelText<HTMLInputElement>(`Step ${modify + 1} tablet people`).value).toBe(
+      '@customer, @visitor',
+    );
+    expect(runButton().disabled).toBe(false);
+    await user.click(screen.getByRole('radio', { name: 'JSON' }));
+    expect(screen.getByLabelText<HTMLTextAreaElement>('Scenario JSON').value).toBe(text);
   });
 });

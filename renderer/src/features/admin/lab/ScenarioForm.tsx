@@ -16,16 +16,21 @@ import {
 } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
+import { ExpectFields, expectShownPaths } from './ExpectFields.tsx';
+import { ModifyChanges, modifyShownPaths } from './ModifyChanges.tsx';
 import {
   ADDABLE_KINDS,
   addStep,
   deviceNames,
+  errorAt,
   identityRows,
   isObject,
   isUnder,
   moveStep,
+  nextType,
   problemsByPath,
   problemsUnder,
+  readInteger,
   removeStep,
   rowsToIdentities,
   setAt,
@@ -34,15 +39,10 @@ import {
   writeDraft,
   type AddableKind,
   type JsonObject,
+  type Problems,
+  type SetField,
+  type ShownPaths,
 } from './scenario-form.ts';
-
-type Problems = ReadonlyMap<string, readonly string[]>;
-
-/** A field's error text: the problems at exactly its path, or undefined (Mantine shows none). */
-function errorAt(problems: Problems, path: string): string | undefined {
-  const found = problems.get(path);
-  return found === undefined ? undefined : found.join('; ');
-}
 
 const IDENTITY_KINDS = ['identify', 'login', 'logout'];
 
@@ -126,7 +126,7 @@ interface StepCardProps {
   count: number;
   devices: readonly string[];
   problems: Problems;
-  set: (path: readonly (string | number)[], value: unknown) => void;
+  set: SetField;
   move: (delta: -1 | 1) => void;
   remove: () => void;
 }
@@ -144,8 +144,10 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
       ...identityRows(object).map(([type]) => `identities.${type}`),
     ].map((field) => `${path}.${field}`),
   );
+  const shown = kindShownPaths(kind, object, path);
+  for (const exact of shown.exact) fields.add(exact);
   const stepProblems = [...problems]
-    .filter(([p]) => isUnder(p, path) && !fields.has(p))
+    .filter(([p]) => isUnder(p, path) && !fields.has(p) && !shown.under.some((u) => isUnder(p, u)))
     .flatMap(([, messages]) => messages);
   return (
     <Paper withBorder p="xs" component="section" aria-label={`Step ${n}`}>
@@ -189,6 +191,12 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
         {IDENTITY_KINDS.includes(kind) ? (
           <IdentityRows step={object} n={n} path={path} problems={problems} set={set} />
         ) : null}
+        {kind === 'modify' ? (
+          <ModifyChanges step={object} n={n} path={path} problems={problems} set={set} />
+        ) : null}
+        {kind === 'expect' ? (
+          <ExpectFields step={object} n={n} path={path} devices={devices} problems={problems} set={set} />
+        ) : null}
         {(FIELD_KINDS.find((k) => k.kind === kind)?.fields ?? []).map((field) => (
           <StepField
             key={field.key}
@@ -208,6 +216,13 @@ function StepCard({ step, index, count, devices, problems, set, move, remove }: 
       </Stack>
     </Paper>
   );
+}
+
+/** Problem paths the modify and expect forms show beside their own fields. */
+function kindShownPaths(kind: string, step: JsonObject, path: string): ShownPaths {
+  if (kind === 'modify') return modifyShownPaths(step, path);
+  if (kind === 'expect') return expectShownPaths(step, path);
+  return { exact: [], under: [] };
 }
 
 /** A step field the form edits: text, a whole number of ms, or one of a few choices. */
@@ -248,7 +263,7 @@ interface StepFieldProps {
   n: number;
   path: string;
   problems: Problems;
-  set: (path: readonly (string | number)[], value: unknown) => void;
+  set: SetField;
 }
 
 /**
@@ -279,7 +294,7 @@ function StepField({ field, step, n, path, problems, set }: StepFieldProps) {
       inputMode={field.type === 'integer' ? 'numeric' : undefined}
       onChange={(e) => {
         const text = e.currentTarget.value;
-        set([field.key], field.type === 'integer' && /^\d+$/.test(text) ? Number(text) : text);
+        set([field.key], field.type === 'integer' ? (readInteger(text) ?? text) : text);
       }}
       error={error}
     />
@@ -291,7 +306,7 @@ interface IdentityRowsProps {
   n: number;
   path: string;
   problems: Problems;
-  set: (path: readonly (string | number)[], value: unknown) => void;
+  set: SetField;
 }
 
 function IdentityRows({ step, n, path, problems, set }: IdentityRowsProps) {
@@ -331,21 +346,16 @@ function IdentityRows({ step, n, path, problems, set }: IdentityRowsProps) {
         </Text>
       )}
       <Group>
-        <Button variant="light" size="compact-sm" onClick={() => write([...rows, [nextType(rows), '']])}>
+        <Button
+          variant="light"
+          size="compact-sm"
+          onClick={() => write([...rows, [nextType(rows.map(([t]) => t)), '']])}
+        >
           Add identity to step {n}
         </Button>
       </Group>
     </Stack>
   );
-}
-
-/** A type name not used yet in the step, so a new row never overwrites another. */
-function nextType(rows: readonly (readonly [string, string])[]): string {
-  const used = new Set(rows.map(([t]) => t));
-  for (const type of ['customerid', 'email', 'mobile_number']) if (!used.has(type)) return type;
-  let i = 2;
-  while (used.has(`other_id_${i}`)) i += 1;
-  return `other_id_${i}`;
 }
 
 function AddStep({

@@ -9,11 +9,12 @@ import { ScenarioSchema } from '../../../../../shared/protocol/scenario.ts';
 
 export type JsonObject = { readonly [key: string]: unknown };
 
-/** The step kinds the form adds; any other kind in the file is shown in words and kept as is. */
+/** The step kinds the form adds and edits: every kind of the scenario schema (SPEC LB-16). */
 export const ADDABLE_KINDS = [
   'identify',
   'login',
   'logout',
+  'modify',
   'track',
   'attribute',
   'alias',
@@ -23,6 +24,7 @@ export const ADDABLE_KINDS = [
   'restart',
   'server',
   'advance',
+  'expect',
 ] as const;
 export type AddableKind = (typeof ADDABLE_KINDS)[number];
 
@@ -80,12 +82,21 @@ export function scenarioProblems(value: unknown): Problem[] {
   return parsed.success ? [] : parsed.error.issues.flatMap((issue) => flatten(issue as Issue, []));
 }
 
+/** Problems of the file grouped by path (see problemsByPath). */
+export type Problems = ReadonlyMap<string, readonly string[]>;
+
 /** The same problems grouped by path. */
-export function problemsByPath(draft: JsonObject): ReadonlyMap<string, readonly string[]> {
+export function problemsByPath(draft: JsonObject): Problems {
   const problems = new Map<string, string[]>();
   for (const { path, message } of scenarioProblems(draft))
     problems.set(path, [...(problems.get(path) ?? []), message]);
   return problems;
+}
+
+/** A field's error text: the problems at exactly its path, or undefined (Mantine shows none). */
+export function errorAt(problems: Problems, path: string): string | undefined {
+  const found = problems.get(path);
+  return found === undefined ? undefined : found.join('; ');
 }
 
 /** Whether the problem path `p` is `path` or inside it. */
@@ -94,11 +105,15 @@ export function isUnder(p: string, path: string): boolean {
 }
 
 /** Problems at `path` or below it (the strategy field shows every problem of the config). */
-export function problemsUnder(problems: ReadonlyMap<string, readonly string[]>, path: string): string[] {
+export function problemsUnder(problems: Problems, path: string): string[] {
   return [...problems].filter(([p]) => isUnder(p, path)).flatMap(([, messages]) => messages);
 }
 
-/** The draft with the value at `path` replaced (objects and arrays copied along the way). */
+/**
+ * The draft with the value at `path` replaced (objects and arrays copied along the way). `undefined`
+ * at an object key removes that field from the written text (JSON has no undefined), which is how
+ * the form clears an optional check.
+ */
 export function setAt(value: unknown, path: readonly (string | number)[], next: unknown): unknown {
   const [head, ...rest] = path;
   if (head === undefined) return next;
@@ -145,6 +160,10 @@ export function newStep(kind: AddableKind, device: string): JsonObject {
       return { do: 'server', action: 'restart' };
     case 'advance':
       return { do: 'advance', ms: 60_000 };
+    case 'modify':
+      return { device, do: 'modify', changes: [{ type: 'email', old: null, new: null }] };
+    case 'expect':
+      return { do: 'expect', invariants: true };
   }
 }
 
@@ -178,8 +197,48 @@ export function rowsToIdentities(rows: readonly (readonly [string, string])[]): 
   return Object.fromEntries(rows);
 }
 
+/** A type name not used yet, so a new identity row never overwrites another. */
+export function nextType(used: readonly string[]): string {
+  for (const type of ['customerid', 'email', 'mobile_number']) if (!used.includes(type)) return type;
+  let i = 2;
+  while (used.includes(`other_id_${i}`)) i += 1;
+  return `other_id_${i}`;
+}
+
+/** Writes `value` at `path` inside the part of the file a component edits. */
+export type SetField = (path: readonly (string | number)[], value: unknown) => void;
+
+/** Problem paths a step's fields show beside them: exactly (`exact`) or with all below (`under`). */
+export interface ShownPaths {
+  readonly exact: readonly string[];
+  readonly under: readonly string[];
+}
+
+/** A list of strings written as `a, b` (the form's text for labels and event names). */
+export function listText(value: unknown): string {
+  return Array.isArray(value) ? value.map((item) => word(item)).join(', ') : '';
+}
+
+/** The list typed as `a, b`; empty text is no list (the optional check is removed). */
+export function readList(text: string): string[] | undefined {
+  const items = text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  return text.trim() === '' ? undefined : items;
+}
+
+/**
+ * A whole number typed in a field: a number when it reads as one, nothing when the field is empty
+ * (the optional check is removed), and the text itself otherwise so the schema's problem shows.
+ */
+export function readInteger(text: string): number | string | undefined {
+  if (text.trim() === '') return undefined;
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
 /** A string or number field as written, or empty. */
-function word(value: unknown): string {
+export function word(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value) : '';
 }
 
@@ -209,6 +268,14 @@ export function stepInWords(step: unknown): string {
       return `server ${word(step['action'])}`;
     case 'advance':
       return `advance the clock ${word(step['ms'])} ms`;
+    case 'modify': {
+      const changes = Array.isArray(step['changes']) ? step['changes'] : [];
+      const what = changes
+        .filter(isObject)
+        .map((c) => `${word(c['type'])} ${word(c['old']) || '(none)'} → ${word(c['new']) || '(none)'}`)
+        .join(', ');
+      return `modify${on}: ${what || 'no changes'}`;
+    }
     case 'expect':
       return 'check expectations';
     default:
