@@ -59,6 +59,7 @@ export function ExpectProfiles({ step, n, path, problems, set }: ExpectProfilesP
         <Button
           variant="light"
           size="compact-sm"
+          aria-label={`Add profile check to step ${n}`}
           onClick={() => set(['profiles'], [...profiles, { mpid: '' }])}
         >
           Add profile check
