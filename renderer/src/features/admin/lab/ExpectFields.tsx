@@ -17,6 +17,7 @@ import {
   type SetField,
   type ShownPaths,
 } from './scenario-form.ts';
+import { RemoveRowButton } from './RowControls.tsx';
 
 function deviceChecks(step: JsonObject): JsonObject {
   return isObject(step['devices']) ? step['devices'] : {};
@@ -121,14 +122,7 @@ function DeviceCheck({ device, check, n, path, problems, set, remove }: DeviceCh
           <Text size="sm" fw={600}>
             {device}
           </Text>
-          <Button
-            variant="subtle"
-            size="compact-sm"
-            aria-label={`Remove ${device} check of step ${n}`}
-            onClick={remove}
-          >
-            Remove
-          </Button>
+          <RemoveRowButton label={`Remove ${device} check of step ${n}`} aligned={false} onClick={remove} />
         </Group>
         <SimpleGrid cols={{ base: 1, xs: 3 }} spacing="xs">
           <OptionalText

@@ -16,6 +16,7 @@ import {
   type SetField,
   type ShownPaths,
 } from './scenario-form.ts';
+import { FieldError, RemoveRowButton } from './RowControls.tsx';
 
 function profilesOf(step: JsonObject): readonly unknown[] {
   return Array.isArray(step['profiles']) ? step['profiles'] : [];
@@ -50,11 +51,7 @@ export function ExpectProfiles({ step, n, path, problems, set }: ExpectProfilesP
           }
         />
       ))}
-      {errorAt(problems, `${path}.profiles`) === undefined ? null : (
-        <Text size="sm" c="var(--mantine-color-error)">
-          {errorAt(problems, `${path}.profiles`)}
-        </Text>
-      )}
+      <FieldError message={errorAt(problems, `${path}.profiles`)} />
       <Group>
         <Button
           variant="light"
@@ -97,15 +94,7 @@ function ProfileCheck({ profile, n, i, path, problems, set, remove }: ProfileChe
             error={errorAt(problems, `${path}.mpid`)}
             style={{ flex: '1 1 8rem' }}
           />
-          <Button
-            variant="subtle"
-            size="compact-sm"
-            mt={24}
-            aria-label={`Remove profile ${i + 1} of step ${n}`}
-            onClick={remove}
-          >
-            Remove
-          </Button>
+          <RemoveRowButton label={`Remove profile ${i + 1} of step ${n}`} onClick={remove} />
         </Group>
         {rows.map(([type, values], k) => (
           <Group key={k} gap="xs" align="flex-start" wrap="wrap">
@@ -124,22 +113,13 @@ function ProfileCheck({ profile, n, i, path, problems, set, remove }: ProfileChe
                 write={(list) => set(['identities', type], list ?? [])}
               />
             </div>
-            <Button
-              variant="subtle"
-              size="compact-sm"
-              mt={24}
-              aria-label={`Remove identity ${k + 1} of profile ${i + 1} of step ${n}`}
+            <RemoveRowButton
+              label={`Remove identity ${k + 1} of profile ${i + 1} of step ${n}`}
               onClick={() => set(['identities'], Object.fromEntries(rows.filter((_, j) => j !== k)))}
-            >
-              Remove
-            </Button>
+            />
           </Group>
         ))}
-        {errorAt(problems, `${path}.identities`) === undefined ? null : (
-          <Text size="sm" c="var(--mantine-color-error)">
-            {errorAt(problems, `${path}.identities`)}
-          </Text>
-        )}
+        <FieldError message={errorAt(problems, `${path}.identities`)} />
         <Group>
           <Button
             variant="light"

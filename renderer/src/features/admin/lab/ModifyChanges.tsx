@@ -3,7 +3,7 @@
  * Each edit writes only the field typed (an emptied value is `null`, "none", as the schema's
  * default), so rows the user did not touch stay exactly as written.
  */
-import { Button, Group, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Stack, TextInput } from '@mantine/core';
 import {
   errorAt,
   isObject,
@@ -14,6 +14,7 @@ import {
   type SetField,
   type ShownPaths,
 } from './scenario-form.ts';
+import { FieldError, RemoveRowButton } from './RowControls.tsx';
 
 interface ModifyChangesProps {
   step: JsonObject;
@@ -48,27 +49,18 @@ export function ModifyChanges({ step, n, path, problems, set }: ModifyChangesPro
           {field(i, 'type', 'type', '')}
           {field(i, 'old', 'old value', null)}
           {field(i, 'new', 'new value', null)}
-          <Button
-            variant="subtle"
-            size="compact-sm"
-            mt={24}
-            aria-label={`Remove change ${i + 1} of step ${n}`}
+          <RemoveRowButton
+            label={`Remove change ${i + 1} of step ${n}`}
             onClick={() =>
               set(
                 ['changes'],
                 changes.filter((__, j) => j !== i),
               )
             }
-          >
-            Remove
-          </Button>
+          />
         </Group>
       ))}
-      {errorAt(problems, `${path}.changes`) === undefined ? null : (
-        <Text size="sm" c="var(--mantine-color-error)">
-          {errorAt(problems, `${path}.changes`)}
-        </Text>
-      )}
+      <FieldError message={errorAt(problems, `${path}.changes`)} />
       <Group>
         <Button
           variant="light"

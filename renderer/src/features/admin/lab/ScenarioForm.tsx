@@ -43,6 +43,7 @@ import {
   type SetField,
   type ShownPaths,
 } from './scenario-form.ts';
+import { FieldError, RemoveRowButton } from './RowControls.tsx';
 
 const IDENTITY_KINDS = ['identify', 'login', 'logout'];
 
@@ -91,11 +92,7 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
         error={problemsUnder(problems, 'config').join('; ') || undefined}
       />
       <Title order={3}>Steps</Title>
-      {errorAt(problems, 'steps') === undefined ? null : (
-        <Text size="sm" c="var(--mantine-color-error)">
-          {errorAt(problems, 'steps')}
-        </Text>
-      )}
+      <FieldError message={errorAt(problems, 'steps')} />
       <ol className="lab-form-steps">
         {steps.map((step, index) => (
           <li key={index}>
@@ -329,22 +326,13 @@ function IdentityRows({ step, n, path, problems, set }: IdentityRowsProps) {
             error={errorAt(problems, `${path}.identities.${type}`)}
             style={{ flex: '1 1 8rem' }}
           />
-          <Button
-            variant="subtle"
-            size="compact-sm"
-            mt={24}
-            aria-label={`Remove identity ${i + 1} of step ${n}`}
+          <RemoveRowButton
+            label={`Remove identity ${i + 1} of step ${n}`}
             onClick={() => write(rows.filter((_, j) => j !== i))}
-          >
-            Remove
-          </Button>
+          />
         </Group>
       ))}
-      {errorAt(problems, `${path}.identities`) === undefined ? null : (
-        <Text size="sm" c="var(--mantine-color-error)">
-          {errorAt(problems, `${path}.identities`)}
-        </Text>
-      )}
+      <FieldError message={errorAt(problems, `${path}.identities`)} />
       <Group>
         <Button
           variant="light"
