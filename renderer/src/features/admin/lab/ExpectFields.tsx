@@ -10,8 +10,8 @@ import { ExpectProfiles, profileShownPaths } from './ExpectProfiles.tsx';
 import { OptionalBoolean, OptionalInteger, OptionalList, OptionalText } from './OptionalFields.tsx';
 import {
   errorAt,
+  errorUnder,
   isObject,
-  problemsUnder,
   type JsonObject,
   type Problems,
   type SetField,
@@ -62,7 +62,7 @@ export function ExpectFields({ step, n, path, devices, problems, set }: ExpectFi
       <OptionalList
         label={`Step ${n} absent labels`}
         value={step['absent']}
-        error={problemsUnder(problems, `${path}.absent`).join('; ') || undefined}
+        error={errorUnder(problems, `${path}.absent`)}
         write={(value) => set(['absent'], value)}
       />
       <Title order={4}>Profiles</Title>
@@ -147,7 +147,7 @@ function DeviceCheck({ device, check, n, path, problems, set, remove }: DeviceCh
         <OptionalList
           label={`${name} people`}
           value={check['people']}
-          error={problemsUnder(problems, `${path}.people`).join('; ') || undefined}
+          error={errorUnder(problems, `${path}.people`)}
           write={(value) => set(['people'], value)}
         />
         {check['notices'] === undefined ? null : (

@@ -7,9 +7,9 @@ import { Button, Group, Paper, Stack, Text, TextInput } from '@mantine/core';
 import { OptionalBoolean, OptionalList } from './OptionalFields.tsx';
 import {
   errorAt,
+  errorUnder,
   isObject,
   nextType,
-  problemsUnder,
   word,
   type JsonObject,
   type Problems,
@@ -109,7 +109,7 @@ function ProfileCheck({ profile, n, i, path, problems, set, remove }: ProfileChe
                 label={`${name} identity ${k + 1} values`}
                 description="comma-separated"
                 value={values}
-                error={problemsUnder(problems, `${path}.identities.${type}`).join('; ') || undefined}
+                error={errorUnder(problems, `${path}.identities.${type}`)}
                 write={(list) => set(['identities', type], list ?? [])}
               />
             </div>
@@ -133,7 +133,7 @@ function ProfileCheck({ profile, n, i, path, problems, set, remove }: ProfileChe
         <OptionalList
           label={`${name} events`}
           value={profile['events']}
-          error={problemsUnder(problems, `${path}.events`).join('; ') || undefined}
+          error={errorUnder(problems, `${path}.events`)}
           write={(list) => set(['events'], list)}
         />
         <OptionalBoolean

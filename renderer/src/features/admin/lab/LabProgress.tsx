@@ -84,7 +84,7 @@ function StrategyStates({ job }: { job: LabJob }) {
 }
 
 /** A strategy of a job in words: waiting, running, or its verdict once ended. */
-export function strategyState(entry: LabJobStrategy): string {
+function strategyState(entry: LabJobStrategy): string {
   if (entry.status === 'waiting') return 'waiting for a free place';
   if (entry.status === 'running') return 'running…';
   return verdict(entry);

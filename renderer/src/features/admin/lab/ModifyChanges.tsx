@@ -6,8 +6,8 @@
 import { Button, Group, Stack, TextInput } from '@mantine/core';
 import {
   errorAt,
+  errorUnder,
   isObject,
-  problemsUnder,
   word,
   type JsonObject,
   type Problems,
@@ -37,7 +37,7 @@ export function ModifyChanges({ step, n, path, problems, set }: ModifyChangesPro
           const text = e.currentTarget.value;
           set(['changes', i, key], text === '' ? empty : text);
         }}
-        error={problemsUnder(problems, `${path}.changes[${i}].${key}`).join('; ') || undefined}
+        error={errorUnder(problems, `${path}.changes[${i}].${key}`)}
         style={{ flex: '1 1 8rem' }}
       />
     );

@@ -23,19 +23,20 @@ import {
   addStep,
   deviceNames,
   errorAt,
+  errorUnder,
   identityRows,
   isObject,
   isUnder,
   moveStep,
   nextType,
   problemsByPath,
-  problemsUnder,
   readInteger,
   removeStep,
   rowsToIdentities,
   setAt,
   stepInWords,
   stepsOf,
+  word,
   writeDraft,
   type AddableKind,
   type JsonObject,
@@ -89,7 +90,7 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
         value={typeof config['strategy'] === 'string' ? config['strategy'] : null}
         allowDeselect={false}
         onChange={(strategy) => strategy !== null && set(['config', 'strategy'], strategy)}
-        error={problemsUnder(problems, 'config').join('; ') || undefined}
+        error={errorUnder(problems, 'config')}
       />
       <Title order={3}>Steps</Title>
       <FieldError message={errorAt(problems, 'steps')} />
@@ -269,7 +270,7 @@ interface StepFieldProps {
  */
 function StepField({ field, step, n, path, problems, set }: StepFieldProps) {
   const raw = step[field.key];
-  const value = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : '';
+  const value = word(raw);
   const label = `Step ${n} ${field.label}`;
   const error = errorAt(problems, `${path}.${field.key}`);
   if (field.type === 'choice') {

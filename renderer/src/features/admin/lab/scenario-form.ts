@@ -99,6 +99,11 @@ export function errorAt(problems: Problems, path: string): string | undefined {
   return found === undefined ? undefined : found.join('; ');
 }
 
+/** Every problem at `path` or inside it, as one line for the field that edits that part; or none. */
+export function errorUnder(problems: Problems, path: string): string | undefined {
+  return problemsUnder(problems, path).join('; ') || undefined;
+}
+
 /** Whether the problem path `p` is `path` or inside it. */
 export function isUnder(p: string, path: string): boolean {
   return p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`);

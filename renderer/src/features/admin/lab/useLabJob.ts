@@ -13,7 +13,7 @@ import { failureInWords, type AdminFailure } from '../admin-api.ts';
 import { useAdmin, useAdminSession } from '../AdminContext.tsx';
 
 /** How often a running job is asked for its progress. */
-export const LAB_POLL_MS = 500;
+const LAB_POLL_MS = 500;
 
 export type LabJobState =
   | { readonly status: 'idle' }
