@@ -45,7 +45,7 @@ import type { DatabaseHandle } from './connect.ts';
 import type { Database, DeviceRequestsTable, DevicesTable, ProfilesTable } from './schema.ts';
 import { deviceLogObserver } from './device-observer.ts';
 import type { IdentityStorePort } from './identity-store-port.ts';
-import { rows, run, SqlTexts, type SqlRun } from './sql-statements.ts';
+import { rows, run, SqlTexts, writeRows, type SqlRun } from './sql-statements.ts';
 
 /**
  * How long a device found by its credential is trusted without reading it again: revocation on
@@ -667,14 +667,14 @@ export class DeviceStore {
   private *flush(deviceId: string, state: ReplayState): SqlRun<void> {
     const texts = this.texts;
     if (state.views.length > 0) {
-      const added = yield* rows<{ mpid: string }>(
+      const added = yield* writeRows<{ mpid: string }>(
         texts.insertViews(state.views.length),
         state.views.flatMap((mpid) => [deviceId, mpid]),
       );
       for (const { mpid } of added) state.feed.push(['profile', mpid]);
     }
     if (state.supplied.length > 0) {
-      const added = yield* rows<{ environment: string; identity_type: string; value: string }>(
+      const added = yield* writeRows<{ environment: string; identity_type: string; value: string }>(
         texts.insertSupplied(state.supplied.length),
         state.supplied.flatMap((identity) => [deviceId, ...identity]),
       );

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
 import type { SqlStoreLogic } from './sql-identity-store.ts';
-import { preparedName, type SqlRun, type Statement } from './sql-statements.ts';
+import { preparedName, returnsRows, type SqlRun, type Statement } from './sql-statements.ts';
 
 const MAX_ATTEMPTS = 8;
 
@@ -64,7 +64,7 @@ export class PgSession {
       return fresh.length;
     }
     const response = await this.query(statement.sql, statement.parameters);
-    return statement.kind === 'rows' ? response.rows : (response.rowCount ?? 0);
+    return returnsRows(statement) ? response.rows : (response.rowCount ?? 0);
   }
 
   private query(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {

@@ -57,7 +57,16 @@ import {
 } from './pg-session.ts';
 import type { IdentityStoreObserver, IdentityStorePort } from './identity-store-port.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
-import { lock, rows, run, SqlTexts, type SqlRun, type Statement } from './sql-statements.ts';
+import {
+  lock,
+  returnsRows,
+  rows,
+  run,
+  SqlTexts,
+  writes,
+  type SqlRun,
+  type Statement,
+} from './sql-statements.ts';
 
 const SEP = '\u0001';
 
@@ -616,15 +625,14 @@ function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite, beforeWrite?: (
     const statement: Statement = step.value;
     let result: unknown;
     try {
-      if (!wrote && statement.kind === 'run') {
+      if (!wrote && writes(statement)) {
         wrote = true;
         beforeWrite?.();
       }
       const prepared = sqlite.prepare(statement.sql);
-      result =
-        statement.kind === 'rows'
-          ? prepared.all(statement.parameters)
-          : prepared.run(statement.parameters).changes;
+      result = returnsRows(statement)
+        ? prepared.all(statement.parameters)
+        : prepared.run(statement.parameters).changes;
     } catch (error) {
       step = sqlRun.throw(error);
       continue;

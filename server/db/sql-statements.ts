@@ -18,18 +18,34 @@ export interface Statement {
   readonly sql: string;
   readonly parameters: readonly unknown[];
   /**
-   * `rows` returns the selected rows (a `rows` statement never writes: SQLite opens a program's
-   * savepoint before its first `run`); `run` returns the number of changed rows; `lock` (PostgreSQL
-   * only) takes the advisory locks named by `parameters[0]` that the transaction does not hold yet
-   * and returns how many it took (0 without a round trip when it holds them all).
+   * `rows` returns the selected rows and never writes; `write-rows` writes and returns rows
+   * (`INSERT … RETURNING`); `run` returns the number of changed rows; `lock` (PostgreSQL only)
+   * takes the advisory locks named by `parameters[0]` that the transaction does not hold yet and
+   * returns how many it took (0 without a round trip when it holds them all). SQLite opens a
+   * program's savepoint before its first `run` or `write-rows` (`writes`).
    */
-  readonly kind: 'rows' | 'run' | 'lock';
+  readonly kind: 'rows' | 'write-rows' | 'run' | 'lock';
+}
+
+/** Whether a statement may change the database (SQLite opens the program's savepoint before it). */
+export function writes(statement: Statement): boolean {
+  return statement.kind === 'run' || statement.kind === 'write-rows';
+}
+
+/** Whether a statement answers with rows (the others answer with a count). */
+export function returnsRows(statement: Statement): boolean {
+  return statement.kind === 'rows' || statement.kind === 'write-rows';
 }
 
 export type SqlRun<R> = Generator<Statement, R, unknown>;
 
 export function* rows<T>(sql: string, parameters: readonly unknown[]): SqlRun<T[]> {
   return (yield { sql, parameters, kind: 'rows' }) as T[];
+}
+
+/** A statement that writes and answers with rows (`INSERT … RETURNING`). */
+export function* writeRows<T>(sql: string, parameters: readonly unknown[]): SqlRun<T[]> {
+  return (yield { sql, parameters, kind: 'write-rows' }) as T[];
 }
 
 export function* run(sql: string, parameters: readonly unknown[]): SqlRun<number> {
