@@ -4,7 +4,7 @@
  * admin token check there applies; every route keeps to the workspace in its path (HT-7).
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 import {
   DEFAULT_STATS_WINDOW_MS,
@@ -23,11 +23,8 @@ import {
 import { RotatedInputSchema, type RotatedInput } from '../../shared/protocol/admin-inputs.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
 import type { AdminDeps } from './admin-routes.ts';
-import { route, type RouteDeclaration } from './route-table.ts';
-
-const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64).describe('Workspace (scope) id') });
-const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128).describe('Device id') });
-const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128).describe('API key') });
+import { adminRoute, DeviceParams, InputParams, WorkspaceParams } from './admin-params.ts';
+import { route } from './route-table.ts';
 
 export interface ConsoleRouteHelpers {
   /** Parses with a schema, answering 400 (and returning null) when it fails. */
@@ -104,13 +101,11 @@ export function registerAdminConsoleRoutes(
   });
 }
 
-const STATS_ROUTE: RouteDeclaration = {
+const STATS_ROUTE = adminRoute({
   method: 'GET',
   url: '/workspaces/:workspace/stats',
   operationId: 'stats',
   summary: `Dashboard: resolutions by outcome per bucket, conversion rate, sync lag (at most ${MAX_STATS_BUCKETS} buckets)`,
-  tags: ['admin'],
-  auth: 'admin',
   params: WorkspaceParams,
   query: StatsQuerySchema,
   responses: {
@@ -118,15 +113,13 @@ const STATS_ROUTE: RouteDeclaration = {
     400: 'Malformed query, from not before to, or too many buckets',
     404: 'No such workspace',
   },
-};
+});
 
-const DEVICE_DETAIL_ROUTE: RouteDeclaration = {
+const DEVICE_DETAIL_ROUTE = adminRoute({
   method: 'GET',
   url: '/workspaces/:workspace/devices/:id',
   operationId: 'deviceDetail',
   summary: 'A device: registration, last seen, next seq, request counts, the last failed requests',
-  tags: ['admin'],
-  auth: 'admin',
   params: DeviceParams,
   query: DeviceDetailQuerySchema,
   responses: {
@@ -134,15 +127,13 @@ const DEVICE_DETAIL_ROUTE: RouteDeclaration = {
     400: 'Malformed path or query',
     404: 'No such device in this workspace',
   },
-};
+});
 
-const ROTATE_INPUT_ROUTE: RouteDeclaration = {
+const ROTATE_INPUT_ROUTE = adminRoute({
   method: 'POST',
   url: '/workspaces/:workspace/inputs/:key/rotate',
   operationId: 'rotateInput',
   summary: 'Give an input a new secret, shown once; the old secret stops working at once',
-  tags: ['admin'],
-  auth: 'admin',
   params: InputParams,
   responses: {
     200: { description: 'The unchanged key and the new secret', schema: RotatedInputSchema },
@@ -150,4 +141,4 @@ const ROTATE_INPUT_ROUTE: RouteDeclaration = {
     404: 'No such input in this workspace',
     409: 'The input was revoked',
   },
-};
+});

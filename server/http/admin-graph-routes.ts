@@ -4,8 +4,6 @@
  * workspace in the path, so another workspace's MPID is not found (HT-7).
  */
 import type { FastifyInstance } from 'fastify';
-import { z } from 'zod';
-import { MpidSchema } from '../../shared/identity/mpid.ts';
 import {
   GraphQuerySchema,
   MAX_GRAPH_NODES,
@@ -16,12 +14,8 @@ import { apiError } from '../../shared/protocol/errors.ts';
 import { ProfileGraphReader } from '../db/profile-graph.ts';
 import type { ConsoleRouteHelpers } from './admin-console-routes.ts';
 import type { AdminDeps } from './admin-routes.ts';
-import { route, type RouteDeclaration } from './route-table.ts';
-
-const GraphParams = z.object({
-  workspace: z.string().min(1).max(64).describe('Workspace (scope) id'),
-  mpid: MpidSchema.describe('MPID'),
-});
+import { adminRoute, ProfileParams } from './admin-params.ts';
+import { route } from './route-table.ts';
 
 export function registerAdminGraphRoutes(
   admin: FastifyInstance,
@@ -30,7 +24,7 @@ export function registerAdminGraphRoutes(
 ): void {
   const reader = new ProfileGraphReader(deps.handle);
   route(admin, GRAPH_ROUTE, async (request, reply) => {
-    const params = parse(reply, GraphParams, request.params);
+    const params = parse(reply, ProfileParams, request.params);
     const query = params === null ? null : parse(reply, GraphQuerySchema, request.query);
     if (params === null || query === null) return reply;
     const graph = await reader.around(params.workspace, params.mpid, query.depth, query.max_nodes);
@@ -40,18 +34,16 @@ export function registerAdminGraphRoutes(
   });
 }
 
-const GRAPH_ROUTE: RouteDeclaration = {
+const GRAPH_ROUTE = adminRoute({
   method: 'GET',
   url: '/workspaces/:workspace/profiles/:mpid/graph',
   operationId: 'profileGraph',
   summary: `The graph around a profile: profiles, identity values, devices and aliases with the requests that joined them, depth 1..3 profile hops, at most max_nodes (up to ${MAX_GRAPH_NODES}) nodes, truncated when more exist`,
-  tags: ['admin'],
-  auth: 'admin',
-  params: GraphParams,
+  params: ProfileParams,
   query: GraphQuerySchema,
   responses: {
     200: { description: 'Nodes and edges', schema: ProfileGraphSchema },
     400: `Malformed path or query: depth outside 1..3, max_nodes outside 1..${MAX_GRAPH_NODES}`,
     404: 'No live profile with this MPID in this workspace',
   },
-};
+});

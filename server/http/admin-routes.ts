@@ -6,7 +6,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
-import { MpidSchema } from '../../shared/identity/mpid.ts';
 import {
   AliasUndoneSchema,
   CreateAdminTokenSchema,
@@ -48,7 +47,8 @@ import { registerAdminGraphRoutes } from './admin-graph-routes.ts';
 import { registerLabRoutes } from './lab-routes.ts';
 import { sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
-import { route, type RouteDeclaration } from './route-table.ts';
+import { adminRoute, DeviceParams, InputParams, ProfileParams, WorkspaceParams } from './admin-params.ts';
+import { route } from './route-table.ts';
 
 export interface AdminDeps {
   /** Read only, for the what-if replay's request log. */
@@ -74,16 +74,10 @@ export interface AdminDeps {
   readonly requestLog: Pick<RequestLog, 'flush'>;
 }
 
-const WorkspaceParams = z.object({ workspace: z.string().min(1).max(64).describe('Workspace (scope) id') });
-const ProfileParams = WorkspaceParams.extend({
-  mpid: MpidSchema.describe('MPID, a signed 64-bit decimal string'),
-});
-const InputParams = WorkspaceParams.extend({ key: z.string().min(1).max(128).describe('API key') });
 const RequestParams = WorkspaceParams.extend({
   requestId: z.string().min(1).max(128).describe('request_id'),
 });
 const AliasParams = WorkspaceParams.extend({ aliasId: z.string().min(1).max(160).describe('Alias id') });
-const DeviceParams = WorkspaceParams.extend({ id: z.string().min(1).max(128).describe('Device id') });
 const TokenParams = z.object({ id: z.string().min(1).max(64).describe('Admin token id') });
 
 declare module 'fastify' {
@@ -339,13 +333,6 @@ export function registerAdminRoutes(app: FastifyInstance, deps: AdminDeps): void
     { prefix: '/admin/v1' },
   );
 }
-
-/** What every admin route shares: its tag and the admin token. */
-const adminRoute = (declaration: Omit<RouteDeclaration, 'tags' | 'auth'>): RouteDeclaration => ({
-  tags: ['admin'],
-  auth: 'admin',
-  ...declaration,
-});
 
 const NO_WORKSPACE = 'No such workspace';
 const BAD_PATH = 'Malformed path';

@@ -22,6 +22,7 @@ import { ScenarioSchema, type Scenario } from '../../shared/protocol/scenario.ts
 import { LabJobs } from '../lab-jobs.ts';
 import type { LabRunner } from '../lab.ts';
 import type { ConsoleRouteHelpers } from './admin-console-routes.ts';
+import { adminRoute } from './admin-params.ts';
 import { route, type RouteDeclaration } from './route-table.ts';
 
 export function registerLabRoutes(
@@ -91,14 +92,12 @@ async function runBody(
   return { scenario: scenario.value, strategies: body.strategies ?? STRATEGIES };
 }
 
-const LAB_RUN_ROUTE: RouteDeclaration = {
+const LAB_RUN_ROUTE = adminRoute({
   method: 'POST',
   url: '/lab/runs',
   operationId: 'labRun',
   summary:
     'Run a scenario file under each strategy with the simulator, each in a process of its own with its own in-memory server (the Conversion Lab). Touches no workspace.',
-  tags: ['admin'],
-  auth: 'admin',
   body: LabRunRequestSchema,
   responses: {
     200: {
@@ -107,7 +106,7 @@ const LAB_RUN_ROUTE: RouteDeclaration = {
     },
     400: 'Malformed scenario or strategy list (VALIDATION_ERROR, with the path)',
   },
-};
+});
 
 const LAB_JOB_START_ROUTE: RouteDeclaration = {
   ...LAB_RUN_ROUTE,
@@ -124,20 +123,18 @@ const LAB_JOB_START_ROUTE: RouteDeclaration = {
 
 const UNKNOWN_JOB = 'No such job (never started, or ended and forgotten)';
 
-const LAB_JOB_ROUTE: RouteDeclaration = {
+const LAB_JOB_ROUTE = adminRoute({
   method: 'GET',
   url: '/lab/jobs/:id',
   operationId: 'labJob',
   summary: 'A job: each strategy waiting, running, or ended with its run; done of total',
-  tags: ['admin'],
-  auth: 'admin',
   params: LabJobParamsSchema,
   responses: {
     200: { description: 'The job', schema: LabJobSchema },
     400: 'Malformed id',
     404: UNKNOWN_JOB,
   },
-};
+});
 
 const LAB_JOB_CANCEL_ROUTE: RouteDeclaration = {
   ...LAB_JOB_ROUTE,
