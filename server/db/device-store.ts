@@ -224,6 +224,11 @@ function answerWith<T>(
   return outcome.kind === 'rejected' ? outcome : { ...outcome, doc: answer(outcome.doc) };
 }
 
+/** A request pushed through v2, as the replay takes it: stored as the wire request itself. */
+function pushedRequest(request: PushedRequest): Pushed {
+  return { id: request.requestId, sync: request, stored: JSON.stringify(request) };
+}
+
 /** The server's answer to a stored request, as v2 sends it. */
 function requestResult({ row, server }: Answered): RequestResult {
   return { requestId: row.request_id, seq: row.seq, server };
@@ -407,23 +412,30 @@ export class DeviceStore {
   }
 
   /** Replays one request pushed through v1 (see the module docblock), in its own transaction. */
-  async replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
+  replay(device: Device, doc: SyncRequestDoc, random: RandomSource): Promise<ReplayOutcome> {
     const pushed = { id: doc.id, sync: doc.data.sync, stored: JSON.stringify(doc) };
-    const outcome = await this.store.runSql(() => this.replayAlone(device, pushed, random));
-    this.tellAnswered(device, [outcome]);
-    return answerWith(outcome, masterDoc);
+    return this.replayOne(device, pushed, random, masterDoc);
   }
 
   /** Replays one request pushed through v2 (the wire request, not the device's row), in its own transaction. */
-  async replayRequest(
+  replayRequest(
     device: Device,
     request: PushedRequest,
     random: RandomSource,
   ): Promise<ReplayOutcome<RequestResult>> {
-    const pushed = { id: request.requestId, sync: request, stored: JSON.stringify(request) };
+    return this.replayOne(device, pushedRequest(request), random, requestResult);
+  }
+
+  /** One pushed request replayed in its own transaction, its answer told, then shaped by `answer`. */
+  private async replayOne<T>(
+    device: Device,
+    pushed: Pushed,
+    random: RandomSource,
+    answer: (answered: Answered) => T,
+  ): Promise<ReplayOutcome<T>> {
     const outcome = await this.store.runSql(() => this.replayAlone(device, pushed, random));
     this.tellAnswered(device, [outcome]);
-    return answerWith(outcome, requestResult);
+    return answerWith(outcome, answer);
   }
 
   private *replayAlone(
@@ -474,7 +486,7 @@ export class DeviceStore {
         });
         continue;
       }
-      const pushed = { id: request.requestId, sync: request, stored: JSON.stringify(request) };
+      const pushed = pushedRequest(request);
       const outcome = yield* this.replayRun(device, pushed, random, state);
       outcomes.push(outcome);
       if (outcome.kind === 'rejected') {
