@@ -21,7 +21,7 @@ import { openDatabase } from '../../server/db/connect.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { startBenchServer } from './bench-server.ts';
-import { BENCH_IDENTITY_RULES } from './bench-config.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,10 +37,7 @@ if (args.help) {
 const PROFILES = Number(args.profiles);
 const SEARCHES = Number(args.searches);
 const TOKEN = 'bench-admin-token-123456';
-const config = ScopeConfigSchema.parse({
-  scopeId: 'bench',
-  ...BENCH_IDENTITY_RULES,
-});
+const config = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'bench' });
 const BENCH_ACTOR = { kind: 'admin', id: 'bench' } as const;
 const mpidOf = (i: number) => String(1_000_000_000_000 + i);
 const emailOf = (i: number) => `user${i}@example.com`;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { BENCH_IDENTITY_RULES } from './bench-config.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 export interface BenchServer {
   readonly url: string;
@@ -77,10 +77,7 @@ export async function startBenchServer(options: {
 
 /** The API key and workspace the server benchmarks run with: profile conversion, customerid and email unique. */
 export const BENCH_API_KEY = 'us1-bench-key';
-export const BENCH_CONFIG = {
-  scopeId: 'default',
-  ...BENCH_IDENTITY_RULES,
-};
+export const BENCH_CONFIG = SYNC_CONFIG;
 
 /**
  * Logs in `profiles` people over 16 connections, person k as customerid `c{k}`, email

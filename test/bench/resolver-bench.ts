@@ -16,6 +16,7 @@ import type { ResolveOptions } from '../../shared/resolver/context.ts';
 import { identityProgram, type IdentityKind } from '../../shared/resolver/identify.ts';
 import { runInTransactionSync } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,13 +32,7 @@ if (args.help) {
 const sizes = args.sizes.split(',').map(Number);
 const OPS = Number(args.ops);
 
-const config: ScopeConfig = ScopeConfigSchema.parse({
-  scopeId: 'bench',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-});
+const config: ScopeConfig = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'bench' });
 const PRIORITY = config.identityPriority;
 
 type Identities = Record<string, string>;

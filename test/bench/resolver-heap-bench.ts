@@ -11,17 +11,14 @@ import { MemoryIdentityStore } from '../../shared/memory-store/memory-store.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { runInTransactionSync } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
-import { BENCH_IDENTITY_RULES } from './bench-config.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 const { values: args } = parseArgs({
   options: { profiles: { type: 'string', default: '100000' } },
 });
 const PROFILES = Number(args.profiles);
 
-const config = ScopeConfigSchema.parse({
-  scopeId: 'bench',
-  ...BENCH_IDENTITY_RULES,
-});
+const config = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'bench' });
 
 function gc(): void {
   const collect = (globalThis as { gc?: () => void }).gc;

@@ -25,6 +25,7 @@ import { ScopeConfigSchema, type ScopeConfig } from '../../shared/identity/scope
 import { WhatIfRequestSchema } from '../../shared/protocol/what-if.ts';
 import { identityProgram, type IdentityKind, type IdentityOutcome } from '../../shared/resolver/identify.ts';
 import { seededRandom } from '../../shared/util/random.ts';
+import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,13 +41,7 @@ const REQUESTS = Number(args.requests);
 const STEPS_PER_USER = 4;
 const CONCURRENT_USERS = 200;
 
-const config: ScopeConfig = ScopeConfigSchema.parse({
-  scopeId: 'bench',
-  strategy: 'profile_conversion',
-  identityPriority: ['customerid', 'email', 'device_application_stamp'],
-  loginIdentities: ['customerid', 'email'],
-  uniqueIdentities: ['customerid', 'email'],
-});
+const config: ScopeConfig = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'bench' });
 
 const BENCH_ACTOR = { kind: 'admin', id: 'bench' } as const;
 const dir = mkdtempSync(path.join(tmpdir(), 'what-if-bench-'));
