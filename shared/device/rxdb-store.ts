@@ -195,7 +195,7 @@ class GraphTx {
       (await this.graph.storageInstance.findDocumentsById(ids, true)).map((d) => [d.id, d]),
     );
     const head = docs.get(HEAD_ID) ?? null;
-    this.cache.validate(head === null || head._deleted ? null : head);
+    this.cache.validate(live(head) ?? null);
     for (const id of ids) {
       const d = docs.get(id) ?? null;
       this.stored.set(id, d);
@@ -203,22 +203,28 @@ class GraphTx {
     }
   }
 
-  /** The documents with these ids that exist, with the overlay applied. */
-  async byIds(ids: readonly string[]): Promise<Map<string, GraphDoc>> {
+  /**
+   * Reads into `stored` every id it does not hold yet: from the page cache when it knows the id,
+   * else from storage in one call (removed documents included), remembered by the cache.
+   */
+  private async load(ids: readonly string[]): Promise<void> {
     const missing: string[] = [];
     for (const id of ids) {
-      if (this.overlay.has(id) || this.stored.has(id)) continue;
+      if (this.stored.has(id)) continue;
       const cached = this.cache.doc(id);
       if (cached === undefined) missing.push(id);
       else this.stored.set(id, cached);
     }
-    if (missing.length > 0) {
-      for (const id of missing) this.stored.set(id, null);
-      for (const d of await this.graph.storageInstance.findDocumentsById(missing, true)) {
-        this.stored.set(d.id, d);
-      }
-      for (const id of missing) this.cache.rememberDoc(id, this.stored.get(id) ?? null);
-    }
+    if (missing.length === 0) return;
+    for (const id of missing) this.stored.set(id, null);
+    for (const d of await this.graph.storageInstance.findDocumentsById(missing, true))
+      this.stored.set(d.id, d);
+    for (const id of missing) this.cache.rememberDoc(id, this.stored.get(id) ?? null);
+  }
+
+  /** The documents with these ids that exist, with the overlay applied. */
+  async byIds(ids: readonly string[]): Promise<Map<string, GraphDoc>> {
+    await this.load(ids.filter((id) => !this.overlay.has(id)));
     const out = new Map<string, GraphDoc>();
     for (const id of ids) {
       const d = this.overlay.has(id) ? this.overlay.get(id) : live(this.stored.get(id));
@@ -307,15 +313,7 @@ class GraphTx {
     const unread = [...this.overlay].flatMap(([id, next]) =>
       this.stored.has(id) || next?.kind === 'history' ? [] : [id],
     );
-    const notCached = unread.filter((id) => {
-      const cached = this.cache.doc(id);
-      if (cached !== undefined) this.stored.set(id, cached);
-      return cached === undefined;
-    });
-    if (notCached.length > 0) {
-      for (const d of await this.graph.storageInstance.findDocumentsById(notCached, true))
-        this.stored.set(d.id, d);
-    }
+    await this.load(unread);
     const out = new Map<string, Stored>();
     for (const id of this.overlay.keys()) {
       const d = this.stored.get(id);
