@@ -41,8 +41,19 @@ import {
 class IdentityIndex {
   private readonly byType = new Map<IdentityType, Map<string, string | string[]>>();
 
-  holders(type: IdentityType, value: string): string | readonly string[] | undefined {
-    return this.byType.get(type)?.get(value);
+  /** Calls `visit` with each MPID holding the value. */
+  forEachHolder(type: IdentityType, value: string, visit: (mpid: string) => void): void {
+    const holders = this.byType.get(type)?.get(value);
+    if (holders === undefined) return;
+    if (typeof holders === 'string') visit(holders);
+    else for (const mpid of holders) visit(mpid);
+  }
+
+  /** Whether a record other than `mpid` holds the value. */
+  heldByOther(type: IdentityType, value: string, mpid: string): boolean {
+    const holders = this.byType.get(type)?.get(value);
+    if (holders === undefined) return false;
+    return typeof holders === 'string' ? holders !== mpid : holders.some((h) => h !== mpid);
   }
 
   add(type: IdentityType, value: string, mpid: string): void {
@@ -245,10 +256,7 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
     const index = this.indexes.get(ns.scopeId, ns.environment);
     const out: ProfileRecord[] = [];
     for (const { identityType, value } of identities) {
-      const holders = index.holders(identityType, value);
-      if (holders === undefined) continue;
-      if (typeof holders === 'string') this.take(ns, holders, out);
-      else for (const mpid of holders) this.take(ns, mpid, out);
+      index.forEachHolder(identityType, value, (mpid) => this.take(ns, mpid, out));
     }
     for (const mpid of mpids) this.take(ns, mpid, out);
     return out;
@@ -322,11 +330,8 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
   }
 
   private assertUniqueFree(profile: ProfileRecord, type: IdentityType, value: string): void {
-    const holders = this.indexes.get(profile.scopeId, profile.environment).holders(type, value);
-    const taken =
-      holders !== undefined &&
-      (typeof holders === 'string' ? holders !== profile.mpid : holders.some((h) => h !== profile.mpid));
-    if (taken) throw new StoreConflictError(type, value);
+    if (this.indexes.get(profile.scopeId, profile.environment).heldByOther(type, value, profile.mpid))
+      throw new StoreConflictError(type, value);
   }
 
   private requireProfile(mpid: string): ProfileRecord {
