@@ -2,10 +2,12 @@
  * Forward-only, numbered migrations. Each runs once, in order, inside a transaction, and is
  * recorded in `schema_migrations`. A database that already has a version this server does not
  * know is refused rather than touched. Never edit a released migration: add the next number.
+ * On PostgreSQL the routines the store calls are installed after the migrations (`installRoutines`).
  */
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Dialect } from './connect.ts';
+import { PG_ROUTINES } from './sql-statements.ts';
 
 interface Migration {
   readonly version: number;
@@ -372,5 +374,23 @@ export async function migrate(db: Kysely<Database>, dialect: Dialect, now: () =>
     });
     done.push(migration.version);
   }
+  if (dialect === 'postgres') await installRoutines(db);
   return done;
+}
+
+/**
+ * Creates the PostgreSQL routines this server calls that the schema lacks (SPEC PG-7). A routine's
+ * name is derived from its text, so servers of different versions each find their own; servers
+ * starting together install them one at a time.
+ */
+async function installRoutines(db: Kysely<Database>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtextextended('idsync routines', 0))`.execute(trx);
+    for (const routine of PG_ROUTINES) {
+      const found = await sql<{
+        found: boolean;
+      }>`select to_regprocedure(${routine.signature}) is not null as found`.execute(trx);
+      if (found.rows[0]?.found !== true) await sql.raw(routine.create).execute(trx);
+    }
+  });
 }

@@ -55,6 +55,12 @@ export class PgSession {
     return row?.config_version ?? null;
   }
 
+  /** Calls the last-seen touch routine (PG-7); whether it wrote. */
+  async touchLastSeen(text: string, values: readonly unknown[]): Promise<boolean> {
+    const response = await this.query(text, values);
+    return (response.rows[0] as { touched: boolean } | undefined)?.touched === true;
+  }
+
   private async execute(statement: Statement): Promise<unknown> {
     if (statement.kind === 'lock') {
       const fresh = (statement.parameters[0] as readonly string[]).filter((key) => !this.held.has(key));
@@ -134,13 +140,30 @@ function writesNothing(write: WriteSet): boolean {
   return write.changes.length === 0 && write.history.length === 0 && write.request === null;
 }
 
+/** A returning user's last-seen times, when they are all a write set writes (LS-3); else `null`. */
+function lastSeenTouches(write: WriteSet): { mpid: string; at: number }[] | null {
+  if (write.history.length > 0 || write.request !== null) return null;
+  const touches: { mpid: string; at: number }[] = [];
+  for (const change of write.changes) {
+    if (change.op !== 'updateProfile') return null;
+    const { lastSeenAt, ...rest } = change.patch;
+    if (lastSeenAt === undefined || Object.values(rest).some((v) => v !== undefined)) return null;
+    touches.push({ mpid: change.mpid, at: lastSeenAt });
+  }
+  return touches;
+}
+
 /**
  * Answers a resolution without a transaction when all it reads is one `loadProfiles` (one
  * statement, hence one snapshot, which also carries the workspace's config version) and it writes
- * nothing (SPEC PG-4). The answer is then the one a serial run at that snapshot gives. A program
- * that reads anything else first, or more, or writes, or a config version other than the one it
- * ran with, is not answered: it runs again in a write transaction (a stored-request check first
- * tells it the request id to lock up front).
+ * nothing (SPEC PG-4): the answer is then the one a serial run at that snapshot gives. When all it
+ * writes is last-seen times (a returning user, LS-3), one more statement writes them (PG-7): the
+ * touch routine takes the locks the write transaction would, reads again and writes only if it
+ * read the same as the attempt, so the answer is the one the write transaction would give. A
+ * program that reads anything else first, or more, or writes anything else, or a config version
+ * other than the one it ran with, or whose touch found the data changed, is not answered: it runs
+ * again in a write transaction (a stored-request check first tells it the request id to lock up
+ * front).
  */
 export async function answerWithoutTransaction<R>(
   session: PgSession,
@@ -160,11 +183,30 @@ export async function answerWithoutTransaction<R>(
   const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids));
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { answered: false, keys };
+  const touches: { mpid: string; at: number }[] = [];
   step = program.next(snapshot.records);
   while (!step.done) {
     const call = step.value;
-    if (call.op !== 'commit' || !writesNothing(call.args[0])) return { answered: false, keys };
+    if (call.op !== 'commit') return { answered: false, keys };
+    const touched = writesNothing(call.args[0]) ? [] : lastSeenTouches(call.args[0]);
+    if (touched === null) return { answered: false, keys };
+    touches.push(...touched);
     step = program.next(undefined);
+  }
+  if (touches.length > 0) {
+    const written = await session.touchLastSeen(logic.texts.fixed.touchLastSeen, [
+      ns.scopeId,
+      ns.environment,
+      identities.map((k) => k.identityType),
+      identities.map((k) => k.value),
+      mpids,
+      keys,
+      known.version,
+      snapshot.digest,
+      touches.map((t) => t.mpid),
+      touches.map((t) => t.at),
+    ]);
+    if (!written) return { answered: false, keys };
   }
   return { answered: true, value: step.value };
 }

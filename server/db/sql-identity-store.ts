@@ -78,6 +78,8 @@ export interface ProfilesSnapshot {
   readonly wanted: readonly string[];
   /** The live profiles of the namespace among `wanted`, in that order. */
   readonly records: ProfileRecord[];
+  /** A digest of everything the statement read (PG-7: a later read with the same digest read the same). */
+  readonly digest: string;
 }
 
 type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
@@ -87,6 +89,7 @@ type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
   readonly mpid: string | null;
   readonly identity_type: string | null;
   readonly value: string | null;
+  readonly digest: string;
 };
 
 /** The unique-value index rejected a write: report it as the port's conflict. */
@@ -399,7 +402,8 @@ export class SqlStoreLogic {
       if (entry !== undefined)
         records.push(toProfile(entry.row as Selectable<ProfilesTable>, entry.identities));
     }
-    return { configVersion: found[0]?.config_version ?? null, wanted, records };
+    const first = found[0];
+    return { configVersion: first?.config_version ?? null, wanted, records, digest: first?.digest ?? '' };
   }
 
   /** Live records of the namespace with these MPIDs, in the given order, identities in the order added. */

@@ -82,13 +82,13 @@ const P = '';
 const LOCK_AND_CONFIG_VERSION = `select w.config_version from (select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by h) as l) as locks, workspaces as w where w.id = $2 for share of w`;
 
 /**
- * PostgreSQL only: one statement, so one snapshot, for `loadProfiles`: the MPIDs that hold any
- * of the identity values (with the id of the first value each holds), the MPIDs asked for, the
- * live profiles of the namespace among them with their identities in the order added, and the
- * workspace's config version. One row per identity (at least one row).
- * (scopeId, environment, identityTypes[], values[], mpids[])
+ * PostgreSQL only: what `loadProfiles` reads, as CTEs over (scopeId, environment,
+ * identityTypes[], values[], mpids[]) ending in `snapshot`: the MPIDs that hold any of the identity
+ * values (with the id of the first value each holds), the MPIDs asked for, the live profiles of
+ * the namespace among them with their identities, and the workspace's config version. One row per
+ * identity (at least one row).
  */
-const PROFILES_SNAPSHOT = `with holders as (
+const SNAPSHOT_CTES = `with holders as (
   select i.mpid, min(i.id) as first
   from unnest($3::text[], $4::text[]) as k(t, v)
   join identities as i on i.scope_id = $1 and i.environment = $2 and i.identity_type = k.t and i.value = k.v
@@ -97,16 +97,76 @@ const PROFILES_SNAPSHOT = `with holders as (
   select mpid, min(first) as first
   from (select mpid, first from holders union all select m, null from unnest($5::text[]) as m) as w
   group by mpid
-)
-select (select config_version from workspaces where id = $1) as config_version,
-  w.mpid as wanted, w.first as holder_seq,
-  p.mpid, p.scope_id, p.environment, p.created_at, p.first_seen_at, p.last_seen_at, p.orphaned_at, p.deleted_at,
-  i.identity_type, i.value
-from (select 1) as one
-left join wanted as w on true
-left join profiles as p on p.mpid = w.mpid and p.deleted_at is null and p.scope_id = $1 and p.environment = $2
-left join identities as i on i.mpid = p.mpid
-order by i.id`;
+), snapshot as (
+  select (select config_version from workspaces where id = $1) as config_version,
+    w.mpid as wanted, w.first as holder_seq,
+    p.mpid, p.scope_id, p.environment, p.created_at, p.first_seen_at, p.last_seen_at, p.orphaned_at, p.deleted_at,
+    i.id as identity_id, i.identity_type, i.value
+  from (select 1) as one
+  left join wanted as w on true
+  left join profiles as p on p.mpid = w.mpid and p.deleted_at is null and p.scope_id = $1 and p.environment = $2
+  left join identities as i on i.mpid = p.mpid
+)`;
+
+/** A digest of every row of `snapshot` in a total order: equal digests, equal reads (SPEC PG-7). */
+const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity_id, d.wanted)) from snapshot as d)`;
+
+/**
+ * PostgreSQL only: one statement, so one snapshot, for `loadProfiles` (see `SNAPSHOT_CTES`), rows
+ * in the order identities were added, each carrying the digest of the whole read.
+ * (scopeId, environment, identityTypes[], values[], mpids[])
+ */
+const PROFILES_SNAPSHOT = `${SNAPSHOT_CTES}
+select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_id`;
+
+/**
+ * PostgreSQL only: the routine that writes a returning user's last-seen times in one statement
+ * (SPEC PG-7). Run outside a transaction, it is one: it takes the advisory locks the write
+ * transaction would take, in hash order, reads the workspace row FOR SHARE at the config version
+ * the caller ran with, reads `snapshot` again (a fresh snapshot, after the locks) and writes only
+ * when its digest is the one the caller's read-only attempt saw; `false`, having written nothing,
+ * otherwise. Its name is derived from its text (`routineName`), so a server only ever calls the
+ * routine its own code defines.
+ * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
+ *  touched mpids[], last-seen times[])
+ */
+const TOUCH_LAST_SEEN_BODY = `begin
+  perform count(pg_advisory_xact_lock(h)) from (select distinct hashtextextended(k, 0) as h from unnest($6) as k order by h) as l;
+  perform 1 from workspaces as w where w.id = $1 and w.config_version = $7 for share of w;
+  if not found then return false; end if;
+  if (${SNAPSHOT_CTES} select ${SNAPSHOT_DIGEST}) is distinct from $8 then return false; end if;
+  update profiles as p set last_seen_at = t.at from unnest($9, $10) as t(mpid, at) where p.mpid = t.mpid;
+  return true;
+end`;
+
+const TOUCH_LAST_SEEN_SIGNATURE =
+  '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])';
+
+/** The name a routine is created under: derived from its text, like `preparedName`. */
+function routineName(prefix: string, body: string): string {
+  return `${prefix}_${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
+}
+
+const TOUCH_LAST_SEEN = routineName(
+  'idsync_touch_last_seen',
+  TOUCH_LAST_SEEN_SIGNATURE + TOUCH_LAST_SEEN_BODY,
+);
+
+/** A PostgreSQL routine: its full signature (to find it) and the statement that creates it. */
+export interface PgRoutine {
+  readonly signature: string;
+  readonly create: string;
+}
+
+/** PostgreSQL only: the routines the store calls, created (if missing) when the database is opened. */
+export const PG_ROUTINES: readonly PgRoutine[] = [
+  {
+    signature: TOUCH_LAST_SEEN + TOUCH_LAST_SEEN_SIGNATURE,
+    create: `create or replace function ${TOUCH_LAST_SEEN}${TOUCH_LAST_SEEN_SIGNATURE} returns boolean language plpgsql volatile as $routine$
+${TOUCH_LAST_SEEN_BODY}
+$routine$`,
+  },
+];
 
 /** The statements whose text never changes, compiled once. */
 function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
@@ -227,6 +287,8 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
     configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
     lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
     profilesSnapshot: PROFILES_SNAPSHOT,
+    /** PostgreSQL only: the `PG_ROUTINES` call, (10 parameters as there) → touched */
+    touchLastSeen: `select ${TOUCH_LAST_SEEN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as touched`,
     /** (workspaceId) */
     config: db.selectFrom('workspaces').select(['config', 'config_version']).where('id', '=', P).compile()
       .sql,

@@ -25,6 +25,12 @@ const RETURNING = {
   environment: 'production',
   known_identities: { customerid: 'c1', email: 'one@example.com', device_application_stamp: 'das-1' },
 };
+/** The returning user on a new device: the identify adds a value, more than a last-seen touch. */
+const NEW_STAMP = {
+  environment: 'production',
+  known_identities: { customerid: 'c1', email: 'one@example.com', device_application_stamp: 'das-2' },
+};
+const isTouch = (text: string) => text.includes('idsync_touch_last_seen');
 
 interface Sent {
   readonly text: string;
@@ -158,7 +164,7 @@ describe.skipIf(pgSkipReason !== null)(
       const { store, sent } = storeOn(handle);
       await identify(store, RETURNING, { kind: 'login' });
       sent.length = 0;
-      await identify(store, RETURNING, { now: 2_000 });
+      await identify(store, NEW_STAMP, { now: 2_000 });
       const others = sent.filter((s) => !isWrite(s.text)).map((s) => s.text);
       expect(others.length, others.join('\n')).toBeLessThanOrEqual(5);
       expect(others.filter((t) => t.includes('pg_advisory_xact_lock'))).toHaveLength(1);
@@ -193,11 +199,16 @@ describe.skipIf(pgSkipReason !== null)(
     });
 
     it.each([
-      ['the read-only attempt reads its snapshot', (text: string) => text.startsWith('with holders as')],
-      ['the write transaction begins', (text: string) => text === 'begin'],
+      [
+        'the read-only attempt reads its snapshot',
+        (text: string) => text.startsWith('with holders as'),
+        NEW_STAMP,
+      ],
+      ['the write transaction begins', (text: string) => text === 'begin', NEW_STAMP],
+      ['the last-seen touch runs', isTouch, RETURNING],
     ])(
-      '[PG-2] a config change committed just before %s is applied, not the cached config',
-      async (_moment, when) => {
+      '[PG-2][PG-7] a config change committed just before %s is applied, not the cached config',
+      async (_moment, when, body) => {
         const { store, beforeOnce } = storeOn(handle);
         await identify(store, RETURNING, { kind: 'login' });
         beforeOnce(when, async () => {
@@ -208,46 +219,91 @@ describe.skipIf(pgSkipReason !== null)(
           );
           expect(changed.ok).toBe(true);
         });
-        const body = {
-          ...RETURNING,
-          known_identities: { ...RETURNING.known_identities, other: 'a new value' },
-        };
-        const ran = await identify(store, body, { kind: 'login', now: 2_000 });
+        const ran = await identify(store, body, { now: 2_000 });
         expect(ran.config.identityCacheMaxAgeSec).toBe(789);
       },
     );
 
-    it('[PG-3] a holder that appeared after the read-only attempt is locked before its profile is read, and the request lands on it', async () => {
-      const { store, sent, beforeOnce } = storeOn(handle);
-      const other = storeOn(handle);
-      await identify(store, RETURNING, { kind: 'login' });
-      let created: string | undefined;
-      beforeOnce(
-        (text) => text === 'begin',
-        async () => {
+    it.each([
+      [
+        'the write transaction begins',
+        (text: string) => text === 'begin',
+        { device_application_stamp: 'das-9' },
+      ],
+      ['the last-seen touch runs', isTouch, {}],
+    ])(
+      '[PG-3][PG-7] a holder that appeared after the read-only attempt, before %s, is locked before its profile is read, and the request lands on it',
+      async (_moment, when, more) => {
+        const { store, sent, beforeOnce } = storeOn(handle);
+        const other = storeOn(handle);
+        await identify(store, RETURNING, { kind: 'login' });
+        let created: string | undefined;
+        beforeOnce(when, async () => {
           const ran = await identify(
             other.store,
             { environment: 'production', known_identities: { customerid: 'c2' } },
             { kind: 'login', now: 1_500 },
           );
           created = ran.value.response.mpid;
-        },
-      );
+        });
+        sent.length = 0;
+        const body = {
+          environment: 'production',
+          known_identities: { customerid: 'c2', email: 'one@example.com', ...more },
+        };
+        const ran = await identify(store, body, { kind: 'login', now: 2_000 });
+        expect(created).toBeDefined();
+        expect(ran.value.response.mpid).toBe(created);
+        const transaction = sent.slice(sent.findIndex((s) => s.text === 'begin')).map((s) => s.text);
+        const snapshot = (t: string) => t.startsWith('with holders as');
+        const firstRead = transaction.findIndex(snapshot);
+        const lockAfter = transaction.findIndex(
+          (t, i) => i > firstRead && t.includes('pg_advisory_xact_lock'),
+        );
+        const secondRead = transaction.findIndex((t, i) => i > lockAfter && snapshot(t));
+        expect(firstRead).toBeGreaterThan(0);
+        expect(lockAfter, transaction.join('\n')).toBeGreaterThan(firstRead);
+        expect(secondRead).toBeGreaterThan(lockAfter);
+      },
+    );
+
+    it('[PG-7][LS-3] a returning-user identify whose only write is its last-seen time takes two round trips, outside any transaction', async () => {
+      const { store, sent } = storeOn(handle);
+      const first = await identify(store, RETURNING, { kind: 'login' });
+      const mpid = first.value.response.mpid;
       sent.length = 0;
-      const body = {
-        environment: 'production',
-        known_identities: { customerid: 'c2', email: 'one@example.com' },
-      };
-      const ran = await identify(store, body, { kind: 'login', now: 2_000 });
-      expect(ran.value.response.mpid).toBe(created);
-      const transaction = sent.slice(sent.findIndex((s) => s.text === 'begin')).map((s) => s.text);
-      const snapshot = (t: string) => t.startsWith('with holders as');
-      const firstRead = transaction.findIndex(snapshot);
-      const lockAfter = transaction.findIndex((t, i) => i > firstRead && t.includes('pg_advisory_xact_lock'));
-      const secondRead = transaction.findIndex((t, i) => i > lockAfter && snapshot(t));
-      expect(firstRead).toBeGreaterThan(0);
-      expect(lockAfter, transaction.join('\n')).toBeGreaterThan(firstRead);
-      expect(secondRead).toBeGreaterThan(lockAfter);
+      const again = await identify(store, RETURNING, { now: 2_000 });
+      expect(again.value.response.mpid).toBe(mpid);
+      expect(sent.map((s) => s.text.slice(0, 40))).toHaveLength(2);
+      expect(isTouch(sent[1]?.text ?? '')).toBe(true);
+      expect(sent.map((s) => s.text)).not.toContain('begin');
+      const row = await handle.db
+        .selectFrom('profiles')
+        .select('last_seen_at')
+        .where('mpid', '=', mpid)
+        .executeTakeFirst();
+      expect(row?.last_seen_at).toBe(2_000);
+    });
+
+    it('[PG-7] a last-seen touch that finds the profile touched since its read writes nothing, and the write transaction gives the serial answer', async () => {
+      const { store, sent, beforeOnce } = storeOn(handle);
+      const other = storeOn(handle);
+      const first = await identify(store, RETURNING, { kind: 'login' });
+      const mpid = first.value.response.mpid;
+      beforeOnce(isTouch, async () => {
+        await identify(other.store, RETURNING, { now: 3_000 });
+      });
+      sent.length = 0;
+      const again = await identify(store, RETURNING, { now: 2_000 });
+      expect(again.value.response.mpid).toBe(mpid);
+      expect(sent.map((s) => s.text)).toContain('begin');
+      // Serially this request comes after the one at 3,000, and exact last-seen (LS-3) writes its time.
+      const row = await handle.db
+        .selectFrom('profiles')
+        .select('last_seen_at')
+        .where('mpid', '=', mpid)
+        .executeTakeFirst();
+      expect(row?.last_seen_at).toBe(2_000);
     });
 
     it.each(['40001', '40P01'])(
