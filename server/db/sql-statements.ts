@@ -86,12 +86,18 @@ const LOCK_AND_CONFIG_VERSION = `select w.config_version from (select count(pg_a
  * identityTypes[], values[], mpids[]) ending in `snapshot`: the MPIDs that hold any of the identity
  * values (with the id of the first value each holds), the MPIDs asked for, the live profiles of
  * the namespace among them with their identities, and the workspace's config version. One row per
- * identity (at least one row).
+ * identity (at least one row). Each value is looked up on its own through `identities_lookup`
+ * (`offset 0` keeps the planner from turning the lookups into one scan of the workspace's
+ * identities, which it chose while the table's statistics said it was small: SPEC PG-8).
  */
 const SNAPSHOT_CTES = `with holders as (
   select i.mpid, min(i.id) as first
   from unnest($3::text[], $4::text[]) as k(t, v)
-  join identities as i on i.scope_id = $1 and i.environment = $2 and i.identity_type = k.t and i.value = k.v
+  cross join lateral (
+    select id, mpid from identities
+    where scope_id = $1 and environment = $2 and identity_type = k.t and value = k.v
+    offset 0
+  ) as i
   group by i.mpid
 ), wanted as (
   select mpid, min(first) as first
