@@ -105,8 +105,13 @@ describe('resolver memory (HM)', () => {
           const mpids: string[] = [];
           // A known person identified again with a request_id changes nothing and is kept without
           // its trace (LS-2): a fixed tail, so every run exercises lean requests, not only lucky seeds.
-          const returning = { kind: 'identify' as const, identities: { customerid: 'tail' } };
-          const tail = [returning, { ...returning, requestId: 'r-tail', previous: undefined }];
+          const returning = {
+            kind: 'identify' as const,
+            identities: { customerid: 'tail' },
+            requestId: undefined,
+            previous: undefined,
+          };
+          const tail = [returning, { ...returning, requestId: 'r-tail' }];
           [...ops, ...tail].forEach((o, i) => {
             const mpid = (n: number | undefined) =>
               n === undefined ? undefined : mpids[n % (mpids.length || 1)];
