@@ -131,12 +131,14 @@ select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_
  * transaction would take, in hash order, reads the workspace row FOR SHARE at the config version
  * the caller ran with, reads `snapshot` again (a fresh snapshot, after the locks) and writes only
  * when its digest is the one the caller's read-only attempt saw; `false`, having written nothing,
- * otherwise. Its name is derived from its text (`routineName`), so a server only ever calls the
+ * otherwise. It commits without waiting for its WAL to reach the disk: a crash of PostgreSQL may
+ * lose the last fraction of a second of last-seen times, never a change to the graph. Its name is derived from its text (`routineName`), so a server only ever calls the
  * routine its own code defines.
  * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
  *  touched mpids[], last-seen times[])
  */
 const TOUCH_LAST_SEEN_BODY = `begin
+  perform set_config('synchronous_commit', 'off', true);
   perform count(pg_advisory_xact_lock(h)) from (select distinct hashtextextended(k, 0) as h from unnest($6) as k order by h) as l;
   perform 1 from workspaces as w where w.id = $1 and w.config_version = $7 for share of w;
   if not found then return false; end if;
