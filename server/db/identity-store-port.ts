@@ -18,7 +18,11 @@ import type { SqlRun } from './sql-statements.ts';
  * commits (or rolls back) with them. It must not call back into the store.
  */
 export interface IdentityStoreObserver {
-  /** A resolution's graph changes were written (`write.changes`; history and request follow). */
+  /**
+   * A resolution's graph changes were written (`write.changes`; history and request follow). A
+   * write set of last-seen times alone is not announced on PostgreSQL, where the touch routine
+   * writes it (SPEC PG-7): an observer must have nothing to do for it (devices are not sent them).
+   */
   committed(write: WriteSet): SqlRun<void>;
   /** A profile was deleted for a data-subject request: its identities are gone, its MPID stays. */
   profileDeleted(mpid: string): SqlRun<void>;
