@@ -139,6 +139,15 @@ describe.skipIf(pgSkipReason !== null)(
     });
     afterEach(async () => handle.close());
 
+    const lastSeenOf = async (mpid: string) =>
+      (
+        await handle.db
+          .selectFrom('profiles')
+          .select('last_seen_at')
+          .where('mpid', '=', mpid)
+          .executeTakeFirst()
+      )?.last_seen_at;
+
     it('[PG-1] every store statement runs as a named prepared statement, one name per text', async () => {
       const { store, sent } = storeOn(handle);
       await identify(store, RETURNING, { kind: 'login' });
@@ -275,15 +284,10 @@ describe.skipIf(pgSkipReason !== null)(
       sent.length = 0;
       const again = await identify(store, RETURNING, { now: 2_000 });
       expect(again.value.response.mpid).toBe(mpid);
-      expect(sent.map((s) => s.text.slice(0, 40))).toHaveLength(2);
+      expect(sent).toHaveLength(2);
       expect(isTouch(sent[1]?.text ?? '')).toBe(true);
       expect(sent.map((s) => s.text)).not.toContain('begin');
-      const row = await handle.db
-        .selectFrom('profiles')
-        .select('last_seen_at')
-        .where('mpid', '=', mpid)
-        .executeTakeFirst();
-      expect(row?.last_seen_at).toBe(2_000);
+      expect(await lastSeenOf(mpid)).toBe(2_000);
     });
 
     it('[PG-7] a last-seen touch that finds the profile touched since its read writes nothing, and the write transaction gives the serial answer', async () => {
@@ -299,12 +303,7 @@ describe.skipIf(pgSkipReason !== null)(
       expect(again.value.response.mpid).toBe(mpid);
       expect(sent.map((s) => s.text)).toContain('begin');
       // Serially this request comes after the one at 3,000, and exact last-seen (LS-3) writes its time.
-      const row = await handle.db
-        .selectFrom('profiles')
-        .select('last_seen_at')
-        .where('mpid', '=', mpid)
-        .executeTakeFirst();
-      expect(row?.last_seen_at).toBe(2_000);
+      expect(await lastSeenOf(mpid)).toBe(2_000);
     });
 
     it('[PG-8] the snapshot looks each identity value up by the whole lookup key, before the table has statistics', async () => {
