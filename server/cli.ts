@@ -57,6 +57,8 @@ options (environment variable in brackets; flags win):
                                                                           [IDSYNC_LAST_SEEN_RESOLUTION, 0]
   --request-log-retain <n> requests kept per workspace for what-if replay [IDSYNC_REQUEST_LOG_RETAIN, 1000000]
   --request-log-flush <ms> how often the request log is written           [IDSYNC_REQUEST_LOG_FLUSH, 200]
+  --trace-retention-days <n> days a stored request keeps its explain trace; 0 = for ever
+                                                                          [IDSYNC_TRACE_RETENTION_DAYS, 0]
   --log-level <level>    ${LOG_LEVELS.join(', ')}               [IDSYNC_LOG_LEVEL, info]
   -h, --help             this text
   (environment only) IDSYNC_SERVER_KEY: base64url key (32+ bytes) that seals input secrets;
@@ -117,6 +119,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'last-seen-resolution': { type: 'string' },
         'request-log-retain': { type: 'string' },
         'request-log-flush': { type: 'string' },
+        'trace-retention-days': { type: 'string' },
         'log-level': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -167,6 +170,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     lastSeenResolutionMs: pick(v['last-seen-resolution'], 'IDSYNC_LAST_SEEN_RESOLUTION'),
     requestLogRetain: pick(v['request-log-retain'], 'IDSYNC_REQUEST_LOG_RETAIN'),
     requestLogFlushMs: pick(v['request-log-flush'], 'IDSYNC_REQUEST_LOG_FLUSH'),
+    traceRetentionDays: pick(v['trace-retention-days'], 'IDSYNC_TRACE_RETENTION_DAYS'),
     logLevel: pick(v['log-level'], 'IDSYNC_LOG_LEVEL'),
     serverKey: pick(undefined, 'IDSYNC_SERVER_KEY'),
   };

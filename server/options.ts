@@ -98,6 +98,8 @@ export const ServerOptionsSchema = z
     requestLogRetain: z.coerce.number().int().min(1).default(1_000_000),
     /** The request log is written every this many ms (or every 500 requests, whichever comes first). */
     requestLogFlushMs: z.coerce.number().int().min(1).max(60_000).default(200),
+    /** Days a stored request keeps its explain trace (LS-10); 0 = kept for ever. */
+    traceRetentionDays: z.coerce.number().int().min(0).max(36_500).default(0),
   })
   .refine((o) => o.headersTimeoutMs <= o.requestTimeoutMs, {
     path: ['headersTimeoutMs'],

@@ -20,6 +20,7 @@ import { DeviceStore } from './db/device-store.ts';
 import { ProfileAdmin } from './db/profile-admin.ts';
 import { deviceLogRow, RequestLog } from './db/request-log.ts';
 import { SqlIdentityStore } from './db/sql-identity-store.ts';
+import { TraceRetention } from './db/trace-retention.ts';
 import { WorkspaceStore } from './db/workspace-store.ts';
 import { buildApp } from './http/app.ts';
 import { Metrics } from './http/metrics.ts';
@@ -60,6 +61,8 @@ export interface RunningServer {
   readonly connectUrl: string;
   /** Writes the answered requests the request log still buffers (LS-6), as its readers do first. */
   flushRequestLog(): Promise<void>;
+  /** Runs a trace-retention pass now (LS-10); nothing when traces are kept for ever. */
+  expireTraces(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -224,6 +227,7 @@ export async function startServer(
     const appInput = await ensureAppInput(workspaces, boot.workspaceId);
     if (!appInput.ok) throw new StartupError(appInput.error.message);
     const aliasWorker = new AliasWorker(store, workspaces, clock, random, logger);
+    const traceRetention = new TraceRetention(store, options.traceRetentionDays, clock, logger);
     app = await buildApp({
       handle,
       store,
@@ -242,6 +246,7 @@ export async function startServer(
     });
     const address = await app.listen({ host: options.host, port: options.port });
     aliasWorker.start(options.aliasPollMs);
+    traceRetention.start();
     const running = app;
     return {
       url: address,
@@ -253,8 +258,10 @@ export async function startServer(
       appUrl: appUrl(address),
       connectUrl: connectUrl(reachableBaseUrl(address, options.host, options.publicUrl), appInput.value.key),
       flushRequestLog: () => requestLog.flush(),
+      expireTraces: () => traceRetention.expireNow(),
       async close() {
         await aliasWorker.stop();
+        await traceRetention.stop();
         // Requests in flight get a grace period to answer; connections still open after it
         // (a client that keeps a connection alive) are closed so shutdown never hangs.
         const grace = setTimeout(() => running.server.closeAllConnections(), CLOSE_GRACE_MS);

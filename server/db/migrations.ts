@@ -335,6 +335,18 @@ export const MIGRATIONS: readonly Migration[] = [
         .execute();
     },
   },
+  {
+    version: 6,
+    name: 'stored requests that still keep their trace, by time, for trace retention (LS-10)',
+    async up(db) {
+      await db.schema
+        .createIndex('requests_with_trace')
+        .on('requests')
+        .column('at')
+        .where(sql.ref('trace'), '<>', 'null')
+        .execute();
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));

@@ -845,6 +845,11 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     return inPgReadTransaction(handle.pool, (session) => session.run(make()));
   }
 
+  /** Drops the traces of up to `limit` stored requests answered before `before` (LS-10); how many. */
+  expireTraces(before: number, limit: number): Promise<number> {
+    return this.runSql(() => run(this.logic.texts.fixed.expireTraces, [before, limit]));
+  }
+
   /** Deletes a profile for a data-subject request (see `SqlStoreLogic.deleteProfile`). */
   deleteProfile(scopeId: string, mpid: string, actor: Actor, now: number): Promise<boolean> {
     return this.withTransaction((execute) => execute(this.logic.deleteProfile(scopeId, mpid, actor, now)));

@@ -295,6 +295,11 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
     configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
     lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
     profilesSnapshot: PROFILES_SNAPSHOT,
+    /**
+     * (before, limit) → rows changed: drops the explain trace of up to `limit` stored requests
+     * answered before `before`, oldest first (LS-10; served by the partial index `requests_with_trace`)
+     */
+    expireTraces: `update requests set trace = 'null' where seq in (select seq from requests where trace <> 'null' and at < ${dialect === 'postgres' ? '$1' : '?'} order by at limit ${dialect === 'postgres' ? '$2' : '?'})`,
     /** PostgreSQL only: the `PG_ROUTINES` call, (10 parameters as there) → touched */
     touchLastSeen: `select ${TOUCH_LAST_SEEN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as touched`,
     /** (workspaceId) */

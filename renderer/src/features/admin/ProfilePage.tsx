@@ -195,9 +195,10 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
   );
 }
 
-/** Shown for a request that changed nothing and whose trace could not be recomputed (LS-5). */
+/** Shown for a request stored without its trace: it changed nothing (LS-5), or its trace expired (LS-10). */
 const NO_TRACE = {
-  headline: 'Answered without changing anything; its explanation is no longer available.',
+  headline:
+    'Its explanation is not kept: the request changed nothing, or it is older than the server keeps explanations. What it changed is in the history.',
   steps: [],
 } as const;
 
