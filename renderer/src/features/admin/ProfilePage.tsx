@@ -2,18 +2,18 @@ import { Anchor, Card, Group, List, Loader, Stack, Text, Title } from '@mantine/
 import type { ReactNode } from 'react';
 import { Link, useLocation, useNavigate, useParams } from 'react-router';
 import type { ProfileDetailAnswer } from '../../../../shared/protocol/admin.ts';
-import { explainInWords } from '../../../../shared/resolver/explain-in-words.ts';
-import type { AliasRecord, StoredRequest } from '../../../../shared/resolver/records.ts';
+import type { AliasRecord } from '../../../../shared/resolver/records.ts';
 import { IdentityList } from '../../components/IdentityList.tsx';
 import { dateTime } from '../../components/relative-time.ts';
 import { personTitle } from '../../components/person-title.ts';
 import { ShortMpid, shortMpid } from '../../components/ShortMpid.tsx';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { failureInWords } from './admin-api.ts';
-import { ALIAS_STATUS, historyInWords, requestKindInWords } from './admin-words.ts';
+import { ALIAS_STATUS, historyInWords } from './admin-words.ts';
 import { useAdminSession } from './AdminContext.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
 import { ProfileGraphSection } from './ProfileGraphSection.tsx';
+import { RequestExplained } from './RequestExplained.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /** A person's detail (AC-2): identities, why they were joined, aliases, history, activity; delete (AC-3). */
@@ -192,42 +192,6 @@ function Section({ title, children }: { title: string; children: ReactNode }) {
       </Title>
       {children}
     </Stack>
-  );
-}
-
-/** Shown for a request stored without its trace: it changed nothing (LS-5), or its trace expired (LS-10). */
-const NO_TRACE = {
-  headline:
-    'Its explanation is not kept: the request changed nothing, or it is older than the server keeps explanations. What it changed is in the history.',
-  steps: [],
-} as const;
-
-/** A stored request with its explain trace in plain words (TR-5), as the Field screen words it. */
-function RequestExplained({ request }: { request: StoredRequest }) {
-  const { headline, steps } = request.trace === null ? NO_TRACE : explainInWords(request.trace);
-  const kind = requestKindInWords(request.kind);
-  return (
-    <Card withBorder padding="sm" component="article" aria-label={`${kind}, ${dateTime(request.at)}`}>
-      <Group gap="xs" wrap="wrap">
-        <Text fw={600} size="sm">
-          {kind}
-        </Text>
-        <Text size="xs" c="dimmed">
-          {dateTime(request.at)} by {request.actor.kind} {request.actor.id}
-        </Text>
-        {request.status >= 400 && <StatusBadge tone="danger">Refused ({request.status})</StatusBadge>}
-      </Group>
-      <Text size="sm" className="admin-break">
-        {headline}
-      </Text>
-      {steps.length > 0 && (
-        <List size="sm" spacing={2} type="ordered" withPadding className="admin-break">
-          {steps.map((step) => (
-            <List.Item key={step}>{step}</List.Item>
-          ))}
-        </List>
-      )}
-    </Card>
   );
 }
 
