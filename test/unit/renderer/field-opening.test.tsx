@@ -43,6 +43,7 @@ describe('Field screen while the device opens', () => {
     ).toBeTruthy();
     expect(screen.queryByText('No people yet')).toBeNull();
     expect(screen.queryByText(/^No one yet/)).toBeNull();
+    expect(screen.queryByText('Nothing recorded yet')).toBeNull();
 
     const user = userEvent.setup();
     await user.type(screen.getByLabelText('Customer ID'), 'c-1');
