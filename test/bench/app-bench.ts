@@ -406,6 +406,8 @@ function appInitScript(reading: string): void {
 /** Opens the app and waits for the Field screen; returns the first render and the JS it loaded. */
 async function openApp(context: BrowserContext, appUrl: string) {
   const page = await context.newPage();
+  // Chromium counts main-thread time from Performance.enable on: enabled before the navigation.
+  const counters = await mainThreadCounters(context, page);
   const scripts: Promise<number>[] = [];
   page.on('response', (response) => {
     if (response.request().resourceType() === 'script')
@@ -434,7 +436,7 @@ async function openApp(context: BrowserContext, appUrl: string) {
   const rounded = Object.fromEntries(
     Object.entries(timeline).map(([key, ms]) => [key, ms === null ? null : round(ms)]),
   ) as Record<keyof typeof timeline, number | null>;
-  const mainThread = await mainThreadSplit(await mainThreadCounters(context, page));
+  const mainThread = await mainThreadSplit(counters);
   return {
     page,
     firstRenderMs: round(firstRender.frame),
