@@ -38,6 +38,7 @@ import type { CallProfile, FloorTimes, FlowTimes, StorageTrace } from '../browse
 import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '../browser/harness-server.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { IDENTITY_ANSWER_MARK } from '../../renderer/src/app/marks.ts';
 
 const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-build] [--cpu-profile file]
 
@@ -453,11 +454,11 @@ async function openApp(context: BrowserContext, appUrl: string) {
  * region shows a new MPID (or, with `newMpid` false, the customer ID: a first login may convert
  * the anonymous current person and keep their MPID).
  */
-async function identifyToScreen(page: Page, customerId: string, newMpid = true): Promise<number> {
+async function identifyToScreen(page: Page, customerId: string, newMpid = true): Promise<ScreenTimes> {
   await page.getByLabel('Customer ID').fill(customerId);
   return page.evaluate(
-    ([customer, mustChange]) =>
-      new Promise<number>((resolve, reject) => {
+    ([customer, mustChange, answerMark]) =>
+      new Promise<ScreenTimes>((resolve, reject) => {
         const region = document.querySelector('section[aria-labelledby="current-person-heading"]');
         const button = [...document.querySelectorAll('button')].find(
           (b) => b.textContent.trim() === 'Log in',
@@ -474,15 +475,26 @@ async function identifyToScreen(page: Page, customerId: string, newMpid = true):
         const started = performance.now();
         const observer = new MutationObserver(() => {
           if (!done()) return;
+          const dom = performance.now() - started;
           observer.disconnect();
           clearTimeout(timer);
-          requestAnimationFrame(() => resolve(performance.now() - started));
+          const answer = performance.getEntriesByName(answerMark).at(-1)?.startTime ?? Number.NaN;
+          requestAnimationFrame(() =>
+            resolve({ total: performance.now() - started, answer: answer - started, dom }),
+          );
         });
         observer.observe(region, { childList: true, subtree: true, characterData: true, attributes: true });
         button.click();
       }),
-    [customerId, newMpid] as const,
+    [customerId, newMpid, IDENTITY_ANSWER_MARK] as const,
   );
+}
+
+/** One login's ms from the click: to the frame after the new MPID, the engine's answer, the MPID in the DOM. */
+interface ScreenTimes {
+  readonly total: number;
+  readonly answer: number;
+  readonly dom: number;
 }
 
 /**
@@ -495,10 +507,20 @@ async function identifySeries(context: BrowserContext, page: Page, label: string
   await identifyToScreen(page, `${label}-warm`, false);
   const counters = await mainThreadCounters(context, page);
   const before = await counters();
-  const samples: number[] = [];
+  const samples: ScreenTimes[] = [];
   for (let i = 0; i < UI_SAMPLES; i++) samples.push(await identifyToScreen(page, `${label}-${i}`));
   const perLogin = await mainThreadSplit(counters, before, UI_SAMPLES);
-  return { ...stats(samples), mainThreadMsPerLogin: perLogin.task, mainThreadPerLogin: perLogin };
+  return {
+    ...stats(samples.map((s) => s.total)),
+    /** Click → the form has the engine's answer (UP-8): the engine's call, as the app makes it. */
+    answer: stats(samples.map((s) => s.answer)),
+    /** The engine's answer → the new MPID in the DOM: the views and React. */
+    answerToDom: stats(samples.map((s) => s.dom - s.answer)),
+    /** The new MPID in the DOM → the frame after it. */
+    domToFrame: stats(samples.map((s) => s.total - s.dom)),
+    mainThreadMsPerLogin: perLogin.task,
+    mainThreadPerLogin: perLogin,
+  };
 }
 
 /** Scrolls the people list by a few rows each frame; rAF deltas, and how many people it lists. */
@@ -660,6 +682,10 @@ function printApp(a: AppResults, identity: IdentityResults): void {
   console.log(
     `main thread per login, empty device: ${split(a.identifyEmpty.mainThreadPerLogin)}; ${PEOPLE} people: ${split(a.identifyFull.mainThreadPerLogin)}`,
   );
+  const parts = (s: AppResults['identifyEmpty']) =>
+    `click → engine's answer p50 ${s.answer.p50} / p95 ${s.answer.p95} ms, answer → MPID in the DOM ${s.answerToDom.p50} / ${s.answerToDom.p95}, DOM → frame ${s.domToFrame.p50} / ${s.domToFrame.p95}`;
+  console.log(`identify-to-screen, empty device: ${parts(a.identifyEmpty)}`);
+  console.log(`identify-to-screen, ${PEOPLE} people: ${parts(a.identifyFull)}`);
   console.log(
     `identify-to-screen floor, the engine's identity call alone (part 1, first / last bucket): p50 ${floorEmpty} / ${floorFull} ms; main thread per login (typing, login, every render) ${a.identifyEmpty.mainThreadMsPerLogin} / ${a.identifyFull.mainThreadMsPerLogin} ms (empty / full)`,
   );
