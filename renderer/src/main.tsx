@@ -1,5 +1,5 @@
 // First: opening the device database starts before React and the screens are evaluated (UP-4).
-import { opening, update$ } from './app/opening.ts';
+import { opened, services, update$ } from './app/opening.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
@@ -8,22 +8,24 @@ import { registerServiceWorker } from './sw/register-service-worker.ts';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 
-if (
-  import.meta.env.PROD &&
-  platform.kind === 'web' &&
-  /^https?:$/.test(location.protocol) &&
-  'serviceWorker' in navigator
-) {
-  registerServiceWorker(update$);
-}
+// The Field screen renders while the database opens (UP-6).
+root.render(
+  <StrictMode>
+    <App services={services} />
+  </StrictMode>,
+);
 
-opening.then(
-  (services) =>
-    root.render(
-      <StrictMode>
-        <App services={services} />
-      </StrictMode>,
-    ),
+opened.then(
+  () => {
+    // The offline copy of the app is fetched once the app is open, not in the way of its first render.
+    if (
+      import.meta.env.PROD &&
+      platform.kind === 'web' &&
+      /^https?:$/.test(location.protocol) &&
+      'serviceWorker' in navigator
+    )
+      registerServiceWorker(update$);
+  },
   (error: unknown) => {
     console.error(error);
     root.render(

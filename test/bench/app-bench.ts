@@ -13,7 +13,9 @@
  *    /app/, opened local-only (no sync): JS gzip loaded for the first render; first meaningful
  *    render (navigation start → the frame after the Field screen's "Current person" heading is in
  *    the DOM; with the app's User Timing marks: opening state painted, script started, database and
- *    engine open); identify-to-screen (the "Log in" click → the frame after a new MPID appears in the
+ *    engine open; and the frame after the Field shows the device's data, which it renders before
+ *    the database is open, UP-6; main-thread task, script, layout and style ms until then);
+ *    identify-to-screen (the "Log in" click → the frame after a new MPID appears in the
  *    current-person region, MutationObserver + performance.now in the page); and, with the
  *    people of part 1 on the device (same origin, same database `identity-sync`), frame times while
  *    scrolling the people list (requestAnimationFrame deltas, in a browser without the 60 Hz frame
@@ -36,6 +38,7 @@ import type { CallProfile, FloorTimes, FlowTimes, StorageTrace } from '../browse
 import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '../browser/harness-server.ts';
 import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { IDENTITY_ANSWER_MARK } from '../../renderer/src/app/marks.ts';
 
 const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-build] [--cpu-profile file]
 
@@ -147,6 +150,39 @@ function addTraces(traces: readonly (StorageTrace | undefined)[]): StorageTrace 
     bulkWrite: sum('bulkWrite'),
     lock: sum('lock'),
   };
+}
+
+/** Chromium's main-thread counters of this page so far, in ms (CDP Performance domain). */
+interface MainThreadSplit {
+  /** All tasks. */
+  readonly task: number;
+  readonly script: number;
+  readonly layout: number;
+  readonly style: number;
+}
+
+async function mainThreadCounters(
+  context: BrowserContext,
+  page: Page,
+): Promise<() => Promise<MainThreadSplit>> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Performance.enable');
+  return async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const ms = (name: string) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+    return {
+      task: ms('TaskDuration'),
+      script: ms('ScriptDuration'),
+      layout: ms('LayoutDuration'),
+      style: ms('RecalcStyleDuration'),
+    };
+  };
+}
+
+async function mainThreadSplit(read: () => Promise<MainThreadSplit>, since?: MainThreadSplit, per = 1) {
+  const now = await read();
+  const part = (key: keyof MainThreadSplit) => round((now[key] - (since?.[key] ?? 0)) / per);
+  return { task: part('task'), script: part('script'), layout: part('layout'), style: part('style') };
 }
 
 /** Chromium's main-thread task time of this page so far, in ms (CDP Performance domain). */
@@ -321,31 +357,58 @@ function printIdentity(r: IdentityResults): void {
 // Part 2: the app
 // ---------------------------------------------------------------------------------------------
 
-/** When the Field screen's heading entered the DOM, and the frame after (ms since navigation start). */
+/**
+ * When the Field screen's heading entered the DOM, and the frame after (ms since navigation
+ * start); and the frame after it shows the device's data (UP-6: the screen renders before the
+ * database is open, each view saying it is reading the storage until then).
+ */
 interface FirstRender {
   readonly dom: number;
   readonly frame: number;
+  readonly dataFrame: number;
 }
 type FirstRenderWindow = Window & { firstRender?: FirstRender };
+/** What a Field view says until the device's storage is read (renderer/src/components/storage-reading.ts). */
+const STORAGE_READING = 'Reading this device’s storage…';
 
 /** Installed before the app's scripts: the app stays local-only and the first render is timed. */
-function appInitScript(): void {
+function appInitScript(reading: string): void {
   localStorage.setItem('identity-sync:connection', JSON.stringify({ kind: 'local' }));
   const record = window as FirstRenderWindow;
+  let shell: { dom: number; frame: number } | null = null;
+  let dataFrame: number | null = null;
+  const done = () => {
+    if (shell !== null && dataFrame !== null) record.firstRender = { ...shell, dataFrame };
+  };
   const observer = new MutationObserver(() => {
-    if (document.getElementById('current-person-heading') === null) return;
+    const heading = document.getElementById('current-person-heading');
+    if (heading === null) return;
+    if (shell === null) {
+      const dom = performance.now();
+      shell = { dom, frame: dom };
+      requestAnimationFrame(() => {
+        shell = { dom, frame: performance.now() };
+        done();
+      });
+    }
+    const region = (name: string) =>
+      document.querySelector(`section[aria-labelledby="${name}"]`)?.textContent ?? reading;
+    if (region('current-person-heading').includes(reading) || region('people-heading').includes(reading))
+      return;
     observer.disconnect();
-    const dom = performance.now();
     requestAnimationFrame(() => {
-      record.firstRender = { dom, frame: performance.now() };
+      dataFrame = performance.now();
+      done();
     });
   });
-  observer.observe(document, { childList: true, subtree: true });
+  observer.observe(document, { childList: true, subtree: true, characterData: true });
 }
 
 /** Opens the app and waits for the Field screen; returns the first render and the JS it loaded. */
 async function openApp(context: BrowserContext, appUrl: string) {
   const page = await context.newPage();
+  // Chromium counts main-thread time from Performance.enable on: enabled before the navigation.
+  const counters = await mainThreadCounters(context, page);
   const scripts: Promise<number>[] = [];
   page.on('response', (response) => {
     if (response.request().resourceType() === 'script')
@@ -374,7 +437,16 @@ async function openApp(context: BrowserContext, appUrl: string) {
   const rounded = Object.fromEntries(
     Object.entries(timeline).map(([key, ms]) => [key, ms === null ? null : round(ms)]),
   ) as Record<keyof typeof timeline, number | null>;
-  return { page, firstRenderMs: round(firstRender.frame), jsGzipBytes, timeline: rounded };
+  const mainThread = await mainThreadSplit(counters);
+  return {
+    page,
+    firstRenderMs: round(firstRender.frame),
+    fieldDataMs: round(firstRender.dataFrame),
+    jsGzipBytes,
+    timeline: rounded,
+    /** Chromium's main-thread counters of the page from its start to the Field with its data. */
+    mainThread,
+  };
 }
 
 /**
@@ -382,11 +454,11 @@ async function openApp(context: BrowserContext, appUrl: string) {
  * region shows a new MPID (or, with `newMpid` false, the customer ID: a first login may convert
  * the anonymous current person and keep their MPID).
  */
-async function identifyToScreen(page: Page, customerId: string, newMpid = true): Promise<number> {
+async function identifyToScreen(page: Page, customerId: string, newMpid = true): Promise<ScreenTimes> {
   await page.getByLabel('Customer ID').fill(customerId);
   return page.evaluate(
-    ([customer, mustChange]) =>
-      new Promise<number>((resolve, reject) => {
+    ([customer, mustChange, answerMark]) =>
+      new Promise<ScreenTimes>((resolve, reject) => {
         const region = document.querySelector('section[aria-labelledby="current-person-heading"]');
         const button = [...document.querySelectorAll('button')].find(
           (b) => b.textContent.trim() === 'Log in',
@@ -403,15 +475,26 @@ async function identifyToScreen(page: Page, customerId: string, newMpid = true):
         const started = performance.now();
         const observer = new MutationObserver(() => {
           if (!done()) return;
+          const dom = performance.now() - started;
           observer.disconnect();
           clearTimeout(timer);
-          requestAnimationFrame(() => resolve(performance.now() - started));
+          const answer = performance.getEntriesByName(answerMark).at(-1)?.startTime ?? Number.NaN;
+          requestAnimationFrame(() =>
+            resolve({ total: performance.now() - started, answer: answer - started, dom }),
+          );
         });
         observer.observe(region, { childList: true, subtree: true, characterData: true, attributes: true });
         button.click();
       }),
-    [customerId, newMpid] as const,
+    [customerId, newMpid, IDENTITY_ANSWER_MARK] as const,
   );
+}
+
+/** One login's ms from the click: to the frame after the new MPID, the engine's answer, the MPID in the DOM. */
+interface ScreenTimes {
+  readonly total: number;
+  readonly answer: number;
+  readonly dom: number;
 }
 
 /**
@@ -422,12 +505,22 @@ async function identifyToScreen(page: Page, customerId: string, newMpid = true):
 async function identifySeries(context: BrowserContext, page: Page, label: string) {
   // The first login of a series may convert the current anonymous person (same MPID): not timed.
   await identifyToScreen(page, `${label}-warm`, false);
-  const taskMs = await mainThreadMs(context, page);
-  const busyBefore = await taskMs();
-  const samples: number[] = [];
+  const counters = await mainThreadCounters(context, page);
+  const before = await counters();
+  const samples: ScreenTimes[] = [];
   for (let i = 0; i < UI_SAMPLES; i++) samples.push(await identifyToScreen(page, `${label}-${i}`));
-  const mainThreadMsPerLogin = round(((await taskMs()) - busyBefore) / UI_SAMPLES);
-  return { ...stats(samples), mainThreadMsPerLogin };
+  const perLogin = await mainThreadSplit(counters, before, UI_SAMPLES);
+  return {
+    ...stats(samples.map((s) => s.total)),
+    /** Click → the form has the engine's answer (UP-8): the engine's call, as the app makes it. */
+    answer: stats(samples.map((s) => s.answer)),
+    /** The engine's answer → the new MPID in the DOM: the views and React. */
+    answerToDom: stats(samples.map((s) => s.dom - s.answer)),
+    /** The new MPID in the DOM → the frame after it. */
+    domToFrame: stats(samples.map((s) => s.total - s.dom)),
+    mainThreadMsPerLogin: perLogin.task,
+    mainThreadPerLogin: perLogin,
+  };
 }
 
 /** Scrolls the people list by a few rows each frame; rAF deltas, and how many people it lists. */
@@ -464,7 +557,7 @@ async function launchApp(profileDir: string): Promise<BrowserContext> {
     headless: true,
     viewport: { width: 1280, height: 900 },
   });
-  await context.addInitScript(appInitScript);
+  await context.addInitScript(appInitScript, STORAGE_READING);
   return context;
 }
 
@@ -508,6 +601,12 @@ async function appMetrics(appUrl: string, profileDir: string) {
     jsGzipKb: round(cold.jsGzipBytes / 1024, 1),
     firstRenderEmptyMs: cold.firstRenderMs,
     firstRenderFullMs: full.firstRenderMs,
+    /** The frame after the Field shows the device's data (its views rendered before, UP-6). */
+    fieldDataEmptyMs: cold.fieldDataMs,
+    fieldDataFullMs: full.fieldDataMs,
+    /** Main thread from the page's start to the Field with its data (task, script, layout, style ms). */
+    firstRenderMainThreadEmpty: cold.mainThread,
+    firstRenderMainThreadFull: full.mainThread,
     /** Navigation start → the opening state painted, the script started, the database and engine open. */
     startEmpty: cold.timeline,
     startFull: full.timeline,
@@ -572,8 +671,21 @@ function printApp(a: AppResults, identity: IdentityResults): void {
   );
   const start = (t: AppResults['startEmpty']) =>
     `opening state painted ${t.openingPaintMs} ms, script ${t.scriptStartMs}, database open ${t.databaseOpenMs}, engine open ${t.engineOpenMs}`;
-  console.log(`first render, empty device: ${start(a.startEmpty)}, Field ${a.firstRenderEmptyMs} ms`);
-  console.log(`first render, ${PEOPLE} people: ${start(a.startFull)}, Field ${a.firstRenderFullMs} ms`);
+  const split = (m: MainThreadSplit) =>
+    `task ${m.task} ms (script ${m.script}, layout ${m.layout}, style ${m.style})`;
+  console.log(
+    `first render, empty device: ${start(a.startEmpty)}, Field ${a.firstRenderEmptyMs} ms, with the device's data ${a.fieldDataEmptyMs} ms; main thread until then ${split(a.firstRenderMainThreadEmpty)}`,
+  );
+  console.log(
+    `first render, ${PEOPLE} people: ${start(a.startFull)}, Field ${a.firstRenderFullMs} ms, with the device's data ${a.fieldDataFullMs} ms; main thread until then ${split(a.firstRenderMainThreadFull)}`,
+  );
+  console.log(
+    `main thread per login, empty device: ${split(a.identifyEmpty.mainThreadPerLogin)}; ${PEOPLE} people: ${split(a.identifyFull.mainThreadPerLogin)}`,
+  );
+  const parts = (s: AppResults['identifyEmpty']) =>
+    `click → engine's answer p50 ${s.answer.p50} / p95 ${s.answer.p95} ms, answer → MPID in the DOM ${s.answerToDom.p50} / ${s.answerToDom.p95}, DOM → frame ${s.domToFrame.p50} / ${s.domToFrame.p95}`;
+  console.log(`identify-to-screen, empty device: ${parts(a.identifyEmpty)}`);
+  console.log(`identify-to-screen, ${PEOPLE} people: ${parts(a.identifyFull)}`);
   console.log(
     `identify-to-screen floor, the engine's identity call alone (part 1, first / last bucket): p50 ${floorEmpty} / ${floorFull} ms; main thread per login (typing, login, every render) ${a.identifyEmpty.mainThreadMsPerLogin} / ${a.identifyFull.mainThreadMsPerLogin} ms (empty / full)`,
   );

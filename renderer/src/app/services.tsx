@@ -1,12 +1,14 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import type { Observable } from 'rxjs';
-import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import type { SyncController } from '../sync/sync-controller.ts';
+import type { FieldEngine } from './opening-engine.ts';
 
 /** Everything the screens read from: the device engine, the sync controller and the app's own state. */
 export interface AppServices {
-  readonly engine: DeviceEngine;
+  readonly engine: FieldEngine;
   readonly sync: SyncController;
+  /** Whether the device database and the engine are open yet (the screens render before, UP-6). */
+  readonly storageOpen$: Observable<boolean>;
   /** Whether the browser keeps this app's storage under pressure: `null` when it cannot say. */
   readonly persistentStorage$: Observable<boolean | null>;
   /** Set when a new version of the app is installed and waiting; calling it reloads into it. */

@@ -22,7 +22,7 @@ describe('field screen', () => {
     expect(
       await screen.findByText('No one yet. Identify someone below, or record activity to start anonymously.'),
     ).toBeTruthy();
-    expect(screen.getByText('No people yet')).toBeTruthy();
+    expect(await screen.findByText('No people yet')).toBeTruthy();
     expect(screen.getByText('Local only: not connected to a server')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Next person' })).toHaveProperty('disabled', true);
   });

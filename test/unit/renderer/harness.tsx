@@ -142,6 +142,7 @@ export async function openHarness(options: HarnessOptions = {}): Promise<Harness
   const services: AppServices = {
     engine,
     sync,
+    storageOpen$: of(true),
     persistentStorage$: of(true),
     update$: of(null),
   };

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'react';
-import type { DeviceEngine } from '../../../../shared/device/engine.ts';
+import type { FieldEngine } from '../../app/opening-engine.ts';
 
 /** The event names recorded lately on this device, read again whenever `version` changes. */
-export function useRecentEventNames(engine: DeviceEngine, version: number): readonly string[] {
+export function useRecentEventNames(engine: FieldEngine, version: number): readonly string[] {
   const [names, setNames] = useState<readonly string[]>([]);
   useEffect(() => {
     let live = true;

@@ -3,11 +3,13 @@ import { useEffect, useState } from 'react';
 import { useServices } from '../../app/services.tsx';
 import { useObservable } from '../../hooks/useObservable.ts';
 import { platform } from '../../platform/bridge.ts';
+import { STORAGE_READING } from '../../components/storage-reading.ts';
 
 /** Whether the browser may clear what this device recorded, and which version runs. */
 export function StorageCard() {
-  const { persistentStorage$, engine } = useServices();
+  const { persistentStorage$, engine, storageOpen$ } = useServices();
   const persistent = useObservable(persistentStorage$, null);
+  useObservable(storageOpen$, false);
   const [version, setVersion] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
@@ -27,7 +29,7 @@ export function StorageCard() {
         </Title>
         <Text size="sm">{storageText(persistent)}</Text>
         <Text size="sm" c="dimmed">
-          Device ID {engine.deviceId}
+          {engine.deviceId === null ? STORAGE_READING : `Device ID ${engine.deviceId}`}
           {version === null ? '' : ` · version ${version}`}
         </Text>
       </Stack>

@@ -4,6 +4,7 @@ import { FormError } from '../../components/FormError.tsx';
 import { IdentityList } from '../../components/IdentityList.tsx';
 import { KnownBadge, PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { ShortMpid } from '../../components/ShortMpid.tsx';
+import { STORAGE_READING } from '../../components/storage-reading.ts';
 import type { PersonView } from '../../device/views.ts';
 import { useObservable } from '../../hooks/useObservable.ts';
 import { PersonActions } from './PersonActions.tsx';
@@ -37,14 +38,15 @@ export function CurrentPersonCard({
   );
 }
 
-function useCurrentPerson(): PersonView | null {
+/** The current person; `undefined` until the device's storage has been read (UP-6). */
+function useCurrentPerson(): PersonView | null | undefined {
   const { engine } = useServices();
-  return useObservable(engine.currentPerson$, null);
+  return useObservable<PersonView | null | undefined>(engine.currentPerson$, undefined);
 }
 
 function CurrentPersonBadges() {
   const person = useCurrentPerson();
-  if (person === null) return null;
+  if (person === null || person === undefined) return null;
   return (
     <Group gap={6}>
       <KnownBadge known={person.known} />
@@ -55,6 +57,7 @@ function CurrentPersonBadges() {
 
 function CurrentPersonDetails() {
   const person = useCurrentPerson();
+  if (person === undefined) return <Text c="dimmed">{STORAGE_READING}</Text>;
   if (person === null)
     return (
       <Text c="dimmed">No one yet. Identify someone below, or record activity to start anonymously.</Text>
@@ -75,6 +78,10 @@ function CurrentPersonDetails() {
 function CurrentPersonActions({ onNextPerson }: { onNextPerson: () => void }) {
   const person = useCurrentPerson();
   return (
-    <PersonActions hasPerson={person !== null} known={person?.known ?? false} onNextPerson={onNextPerson} />
+    <PersonActions
+      hasPerson={person !== null && person !== undefined}
+      known={person?.known ?? false}
+      onNextPerson={onNextPerson}
+    />
   );
 }

@@ -1,6 +1,7 @@
 import { Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { IdentityType } from '../../../../shared/identity/identity-types.ts';
+import { markIdentityAnswer } from '../../app/marks.ts';
 import { useServices } from '../../app/services.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { useWorkspaceConfig } from '../../hooks/useWorkspaceConfig.ts';
@@ -80,6 +81,7 @@ function IdentifyFormBody({ focusFirst }: { focusFirst: boolean }) {
     const result = await busy.during(
       action === 'login' ? engine.login(identities) : engine.identify(identities),
     );
+    markIdentityAnswer();
     if (!result.ok) {
       setFormError(`This device could not record that: ${result.error.message}`);
       return;

@@ -5,6 +5,7 @@ import { IdentityList } from '../../components/IdentityList.tsx';
 import { KnownBadge, PersonStateBadge } from '../../components/PersonStateBadge.tsx';
 import { ShortMpid } from '../../components/ShortMpid.tsx';
 import { personTitle } from '../../components/person-title.ts';
+import { STORAGE_READING } from '../../components/storage-reading.ts';
 import type { PersonView } from '../../device/views.ts';
 import { useObservable } from '../../hooks/useObservable.ts';
 import { noticeConcerns } from '../../sync/notice-in-words.ts';
@@ -17,13 +18,14 @@ const NONE: readonly never[] = [];
 /** One person: identities, what the server said and decided (in words), and their activity. */
 export function PersonDetail({ mpid, onClose }: { mpid: string; onClose: () => void }) {
   const { engine, sync } = useServices();
-  const people = useObservable(engine.people$, NONE);
+  // `null` until the device's storage has been read (UP-6).
+  const people = useObservable<readonly PersonView[] | null>(engine.people$, null);
   const activity$ = useMemo(() => engine.activity$(mpid), [engine, mpid]);
   const decisions$ = useMemo(() => engine.decisions$(mpid), [engine, mpid]);
   const activity = useObservable(activity$, NONE);
   const decisions = useObservable(decisions$, NONE);
   const allNotices = useObservable(sync.notices$, NONE);
-  const person = people.find((p) => p.mpid === mpid) ?? null;
+  const person = people?.find((p) => p.mpid === mpid) ?? null;
 
   const mpids = new Set([mpid, ...(person?.mergedFrom ?? [])]);
   const requestIds = new Set(decisions.map((d) => d.requestId));
@@ -40,10 +42,12 @@ export function PersonDetail({ mpid, onClose }: { mpid: string; onClose: () => v
             Close
           </Button>
         </Group>
-        {person === null ? (
-          <Text c="dimmed">This person is no longer on this device.</Text>
-        ) : (
+        {person !== null ? (
           <PersonSummary person={person} />
+        ) : (
+          <Text c="dimmed">
+            {people === null ? STORAGE_READING : 'This person is no longer on this device.'}
+          </Text>
         )}
         <PersonNotices notices={notices} />
         <Divider />

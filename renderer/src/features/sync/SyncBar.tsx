@@ -5,12 +5,12 @@ import { useServices } from '../../app/services.tsx';
 import { relativeTime } from '../../components/relative-time.ts';
 import { Shortcut } from '../../components/Shortcut.tsx';
 import { StatusBadge, type Tone } from '../../components/StatusBadge.tsx';
+import { STORAGE_READING } from '../../components/storage-reading.ts';
+import type { DeviceStatus } from '../../device/views.ts';
 import { useNow } from '../../hooks/useNow.ts';
 import { useObservable } from '../../hooks/useObservable.ts';
 import type { SyncState } from '../../sync/sync-controller.ts';
 import { pendingText, syncProgress, syncStatusText } from './sync-words.ts';
-
-const NO_STATUS = { pendingRequests: 0, pendingEvents: 0 };
 
 /**
  * Sync at a glance: online or not, what is waiting, when the last sync was, progress while a round
@@ -105,8 +105,15 @@ export function SyncBar() {
  */
 function PendingText({ connected }: { connected: boolean }) {
   const { engine } = useServices();
-  const status = useObservable(engine.status$, NO_STATUS);
-  return <Text size="sm">{pendingText(status.pendingRequests, status.pendingEvents, connected)}</Text>;
+  // `null` until the device's storage has been read (UP-6): never "nothing recorded" before.
+  const status = useObservable<DeviceStatus | null>(engine.status$, null);
+  return (
+    <Text size="sm">
+      {status === null
+        ? STORAGE_READING
+        : pendingText(status.pendingRequests, status.pendingEvents, connected)}
+    </Text>
+  );
 }
 
 function tone(state: SyncState): Tone {
