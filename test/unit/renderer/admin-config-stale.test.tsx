@@ -70,7 +70,7 @@ describe('a save overtaken by another admin', () => {
   });
 
   it('[AC-40] the preview says someone else changed the config and offers a reload instead of the save', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     const onReload = vi.fn();
     const onConfirm = vi.fn();
     const message = 'The config was changed by someone else since you opened it (you edited version 3).';

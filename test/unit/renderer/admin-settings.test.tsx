@@ -114,7 +114,7 @@ describe('reordering the priority', () => {
   }
 
   it('[AC-22] by keyboard alone: arrow keys on a handle move it and keep the focus; the buttons move too', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Harness />);
     const order = () => screen.getByTestId('order').textContent;
     const handle = () => screen.getByRole('button', { name: /^ios idfv, position/ });

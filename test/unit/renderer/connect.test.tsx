@@ -28,7 +28,9 @@ describe('first run', () => {
     harness = await openHarness({ connection: null });
     harness.renderApp('#/');
     expect(await screen.findByRole('heading', { name: 'Set up this device' })).toBeTruthy();
-    await userEvent.setup().click(await screen.findByRole('button', { name: 'Stay local-only' }));
+    await userEvent
+      .setup({ delay: null })
+      .click(await screen.findByRole('button', { name: 'Stay local-only' }));
     expect(await screen.findByRole('heading', { name: 'Current person' })).toBeTruthy();
     expect(storedConnection()).toEqual({ kind: 'local' });
   });
@@ -64,7 +66,7 @@ describe('first run', () => {
   it('a bad address, a refused key and an unreachable server are said in words; nothing typed is lost', async () => {
     harness = await openHarness({ connection: null });
     harness.renderApp('#/connect');
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     const address = await screen.findByLabelText('Server address');
     await user.type(address, 'ids.example');
     await user.type(screen.getByLabelText('Input key', { exact: false }), 'wrong-key');
@@ -99,7 +101,7 @@ describe('first run', () => {
   it("[S2-6] a server that does not speak this app's sync protocol says to update the app", async () => {
     harness = await openHarness({ connection: null });
     harness.renderApp('#/connect');
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(await screen.findByLabelText('Server address'), 'https://ids.example.com');
     await user.type(screen.getByLabelText('Input key', { exact: false }), 'key');
     harness.client.connectError = new SyncError(
@@ -127,7 +129,9 @@ describe('settings', () => {
     expect(
       screen.getByText('Storage is persistent: the browser will not clear what is recorded here.'),
     ).toBeTruthy();
-    await userEvent.setup().click(screen.getByRole('button', { name: 'Disconnect and stay local-only' }));
+    await userEvent
+      .setup({ delay: null })
+      .click(screen.getByRole('button', { name: 'Disconnect and stay local-only' }));
     expect(await screen.findByRole('heading', { name: 'Current person' })).toBeTruthy();
     expect(screen.getByText('Local only: not connected to a server')).toBeTruthy();
     expect(storedConnection()).toEqual({ kind: 'local' });

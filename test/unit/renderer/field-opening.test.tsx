@@ -45,7 +45,7 @@ describe('Field screen while the device opens', () => {
     expect(screen.queryByText(/^No one yet/)).toBeNull();
     expect(screen.queryByText('Nothing recorded yet')).toBeNull();
 
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Customer ID'), 'c-1');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
     expect((await firstValueFrom(harness.engine.status$)).pendingRequests).toBe(0);

@@ -37,7 +37,7 @@ describe('Field rendering', () => {
     expect(layoutReads).toBe(0);
 
     list.focus();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.keyboard('{End}');
     await waitFor(() =>
       expect(list.getAttribute('aria-activedescendant')).toBe(within(list).getAllByRole('option').at(-1)?.id),
@@ -46,7 +46,7 @@ describe('Field rendering', () => {
 
   it('[UP-2] two quick submits record one login: the second is refused while the first runs', async () => {
     const { engine } = await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Customer ID'), 'c-77');
     const form = screen.getByRole('form', { name: 'Identify or log in' });
     fireEvent.submit(form);

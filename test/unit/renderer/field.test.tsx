@@ -29,7 +29,7 @@ describe('field screen', () => {
 
   it('identify shows the current person with the value as it will be saved', async () => {
     await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Email'), '  Ann@Example.COM ');
     expect(screen.getByText('Will be saved as ann@example.com')).toBeTruthy();
     await user.click(screen.getByRole('button', { name: 'Identify' }));
@@ -42,7 +42,7 @@ describe('field screen', () => {
 
   it('log in says what is wrong in words: a bad email, a blocked value, no login identity', async () => {
     const harness = await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Customer ID'), 'guest');
     expect(
       screen.getByText('"guest" is a placeholder, not a customer ID: this workspace ignores it'),
@@ -62,7 +62,7 @@ describe('field screen', () => {
 
   it('log in makes a known person current', async () => {
     await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Customer ID'), 'c-1042');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
     const card = currentPerson();
@@ -73,7 +73,7 @@ describe('field screen', () => {
 
   it('Next person clears every field and panel: nothing of the previous person stays on screen', async () => {
     const { engine } = await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await engine.login({ customerid: 'c-1', email: 'first@example.com' });
     const option = await screen.findByRole('option', { name: /c-1/ });
     await user.click(option);
@@ -97,7 +97,7 @@ describe('field screen', () => {
 
   it('the people list searches by identity value or MPID and opens a person with the keyboard', async () => {
     const { engine } = await open();
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await engine.login({ customerid: 'c-1' });
     await engine.nextPerson();
     await engine.login({ customerid: 'c-2', email: 'two@example.com' });

@@ -127,7 +127,7 @@ describe('the Lab form, every step kind', () => {
   });
 
   it('[LB-16] server: the action is chosen from stop, start and restart', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Harness steps={[newStep('server', 'tablet')]} />);
     await user.click(screen.getByRole('combobox', { name: 'Step 1 action' }));
     await user.click(await screen.findByRole('option', { name: 'stop', hidden: true }));
@@ -135,7 +135,7 @@ describe('the Lab form, every step kind', () => {
   });
 
   it('[LB-16] restart: added from the form on the chosen device', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Harness steps={[]} />);
     const form = screen.getByRole('group', { name: 'Scenario form' });
     await user.click(within(form).getByRole('combobox', { name: 'New step kind' }));
@@ -146,7 +146,7 @@ describe('the Lab form, every step kind', () => {
   });
 
   it('[LB-16] modify: change rows of type, old and new value are the JSON step; an emptied value is null', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Harness steps={[newStep('modify', 'tablet')]} />);
     type('Step 1 change 1 new value', 'a@example.com');
     type('Step 1 change 1 old value', 'b@example.com');
@@ -177,7 +177,7 @@ describe('the Lab form, every step kind', () => {
   });
 
   it('[LB-16] expect: scalar, profile and device checks edited in the form are the JSON step; emptied checks are removed', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     render(<Harness steps={[{ do: 'expect' }]} />);
     type('Step 1 profile count', 'two');
     expect(errorBeside('Step 1 profile count')).toContain('expected number');

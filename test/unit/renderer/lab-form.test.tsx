@@ -80,7 +80,7 @@ describe('the Lab form editor', () => {
   });
 
   it('[LB-10] builds a scenario in the form, the JSON follows, an invalid field shows its error there, steps reorder by keyboard', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderLab();
     await user.click(screen.getByRole('radio', { name: 'Form' }));
     const form = screen.getByRole('group', { name: 'Scenario form' });
@@ -140,7 +140,7 @@ describe('the Lab form editor', () => {
   });
 
   it('[LB-16] a scenario with modify and expect steps, every field set, is unchanged after switching to the form and back', async () => {
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     renderLab();
     const text = `${JSON.stringify({ ...FIRST, steps: [...FIRST.steps, ...FULL_STEPS] }, null, 2)}\n`;
     fireEvent.change(screen.getByLabelText('Scenario JSON'), { target: { value: text } });

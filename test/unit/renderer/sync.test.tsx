@@ -58,7 +58,7 @@ describe('sync bar', () => {
 
   it('says what went wrong in words and retries', async () => {
     const harness = await openApp({ connection: SERVER });
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await waitFor(() => expect(harness.client.rounds).toHaveLength(1));
     harness.client.rounds[0]!.reject(new SyncError('POST /sync/v1/requests/push answered 503: busy', 503));
     const alert = await syncBar().findByRole('alert');
@@ -101,7 +101,7 @@ describe('sync bar', () => {
     await waitFor(() => expect(client.rounds).toHaveLength(1));
     client.rounds[0]!.resolve();
     await waitFor(() => expect(syncBar().getByRole('status').textContent).toBe('Online'));
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.type(screen.getByLabelText('Customer ID'), 'c-5');
     await user.click(screen.getByRole('button', { name: 'Log in' }));
     await waitFor(() => expect(client.rounds).toHaveLength(2));
@@ -110,7 +110,7 @@ describe('sync bar', () => {
   it('"Work offline" stops syncing and is remembered after a restart', async () => {
     const before = await openHarness({ connection: SERVER, online: false });
     const { unmount } = before.renderApp('#/');
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     await user.click(syncBar().getByRole('switch', { name: 'Work offline' }));
     expect(syncBar().getByRole('status').textContent).toBe('Working offline');
     expect(syncBar().getByRole('button', { name: 'Sync now' })).toHaveProperty('disabled', true);
@@ -130,7 +130,7 @@ describe('sync bar', () => {
 describe('notices', () => {
   it('a merge is announced, and shown with the decisions explained on the person it concerns', async () => {
     const harness = await openApp({ connection: SERVER, online: false });
-    const user = userEvent.setup();
+    const user = userEvent.setup({ delay: null });
     const login = await harness.engine.login({ customerid: 'c-7' });
     if (!login.ok) throw new Error(login.error.message);
     harness.client.notices.next({
