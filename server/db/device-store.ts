@@ -54,6 +54,16 @@ import { rows, run, SqlTexts, writeRows, type SqlRun } from './sql-statements.ts
 const CREDENTIAL_TTL_MS = 5_000;
 const MAX_CACHED_CREDENTIALS = 50_000;
 
+/**
+ * A device found by its credential, trusted until `until` (S2-10), with the secret that last
+ * matched its hash (`verified`; DR-6): kept in memory no longer than the entry.
+ */
+interface CachedCredential {
+  readonly device: Device;
+  readonly until: number;
+  verified: string | null;
+}
+
 export interface Device {
   readonly id: string;
   readonly workspaceId: string;
@@ -806,11 +816,17 @@ export class DeviceStore {
   async authenticate(id: string, secret: string): Promise<Device | null> {
     const now = this.now();
     const cached = this.credentials.get(id);
-    const device = cached !== undefined && cached.until > now ? cached.device : await this.findFresh(id, now);
-    return device !== null && this.verify(device, secret) ? device : null;
+    const entry = cached !== undefined && cached.until > now ? cached : await this.findFresh(id, now);
+    if (entry === null) return null;
+    // A secret that already matched the hash of this entry's device is not hashed again (DR-6).
+    if (entry.verified !== null && !entry.device.revoked && safeEqual(secret, entry.verified))
+      return entry.device;
+    if (!this.verify(entry.device, secret)) return null;
+    entry.verified = secret;
+    return entry.device;
   }
 
-  private async findFresh(id: string, now: number): Promise<Device | null> {
+  private async findFresh(id: string, now: number): Promise<CachedCredential | null> {
     const device = await this.find(id);
     if (device === null) return null;
     this.credentials.delete(id);
@@ -818,11 +834,12 @@ export class DeviceStore {
       const oldest = this.credentials.keys().next();
       if (oldest.done !== true) this.credentials.delete(oldest.value);
     }
-    this.credentials.set(id, { device, until: now + CREDENTIAL_TTL_MS });
-    return device;
+    const entry: CachedCredential = { device, until: now + CREDENTIAL_TTL_MS, verified: null };
+    this.credentials.set(id, entry);
+    return entry;
   }
 
-  private readonly credentials = new Map<string, { readonly device: Device; readonly until: number }>();
+  private readonly credentials = new Map<string, CachedCredential>();
 
   /** The projections of the device's profiles changed since the checkpoint. */
   pullProfiles(
