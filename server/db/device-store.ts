@@ -36,6 +36,7 @@ import { resolveOptions } from '../../shared/resolver/context.ts';
 import { failure } from '../../shared/resolver/outcome.ts';
 import { programFor, responseOf, type OutcomeOf } from '../../shared/resolver/program-for.ts';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
+import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
@@ -85,6 +86,9 @@ export type ReplayOutcome<T = SyncRequestDoc> =
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
+
+/** A stored request as read back, with the trace the identity store keeps for it (DR-8). */
+type ReadRequestRow = RequestRow & { readonly kept_trace: string | null };
 
 /** The device's answer and the server's to one of its identity requests. */
 interface IdentityAnswer {
@@ -222,8 +226,25 @@ interface Replayed extends Answered {
   readonly sync: PushedRequest;
 }
 
-function storedAnswer(row: RequestRow): Answered {
-  return { row, server: JSON.parse(row.result) as ServerResult };
+/** The stored result, its trace put back from the identity store's copy when it left it out (DR-8). */
+function storedAnswer(row: ReadRequestRow): Answered {
+  const server = JSON.parse(row.result) as ServerResult;
+  if (server.trace !== null || row.kept_trace === null) return { row, server };
+  return { row, server: { ...server, trace: JSON.parse(row.kept_trace) as unknown } };
+}
+
+/**
+ * The program, watched for the request its commit stores: `kept` tells whether the identity store
+ * keeps the request's trace (LS-1), so the device log need not store a second copy (DR-8).
+ */
+function* watchingCommit<R>(program: Program<R>, seen: { kept: boolean }): Program<R> {
+  let step = program.next();
+  while (step.done !== true) {
+    const call = step.value;
+    if (call.op === 'commit') seen.kept = (call.args[0].request?.trace ?? null) !== null;
+    step = program.next(yield call);
+  }
+  return step.value;
 }
 
 /** The same outcome with its answer as the protocol version asks for it. */
@@ -549,7 +570,7 @@ export class DeviceStore {
     const expected = state.nextSeq;
     if (sync.seq < expected) {
       // Only a request the device already pushed can sit below its position.
-      const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
+      const [existing] = yield* rows<ReadRequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
       if (existing !== undefined)
         return existing.request_id === sync.requestId
           ? { kind: 'replayed', doc: { ...storedAnswer(existing), sync } }
@@ -599,6 +620,7 @@ export class DeviceStore {
       ? null
       : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
     let outcome: OutcomeOf[SyncedRequestKind];
+    const stored = { kept: false };
     if (refusal !== null) outcome = failure(refusal);
     else {
       if (state.config === undefined) state.config = yield* this.store.config(device.workspaceId);
@@ -606,17 +628,20 @@ export class DeviceStore {
       if (config === null)
         return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
       outcome = yield* this.store.drive(
-        programFor(
-          call.kind,
-          call.request,
-          resolveOptions({
-            config,
-            random,
-            now,
-            actor: { kind: 'device', id: device.id },
-            preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
-            lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
-          }),
+        watchingCommit(
+          programFor(
+            call.kind,
+            call.request,
+            resolveOptions({
+              config,
+              random,
+              now,
+              actor: { kind: 'device', id: device.id },
+              preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
+              lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
+            }),
+          ),
+          stored,
         ),
       );
     }
@@ -648,7 +673,7 @@ export class DeviceStore {
       provisional_mpid: sync.provisionalMpid,
       canonical_mpid: server.mpid,
       status: server.status,
-      result: JSON.stringify(server),
+      result: JSON.stringify(stored.kept ? { ...server, trace: null } : server),
       received_at: now,
     };
     yield* run(texts.insertDeviceRequest, [
@@ -750,7 +775,7 @@ export class DeviceStore {
     const checkpoint = { seq: feed.at(-1)?.seq ?? after };
     const ids = [...new Set(feed.map((f) => f.key))];
     if (ids.length === 0) return { documents: [], checkpoint };
-    const found = yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+    const found = yield* rows<ReadRequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
     return {
       documents: found.sort((a, b) => a.seq - b.seq).map((row) => masterDoc(storedAnswer(row))),
       checkpoint,
@@ -795,7 +820,7 @@ export class DeviceStore {
     const found =
       ids.length === 0
         ? []
-        : yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+        : yield* rows<ReadRequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
     return {
       results: [...known.values(), ...found.map((row) => requestResult(storedAnswer(row)))].sort(
         (a, b) => a.seq - b.seq,
@@ -941,12 +966,13 @@ export class DeviceStore {
         'r.result',
         'r.provisional_mpid',
         'r.doc',
+        'q.trace as kept_trace',
       ])
       .where('q.scope_id', '=', workspaceId)
       .orderBy('q.seq')
       .execute();
     return found.map((row) => {
-      const result = JSON.parse(row.result) as ServerResult;
+      const result = storedAnswer(row as ReadRequestRow).server;
       return {
         seq: row.seq,
         at: row.at,
