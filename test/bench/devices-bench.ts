@@ -346,7 +346,7 @@ function perRound(
 /**
  * v2 rounds for fresh devices, then their empty rounds as the floor, counted on the server. Other
  * devices' rounds (`--warm-up`, not counted) come first, so the counts are of a server whose round
- * code is compiled: a cold server spends as much CPU again compiling it (V8's compiler threads).
+ * code is compiled, as on a server that syncs devices all day (SPEC DR-5).
  */
 async function measureRounds(url: string, pid: number) {
   if (WARM_UP > 0) {
