@@ -226,11 +226,15 @@ interface Replayed extends Answered {
   readonly sync: PushedRequest;
 }
 
-/** The stored result, its trace put back from the identity store's copy when it left it out (DR-8). */
+/** A stored result, its trace put back from the identity store's copy when it left it out (DR-8). */
+function storedResult(result: string, keptTrace: string | null): ServerResult {
+  const server = JSON.parse(result) as ServerResult;
+  if (server.trace !== null || keptTrace === null) return server;
+  return { ...server, trace: JSON.parse(keptTrace) as unknown };
+}
+
 function storedAnswer(row: ReadRequestRow): Answered {
-  const server = JSON.parse(row.result) as ServerResult;
-  if (server.trace !== null || row.kept_trace === null) return { row, server };
-  return { row, server: { ...server, trace: JSON.parse(row.kept_trace) as unknown } };
+  return { row, server: storedResult(row.result, row.kept_trace) };
 }
 
 /**
@@ -972,7 +976,7 @@ export class DeviceStore {
       .orderBy('q.seq')
       .execute();
     return found.map((row) => {
-      const result = storedAnswer(row as ReadRequestRow).server;
+      const result = storedResult(row.result, row.kept_trace);
       return {
         seq: row.seq,
         at: row.at,
