@@ -36,6 +36,7 @@ import { resolveOptions } from '../../shared/resolver/context.ts';
 import { failure } from '../../shared/resolver/outcome.ts';
 import { programFor, responseOf, type OutcomeOf } from '../../shared/resolver/program-for.ts';
 import type { AliasRecord } from '../../shared/resolver/records.ts';
+import type { Program } from '../../shared/resolver/store-port.ts';
 import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import type { RandomSource } from '../../shared/util/random.ts';
 import { err, ok, type Result } from '../../shared/util/result.ts';
@@ -53,6 +54,16 @@ import { rows, run, SqlTexts, writeRows, type SqlRun } from './sql-statements.ts
  */
 const CREDENTIAL_TTL_MS = 5_000;
 const MAX_CACHED_CREDENTIALS = 50_000;
+
+/**
+ * A device found by its credential, trusted until `until` (S2-10), with the secret that last
+ * matched its hash (`verified`; DR-6): kept in memory no longer than the entry.
+ */
+interface CachedCredential {
+  readonly device: Device;
+  readonly until: number;
+  verified: string | null;
+}
 
 export interface Device {
   readonly id: string;
@@ -75,6 +86,9 @@ export type ReplayOutcome<T = SyncRequestDoc> =
   | { readonly kind: 'rejected'; readonly error: PushError; readonly gap: boolean };
 
 type RequestRow = DeviceRequestsTable;
+
+/** A stored request as read back, with the trace the identity store keeps for it (DR-8). */
+type ReadRequestRow = RequestRow & { readonly kept_trace: string | null };
 
 /** The device's answer and the server's to one of its identity requests. */
 interface IdentityAnswer {
@@ -212,8 +226,29 @@ interface Replayed extends Answered {
   readonly sync: PushedRequest;
 }
 
-function storedAnswer(row: RequestRow): Answered {
-  return { row, server: JSON.parse(row.result) as ServerResult };
+/** A stored result, its trace put back from the identity store's copy when it left it out (DR-8). */
+function storedResult(result: string, keptTrace: string | null): ServerResult {
+  const server = JSON.parse(result) as ServerResult;
+  if (server.trace !== null || keptTrace === null) return server;
+  return { ...server, trace: JSON.parse(keptTrace) as unknown };
+}
+
+function storedAnswer(row: ReadRequestRow): Answered {
+  return { row, server: storedResult(row.result, row.kept_trace) };
+}
+
+/**
+ * The program, watched for the request its commit stores: `kept` tells whether the identity store
+ * keeps the request's trace (LS-1), so the device log need not store a second copy (DR-8).
+ */
+function* watchingCommit<R>(program: Program<R>, seen: { kept: boolean }): Program<R> {
+  let step = program.next();
+  while (step.done !== true) {
+    const call = step.value;
+    if (call.op === 'commit') seen.kept = (call.args[0].request?.trace ?? null) !== null;
+    step = program.next(yield call);
+  }
+  return step.value;
 }
 
 /** The same outcome with its answer as the protocol version asks for it. */
@@ -539,7 +574,7 @@ export class DeviceStore {
     const expected = state.nextSeq;
     if (sync.seq < expected) {
       // Only a request the device already pushed can sit below its position.
-      const [existing] = yield* rows<RequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
+      const [existing] = yield* rows<ReadRequestRow>(texts.deviceRequestAt, [device.id, sync.seq]);
       if (existing !== undefined)
         return existing.request_id === sync.requestId
           ? { kind: 'replayed', doc: { ...storedAnswer(existing), sync } }
@@ -589,6 +624,7 @@ export class DeviceStore {
       ? null
       : apiError('FORBIDDEN', `this device may ${sync.kind} only profiles its own requests resolved to`);
     let outcome: OutcomeOf[SyncedRequestKind];
+    const stored = { kept: false };
     if (refusal !== null) outcome = failure(refusal);
     else {
       if (state.config === undefined) state.config = yield* this.store.config(device.workspaceId);
@@ -596,17 +632,20 @@ export class DeviceStore {
       if (config === null)
         return reject(PushErrorCodes.workspace_missing, 'the workspace of this device no longer exists');
       outcome = yield* this.store.drive(
-        programFor(
-          call.kind,
-          call.request,
-          resolveOptions({
-            config,
-            random,
-            now,
-            actor: { kind: 'device', id: device.id },
-            preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
-            lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
-          }),
+        watchingCommit(
+          programFor(
+            call.kind,
+            call.request,
+            resolveOptions({
+              config,
+              random,
+              now,
+              actor: { kind: 'device', id: device.id },
+              preferredMpid: sync.createdProvisional ? sync.provisionalMpid : null,
+              lastSeenResolutionMs: this.lean.lastSeenResolutionMs,
+            }),
+          ),
+          stored,
         ),
       );
     }
@@ -638,7 +677,7 @@ export class DeviceStore {
       provisional_mpid: sync.provisionalMpid,
       canonical_mpid: server.mpid,
       status: server.status,
-      result: JSON.stringify(server),
+      result: JSON.stringify(stored.kept ? { ...server, trace: null } : server),
       received_at: now,
     };
     yield* run(texts.insertDeviceRequest, [
@@ -740,7 +779,7 @@ export class DeviceStore {
     const checkpoint = { seq: feed.at(-1)?.seq ?? after };
     const ids = [...new Set(feed.map((f) => f.key))];
     if (ids.length === 0) return { documents: [], checkpoint };
-    const found = yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+    const found = yield* rows<ReadRequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
     return {
       documents: found.sort((a, b) => a.seq - b.seq).map((row) => masterDoc(storedAnswer(row))),
       checkpoint,
@@ -785,7 +824,7 @@ export class DeviceStore {
     const found =
       ids.length === 0
         ? []
-        : yield* rows<RequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
+        : yield* rows<ReadRequestRow>(texts.deviceRequestsById(ids.length), [deviceId, ...ids]);
     return {
       results: [...known.values(), ...found.map((row) => requestResult(storedAnswer(row)))].sort(
         (a, b) => a.seq - b.seq,
@@ -806,11 +845,17 @@ export class DeviceStore {
   async authenticate(id: string, secret: string): Promise<Device | null> {
     const now = this.now();
     const cached = this.credentials.get(id);
-    const device = cached !== undefined && cached.until > now ? cached.device : await this.findFresh(id, now);
-    return device !== null && this.verify(device, secret) ? device : null;
+    const entry = cached !== undefined && cached.until > now ? cached : await this.findFresh(id, now);
+    if (entry === null) return null;
+    // A secret that already matched the hash of this entry's device is not hashed again (DR-6).
+    if (entry.verified !== null && !entry.device.revoked && safeEqual(secret, entry.verified))
+      return entry.device;
+    if (!this.verify(entry.device, secret)) return null;
+    entry.verified = secret;
+    return entry.device;
   }
 
-  private async findFresh(id: string, now: number): Promise<Device | null> {
+  private async findFresh(id: string, now: number): Promise<CachedCredential | null> {
     const device = await this.find(id);
     if (device === null) return null;
     this.credentials.delete(id);
@@ -818,11 +863,12 @@ export class DeviceStore {
       const oldest = this.credentials.keys().next();
       if (oldest.done !== true) this.credentials.delete(oldest.value);
     }
-    this.credentials.set(id, { device, until: now + CREDENTIAL_TTL_MS });
-    return device;
+    const entry: CachedCredential = { device, until: now + CREDENTIAL_TTL_MS, verified: null };
+    this.credentials.set(id, entry);
+    return entry;
   }
 
-  private readonly credentials = new Map<string, { readonly device: Device; readonly until: number }>();
+  private readonly credentials = new Map<string, CachedCredential>();
 
   /** The projections of the device's profiles changed since the checkpoint. */
   pullProfiles(
@@ -924,12 +970,13 @@ export class DeviceStore {
         'r.result',
         'r.provisional_mpid',
         'r.doc',
+        'q.trace as kept_trace',
       ])
       .where('q.scope_id', '=', workspaceId)
       .orderBy('q.seq')
       .execute();
     return found.map((row) => {
-      const result = JSON.parse(row.result) as ServerResult;
+      const result = storedResult(row.result, row.kept_trace);
       return {
         seq: row.seq,
         at: row.at,

@@ -167,7 +167,10 @@ export interface DeviceRequestsTable {
   provisional_mpid: string | null;
   canonical_mpid: string | null;
   status: string;
-  /** The server result (JSON). */
+  /**
+   * The server result (JSON). Its `trace` is null when the identity store keeps the request's trace
+   * (`requests.trace` of the same request id): read back with it (SPEC DR-8).
+   */
   result: string;
   received_at: number;
 }

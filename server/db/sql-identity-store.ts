@@ -652,7 +652,8 @@ function executeSync<R>(sqlRun: SqlRun<R>, sqlite: CachedSqlite, beforeWrite?: (
  * back alone), and every caller is answered only after the shared COMMIT. Under load this spreads
  * the cost of a commit over the whole batch; an idle server commits each program on its own.
  * A program's savepoint is opened just before its first write (a job calls `beforeWrite`): a
- * program that only reads has nothing to roll back and costs no savepoint statements (SPEC HP-2).
+ * program that only reads has nothing to roll back and costs no savepoint statements (SPEC HP-2);
+ * a program alone in its batch runs none either: the transaction is its savepoint (DR-7).
  */
 class GroupCommit {
   private queue: {
@@ -688,10 +689,13 @@ class GroupCommit {
       await this.turn(() => {
         const sql = (text: string) => this.sqlite.prepare(text).run([]);
         sql('begin immediate');
+        // A program alone in its batch is undone by rolling the transaction back (DR-7).
+        const alone = batch.length === 1;
         try {
           for (const item of batch) {
             let savepoint = false;
             const beforeWrite = () => {
+              if (alone) return;
               sql('savepoint program');
               savepoint = true;
             };
@@ -701,7 +705,7 @@ class GroupCommit {
             } catch (error) {
               // SQLite undoes the whole transaction on some errors (a full disk, IO errors): then
               // every program of the batch is undone too, and all of them fail with that error.
-              if (!this.sqlite.raw.inTransaction) throw error;
+              if (alone || !this.sqlite.raw.inTransaction) throw error;
               if (savepoint) {
                 sql('rollback to program');
                 sql('release program');

@@ -331,18 +331,28 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
   };
 }
 
+/**
+ * A device's stored requests with the trace the identity store keeps for each (`kept_trace`: its
+ * `requests` row in the device's workspace), which the stored result then leaves out (DR-8).
+ */
+function withKeptTrace(db: Kysely<Database>) {
+  return db
+    .selectFrom('device_requests as r')
+    .innerJoin('devices as d', 'd.id', 'r.device_id')
+    .leftJoin('requests as q', (join) =>
+      join.onRef('q.scope_id', '=', 'd.workspace_id').onRef('q.request_id', '=', 'r.request_id'),
+    )
+    .selectAll('r')
+    .select('q.trace as kept_trace');
+}
+
 /** The device replication statements, compiled once. */
 function deviceTexts(db: Kysely<Database>, dialect: Dialect) {
   return {
     /** (deviceId) */
     deviceById: db.selectFrom('devices').selectAll().where('id', '=', P).compile().sql,
-    /** (deviceId, seq) */
-    deviceRequestAt: db
-      .selectFrom('device_requests')
-      .selectAll()
-      .where('device_id', '=', P)
-      .where('seq', '=', 0)
-      .compile().sql,
+    /** (deviceId, seq), with the trace the identity store keeps (`kept_trace`, DR-8) */
+    deviceRequestAt: withKeptTrace(db).where('r.device_id', '=', P).where('r.seq', '=', 0).compile().sql,
     /** (deviceId); PostgreSQL locks the device row */
     deviceNextSeq: (() => {
       const query = db.selectFrom('devices').select('next_seq').where('id', '=', P);
@@ -598,11 +608,7 @@ export class SqlTexts {
   /** deviceId, n × requestId */
   deviceRequestsById(n: number): string {
     return this.cached('deviceRequestsById', n, (count) =>
-      this.db
-        .selectFrom('device_requests')
-        .selectAll()
-        .where('device_id', '=', P)
-        .where('request_id', 'in', this.list(count)),
+      withKeptTrace(this.db).where('r.device_id', '=', P).where('r.request_id', 'in', this.list(count)),
     );
   }
 

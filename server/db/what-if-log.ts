@@ -93,11 +93,9 @@ export async function readWhatIfLog(
     .leftJoin('device_requests as d', (join) =>
       join.onRef('d.device_id', '=', 'l.device_id').onRef('d.seq', '=', 'l.device_seq'),
     )
+    // Device requests too: the device log leaves out a trace the identity store keeps (DR-8).
     .leftJoin('requests as r', (join) =>
-      join
-        .onRef('r.scope_id', '=', 'l.scope_id')
-        .onRef('r.request_id', '=', 'l.request_id')
-        .on('l.source', '=', 'api'),
+      join.onRef('r.scope_id', '=', 'l.scope_id').onRef('r.request_id', '=', 'l.request_id'),
     )
     .select([
       'l.at',
@@ -137,15 +135,17 @@ export async function readWhatIfLog(
       continue;
     }
     const result = row.result;
+    const kept = row.trace;
     log.push({
       ...base,
       source: 'device',
       deviceId: row.device_id ?? '',
       pushed: row.doc === null ? null : storedPushedRequest(row.doc),
-      recordedTrace: () =>
-        result === null
-          ? null
-          : (((JSON.parse(result) as ServerResult).trace as ExplainTrace | null) ?? null),
+      recordedTrace: () => {
+        const own =
+          result === null ? null : ((JSON.parse(result) as ServerResult).trace as ExplainTrace | null);
+        return own ?? parseTrace(kept);
+      },
     });
   }
   return log;

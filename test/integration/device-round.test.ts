@@ -13,11 +13,12 @@ import { registerDevice, requestDocument } from '../helpers/sync-wire.ts';
 
 /**
  * SQL statements one round of a device that recorded an identify, 20 events and a login offline
- * may run on SQLite (DR-1), transaction control included. Measured 37 when this was pinned (the
- * first program of a fresh server reads the config too); the round ran 65 before one transaction
- * per round and the replay state (DR-2, DR-3).
+ * may run on SQLite (DR-1), transaction control included. Measured 33 when this was pinned (the
+ * first program of a fresh server reads the config too; a round alone in its group commit runs no
+ * savepoint, DR-7); 35 before that, 65 before one transaction per round and the replay state
+ * (DR-2, DR-3).
  */
-const STATEMENTS_PER_ROUND = 37;
+const STATEMENTS_PER_ROUND = 33;
 
 let server: TestServer;
 let opened: SimulatedDevice[] = [];
@@ -100,5 +101,81 @@ describe('device round', () => {
     }>(server.url, 'GET', '/workspaces/default/export');
     expect(exported.body.deviceRequests).toEqual([]);
     expect(exported.body.eventCounts['atomic'] ?? 0).toBe(0);
+  });
+
+  it('[DR-6] a device whose secret was checked is answered from the cache only for that same secret', async () => {
+    const headers = await registerDevice(server.url, 'us1-test-key', 'cached');
+    const round = (authorization: string) =>
+      call(
+        server.url,
+        '/sync/v2/round',
+        { checkpoint: { requests: 0, profiles: 0 }, requests: [], events: [] },
+        { headers: { ...headers, authorization, [SYNC_PROTOCOL_HEADER]: '3' } },
+      );
+    const right = headers['authorization'] as string;
+    expect((await round(right)).status).toBe(200);
+    expect((await round(right)).status).toBe(200);
+    expect((await round(`${right.slice(0, -1)}${right.endsWith('x') ? 'y' : 'x'}`)).status).toBe(401);
+    expect((await round(`${right}x`)).status).toBe(401);
+    expect((await round(right)).status).toBe(200);
+    expect((await admin(server.url, 'DELETE', '/workspaces/default/devices/cached')).status).toBe(204);
+    expect((await round(right)).status).toBe(401);
+  });
+
+  it('[DR-8] a replayed request whose trace the identity store keeps is stored without a second copy, and answered with it', async () => {
+    const headers = {
+      ...(await registerDevice(server.url, 'us1-test-key', 'once')),
+      [SYNC_PROTOCOL_HEADER]: '3',
+    };
+    const pushed = (seq: number) =>
+      (({ server: _server, ...request }) => request)(
+        requestDocument({
+          deviceId: 'once',
+          seq,
+          body: { known_identities: { customerid: 'once', device_application_stamp: 'das-once' } },
+        }).data.sync,
+      );
+    type Result = { requestId: string; server: { status: string; trace: unknown } };
+    const round = (requests: unknown[]) =>
+      call<{ results: Result[] }>(
+        server.url,
+        '/sync/v2/round',
+        { checkpoint: { requests: 0, profiles: 0 }, requests, events: [] },
+        { headers },
+      );
+    // The first login creates the profile: the identity store keeps its trace, the device log no copy.
+    // The second changes nothing: stored without a trace in `requests` (LS-1), the device log keeps it.
+    const first = await round([pushed(1), pushed(2)]);
+    expect(first.status).toBe(200);
+    const answered = first.body.results;
+    expect(answered.map((r) => [r.requestId, r.server.status])).toEqual([
+      ['once-1', 'applied'],
+      ['once-2', 'applied'],
+    ]);
+    expect(answered.every((r) => r.server.trace !== null)).toBe(true);
+
+    const db = new Database(server.databaseFile, { readonly: true });
+    const stored = db
+      .prepare(
+        `select r.request_id, json_extract(r.result, '$.trace') is null as lean, coalesce(q.trace, 'null') = 'null' as untraced
+         from device_requests r left join requests q on q.request_id = r.request_id order by r.seq`,
+      )
+      .all();
+    db.close();
+    expect(stored).toEqual([
+      { request_id: 'once-1', lean: 1, untraced: 0 },
+      { request_id: 'once-2', lean: 0, untraced: 1 },
+    ]);
+
+    // Read again: by a round from checkpoint 0, by a v1 pull, and as the answer to a request pushed again.
+    expect((await round([])).body.results).toEqual(answered);
+    const v1 = await call<{ documents: { data: { sync: { server: unknown } } }[] }>(
+      server.url,
+      '/sync/v1/requests/pull?seq=0',
+      undefined,
+      { method: 'GET', headers },
+    );
+    expect(v1.body.documents.map((d) => d.data.sync.server)).toEqual(answered.map((r) => r.server));
+    expect((await round([pushed(1)])).body.results).toEqual(answered);
   });
 });
