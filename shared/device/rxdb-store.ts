@@ -276,7 +276,9 @@ class GraphTx {
           for (const d of known) if (!this.stored.has(d.id)) this.stored.set(d.id, d);
           return known;
         }
-        const docs = await this.query({ selector: { kind, [field]: value } });
+        const docs = (await this.query(lookupQuery(kind, field, value))).filter(
+          (d) => d.kind === kind && d[field] === value,
+        );
         this.found.set(cacheKey, docs);
         this.cache.rememberLookup(kind, field, value, docs);
         return docs;
@@ -683,6 +685,17 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
 function historyEntries(d: GraphDoc): HistoryEntry[] {
   const data = d.data as { entries?: HistoryEntry[] } & HistoryEntry;
   return data.entries ?? [data];
+}
+
+/**
+ * The storage query for one lookup (DE-6): the holders of an identity value are the range of ids
+ * that start with its key (a longer key sharing the prefix is filtered out by the caller); other
+ * lookups scan their kind through whichever index starts with it.
+ */
+function lookupQuery(kind: GraphDoc['kind'], field: LookupField, value: string): MangoQuery<GraphDoc> {
+  if (kind !== 'identity' || field !== 'key') return { selector: { kind, [field]: value } };
+  const prefix = identityId(value, '');
+  return { selector: { id: { $gte: prefix, $lt: `${prefix}\uffff` } }, index: ['id'] };
 }
 
 function byRequestTime(a: AliasRecord, b: AliasRecord): number {

@@ -16,7 +16,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { filter, firstValueFrom, map, timeout, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { browserLock, openBrowserDeviceDatabase } from '../../shared/device/browser.ts';
-import type { DeviceDatabase, GraphDoc } from '../../shared/device/collections.ts';
+import { GRAPH_SCHEMA, type DeviceDatabase, type GraphDoc } from '../../shared/device/collections.ts';
 import { answeredMpid, DeviceEngine } from '../../shared/device/engine.ts';
 import type { DeviceLock } from '../../shared/device/rxdb-store.ts';
 import {
@@ -201,10 +201,10 @@ function openRawDatabase(name: string): Promise<IDBDatabase> {
   });
 }
 
-/** The IndexedDB database RxDB's Dexie storage keeps the graph collection in (schema version 0). */
+/** The IndexedDB database RxDB's Dexie storage keeps the graph collection in (one per schema version). */
 function openDeviceGraphDatabase(name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(`rxdb-dexie-${name}--0--graph`);
+    const request = indexedDB.open(`rxdb-dexie-${name}--${GRAPH_SCHEMA.version}--graph`);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'));
   });
