@@ -2,6 +2,7 @@
  * The graph collection's schema (SPEC DE-6, DE-7), offline, on RxDB memory storage and on the Dexie
  * storage over fake-indexeddb (the browser's path): only the indexes a query needs, identity values
  * found through their ids, and a device written under schema version 0 read alike after the update.
+ * And the device's Dexie storage without Dexie's own change tracking (DE-9).
  */
 import { randomBytes } from 'node:crypto';
 import { indexedDB, IDBKeyRange } from 'fake-indexeddb';
@@ -18,6 +19,7 @@ import {
   type DeviceDatabase,
   type GraphDoc,
 } from '../../../shared/device/collections.ts';
+import { deviceDexieStorage } from '../../../shared/device/browser.ts';
 import { DeviceEngine } from '../../../shared/device/engine.ts';
 import { ScopeConfigSchema } from '../../../shared/identity/scope-config.ts';
 import { seededRandom } from '../../../shared/util/random.ts';
@@ -163,5 +165,41 @@ describe.each(STORAGES)('device graph schema on %s', (storageName, storage) => {
     expect(mpidOf(await after.login({ email: 'second@example.com' }))).not.toBe(second);
     const log = await after.requests();
     expect(log.map((r) => r.seq)).toEqual(log.map((_, i) => i + 1));
+  });
+});
+
+describe('device Dexie storage', () => {
+  /** Messages Dexie posts to the origin's other pages (its `…storagemutated…` channels) while `task` runs. */
+  async function dexieMessages(task: () => Promise<void>): Promise<number> {
+    const original = Object.getOwnPropertyDescriptor(BroadcastChannel.prototype, 'postMessage');
+    let posted = 0;
+    const post = original?.value as (this: BroadcastChannel, message: unknown) => void;
+    BroadcastChannel.prototype.postMessage = function (this: BroadcastChannel, message: unknown) {
+      if (this.name.includes('storagemutated')) posted += 1;
+      post.call(this, message);
+    };
+    try {
+      await task();
+    } finally {
+      if (original !== undefined) Object.defineProperty(BroadcastChannel.prototype, 'postMessage', original);
+    }
+    return posted;
+  }
+
+  /** Dexie's messages while one person goes through the Field flow on an open device (creating a database posts one). */
+  async function fieldFlowMessages(storage: RxStorage<unknown, unknown>): Promise<number> {
+    const db = await database(`dexie${randomBytes(5).toString('hex')}`, storage);
+    const e = await engineOn(db, 11);
+    return dexieMessages(async () => {
+      await e.identify({ email: 'quiet@example.com' });
+      await e.track('visited');
+      await e.login({ customerid: 'quiet' });
+      await e.nextPerson();
+    });
+  }
+
+  it("[DE-9] the device's writes post no Dexie change message (RxDB's own Dexie storage posts one per write)", async () => {
+    expect(await fieldFlowMessages(getRxStorageDexie({ indexedDB, IDBKeyRange }))).toBeGreaterThanOrEqual(4);
+    expect(await fieldFlowMessages(deviceDexieStorage({ indexedDB, IDBKeyRange }))).toBe(0);
   });
 });
