@@ -20,8 +20,10 @@ import {
   type RxStorage,
 } from 'rxdb/plugins/core';
 import { RxDBLocalDocumentsPlugin } from 'rxdb/plugins/local-documents';
+import { RxDBMigrationSchemaPlugin } from 'rxdb/plugins/migration-schema';
 
 addRxPlugin(RxDBLocalDocumentsPlugin);
+addRxPlugin(RxDBMigrationSchemaPlugin);
 import type { DeviceEvent, ProfileProjection } from '../protocol/sync.ts';
 
 export const GRAPH_KINDS = ['profile', 'identity', 'request', 'history', 'alias', 'dropped', 'head'] as const;
@@ -47,8 +49,21 @@ const string = (maxLength: number) => ({ type: 'string', maxLength }) as const;
 const integer = (minimum: number, maximum: number) =>
   ({ type: 'number', minimum, maximum, multipleOf: 1 }) as const;
 
+/**
+ * The graph collection's schema (SPEC DE-6). Version 1 keeps the fields of version 0 and only the
+ * indexes some query needs: every index is one more row that each document of every write puts
+ * (RxDB adds `_deleted` in front and the primary key behind, and its own `_meta.lwt` ones).
+ *
+ * - `id` (RxDB's `[_deleted, id]`, which the Dexie storage keeps anyway): the holders of an identity
+ *   value are a range of ids, since an identity document's id starts with its key.
+ * - `[kind, mpid]`: a person's requests (views) and identities (reconciliation).
+ * - `[kind, seq]`: the request log in order (sync, reconciliation) and its tail.
+ *
+ * Aliases (`source`, `destination`, `due`) are few on a device and found by scanning their kind;
+ * identities by `key`, through the id range.
+ */
 export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
-  version: 0,
+  version: 1,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -63,14 +78,16 @@ export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
     data: { type: 'object' },
   },
   required: ['id', 'kind', 'key', 'mpid', 'seq', 'due', 'source', 'destination', 'data'],
-  indexes: [
-    ['kind', 'key'],
-    ['kind', 'mpid'],
-    ['kind', 'seq'],
-    ['kind', 'due'],
-    ['kind', 'source'],
-    ['kind', 'destination'],
-  ],
+  indexes: ['id', ['kind', 'mpid'], ['kind', 'seq']],
+};
+
+/**
+ * From one schema version of the graph to the next, document by document (RxDB copies the
+ * collection into the new version's storage on the first open after an update; DE-7). Version 1
+ * dropped indexes only: every document is kept as it was.
+ */
+export const GRAPH_MIGRATIONS = {
+  1: (doc: GraphDoc): GraphDoc => doc,
 };
 
 export type ProfileDoc = Omit<ProfileProjection, '_deleted'>;
@@ -137,7 +154,7 @@ export async function openDeviceDatabase(
     closeDuplicates: true,
   });
   await db.addCollections({
-    graph: { schema: GRAPH_SCHEMA },
+    graph: { schema: GRAPH_SCHEMA, migrationStrategies: GRAPH_MIGRATIONS },
     profiles: { schema: PROFILES_SCHEMA },
     events: { schema: EVENTS_SCHEMA },
   });

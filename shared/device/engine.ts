@@ -11,7 +11,7 @@
  * The current user is derived too: the answer of the latest identify, login or logout.
  */
 import { distinctUntilChanged, from, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
-import type { IdentityType } from '../identity/identity-types.ts';
+import { canonicalIdentityType, type IdentityType } from '../identity/identity-types.ts';
 import { randomMpid } from '../identity/mpid.ts';
 import { normaliseIdentityValue } from '../identity/normalise.ts';
 import type { Environment, ScopeConfig } from '../identity/scope-config.ts';
@@ -256,9 +256,7 @@ export class DeviceEngine {
    */
   async nextPerson(): Promise<void> {
     const das = randomUuid(this.random);
-    const ns = { scopeId: this.configValue.scopeId, environment: this.environment };
-    const value = normaliseIdentityValue(this.configValue.normalisation, 'device_application_stamp', das);
-    await this.store.renewStamp(das, [identityKey(ns, 'device_application_stamp', value)]);
+    await this.store.renewStamp(das, this.identityKeys({ device_application_stamp: das }));
     this.dasValue = das;
   }
 
@@ -379,8 +377,14 @@ export class DeviceEngine {
         };
         return this.recording(ctx.head, kind, requestId, body, null, preferredMpid);
       },
-      // Whether the MPID a new profile would get is taken is read with the head (DE-3).
-      { prefetch: [profileId(preferredMpid)] },
+      // Whether the MPID a new profile would get is taken is read with the head (DE-1), and the
+      // holders of the call's identity values are looked up beside it (DE-8).
+      {
+        prefetch: {
+          ids: [profileId(preferredMpid)],
+          identityKeys: this.identityKeys({ device_application_stamp: this.dasValue, ...identities }),
+        },
+      },
     );
     if (outcome === null) throw new Error('an identity request is always recorded');
     if (!outcome.ok) return err(outcome.error.error);
@@ -392,6 +396,22 @@ export class DeviceEngine {
       isEphemeral: response.is_ephemeral,
       created: outcome.value.created,
     });
+  }
+
+  /**
+   * The identity keys (namespace, canonical type, normalised value) of a call's identities: those
+   * its resolution looks up. A spelling the resolver refuses is left out.
+   */
+  private identityKeys(identities: Record<string, string | null>): string[] {
+    const ns = { scopeId: this.configValue.scopeId, environment: this.environment };
+    const keys: string[] = [];
+    for (const [name, raw] of Object.entries(identities)) {
+      const type = canonicalIdentityType(name);
+      if (type === null || raw === null) continue;
+      const value = normaliseIdentityValue(this.configValue.normalisation, type, raw);
+      if (value !== '') keys.push(identityKey(ns, type, value));
+    }
+    return keys;
   }
 
   /**

@@ -163,6 +163,14 @@ export interface Recording<R> {
   readonly fresh?: boolean;
 }
 
+/** What a transaction reads as it begins, beside the head (DE-1, DE-8). */
+export interface Prefetch {
+  /** Documents by id, read with the head in one storage call. */
+  readonly ids?: readonly string[];
+  /** Identity keys whose holders are looked up at the same time, unless the page cache knows them. */
+  readonly identityKeys?: readonly string[];
+}
+
 /** Pending writes of one transaction, by document id (`null` = removed). */
 type Overlay = Map<string, GraphDoc | null>;
 type Stored = RxDocumentData<GraphDoc>;
@@ -186,14 +194,21 @@ class GraphTx {
   ) {}
 
   /**
-   * Reads the head (and `prefetch`, in the same storage call) and lets the page cache check it:
+   * Reads the head (and `prefetch.ids`, in the same storage call) and lets the page cache check it:
    * another page's write since this page's last transaction makes the cache forget everything.
+   * The holders of `prefetch.identityKeys` the cache does not know are asked at the same time
+   * (DE-8): the lock keeps storage still, so what they find holds whatever the head says.
    */
-  async begin(prefetch: readonly string[]): Promise<void> {
-    const ids = [HEAD_ID, ...prefetch.filter((id) => id !== HEAD_ID)];
-    const docs = new Map(
-      (await this.graph.storageInstance.findDocumentsById(ids, true)).map((d) => [d.id, d]),
+  async begin(prefetch: Prefetch): Promise<void> {
+    const ids = [HEAD_ID, ...(prefetch.ids ?? []).filter((id) => id !== HEAD_ID)];
+    const asked = [...new Set(prefetch.identityKeys ?? [])].filter(
+      (key) => this.cache.lookup('identity', 'key', key) === undefined,
     );
+    const [byId, holders] = await Promise.all([
+      this.graph.storageInstance.findDocumentsById(ids, true),
+      Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
+    ]);
+    const docs = new Map(byId.map((d) => [d.id, d]));
     const head = docs.get(HEAD_ID) ?? null;
     this.cache.validate(live(head) ?? null);
     for (const id of ids) {
@@ -201,6 +216,7 @@ class GraphTx {
       this.stored.set(id, d);
       this.cache.rememberDoc(id, d);
     }
+    asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
   }
 
   /**
@@ -261,6 +277,18 @@ class GraphTx {
     return documents;
   }
 
+  /** Live documents of a kind whose `field` equals `value`, in storage (DE-6: see `lookupQuery`). */
+  private async lookup(kind: GraphDoc['kind'], field: LookupField, value: string): Promise<Stored[]> {
+    return (await this.query(lookupQuery(kind, field, value))).filter(
+      (d) => d.kind === kind && d[field] === value,
+    );
+  }
+
+  private remember(kind: GraphDoc['kind'], field: LookupField, value: string, docs: readonly Stored[]): void {
+    this.found.set(lookupKey(kind, field, value), docs);
+    this.cache.rememberLookup(kind, field, value, docs);
+  }
+
   /**
    * Documents of a kind whose `field` equals one of `values`, with the overlay applied: one exact
    * index range per value (an `$in` would scan everything between the smallest and largest value).
@@ -276,9 +304,8 @@ class GraphTx {
           for (const d of known) if (!this.stored.has(d.id)) this.stored.set(d.id, d);
           return known;
         }
-        const docs = await this.query({ selector: { kind, [field]: value } });
-        this.found.set(cacheKey, docs);
-        this.cache.rememberLookup(kind, field, value, docs);
+        const docs = await this.lookup(kind, field, value);
+        this.remember(kind, field, value, docs);
         return docs;
       }),
     );
@@ -348,7 +375,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
    */
   record<R>(
     make: (ctx: RecordContext) => Promise<Recording<R> | null> | Recording<R> | null,
-    options: { readonly prefetch?: readonly string[] } = {},
+    options: { readonly prefetch?: Prefetch } = {},
   ): Promise<R | null> {
     return this.locked(async (tx) => {
       const recording = await make({
@@ -416,7 +443,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   }
 
   /** Runs `fn` in this page's queue and under the device lock, then writes what it staged. */
-  private locked<T>(fn: (tx: GraphTx) => Promise<T>, prefetch: readonly string[] = []): Promise<T> {
+  private locked<T>(fn: (tx: GraphTx) => Promise<T>, prefetch: Prefetch = {}): Promise<T> {
     const run = () =>
       this.lock(async () => {
         try {
@@ -683,6 +710,17 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
 function historyEntries(d: GraphDoc): HistoryEntry[] {
   const data = d.data as { entries?: HistoryEntry[] } & HistoryEntry;
   return data.entries ?? [data];
+}
+
+/**
+ * The storage query for one lookup (DE-6): the holders of an identity value are the range of ids
+ * that start with its key (a longer key sharing the prefix is filtered out by the caller); other
+ * lookups scan their kind through whichever index starts with it.
+ */
+function lookupQuery(kind: GraphDoc['kind'], field: LookupField, value: string): MangoQuery<GraphDoc> {
+  if (kind !== 'identity' || field !== 'key') return { selector: { kind, [field]: value } };
+  const prefix = identityId(value, '');
+  return { selector: { id: { $gte: prefix, $lt: `${prefix}\uffff` } }, index: ['id'] };
 }
 
 function byRequestTime(a: AliasRecord, b: AliasRecord): number {

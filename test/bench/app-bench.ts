@@ -8,7 +8,10 @@
  *    whether calls stay flat as the device fills. The floor, measured in the same page: one
  *    document inserted into an RxDB collection of its own, and one raw IndexedDB put. Main-thread
  *    busy time per person comes from Chromium's own counter (CDP `Performance.getMetrics`
- *    TaskDuration); IndexedDB's backend runs in the browser process and is not in it.
+ *    TaskDuration); IndexedDB's backend runs in the browser process and is not in it. Before and after
+ *    the buckets, 50 people of identity calls alone (identify, login, logout) give the main-thread
+ *    time per identity call; each call's storage profile counts its IndexedDB transactions and its
+ *    storage rounds (storage calls that run side by side count once: the waits end to end).
  * 2. The app, built (`vite build -c renderer/vite.config.ts`) and served by the real server under
  *    /app/, opened local-only (no sync): JS gzip loaded for the first render; first meaningful
  *    render (navigation start → the frame after the Field screen's "Current person" heading is in
@@ -25,7 +28,7 @@
  *
  *   npm run bench:app -- [--people 10000] [--skip-ui] [--skip-build]
  */
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -82,6 +85,10 @@ const BATCH = 50;
 /** Ten buckets, each a whole number of batches. */
 const BUCKET = Math.max(BATCH, Math.ceil(PEOPLE / 10 / BATCH) * BATCH);
 const FLOOR_SAMPLES = 300;
+/** Linux's USER_HZ: /proc reports CPU time in ticks of 10 ms. */
+const CLOCK_TICKS_PER_SECOND = 100;
+/** People (three identity calls each) of the identity-calls-alone runs on the empty and the full device. */
+const MAIN_THREAD_PEOPLE = 50;
 const UI_SAMPLES = 40;
 const SCROLL_FRAMES = 300;
 /** The app's own database (renderer/src/app/start-app.ts), so the app sees the people of part 1. */
@@ -234,11 +241,97 @@ async function runBucket(
   };
 }
 
-async function identityCalls(context: BrowserContext, harnessUrl: string, database: string) {
+/** CPU time (user + system, ms) of a Chromium's processes. */
+interface ChromiumCpu {
+  /** The renderer processes (the page's JavaScript, Blink, IndexedDB's client side). */
+  readonly renderer: number;
+  /** The browser process, where this Chromium runs IndexedDB's backend (LevelDB). */
+  readonly browser: number;
+  /** Every process of the browser. */
+  readonly all: number;
+}
+
+/** Reads the CPU time of the Chromium started on `profileDir` from Linux's /proc (zeros elsewhere). */
+function chromiumCpu(profileDir: string): ChromiumCpu {
+  if (!existsSync('/proc/self/stat')) return { renderer: 0, browser: 0, all: 0 };
+  const processes = readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .flatMap((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const ticks = Number(fields[11]) + Number(fields[12]);
+        // Chromium rewrites its children's command lines into one string: read it as text.
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+        return [{ pid: Number(pid), parent: Number(fields[1]), ticks, cmdline }];
+      } catch {
+        return []; // the process ended while being read
+      }
+    });
+  const tree = new Set(
+    processes
+      .filter((p) => p.cmdline.includes(`--user-data-dir=${profileDir} `) && !p.cmdline.includes('--type='))
+      .map((p) => p.pid),
+  );
+  for (let grown = true; grown;) {
+    grown = false;
+    for (const p of processes)
+      if (!tree.has(p.pid) && tree.has(p.parent)) {
+        tree.add(p.pid);
+        grown = true;
+      }
+  }
+  const inTree = processes.filter((p) => tree.has(p.pid));
+  const ms = (of: (cmdline: string) => boolean) =>
+    inTree.filter((p) => of(p.cmdline)).reduce((n, p) => n + (p.ticks * 1000) / CLOCK_TICKS_PER_SECOND, 0);
+  return {
+    renderer: ms((cmdline) => cmdline.includes('--type=renderer')),
+    browser: ms((cmdline) => !cmdline.includes('--type=')),
+    all: ms(() => true),
+  };
+}
+
+/**
+ * Identity calls alone (identify, login, logout alternating, `MAIN_THREAD_PEOPLE` people): Chromium's
+ * main-thread task time and CPU time per call, which the machine's load inflates far less than
+ * wall-clock percentiles, beside the calls' own p50 and p95.
+ */
+async function identityMainThread(
+  page: Page,
+  taskMs: () => Promise<number>,
+  cpu: () => ChromiumCpu,
+  prefix: string,
+) {
+  const before = await taskMs();
+  const cpuBefore = cpu();
+  const times = await page.evaluate(([p, n]) => window.harness!.identityCalls(p, 0, n), [
+    prefix,
+    MAIN_THREAD_PEOPLE,
+  ] as const);
+  const cpuAfter = cpu();
+  const busy = (await taskMs()) - before;
+  const perCall = (ms: number) => round(ms / times.length);
+  return {
+    calls: times.length,
+    mainThreadMsPerCall: perCall(busy),
+    rendererCpuMsPerCall: perCall(cpuAfter.renderer - cpuBefore.renderer),
+    browserCpuMsPerCall: perCall(cpuAfter.browser - cpuBefore.browser),
+    chromiumCpuMsPerCall: perCall(cpuAfter.all - cpuBefore.all),
+    ...stats(times),
+  };
+}
+
+async function identityCalls(
+  context: BrowserContext,
+  harnessUrl: string,
+  database: string,
+  chromium: () => ChromiumCpu,
+) {
   const page = await openHarness(context, harnessUrl, database);
   const taskMs = await mainThreadMs(context, page);
   const floorBefore: FloorTimes = await page.evaluate((n) => window.harness!.floor(n), FLOOR_SAMPLES);
   const profileEmpty: CallProfile[] = await page.evaluate(() => window.harness!.profile('profile-empty'));
+  const mainThreadEmpty = await identityMainThread(page, taskMs, chromium, 'main-thread-empty');
   const loadBefore = round(loadavg()[0] ?? 0);
   const driverCpu = process.cpuUsage();
   const started = performance.now();
@@ -253,6 +346,7 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(driverCpu);
   const profileFull: CallProfile[] = await page.evaluate(() => window.harness!.profile('profile-full'));
+  const mainThreadFull = await identityMainThread(page, taskMs, chromium, 'main-thread-full');
   if (args['cpu-profile'] !== undefined) await cpuProfile(context, page, args['cpu-profile']);
   const floorAfter: FloorTimes = await page.evaluate((n) => window.harness!.floor(n), FLOOR_SAMPLES);
   await page.close();
@@ -272,6 +366,8 @@ async function identityCalls(context: BrowserContext, harnessUrl: string, databa
     floor,
     profileEmpty,
     profileFull,
+    /** Identity calls alone on the empty and on the full device (see `identityMainThread`). */
+    identityAlone: { empty: mainThreadEmpty, full: mainThreadFull },
     seconds,
     /** The machine's 1-minute load average (as `uptime` prints it) before and after the Field flow. */
     loadAverage: [loadBefore, round(loadavg()[0] ?? 0)],
@@ -344,11 +440,16 @@ function printIdentity(r: IdentityResults): void {
   console.log(
     `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms); raw get from the device's own store p50 empty → full ${r.floor.deviceGetP50EmptyFull.join(' → ')} ms`,
   );
+  const alone = (a: IdentityResults['identityAlone']['empty']) =>
+    `main thread ${a.mainThreadMsPerCall} ms per call (CPU: renderer ${a.rendererCpuMsPerCall} ms, browser process ${a.browserCpuMsPerCall} ms, all of Chromium ${a.chromiumCpuMsPerCall} ms), p50 ${a.p50} ms, p95 ${a.p95} ms`;
+  console.log(
+    `identity calls alone (identify, login, logout alternating; ${r.identityAlone.empty.calls} calls): empty device ${alone(r.identityAlone.empty)}; full device ${alone(r.identityAlone.full)}`,
+  );
   console.log('storage work per call (empty device → full device):');
   for (const [i, p] of r.profileEmpty.entries()) {
     const q = r.profileFull[i] as CallProfile;
     console.log(
-      `  ${p.call.padEnd(10)} IndexedDB transactions ${p.idbTransactions} → ${q.idbTransactions} (readwrite ${p.idbReadwrite} → ${q.idbReadwrite}); graph findById ${p.findDocumentsById} → ${q.findDocumentsById}, query ${p.query} → ${q.query}, bulkWrite ${p.bulkWrite} → ${q.bulkWrite}, documents read ${p.documentsRead} → ${q.documentsRead}; lock wait ${round(p.lockWaitMs)} → ${round(q.lockWaitMs)} ms`,
+      `  ${p.call.padEnd(10)} IndexedDB transactions ${p.idbTransactions} → ${q.idbTransactions} (readwrite ${p.idbReadwrite} → ${q.idbReadwrite}); storage rounds ${p.storageRounds} → ${q.storageRounds}; graph findById ${p.findDocumentsById} → ${q.findDocumentsById}, query ${p.query} → ${q.query}, bulkWrite ${p.bulkWrite} → ${q.bulkWrite}, documents read ${p.documentsRead} → ${q.documentsRead}; lock wait ${round(p.lockWaitMs)} → ${round(q.lockWaitMs)} ms`,
     );
   }
 }
@@ -587,7 +688,9 @@ async function appMetrics(appUrl: string, profileDir: string) {
   log(`first render on an empty device: ${cold.firstRenderMs} ms`);
   const identifyEmpty = await identifySeries(context, cold.page, 'ui-empty');
   await cold.page.close();
-  const identityResults = await identityCalls(context, `${appUrl}harness/index.html`, APP_DATABASE);
+  const identityResults = await identityCalls(context, `${appUrl}harness/index.html`, APP_DATABASE, () =>
+    chromiumCpu(profileDir),
+  );
   const full = await openApp(context, appUrl);
   log(`first render with ${PEOPLE} people: ${full.firstRenderMs} ms`);
   const identifyFull = await identifySeries(context, full.page, 'ui-full');
@@ -726,7 +829,9 @@ try {
     const server = await startHarnessServer(script);
     const context = await launchApp(path.join(work, 'profile'));
     try {
-      identity = await identityCalls(context, server.url, 'bench-device');
+      identity = await identityCalls(context, server.url, 'bench-device', () =>
+        chromiumCpu(path.join(work, 'profile')),
+      );
     } finally {
       await context.close();
       await server.close();

@@ -16,7 +16,7 @@ import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { filter, firstValueFrom, map, timeout, type Observable } from 'rxjs';
 import { z } from 'zod';
 import { browserLock, openBrowserDeviceDatabase } from '../../shared/device/browser.ts';
-import type { DeviceDatabase, GraphDoc } from '../../shared/device/collections.ts';
+import { GRAPH_SCHEMA, type DeviceDatabase, type GraphDoc } from '../../shared/device/collections.ts';
 import { answeredMpid, DeviceEngine } from '../../shared/device/engine.ts';
 import type { DeviceLock } from '../../shared/device/rxdb-store.ts';
 import {
@@ -62,6 +62,7 @@ const counters = {
   query: 0,
   bulkWrite: 0,
   documentsRead: 0,
+  storageRounds: 0,
   lockWaitMs: 0,
   locks: 0,
   findDocumentsByIdMs: 0,
@@ -83,6 +84,22 @@ function countIndexedDbTransactions(): void {
   };
 }
 
+/** Graph storage calls in flight now: a call that starts when there are none opens a storage round. */
+let inFlight = 0;
+
+/** Runs one graph storage call, counting the round it belongs to; resolves with its result and ms. */
+async function storageCall<T>(call: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  if (inFlight === 0) counters.storageRounds += 1;
+  inFlight += 1;
+  const started = performance.now();
+  try {
+    const result = await call();
+    return { result, ms: performance.now() - started };
+  } finally {
+    inFlight -= 1;
+  }
+}
+
 function countGraphStorage(db: DeviceDatabase): void {
   const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
   const findDocumentsById = storage.findDocumentsById.bind(storage);
@@ -90,25 +107,22 @@ function countGraphStorage(db: DeviceDatabase): void {
   const bulkWrite = storage.bulkWrite.bind(storage);
   storage.findDocumentsById = async (ids, deleted) => {
     counters.findDocumentsById += 1;
-    const started = performance.now();
-    const docs = await findDocumentsById(ids, deleted);
-    counters.findDocumentsByIdMs += performance.now() - started;
-    counters.documentsRead += docs.length;
-    return docs;
+    const { result, ms } = await storageCall(() => findDocumentsById(ids, deleted));
+    counters.findDocumentsByIdMs += ms;
+    counters.documentsRead += result.length;
+    return result;
   };
   storage.query = async (prepared) => {
     counters.query += 1;
-    const started = performance.now();
-    const result = await query(prepared);
-    counters.queryMs += performance.now() - started;
+    const { result, ms } = await storageCall(() => query(prepared));
+    counters.queryMs += ms;
     counters.documentsRead += result.documents.length;
     return result;
   };
   storage.bulkWrite = async (rows, context) => {
     counters.bulkWrite += 1;
-    const started = performance.now();
-    const result = await bulkWrite(rows, context);
-    counters.bulkWriteMs += performance.now() - started;
+    const { result, ms } = await storageCall(() => bulkWrite(rows, context));
+    counters.bulkWriteMs += ms;
     return result;
   };
 }
@@ -201,10 +215,10 @@ function openRawDatabase(name: string): Promise<IDBDatabase> {
   });
 }
 
-/** The IndexedDB database RxDB's Dexie storage keeps the graph collection in (schema version 0). */
+/** The IndexedDB database RxDB's Dexie storage keeps the graph collection in (one per schema version). */
 function openDeviceGraphDatabase(name: string): Promise<IDBDatabase> {
   return new Promise((resolve, reject) => {
-    const request = indexedDB.open(`rxdb-dexie-${name}--0--graph`);
+    const request = indexedDB.open(`rxdb-dexie-${name}--${GRAPH_SCHEMA.version}--graph`);
     request.onsuccess = () => resolve(request.result);
     request.onerror = () => reject(request.error ?? new Error('indexedDB.open failed'));
   });
@@ -251,6 +265,7 @@ function delta(before: Counters): Omit<CallProfile, 'call' | 'ms'> {
     query: counters.query - before.query,
     bulkWrite: counters.bulkWrite - before.bulkWrite,
     documentsRead: counters.documentsRead - before.documentsRead,
+    storageRounds: counters.storageRounds - before.storageRounds,
     lockWaitMs: counters.lockWaitMs - before.lockWaitMs,
     locks: counters.locks - before.locks,
   };
@@ -311,6 +326,20 @@ async function start(): Promise<Harness> {
         times.nextPerson.push(await timed(() => engine.nextPerson()));
       }
       return { ...times, storage: trace(before) };
+    },
+    async identityCalls(prefix, from, count) {
+      const times: number[] = [];
+      const call = async (name: string, task: () => ReturnType<DeviceEngine['login']>) => {
+        const result = await answer(task);
+        if (!result.ok) throw new Error(`${name} failed: ${result.error ?? ''}`);
+        times.push(result.ms);
+      };
+      for (let i = from; i < from + count; i++) {
+        await call('identify', () => engine.identify({ email: `${prefix}-${i}@example.com` }));
+        await call('login', () => engine.login({ customerid: `${prefix}-c${i}` }));
+        await call('logout', () => engine.logout());
+      }
+      return times;
     },
     async floor(count) {
       const collection = await openFloorCollection(params.db);

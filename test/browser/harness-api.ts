@@ -68,6 +68,11 @@ export interface CallProfile {
   readonly query: number;
   readonly bulkWrite: number;
   readonly documentsRead: number;
+  /**
+   * Rounds of graph storage calls: a call that starts while none is in flight opens one. Calls in
+   * one round run side by side, so this is how many storage waits the call has end to end.
+   */
+  readonly storageRounds: number;
   /** Time spent waiting for the Web Lock (DV-14), and how many times it was taken. */
   readonly lockWaitMs: number;
   readonly locks: number;
@@ -99,6 +104,11 @@ export interface Harness {
   waitForPendingRequests(count: number, timeoutMs: number): Promise<LiveWait>;
   /** Runs the Field flow for people `from` … `from + count - 1`, timing each call. */
   fieldFlow(prefix: string, from: number, count: number): Promise<FlowTimes>;
+  /**
+   * Identity calls alone for people `from` … `from + count - 1`: identify by email, log in with a
+   * customer ID, log out; resolves with each call's time (ms, in call order).
+   */
+  identityCalls(prefix: string, from: number, count: number): Promise<number[]>;
   floor(count: number): Promise<FloorTimes>;
   /** One person of the Field flow (identify, track, login, next person), each call with the storage work it did. */
   profile(prefix: string): Promise<CallProfile[]>;

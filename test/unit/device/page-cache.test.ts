@@ -48,6 +48,34 @@ async function storageCalls(db: DeviceDatabase, task: () => Promise<unknown>): P
   return calls;
 }
 
+/** The order in which the graph's storage calls started and ended while `task` ran. */
+async function storageOrder(db: DeviceDatabase, task: () => Promise<unknown>): Promise<string[]> {
+  const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
+  const original = {
+    findDocumentsById: storage.findDocumentsById.bind(storage),
+    query: storage.query.bind(storage),
+    bulkWrite: storage.bulkWrite.bind(storage),
+  };
+  const order: string[] = [];
+  const traced =
+    <A extends unknown[], R>(name: string, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      order.push(`start ${name}`);
+      const result = await call(...args);
+      order.push(`end ${name}`);
+      return result;
+    };
+  storage.findDocumentsById = traced('findDocumentsById', original.findDocumentsById);
+  storage.query = traced('query', original.query);
+  storage.bulkWrite = traced('bulkWrite', original.bulkWrite);
+  try {
+    await task();
+  } finally {
+    Object.assign(storage, original);
+  }
+  return order;
+}
+
 /** The Field flow for one person, with the storage calls of each step. */
 async function person(db: DeviceDatabase, e: DeviceEngine, n: number) {
   const identify = await storageCalls(db, () => e.identify({ email: `p${n}@example.com` }));
@@ -74,6 +102,31 @@ describe('device engine storage', () => {
     expect(await person(db, e, 200)).toEqual(expected);
     const log = await e.requests();
     expect(log.map((r) => r.seq)).toEqual(log.map((_, i) => i + 1));
+  });
+
+  it('[DE-8] an identity call asks the lookups of its new identity values together with the head: one round of reads, then the write', async () => {
+    const db = await database();
+    const e = await engine(db, 8);
+    await person(db, e, 0);
+    const order = await storageOrder(db, () => e.login({ customerid: 'new', email: 'new@example.com' }));
+    const reads = ['findDocumentsById', 'query', 'query'];
+    expect(order.slice(0, 3)).toEqual(reads.map((name) => `start ${name}`));
+    expect([...order.slice(3, 6)].sort()).toEqual(reads.map((name) => `end ${name}`).sort());
+    expect(order.slice(6)).toEqual(['start bulkWrite', 'end bulkWrite']);
+  });
+
+  it('[DE-8] a value this page knew as free, taken since by another page, is looked up again once the head shows the write', async () => {
+    const db = await database();
+    const lock = serial();
+    const a = await engine(db, 9, lock);
+    const b = await engine(db, 10, lock);
+    // b's logout looks "shared" up (nobody holds it) and its cache keeps that.
+    await b.logout({ customerid: 'shared' });
+    const first = await a.login({ customerid: 'shared' });
+    await a.nextPerson();
+    const again = await b.login({ customerid: 'shared' });
+    if (!first.ok || !again.ok) throw new Error('local resolution failed');
+    expect(again.value.mpid).toBe(first.value.mpid);
   });
 
   it('[DE-2] a write from another page makes the cache forget: a change that page made to the current person is kept', async () => {
