@@ -132,7 +132,9 @@ select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_
  * the caller ran with, reads `snapshot` again (a fresh snapshot, after the locks) and writes only
  * when its digest is the one the caller's read-only attempt saw; `false`, having written nothing,
  * otherwise. It commits without waiting for its WAL to reach the disk: a crash of PostgreSQL may
- * lose the last fraction of a second of last-seen times, never a change to the graph. Its name is derived from its text (`routineName`), so a server only ever calls the
+ * lose the last fraction of a second of last-seen times, never a change to the graph. It plans its
+ * statements once (generic plans: key lookups whatever the values; PL/pgSQL would otherwise plan
+ * the snapshot again on every call, 0.8 ms against 0.2 ms). Its name is derived from its text (`routineName`), so a server only ever calls the
  * routine its own code defines.
  * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
  *  touched mpids[], last-seen times[])
@@ -150,15 +152,17 @@ end`;
 const TOUCH_LAST_SEEN_SIGNATURE =
   '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])';
 
-/** The name a routine is created under: derived from its text, like `preparedName`. */
+/** The name a routine is created under: derived from its definition, like `preparedName`. */
 function routineName(prefix: string, body: string): string {
   return `${prefix}_${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
 }
 
-const TOUCH_LAST_SEEN = routineName(
-  'idsync_touch_last_seen',
-  TOUCH_LAST_SEEN_SIGNATURE + TOUCH_LAST_SEEN_BODY,
-);
+/** Everything that defines the routine after its name: a change to any part gives it a new name. */
+const TOUCH_LAST_SEEN_DEFINITION = `${TOUCH_LAST_SEEN_SIGNATURE} returns boolean language plpgsql volatile set plan_cache_mode = force_generic_plan as $routine$
+${TOUCH_LAST_SEEN_BODY}
+$routine$`;
+
+const TOUCH_LAST_SEEN = routineName('idsync_touch_last_seen', TOUCH_LAST_SEEN_DEFINITION);
 
 /** A PostgreSQL routine: its full signature (to find it) and the statement that creates it. */
 export interface PgRoutine {
@@ -170,9 +174,7 @@ export interface PgRoutine {
 export const PG_ROUTINES: readonly PgRoutine[] = [
   {
     signature: TOUCH_LAST_SEEN + TOUCH_LAST_SEEN_SIGNATURE,
-    create: `create or replace function ${TOUCH_LAST_SEEN}${TOUCH_LAST_SEEN_SIGNATURE} returns boolean language plpgsql volatile as $routine$
-${TOUCH_LAST_SEEN_BODY}
-$routine$`,
+    create: `create or replace function ${TOUCH_LAST_SEEN}${TOUCH_LAST_SEEN_DEFINITION}`,
   },
 ];
 
