@@ -7,11 +7,13 @@
 import {
   combineLatest,
   distinctUntilChanged,
+  finalize,
   map,
   of,
   shareReplay,
   startWith,
   switchMap,
+  tap,
   type Observable,
 } from 'rxjs';
 import type { IdentityType } from '../identity/identity-types.ts';
@@ -197,7 +199,16 @@ export class DeviceViews {
     const share = <T>(source: Observable<T>) => source.pipe(shareReplay({ bufferSize: 1, refCount: true }));
     this.merges$ = share(localData<Merges>(db, MERGES_DOC).pipe(map((m) => m ?? {})));
     const profiles$ = db.graph.find({ selector: { kind: 'profile' } }).$;
-    const confirmed$ = db.profiles.find().$.pipe(map((docs) => new Set(docs.map((d) => d.primary))));
+    // The MPIDs the server sent, as the live query last saw them while anything follows it (the
+    // people list does): what a write of this page cannot tell about a person it did not create.
+    let confirmedNow: ReadonlySet<string> | undefined;
+    const confirmed$ = share(
+      db.profiles.find().$.pipe(
+        map((docs): ReadonlySet<string> => new Set(docs.map((d) => d.primary))),
+        tap((set) => (confirmedNow = set)),
+        finalize(() => (confirmedNow = undefined)),
+      ),
+    );
     const currentMpid$ = current$.pipe(
       map((c) => c.user?.mpid ?? null),
       distinctUntilChanged(),
@@ -217,8 +228,9 @@ export class DeviceViews {
     );
     // The current person from its own documents, not from the whole list: it shows as soon as an
     // identity call is written, however many people the device holds. A person this page's write
-    // just created starts from the document that write held (DE-10: no query before it shows; the
-    // server cannot know them yet); storage follows, for other pages' writes and the server's
+    // holds starts from that document (DE-10: no query before it shows) if whether the server
+    // holds them is known without one: a person the write created cannot be, and for the others
+    // the followed projection tells. Storage follows, for other pages' writes and the server's
     // answers (DE-11).
     const person$ = current$.pipe(
       distinctUntilChanged((a, b) => a.user?.mpid === b.user?.mpid),
@@ -229,9 +241,9 @@ export class DeviceViews {
           map(([doc, projection]) => (doc === null ? null : { doc, confirmed: projection !== null })),
         );
         const written = write?.docs.get(id);
-        return written === undefined || written === null || !(write?.created.has(id) ?? false)
-          ? stored$
-          : stored$.pipe(startWith({ doc: written, confirmed: false }));
+        if (written === undefined || written === null || write === null) return stored$;
+        const confirmed = write.created.has(id) ? false : confirmedNow?.has(user.mpid);
+        return confirmed === undefined ? stored$ : stored$.pipe(startWith({ doc: written, confirmed }));
       }),
     );
     this.currentPerson$ = share(

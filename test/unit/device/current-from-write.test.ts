@@ -75,6 +75,32 @@ describe('current user and person from the write', () => {
     expect((shownAt?.reads ?? Number.NaN) - watch.state.readsAtCommit).toBe(0);
   });
 
+  it("[DE-10] a returning person shows from the write with no storage read while the people list follows the server's profiles", async () => {
+    const db = await database();
+    const e = await engine(db, 8);
+    const returning = await e.login({ customerid: 'returning' });
+    if (!returning.ok) throw new Error('local resolution failed');
+    await e.login({ customerid: 'other' });
+    const watch = watchStorage(db);
+    const shown: { mpid: string | null; reads: number; committed: number }[] = [];
+    const subs = [
+      e.people$.subscribe(() => undefined),
+      e.currentPerson$.subscribe((p) =>
+        shown.push({ mpid: p?.mpid ?? null, reads: watch.state.reads, committed: watch.state.committed }),
+      ),
+    ];
+    await settled(e);
+    const again = await e.login({ customerid: 'returning' });
+    if (!again.ok) throw new Error('local resolution failed');
+    expect(again.value).toMatchObject({ mpid: returning.value.mpid, created: false });
+    await next(e.currentPerson$, (p) => p?.mpid === returning.value.mpid);
+    for (const s of subs) s.unsubscribe();
+    watch.restore();
+    const shownAt = shown.find((s) => s.mpid === returning.value.mpid);
+    expect(shownAt?.committed).toBeGreaterThan(0);
+    expect(shownAt?.reads).toBe(watch.state.readsAtCommit);
+  });
+
   it("[DE-10] the current user follows this page's identity call and next person with no storage read after the write", async () => {
     const db = await database();
     const e = await engine(db, 2);
