@@ -8,7 +8,8 @@
  * belong to is derived from that request's answer: the provisional one until the server replays
  * the request, the server's afterwards. Nothing is rewritten when an answer changes.
  *
- * The current user is derived too: the answer of the latest identify, login or logout.
+ * The current user is derived too: the answer of the latest identify, login or logout, taken at
+ * once from this page's own writes and from storage for other pages' writes (DE-10, DE-11).
  */
 import {
   defer,
