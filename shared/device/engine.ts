@@ -8,9 +8,23 @@
  * belong to is derived from that request's answer: the provisional one until the server replays
  * the request, the server's afterwards. Nothing is rewritten when an answer changes.
  *
- * The current user is derived too: the answer of the latest identify, login or logout.
+ * The current user is derived too: the answer of the latest identify, login or logout, taken at
+ * once from this page's own writes and from storage for other pages' writes (DE-10, DE-11).
  */
-import { distinctUntilChanged, from, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
+import {
+  defer,
+  distinctUntilChanged,
+  filter,
+  from,
+  map,
+  merge,
+  of,
+  shareReplay,
+  switchMap,
+  tap,
+  type Observable,
+} from 'rxjs';
+import { getHeightOfRevision } from 'rxdb/plugins/core';
 import { canonicalIdentityType, type IdentityType } from '../identity/identity-types.ts';
 import { randomMpid } from '../identity/mpid.ts';
 import { normaliseIdentityValue } from '../identity/normalise.ts';
@@ -29,6 +43,7 @@ import { err, ok, type Result } from '../util/result.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
 import {
   DeviceViews,
+  type CurrentSource,
   type ActivityView,
   type DecisionView,
   type DeviceStatus,
@@ -39,6 +54,7 @@ import {
   identityKey,
   profileId,
   RxdbIdentityStore,
+  type CommittedWrite,
   type DeviceLock,
   type Head,
   type RecordContext,
@@ -115,6 +131,8 @@ export class DeviceEngine {
   private dasValue: string;
   private recentNames: readonly string[];
   readonly currentUser$: Observable<CurrentUser | null>;
+  /** The current user with the write of this page it comes from, if it does (DE-10). */
+  private readonly current$: Observable<CurrentSource>;
   private readonly views: DeviceViews;
 
   private constructor(
@@ -132,34 +150,9 @@ export class DeviceEngine {
     this.dasValue = head.das;
     this.recentNames = recentNames;
     this.configValue = config;
-    // Follows the head and the request it names, without taking the lock: a screen showing the
-    // current user never waits behind the next identity call.
-    this.currentUser$ = db.graph.findOne(HEAD_ID).$.pipe(
-      map((doc) => (doc === null ? null : (doc.toJSON().data as unknown as Head).currentRequestDoc)),
-      distinctUntilChanged(),
-      switchMap((id) =>
-        id === null
-          ? of(null)
-          : db.graph.findOne(id).$.pipe(
-              switchMap((request) => {
-                const user = request === null ? null : currentFrom([request.toJSON()]);
-                return user === null ? from(this.currentUser()) : of(user);
-              }),
-            ),
-      ),
-      distinctUntilChanged(
-        (a, b) =>
-          a === b ||
-          (a !== null &&
-            b !== null &&
-            a.mpid === b.mpid &&
-            a.requestId === b.requestId &&
-            a.provisional === b.provisional &&
-            a.isLoggedIn === b.isLoggedIn),
-      ),
-      shareReplay({ bufferSize: 1, refCount: true }),
-    );
-    this.views = new DeviceViews(db, this.currentUser$, () => this.configValue.loginIdentities);
+    this.current$ = currentSources(db, store, () => this.currentUser());
+    this.currentUser$ = this.current$.pipe(map((c) => c.user));
+    this.views = new DeviceViews(db, this.current$, () => this.configValue.loginIdentities);
   }
 
   /** Everyone captured on this device, most recently seen first, with their sync state (DV-17). */
@@ -536,4 +529,88 @@ function currentFrom(docs: readonly GraphDoc[]): CurrentUser | null {
     };
   }
   return null;
+}
+
+function sameUser(a: CurrentUser | null, b: CurrentUser | null): boolean {
+  return (
+    a === b ||
+    (a !== null &&
+      b !== null &&
+      a.mpid === b.mpid &&
+      a.requestId === b.requestId &&
+      a.provisional === b.provisional &&
+      a.isLoggedIn === b.isLoggedIn)
+  );
+}
+
+function currentRequestOf(write: CommittedWrite): string | null {
+  const headDoc = write.docs.get(HEAD_ID);
+  return headDoc === undefined || headDoc === null
+    ? null
+    : (headDoc.data as unknown as Head).currentRequestDoc;
+}
+
+/**
+ * The current user after one of this page's writes, from the documents it held (DE-10):
+ * `undefined` when the write does not tell (it did not hold the head or the request the head names,
+ * or that request has no answer), and storage decides.
+ */
+function userAfter(write: CommittedWrite): CurrentUser | null | undefined {
+  if (!write.docs.has(HEAD_ID)) return undefined;
+  const id = currentRequestOf(write);
+  if (id === null) return null;
+  const request = write.docs.get(id);
+  if (request === undefined || request === null) return undefined;
+  return currentFrom([request]) ?? undefined;
+}
+
+/**
+ * The current user as this page's writes make it, at once and with no read (DE-10), and as storage
+ * shows it: the head and the request it names, followed without taking the lock (a screen showing
+ * the current user never waits behind the next identity call), which brings other pages' writes
+ * and the server's answers (DE-11). What storage shows is taken only once its head is at least as
+ * new as this page's latest write, so an older state never replaces a newer one; equal users are
+ * not emitted again.
+ */
+function currentSources(
+  db: DeviceDatabase,
+  store: RxdbIdentityStore,
+  read: () => Promise<CurrentUser | null>,
+): Observable<CurrentSource> {
+  return defer(() => {
+    let ownHeight = 0;
+    let ownRequest: string | null = null;
+    let storedHeight = 0;
+    const own$ = store.committed$.pipe(
+      map((write) => ({ write, user: userAfter(write) })),
+      filter((c): c is CurrentSource & { write: CommittedWrite } => c.user !== undefined),
+      tap((c) => {
+        ownHeight = Math.max(ownHeight, c.write.height);
+        ownRequest = currentRequestOf(c.write);
+      }),
+    );
+    const stored$ = db.graph.findOne(HEAD_ID).$.pipe(
+      tap((doc) => (storedHeight = doc === null ? 0 : getHeightOfRevision(doc.revision))),
+      map((doc) => (doc === null ? null : (doc.toJSON().data as unknown as Head).currentRequestDoc)),
+      distinctUntilChanged(),
+      switchMap((id) =>
+        id === null
+          ? of({ id, user: null })
+          : db.graph.findOne(id).$.pipe(
+              switchMap((request) => {
+                const user = request === null ? null : currentFrom([request.toJSON()]);
+                return user === null ? from(read()) : of(user);
+              }),
+              map((user) => ({ id, user })),
+            ),
+      ),
+      // A request this page's latest write no longer names, from a head older than that write: stale.
+      filter(({ id }) => storedHeight >= ownHeight || id === ownRequest),
+      map(({ user }): CurrentSource => ({ user, write: null })),
+    );
+    return merge(own$, stored$);
+  }).pipe(
+    distinctUntilChanged((a, b) => sameUser(a.user, b.user)),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
 }

@@ -16,8 +16,10 @@
  * application stamp. Every transaction reads it by id first, so no call scans the log, whatever its
  * length, and its revision tells whether another page wrote since.
  */
+import { Subject, type Observable } from 'rxjs';
 import {
   createRevision,
+  getHeightOfRevision,
   normalizeMangoQuery,
   now as rxNow,
   prepareQuery,
@@ -171,6 +173,20 @@ export interface Prefetch {
   readonly identityKeys?: readonly string[];
 }
 
+/**
+ * One write of this page, once storage committed it (DE-10): every graph document the transaction
+ * read or wrote, as storage now holds it. The lock kept storage still while it ran, so these are
+ * the stored documents at that moment, with no read of storage.
+ */
+export interface CommittedWrite {
+  /** The head's revision height after the write: every graph write moves it (DE-2, DE-3). */
+  readonly height: number;
+  /** The documents, by id (`null`: none, or removed). */
+  readonly docs: ReadonlyMap<string, GraphDoc | null>;
+  /** Ids of the documents this write created. */
+  readonly created: ReadonlySet<string>;
+}
+
 /** Pending writes of one transaction, by document id (`null` = removed). */
 type Overlay = Map<string, GraphDoc | null>;
 type Stored = RxDocumentData<GraphDoc>;
@@ -318,6 +334,14 @@ class GraphTx {
     return [...out.values()];
   }
 
+  /** Every document read or written, as stored once the write commits (see `CommittedWrite`). */
+  snapshot(): Map<string, GraphDoc | null> {
+    const docs = new Map<string, GraphDoc | null>();
+    for (const [id, d] of this.stored) docs.set(id, live(d) ?? null);
+    for (const [id, d] of this.overlay) docs.set(id, d);
+    return docs;
+  }
+
   async head(): Promise<Head> {
     if (this.headValue === null) {
       const stored = await this.one(HEAD_ID);
@@ -358,6 +382,9 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   private readonly queue = serial();
   /** What this page knows of the graph between transactions (DE-1, DE-2). */
   readonly cache = new PageCache();
+  private readonly committedSubject = new Subject<CommittedWrite>();
+  /** Each write of this page, right after storage committed it (DE-10). */
+  readonly committed$: Observable<CommittedWrite> = this.committedSubject.asObservable();
 
   constructor(
     readonly graph: RxCollection<GraphDoc>,
@@ -683,12 +710,19 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       throw new Error(`the device store rejected a write (${first.status} on ${first.documentId}); retry`);
     }
     const head = rows.find((row) => row.document.id === HEAD_ID)?.document;
-    if (head === undefined || head._deleted) this.cache.forget();
-    else
-      this.cache.wrote(
-        rows.map((row): WrittenRow => ({ previous: row.previous, document: row.document })),
-        head._rev,
-      );
+    if (head === undefined || head._deleted) {
+      this.cache.forget();
+      return;
+    }
+    this.cache.wrote(
+      rows.map((row): WrittenRow => ({ previous: row.previous, document: row.document })),
+      head._rev,
+    );
+    const created = new Set<string>();
+    for (const row of rows)
+      if (!row.document._deleted && (row.previous === undefined || row.previous._deleted))
+        created.add(row.document.id);
+    this.committedSubject.next({ height: getHeightOfRevision(head._rev), docs: tx.snapshot(), created });
   }
 
   async dump(): Promise<StoreDump> {

@@ -4,20 +4,37 @@
  * decisions about them, and what is still waiting to be synced. Every view is an observable that
  * follows the database, including writes made by other pages of the same device.
  */
-import { combineLatest, distinctUntilChanged, map, of, shareReplay, switchMap, type Observable } from 'rxjs';
+import {
+  combineLatest,
+  distinctUntilChanged,
+  finalize,
+  map,
+  of,
+  shareReplay,
+  startWith,
+  switchMap,
+  tap,
+  type Observable,
+} from 'rxjs';
 import type { IdentityType } from '../identity/identity-types.ts';
 import type { ErrorCode } from '../protocol/errors.ts';
 import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
 import type { ProfileRecord } from '../resolver/records.ts';
-import type { RxDocument } from 'rxdb/plugins/core';
+import { isRxDocument, type RxDocument } from 'rxdb/plugins/core';
 import type { DeviceDatabase, GraphDoc } from './collections.ts';
 import type { CurrentUser } from './engine.ts';
-import { HEAD_ID, profileId, type Head, type RequestData } from './rxdb-store.ts';
+import { HEAD_ID, profileId, type CommittedWrite, type Head, type RequestData } from './rxdb-store.ts';
 
 /** Local documents the views read; reconciliation and sync write them. */
 export const MERGES_DOC = 'merges';
 export const RECONCILED_DOC = 'reconciled';
 export const EVENTS_SYNCED_DOC = 'events-synced';
+
+/** The current user, with the write of this page it comes from (`null`: from storage; DE-10). */
+export interface CurrentSource {
+  readonly user: CurrentUser | null;
+  readonly write: CommittedWrite | null;
+}
 
 /** Offline MPIDs the server merged into another profile, by the profile they became. */
 export type Merges = Readonly<Record<string, readonly string[]>>;
@@ -103,6 +120,23 @@ export function decisionFrom(sync: SyncRequest, stored: RequestData['stored']): 
 
 const NO_MERGES: readonly string[] = [];
 
+/** Equal views (the same document as stored, whether read from storage or held by a write) render alike. */
+function samePerson(a: PersonView | null, b: PersonView | null): boolean {
+  return (
+    a === b ||
+    (a !== null &&
+      b !== null &&
+      a.mpid === b.mpid &&
+      a.known === b.known &&
+      a.firstSeenAt === b.firstSeenAt &&
+      a.lastSeenAt === b.lastSeenAt &&
+      a.state === b.state &&
+      a.current === b.current &&
+      a.mergedFrom.join() === b.mergedFrom.join() &&
+      JSON.stringify(a.identities) === JSON.stringify(b.identities))
+  );
+}
+
 /**
  * Person views by document: a profile document that did not change (RxDB hands out the same
  * document object) with the same sync state gives the same view object, so a list of thousands is
@@ -114,7 +148,7 @@ class PersonViewCache {
   constructor(private readonly loginTypes: () => readonly IdentityType[]) {}
 
   of(
-    doc: RxDocument<GraphDoc>,
+    doc: RxDocument<GraphDoc> | GraphDoc,
     confirmed: boolean,
     merges: Merges,
     current: string | null,
@@ -131,7 +165,7 @@ class PersonViewCache {
     ) {
       return cached;
     }
-    const data = doc.toJSON() as GraphDoc;
+    const data = isRxDocument(doc) ? ((doc as RxDocument<GraphDoc>).toJSON() as GraphDoc) : doc;
     if (data.kind !== 'profile') return null;
     const p = data.data as unknown as ProfileRecord;
     if (p.orphanedAt !== null) return null;
@@ -159,20 +193,29 @@ export class DeviceViews {
 
   constructor(
     private readonly db: DeviceDatabase,
-    currentUser$: Observable<CurrentUser | null>,
+    current$: Observable<CurrentSource>,
     loginTypes: () => readonly IdentityType[],
   ) {
     const share = <T>(source: Observable<T>) => source.pipe(shareReplay({ bufferSize: 1, refCount: true }));
     this.merges$ = share(localData<Merges>(db, MERGES_DOC).pipe(map((m) => m ?? {})));
     const profiles$ = db.graph.find({ selector: { kind: 'profile' } }).$;
-    const confirmed$ = db.profiles.find().$.pipe(map((docs) => new Set(docs.map((d) => d.primary))));
-    const current$ = currentUser$.pipe(
-      map((u) => u?.mpid ?? null),
+    // The MPIDs the server sent, as the live query last saw them while anything follows it (the
+    // people list does): what a write of this page cannot tell about a person it did not create.
+    let confirmedNow: ReadonlySet<string> | undefined;
+    const confirmed$ = share(
+      db.profiles.find().$.pipe(
+        map((docs): ReadonlySet<string> => new Set(docs.map((d) => d.primary))),
+        tap((set) => (confirmedNow = set)),
+        finalize(() => (confirmedNow = undefined)),
+      ),
+    );
+    const currentMpid$ = current$.pipe(
+      map((c) => c.user?.mpid ?? null),
       distinctUntilChanged(),
     );
     const views = new PersonViewCache(loginTypes);
     this.people$ = share(
-      combineLatest([profiles$, confirmed$, this.merges$, current$]).pipe(
+      combineLatest([profiles$, confirmed$, this.merges$, currentMpid$]).pipe(
         map(([docs, confirmed, merges, current]) => {
           const people: PersonView[] = [];
           for (const doc of docs) {
@@ -184,22 +227,31 @@ export class DeviceViews {
       ),
     );
     // The current person from its own documents, not from the whole list: it shows as soon as an
-    // identity call is written, however many people the device holds.
+    // identity call is written, however many people the device holds. A person this page's write
+    // holds starts from that document (DE-10: no query before it shows) if whether the server
+    // holds them is known without one: a person the write created cannot be, and for the others
+    // the followed projection tells. Storage follows, for other pages' writes and the server's
+    // answers (DE-11).
+    const person$ = current$.pipe(
+      distinctUntilChanged((a, b) => a.user?.mpid === b.user?.mpid),
+      switchMap(({ user, write }) => {
+        if (user === null) return of(null);
+        const id = profileId(user.mpid);
+        const stored$ = combineLatest([db.graph.findOne(id).$, db.profiles.findOne(user.mpid).$]).pipe(
+          map(([doc, projection]) => (doc === null ? null : { doc, confirmed: projection !== null })),
+        );
+        const written = write?.docs.get(id);
+        if (written === undefined || written === null || write === null) return stored$;
+        const confirmed = write.created.has(id) ? false : confirmedNow?.has(user.mpid);
+        return confirmed === undefined ? stored$ : stored$.pipe(startWith({ doc: written, confirmed }));
+      }),
+    );
     this.currentPerson$ = share(
-      current$.pipe(
-        switchMap((mpid) =>
-          mpid === null
-            ? of(null)
-            : combineLatest([
-                db.graph.findOne(profileId(mpid)).$,
-                db.profiles.findOne(mpid).$,
-                this.merges$,
-              ]).pipe(
-                map(([doc, projection, merges]) =>
-                  doc === null ? null : views.of(doc, projection !== null, merges, mpid),
-                ),
-              ),
+      combineLatest([person$, this.merges$]).pipe(
+        map(([person, merges]) =>
+          person === null ? null : views.of(person.doc, person.confirmed, merges, person.doc.mpid),
         ),
+        distinctUntilChanged(samePerson),
       ),
     );
     const head$ = db.graph
