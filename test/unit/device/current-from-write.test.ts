@@ -51,6 +51,17 @@ async function settled(e: DeviceEngine): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 30));
 }
 
+/** The MPIDs the current user and the current person emit, as they emit them. */
+function emissions(e: DeviceEngine) {
+  const users: (string | null)[] = [];
+  const people: (string | null)[] = [];
+  const subs = [
+    e.currentUser$.subscribe((u) => users.push(u?.mpid ?? null)),
+    e.currentPerson$.subscribe((p) => people.push(p?.mpid ?? null)),
+  ];
+  return { users, people, subs };
+}
+
 describe('current user and person from the write', () => {
   it("[DE-10] a person this page's login creates shows with no storage read after the write committed, and not before it", async () => {
     const db = await database();
@@ -166,12 +177,7 @@ describe('current user and person from the write', () => {
     const db = await database();
     const e = await engine(db, 6);
     await e.login({ customerid: 'one' });
-    const users: (string | null)[] = [];
-    const people: (string | null)[] = [];
-    const subs = [
-      e.currentUser$.subscribe((u) => users.push(u?.mpid ?? null)),
-      e.currentPerson$.subscribe((p) => people.push(p?.mpid ?? null)),
-    ];
+    const { users, people, subs } = emissions(e);
     await settled(e);
     const before = { users: users.length, people: people.length };
     const two = await e.login({ customerid: 'two' });
@@ -186,12 +192,7 @@ describe('current user and person from the write', () => {
     const db = await database();
     const e = await engine(db, 7);
     await e.login({ customerid: 'zero' });
-    const users: (string | null)[] = [];
-    const people: (string | null)[] = [];
-    const subs = [
-      e.currentUser$.subscribe((u) => users.push(u?.mpid ?? null)),
-      e.currentPerson$.subscribe((p) => people.push(p?.mpid ?? null)),
-    ];
+    const { users, people, subs } = emissions(e);
     await settled(e);
     const answers = await Promise.all(['p1', 'p2', 'p3'].map((customerid) => e.login({ customerid })));
     await settled(e);
