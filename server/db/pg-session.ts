@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
 import type { SqlStoreLogic } from './sql-identity-store.ts';
-import { preparedName, returnsRows, type SqlRun, type Statement } from './sql-statements.ts';
+import { preparedName, returnsRows, rows, type SqlRun, type Statement } from './sql-statements.ts';
 
 const MAX_ATTEMPTS = 8;
 
@@ -53,12 +53,6 @@ export class PgSession {
     for (const key of keys) this.held.add(key);
     const row = response.rows[0] as { config_version: number } | undefined;
     return row?.config_version ?? null;
-  }
-
-  /** Calls the last-seen touch routine (PG-7); whether it wrote. */
-  async touchLastSeen(text: string, values: readonly unknown[]): Promise<boolean> {
-    const response = await this.query(text, values);
-    return (response.rows[0] as { touched: boolean } | undefined)?.touched === true;
   }
 
   private async execute(statement: Statement): Promise<unknown> {
@@ -136,11 +130,7 @@ export type ReadOnlyAttempt<R> =
   /** Not answered: the lock keys learnt on the way, for the write transaction to take up front. */
   | { readonly answered: false; readonly keys: readonly string[] };
 
-function writesNothing(write: WriteSet): boolean {
-  return write.changes.length === 0 && write.history.length === 0 && write.request === null;
-}
-
-/** A returning user's last-seen times, when they are all a write set writes (LS-3); else `null`. */
+/** A returning user's last-seen times, when they are all a write set writes (LS-3; none for an empty one); else `null`. */
 function lastSeenTouches(write: WriteSet): { mpid: string; at: number }[] | null {
   if (write.history.length > 0 || write.request !== null) return null;
   const touches: { mpid: string; at: number }[] = [];
@@ -180,7 +170,7 @@ export async function answerWithoutTransaction<R>(
   }
   if (step.value.op !== 'loadProfiles') return { answered: false, keys: [] };
   const [ns, identities, mpids] = step.value.args;
-  const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids));
+  const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids, true));
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { answered: false, keys };
   const touches: { mpid: string; at: number }[] = [];
@@ -188,25 +178,27 @@ export async function answerWithoutTransaction<R>(
   while (!step.done) {
     const call = step.value;
     if (call.op !== 'commit') return { answered: false, keys };
-    const touched = writesNothing(call.args[0]) ? [] : lastSeenTouches(call.args[0]);
+    const touched = lastSeenTouches(call.args[0]);
     if (touched === null) return { answered: false, keys };
     touches.push(...touched);
     step = program.next(undefined);
   }
   if (touches.length > 0) {
-    const written = await session.touchLastSeen(logic.texts.fixed.touchLastSeen, [
-      ns.scopeId,
-      ns.environment,
-      identities.map((k) => k.identityType),
-      identities.map((k) => k.value),
-      mpids,
-      keys,
-      known.version,
-      snapshot.digest,
-      touches.map((t) => t.mpid),
-      touches.map((t) => t.at),
-    ]);
-    if (!written) return { answered: false, keys };
+    const [written] = await session.run(
+      rows<{ touched: boolean }>(logic.texts.fixed.touchLastSeen, [
+        ns.scopeId,
+        ns.environment,
+        identities.map((k) => k.identityType),
+        identities.map((k) => k.value),
+        mpids,
+        keys,
+        known.version,
+        snapshot.digest,
+        touches.map((t) => t.mpid),
+        touches.map((t) => t.at),
+      ]),
+    );
+    if (written?.touched !== true) return { answered: false, keys };
   }
   return { answered: true, value: step.value };
 }

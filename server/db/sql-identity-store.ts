@@ -78,7 +78,7 @@ export interface ProfilesSnapshot {
   readonly wanted: readonly string[];
   /** The live profiles of the namespace among `wanted`, in that order. */
   readonly records: ProfileRecord[];
-  /** A digest of everything the statement read (PG-7: a later read with the same digest read the same). */
+  /** A digest of everything the statement read, when asked for, else '' (PG-7: a later read with the same digest read the same). */
   readonly digest: string;
 }
 
@@ -89,7 +89,7 @@ type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
   readonly mpid: string | null;
   readonly identity_type: string | null;
   readonly value: string | null;
-  readonly digest: string;
+  readonly digest?: string;
 };
 
 /** The unique-value index rejected a write: report it as the port's conflict. */
@@ -368,13 +368,18 @@ export class SqlStoreLogic {
     return liveProfilesInOrder(found, identities, mpids);
   }
 
-  /** PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken). */
+  /**
+   * PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken); with
+   * `digest`, also the digest of that read (the read-only attempt's, PG-7), else `digest` is ''.
+   */
   *profilesSnapshot(
     ns: Namespace,
     identities: readonly IdentityKey[],
     mpids: readonly string[],
+    digest = false,
   ): SqlRun<ProfilesSnapshot> {
-    const found = yield* rows<SnapshotRow>(this.texts.fixed.profilesSnapshot, [
+    const text = digest ? this.texts.fixed.profilesSnapshotWithDigest : this.texts.fixed.profilesSnapshot;
+    const found = yield* rows<SnapshotRow>(text, [
       ns.scopeId,
       ns.environment,
       identities.map((k) => k.identityType),

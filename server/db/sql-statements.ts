@@ -79,7 +79,11 @@ const P = '';
  * FOR SHARE (a config change waits for this transaction; one that committed first is seen).
  * (keys[], workspaceId) → config_version (no row without the workspace)
  */
-const LOCK_AND_CONFIG_VERSION = `select w.config_version from (select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest($1::text[]) as k order by h) as l) as locks, workspaces as w where w.id = $2 for share of w`;
+/** PostgreSQL: takes the advisory locks of the keys in the text[] parameter `keys`, in hash order; one row. */
+const advisoryLocks = (keys: string) =>
+  `select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by h) as l`;
+
+const LOCK_AND_CONFIG_VERSION = `select w.config_version from (${advisoryLocks('$1')}) as locks, workspaces as w where w.id = $2 for share of w`;
 
 /**
  * PostgreSQL only: what `loadProfiles` reads, as CTEs over (scopeId, environment,
@@ -119,10 +123,13 @@ const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity
 
 /**
  * PostgreSQL only: one statement, so one snapshot, for `loadProfiles` (see `SNAPSHOT_CTES`), rows
- * in the order identities were added, each carrying the digest of the whole read.
+ * in the order identities were added; the read-only attempt's variant also carries the digest of
+ * the whole read on each row (PG-7).
  * (scopeId, environment, identityTypes[], values[], mpids[])
  */
 const PROFILES_SNAPSHOT = `${SNAPSHOT_CTES}
+select s.* from snapshot as s order by s.identity_id`;
+const PROFILES_SNAPSHOT_WITH_DIGEST = `${SNAPSHOT_CTES}
 select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_id`;
 
 /**
@@ -141,7 +148,7 @@ select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_
  */
 const TOUCH_LAST_SEEN_BODY = `begin
   perform set_config('synchronous_commit', 'off', true);
-  perform count(pg_advisory_xact_lock(h)) from (select distinct hashtextextended(k, 0) as h from unnest($6) as k order by h) as l;
+  perform (${advisoryLocks('$6')});
   perform 1 from workspaces as w where w.id = $1 and w.config_version = $7 for share of w;
   if not found then return false; end if;
   if (${SNAPSHOT_CTES} select ${SNAPSHOT_DIGEST}) is distinct from $8 then return false; end if;
@@ -297,6 +304,7 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
     configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
     lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
     profilesSnapshot: PROFILES_SNAPSHOT,
+    profilesSnapshotWithDigest: PROFILES_SNAPSHOT_WITH_DIGEST,
     /**
      * (before, limit) → rows changed: drops the explain trace of up to `limit` stored requests
      * answered before `before`, oldest first (LS-10; served by the partial index `requests_with_trace`)
