@@ -718,6 +718,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
       rows.map((row): WrittenRow => ({ previous: row.previous, document: row.document })),
       head._rev,
     );
+    if (!this.committedSubject.observed) return;
     const created = new Set<string>();
     for (const row of rows)
       if (!row.document._deleted && (row.previous === undefined || row.previous._deleted))
