@@ -42,6 +42,7 @@ import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '..
 import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.ts';
 import { startTestServer } from '../helpers/server.ts';
 import { IDENTITY_ANSWER_MARK } from '../../renderer/src/app/marks.ts';
+import { STORAGE_READING } from '../../renderer/src/components/storage-reading.ts';
 
 const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-build] [--cpu-profile file]
 
@@ -194,12 +195,8 @@ async function mainThreadSplit(read: () => Promise<MainThreadSplit>, since?: Mai
 
 /** Chromium's main-thread task time of this page so far, in ms (CDP Performance domain). */
 async function mainThreadMs(context: BrowserContext, page: Page): Promise<() => Promise<number>> {
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Performance.enable');
-  return async () => {
-    const { metrics } = await cdp.send('Performance.getMetrics');
-    return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
-  };
+  const read = await mainThreadCounters(context, page);
+  return async () => (await read()).task;
 }
 
 async function runBucket(
@@ -469,8 +466,6 @@ interface FirstRender {
   readonly dataFrame: number;
 }
 type FirstRenderWindow = Window & { firstRender?: FirstRender };
-/** What a Field view says until the device's storage is read (renderer/src/components/storage-reading.ts). */
-const STORAGE_READING = 'Reading this device’s storage…';
 
 /** Installed before the app's scripts: the app stays local-only and the first render is timed. */
 function appInitScript(reading: string): void {
