@@ -20,12 +20,8 @@ import {
   type GraphDoc,
 } from '../../../shared/device/collections.ts';
 import { deviceDexieStorage } from '../../../shared/device/browser.ts';
-import { DeviceEngine } from '../../../shared/device/engine.ts';
-import { ScopeConfigSchema } from '../../../shared/identity/scope-config.ts';
-import { seededRandom } from '../../../shared/util/random.ts';
-import { SYNC_CONFIG } from '../../helpers/scope-configs.ts';
-
-const CONFIG = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'unit' });
+import { type DeviceEngine } from '../../../shared/device/engine.ts';
+import { deviceEngines } from '../../helpers/device-engines.ts';
 
 /** The graph's schema as version 0 of the app released it: six indexes of our own. */
 const GRAPH_SCHEMA_V0: RxJsonSchema<GraphDoc> = {
@@ -59,8 +55,7 @@ const STORAGES: readonly [string, () => RxStorage<unknown, unknown>][] = [
   ['dexie', () => getRxStorageDexie({ indexedDB, IDBKeyRange })],
 ];
 
-let clockNow = 1_800_000_000_000;
-const clock = { now: () => (clockNow += 10) };
+const { engine: engineOn } = deviceEngines('schema');
 const open: DeviceDatabase[] = [];
 
 afterEach(async () => {
@@ -71,16 +66,6 @@ async function database(name: string, storage: RxStorage<unknown, unknown>): Pro
   const db = await openDeviceDatabase(name, storage);
   open.push(db);
   return db;
-}
-
-function engineOn(db: DeviceDatabase, seed: number): Promise<DeviceEngine> {
-  return DeviceEngine.open({
-    db,
-    config: CONFIG,
-    environment: 'production',
-    random: seededRandom(seed),
-    clock,
-  });
 }
 
 const mpidOf = (answer: Awaited<ReturnType<DeviceEngine['login']>>) => {
