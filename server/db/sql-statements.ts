@@ -59,6 +59,11 @@ export function* lock(sql: string, keys: readonly string[]): SqlRun<number> {
 
 const preparedNames = new Map<string, string>();
 
+/** `prefix_` and the first `length` hex digits of the text's sha1: one name per text, on every server. */
+function hashedName(prefix: string, text: string, length: number): string {
+  return `${prefix}_${createHash('sha1').update(text).digest('hex').slice(0, length)}`;
+}
+
 /**
  * The name a statement text is prepared under on PostgreSQL: derived from the text, so one name
  * never stands for two texts on a connection, and every server gives a text the same name.
@@ -66,7 +71,7 @@ const preparedNames = new Map<string, string>();
 export function preparedName(sqlText: string): string {
   let name = preparedNames.get(sqlText);
   if (name === undefined) {
-    name = `ids_${createHash('sha1').update(sqlText).digest('hex').slice(0, 20)}`;
+    name = hashedName('ids', sqlText, 20);
     preparedNames.set(sqlText, name);
   }
   return name;
@@ -141,7 +146,7 @@ select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_
  * otherwise. It commits without waiting for its WAL to reach the disk: a crash of PostgreSQL may
  * lose the last fraction of a second of last-seen times, never a change to the graph. It plans its
  * statements once (generic plans: key lookups whatever the values; PL/pgSQL would otherwise plan
- * the snapshot again on every call, 0.8 ms against 0.2 ms). Its name is derived from its text (`routineName`), so a server only ever calls the
+ * the snapshot again on every call, 0.8 ms against 0.2 ms). Its name is derived from its text (`hashedName`), so a server only ever calls the
  * routine its own code defines.
  * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
  *  touched mpids[], last-seen times[])
@@ -159,17 +164,12 @@ end`;
 const TOUCH_LAST_SEEN_SIGNATURE =
   '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])';
 
-/** The name a routine is created under: derived from its definition, like `preparedName`. */
-function routineName(prefix: string, body: string): string {
-  return `${prefix}_${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
-}
-
 /** Everything that defines the routine after its name: a change to any part gives it a new name. */
 const TOUCH_LAST_SEEN_DEFINITION = `${TOUCH_LAST_SEEN_SIGNATURE} returns boolean language plpgsql volatile set plan_cache_mode = force_generic_plan as $routine$
 ${TOUCH_LAST_SEEN_BODY}
 $routine$`;
 
-const TOUCH_LAST_SEEN = routineName('idsync_touch_last_seen', TOUCH_LAST_SEEN_DEFINITION);
+const TOUCH_LAST_SEEN = hashedName('idsync_touch_last_seen', TOUCH_LAST_SEEN_DEFINITION, 16);
 
 /** A PostgreSQL routine: its full signature (to find it) and the statement that creates it. */
 export interface PgRoutine {
