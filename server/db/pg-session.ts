@@ -173,17 +173,18 @@ export async function answerWithoutTransaction<R>(
   const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids, true));
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { answered: false, keys };
-  const touches: { mpid: string; at: number }[] = [];
+  /** The last time each profile was seen, by MPID: a later touch of a profile replaces an earlier one. */
+  const touches = new Map<string, number>();
   step = program.next(snapshot.records);
   while (!step.done) {
     const call = step.value;
     if (call.op !== 'commit') return { answered: false, keys };
     const touched = lastSeenTouches(call.args[0]);
     if (touched === null) return { answered: false, keys };
-    touches.push(...touched);
+    for (const { mpid, at } of touched) touches.set(mpid, at);
     step = program.next(undefined);
   }
-  if (touches.length > 0) {
+  if (touches.size > 0) {
     const [written] = await session.run(
       rows<{ touched: boolean }>(logic.texts.fixed.touchLastSeen, [
         ns.scopeId,
@@ -194,8 +195,8 @@ export async function answerWithoutTransaction<R>(
         keys,
         known.version,
         snapshot.digest,
-        touches.map((t) => t.mpid),
-        touches.map((t) => t.at),
+        [...touches.keys()],
+        [...touches.values()],
       ]),
     );
     if (written?.touched !== true) return { answered: false, keys };

@@ -89,7 +89,7 @@ type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
   readonly mpid: string | null;
   readonly identity_type: string | null;
   readonly value: string | null;
-  readonly digest?: string;
+  readonly digest: string | null;
 };
 
 /** The unique-value index rejected a write: report it as the port's conflict. */

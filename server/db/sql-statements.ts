@@ -79,15 +79,15 @@ export function preparedName(sqlText: string): string {
 
 const P = '';
 
+/** PostgreSQL: takes the advisory locks of the keys in the text[] parameter `keys`, in hash order; one row. */
+const advisoryLocks = (keys: string) =>
+  `select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by h) as l`;
+
 /**
  * PostgreSQL only: the advisory locks in hash order, then the workspace's config version read
  * FOR SHARE (a config change waits for this transaction; one that committed first is seen).
  * (keys[], workspaceId) → config_version (no row without the workspace)
  */
-/** PostgreSQL: takes the advisory locks of the keys in the text[] parameter `keys`, in hash order; one row. */
-const advisoryLocks = (keys: string) =>
-  `select count(pg_advisory_xact_lock(h)) as taken from (select distinct hashtextextended(k, 0) as h from unnest(${keys}::text[]) as k order by h) as l`;
-
 const LOCK_AND_CONFIG_VERSION = `select w.config_version from (${advisoryLocks('$1')}) as locks, workspaces as w where w.id = $2 for share of w`;
 
 /**
@@ -95,9 +95,11 @@ const LOCK_AND_CONFIG_VERSION = `select w.config_version from (${advisoryLocks('
  * identityTypes[], values[], mpids[]) ending in `snapshot`: the MPIDs that hold any of the identity
  * values (with the id of the first value each holds), the MPIDs asked for, the live profiles of
  * the namespace among them with their identities, and the workspace's config version. One row per
- * identity (at least one row). Each value is looked up on its own through `identities_lookup`
- * (`offset 0` keeps the planner from turning the lookups into one scan of the workspace's
- * identities, which it chose while the table's statistics said it was small: SPEC PG-8).
+ * identity (at least one row). Every row is found by key: each value on its own through
+ * `identities_lookup` (SPEC PG-8), each wanted profile through its primary key and its identities
+ * through `identities_per_profile` (PG-9). `offset 0` keeps each lookup a lookup: without it the
+ * planner may turn them into one scan of the workspace's identities or profiles, which it chose
+ * while the table's statistics said it was small, and which a generic plan keeps.
  */
 const SNAPSHOT_CTES = `with holders as (
   select i.mpid, min(i.id) as first
@@ -119,23 +121,67 @@ const SNAPSHOT_CTES = `with holders as (
     i.id as identity_id, i.identity_type, i.value
   from (select 1) as one
   left join wanted as w on true
-  left join profiles as p on p.mpid = w.mpid and p.deleted_at is null and p.scope_id = $1 and p.environment = $2
-  left join identities as i on i.mpid = p.mpid
+  left join lateral (
+    select mpid, scope_id, environment, created_at, first_seen_at, last_seen_at, orphaned_at, deleted_at
+    from profiles
+    where mpid = w.mpid and deleted_at is null and scope_id = $1 and environment = $2
+    offset 0
+  ) as p on true
+  left join lateral (select id, identity_type, value from identities where mpid = p.mpid offset 0) as i on true
 )`;
 
 /** A digest of every row of `snapshot` in a total order: equal digests, equal reads (SPEC PG-7). */
 const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity_id, d.wanted)) from snapshot as d)`;
 
 /**
- * PostgreSQL only: one statement, so one snapshot, for `loadProfiles` (see `SNAPSHOT_CTES`), rows
- * in the order identities were added; the read-only attempt's variant also carries the digest of
- * the whole read on each row (PG-7).
- * (scopeId, environment, identityTypes[], values[], mpids[])
+ * How the routines plan their statements (SPEC PG-9): once per connection, with generic plans
+ * (PL/pgSQL, like a prepared statement sent by node-postgres, would otherwise plan a statement
+ * again on every call whenever a plan for the given values looks cheaper: 0.8 ms against 0.2 ms
+ * for the snapshot), and never with a sequential scan, so that a plan made while a table was small
+ * or had no statistics still finds rows by key once the table has grown. Every table access of
+ * the routines is a key lookup.
  */
-const PROFILES_SNAPSHOT = `${SNAPSHOT_CTES}
-select s.* from snapshot as s order by s.identity_id`;
-const PROFILES_SNAPSHOT_WITH_DIGEST = `${SNAPSHOT_CTES}
-select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_id`;
+const ROUTINE_PLANNING = 'set plan_cache_mode = force_generic_plan set enable_seqscan = off';
+
+/** A PostgreSQL routine: its name, its full signature (to find it) and the statement that creates it. */
+export interface PgRoutine {
+  readonly name: string;
+  readonly signature: string;
+  readonly create: string;
+}
+
+/**
+ * A routine named `prefix_` and a hash of everything that defines it after its name, so a change
+ * to any part gives it a new name and a server only ever calls the routine its own code defines.
+ */
+function pgRoutine(prefix: string, parameters: string, definition: string): PgRoutine {
+  const rest = `${parameters} ${definition}`;
+  const name = hashedName(prefix, rest, 16);
+  return { name, signature: name + parameters, create: `create or replace function ${name}${rest}` };
+}
+
+/**
+ * PostgreSQL only: what `loadProfiles` reads, in one statement (one snapshot; see
+ * `SNAPSHOT_CTES`), rows in the order identities were added; with `digest`, each row also carries
+ * the digest of the whole read (the read-only attempt's, PG-7), else null. A routine, so that its
+ * plan is made once per connection (`ROUTINE_PLANNING`, PG-9); `stable`, so it reads with the
+ * snapshot of the statement that calls it.
+ * (scopeId, environment, identityTypes[], values[], mpids[], digest)
+ */
+const PROFILES_SNAPSHOT_ROUTINE = pgRoutine(
+  'idsync_profiles_snapshot',
+  '(text, text, text[], text[], text[], boolean)',
+  `returns table (config_version integer, wanted text, holder_seq bigint, mpid text, scope_id text,
+  environment text, created_at bigint, first_seen_at bigint, last_seen_at bigint, orphaned_at bigint,
+  deleted_at bigint, identity_id bigint, identity_type text, value text, digest text)
+language plpgsql stable ${ROUTINE_PLANNING} as $routine$
+#variable_conflict use_column
+begin
+  return query ${SNAPSHOT_CTES}
+  select s.*, case when $6 then ${SNAPSHOT_DIGEST} end from snapshot as s order by s.identity_id;
+end
+$routine$`,
+);
 
 /**
  * PostgreSQL only: the routine that writes a returning user's last-seen times in one statement
@@ -145,45 +191,29 @@ select s.*, ${SNAPSHOT_DIGEST} as digest from snapshot as s order by s.identity_
  * when its digest is the one the caller's read-only attempt saw; `false`, having written nothing,
  * otherwise. It commits without waiting for its WAL to reach the disk: a crash of PostgreSQL may
  * lose the last fraction of a second of last-seen times, never a change to the graph. It plans its
- * statements once (generic plans: key lookups whatever the values; PL/pgSQL would otherwise plan
- * the snapshot again on every call, 0.8 ms against 0.2 ms). Its name is derived from its text (`hashedName`), so a server only ever calls the
- * routine its own code defines.
+ * statements once, looking every row up by key (`ROUTINE_PLANNING`); each touched MPID appears
+ * once in the touched MPIDs.
  * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
  *  touched mpids[], last-seen times[])
  */
-const TOUCH_LAST_SEEN_BODY = `begin
+const TOUCH_LAST_SEEN_ROUTINE = pgRoutine(
+  'idsync_touch_last_seen',
+  '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])',
+  `returns boolean language plpgsql volatile ${ROUTINE_PLANNING} as $routine$
+begin
   perform set_config('synchronous_commit', 'off', true);
   perform (${advisoryLocks('$6')});
   perform 1 from workspaces as w where w.id = $1 and w.config_version = $7 for share of w;
   if not found then return false; end if;
   if (${SNAPSHOT_CTES} select ${SNAPSHOT_DIGEST}) is distinct from $8 then return false; end if;
-  update profiles as p set last_seen_at = t.at from unnest($9, $10) as t(mpid, at) where p.mpid = t.mpid;
+  update profiles as p set last_seen_at = $10[array_position($9, p.mpid)] where p.mpid = any($9);
   return true;
-end`;
-
-const TOUCH_LAST_SEEN_SIGNATURE =
-  '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])';
-
-/** Everything that defines the routine after its name: a change to any part gives it a new name. */
-const TOUCH_LAST_SEEN_DEFINITION = `${TOUCH_LAST_SEEN_SIGNATURE} returns boolean language plpgsql volatile set plan_cache_mode = force_generic_plan as $routine$
-${TOUCH_LAST_SEEN_BODY}
-$routine$`;
-
-const TOUCH_LAST_SEEN = hashedName('idsync_touch_last_seen', TOUCH_LAST_SEEN_DEFINITION, 16);
-
-/** A PostgreSQL routine: its full signature (to find it) and the statement that creates it. */
-export interface PgRoutine {
-  readonly signature: string;
-  readonly create: string;
-}
+end
+$routine$`,
+);
 
 /** PostgreSQL only: the routines the store calls, created (if missing) when the database is opened. */
-export const PG_ROUTINES: readonly PgRoutine[] = [
-  {
-    signature: TOUCH_LAST_SEEN + TOUCH_LAST_SEEN_SIGNATURE,
-    create: `create or replace function ${TOUCH_LAST_SEEN}${TOUCH_LAST_SEEN_DEFINITION}`,
-  },
-];
+export const PG_ROUTINES: readonly PgRoutine[] = [PROFILES_SNAPSHOT_ROUTINE, TOUCH_LAST_SEEN_ROUTINE];
 
 /** The statements whose text never changes, compiled once. */
 function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
@@ -303,15 +333,17 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
     /** (workspaceId); SQLite (PostgreSQL checks the version with `lockAndConfigVersion`) */
     configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
     lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
-    profilesSnapshot: PROFILES_SNAPSHOT,
-    profilesSnapshotWithDigest: PROFILES_SNAPSHOT_WITH_DIGEST,
+    /** PostgreSQL only: the `PROFILES_SNAPSHOT_ROUTINE` call, (scopeId, environment, identityTypes[], values[], mpids[]) */
+    profilesSnapshot: `select * from ${PROFILES_SNAPSHOT_ROUTINE.name}($1, $2, $3, $4, $5, false)`,
+    /** PostgreSQL only: the same with the digest of the read on each row (PG-7) */
+    profilesSnapshotWithDigest: `select * from ${PROFILES_SNAPSHOT_ROUTINE.name}($1, $2, $3, $4, $5, true)`,
     /**
      * (before, limit) → rows changed: drops the explain trace of up to `limit` stored requests
      * answered before `before`, oldest first (LS-10; served by the partial index `requests_with_trace`)
      */
     expireTraces: `update requests set trace = 'null' where seq in (select seq from requests where trace <> 'null' and at < ${dialect === 'postgres' ? '$1' : '?'} order by at limit ${dialect === 'postgres' ? '$2' : '?'})`,
     /** PostgreSQL only: the `PG_ROUTINES` call, (10 parameters as there) → touched */
-    touchLastSeen: `select ${TOUCH_LAST_SEEN}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as touched`,
+    touchLastSeen: `select ${TOUCH_LAST_SEEN_ROUTINE.name}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as touched`,
     /** (workspaceId) */
     config: db.selectFrom('workspaces').select(['config', 'config_version']).where('id', '=', P).compile()
       .sql,
