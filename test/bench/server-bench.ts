@@ -12,6 +12,7 @@
  *   npm run bench:server -- --databases postgres      PostgreSQL only
  *   npm run bench:server -- --read-only-identify      identify with ?read_only=true: the cost of an identify that writes nothing
  *   npm run bench:server -- --last-seen-resolution 60000   the server's last-seen window (default 0: exact)
+ *   npm run bench:server -- --analyze                PostgreSQL: gather the tables' statistics after populating
  *
  * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
  * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
@@ -21,6 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import pg from 'pg';
 import {
   BENCH_API_KEY,
   BENCH_CONFIG,
@@ -39,12 +41,13 @@ const { values: args } = parseArgs({
     databases: { type: 'string', default: 'sqlite,postgres' },
     'read-only-identify': { type: 'boolean', default: false },
     'last-seen-resolution': { type: 'string', default: '0' },
+    analyze: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify] [--last-seen-resolution ms]',
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify] [--last-seen-resolution ms] [--analyze]',
   );
   process.exit(0);
 }
@@ -141,8 +144,28 @@ function sqliteBytes(file: string): number {
   return [file, `${file}-wal`].reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0);
 }
 
-/** `database` is the SQLite file or the PostgreSQL URL. */
-async function run(label: string, database: string, costs?: PgCosts): Promise<Row> {
+/**
+ * Gathers the statistics of the tables in the schema `url` uses, as autovacuum does on a database
+ * that has run a while (a freshly populated one may have none yet when the identify run starts).
+ */
+async function analyzeSchema(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows: tables } = await client.query<{ name: string }>(
+      'select quote_ident(tablename) as name from pg_tables where schemaname = current_schema()',
+    );
+    await client.query(`analyze ${tables.map((t) => t.name).join(', ')}`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * `database` is the SQLite file or the PostgreSQL URL (through the counting proxy, with `costs`);
+ * `analyzeUrl`, PostgreSQL only: the database's URL, to gather statistics at after populating.
+ */
+async function run(label: string, database: string, costs?: PgCosts, analyzeUrl?: string): Promise<Row> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idsync-bench-'));
   const sqliteFile = costs === undefined ? database : null;
   const server = await startBenchServer({
@@ -163,6 +186,7 @@ async function run(label: string, database: string, costs?: PgCosts): Promise<Ro
   try {
     process.stderr.write(`${label}: populating ${PROFILES} profiles...\n`);
     await populateProfiles(server.url, PROFILES);
+    if (analyzeUrl !== undefined) await analyzeSchema(analyzeUrl);
     process.stderr.write(`${label}: measuring (${DURATION} s per run, ${CONNECTIONS} connections)...\n`);
     await measure(server.url, 'noop');
     const noop = await measure(server.url, 'noop');
@@ -212,7 +236,7 @@ const postgres = databases.includes('postgres') ? await postgresSchema(args.post
 if (postgres !== null) {
   const costs = await pgCosts(postgres.url);
   try {
-    rows.push(await run('postgres', costs.url, costs));
+    rows.push(await run('postgres', costs.url, costs, args.analyze ? postgres.url : undefined));
   } finally {
     await costs.close();
     await postgres.drop();
@@ -224,7 +248,7 @@ if (postgres !== null) {
 const f = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms); no-op = GET /healthz`,
+  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms${args.analyze ? ', statistics gathered after populating' : ''}); no-op = GET /healthz`,
 );
 console.log(
   'database | no-op req/s  cpu µs | identify req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | login req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | bytes/identify',
@@ -255,6 +279,7 @@ console.log(
     profiles: PROFILES,
     readOnlyIdentify: args['read-only-identify'],
     lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS,
+    analyzed: args.analyze,
     rows,
   }),
 );
