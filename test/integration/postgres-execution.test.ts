@@ -14,7 +14,7 @@ import { preparedName } from '../../server/db/sql-statements.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import type { ScopeConfig, ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { identityProgram, type IdentityOutcome } from '../../shared/resolver/identify.ts';
-import type { Program } from '../../shared/resolver/store-port.ts';
+import { store as storeCalls, type Program } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { openTestPostgres, pgSkipReason } from '../helpers/postgres.ts';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
@@ -283,6 +283,27 @@ describe.skipIf(pgSkipReason !== null)(
       expect(isTouch(sent[1]?.text ?? '')).toBe(true);
       expect(sent.map((s) => s.text)).not.toContain('begin');
       expect(await lastSeenOf(mpid)).toBe(2_000);
+    });
+
+    it('[PG-7] a resolution that touches one profile twice writes its later time, as the write transaction would', async () => {
+      const { store, sent } = storeOn(handle);
+      const first = await identify(store, RETURNING, { kind: 'login' });
+      const mpid = first.value.response.mpid;
+      const touch = (at: number) => ({
+        changes: [{ op: 'updateProfile' as const, mpid, patch: { lastSeenAt: at } }],
+        history: [],
+        request: null,
+      });
+      sent.length = 0;
+      await store.runProgram('ws1', function* () {
+        const ns = { scopeId: 'ws1', environment: 'production' as const };
+        yield* storeCalls.loadProfiles(ns, [{ identityType: 'customerid', value: 'c1' }], []);
+        yield* storeCalls.commit(touch(2_000));
+        yield* storeCalls.commit(touch(3_000));
+      });
+      expect(sent.map((s) => s.text).filter(isTouch)).toHaveLength(1);
+      expect(sent.map((s) => s.text)).not.toContain('begin');
+      expect(await lastSeenOf(mpid)).toBe(3_000);
     });
 
     it('[PG-7] a last-seen touch that finds the profile touched since its read writes nothing, and the write transaction gives the serial answer', async () => {
