@@ -135,6 +135,16 @@ export interface DeviceCollections {
 export type DeviceDatabase = RxDatabase<DeviceCollections>;
 
 /**
+ * How long after a write the device database's live queries re-evaluate, all of that write's
+ * changes (and any that follow meanwhile) at once (DE-13). RxDB otherwise re-evaluates every
+ * followed query (the people list's is over every profile) synchronously inside the write, that is
+ * inside the device lock and before the identity call answers. This page's own writes reach the
+ * current user and person without a query (DE-10); what waits are lists, counts and other pages'
+ * writes, by less than a human notices.
+ */
+export const LIVE_QUERY_DELAY_MS = 50;
+
+/**
  * Opens (or creates) a device database on the given storage: memory in tests and the simulator,
  * Dexie (IndexedDB) in browsers and Electron. `multiInstance` lets several pages (tabs, windows)
  * open one database and see each other's writes in their live queries (DV-14); their transactions
@@ -152,6 +162,7 @@ export async function openDeviceDatabase(
     multiInstance: options.multiInstance ?? false,
     eventReduce: true,
     closeDuplicates: true,
+    liveQueryUpdateThrottleTime: LIVE_QUERY_DELAY_MS,
   });
   await db.addCollections({
     graph: { schema: GRAPH_SCHEMA, migrationStrategies: GRAPH_MIGRATIONS },

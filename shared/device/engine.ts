@@ -130,6 +130,8 @@ export class DeviceEngine {
   private configValue: ScopeConfig;
   private dasValue: string;
   private recentNames: readonly string[];
+  /** The MPID this page's latest identity call answered (`null` after next person): a guess for DE-15. */
+  private lastAnswered: string | null = null;
   readonly currentUser$: Observable<CurrentUser | null>;
   /** The current user with the write of this page it comes from, if it does (DE-10). */
   private readonly current$: Observable<CurrentSource>;
@@ -251,6 +253,7 @@ export class DeviceEngine {
     const das = randomUuid(this.random);
     await this.store.renewStamp(das, this.identityKeys({ device_application_stamp: das }));
     this.dasValue = das;
+    this.lastAnswered = null;
   }
 
   /** Adds, changes or removes identities of the current user. */
@@ -370,18 +373,21 @@ export class DeviceEngine {
         };
         return this.recording(ctx.head, kind, requestId, body, null, preferredMpid);
       },
-      // Whether the MPID a new profile would get is taken is read with the head (DE-1), and the
-      // holders of the call's identity values are looked up beside it (DE-8).
+      // Whether the MPID a new profile would get is taken is read with the head (DE-1), the
+      // holders of the call's identity values are looked up beside it (DE-8), and so are the
+      // identity documents the current user would get for them (DE-15).
       {
         prefetch: {
           ids: [profileId(preferredMpid)],
           identityKeys: this.identityKeys({ device_application_stamp: this.dasValue, ...identities }),
+          likelyHolder: this.lastAnswered,
         },
       },
     );
     if (outcome === null) throw new Error('an identity request is always recorded');
     if (!outcome.ok) return err(outcome.error.error);
     const response: IdentityResponse = outcome.value.response;
+    this.lastAnswered = response.mpid;
     return ok({
       mpid: response.mpid,
       requestId,

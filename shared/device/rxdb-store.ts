@@ -171,6 +171,12 @@ export interface Prefetch {
   readonly ids?: readonly string[];
   /** Identity keys whose holders are looked up at the same time, unless the page cache knows them. */
   readonly identityKeys?: readonly string[];
+  /**
+   * The MPID the call will likely add `identityKeys` to (this page's current user): its identity
+   * documents for those keys are read with the head, removed ones included, so that adding a value
+   * needs no other read for the write's previous revision (DE-15). A wrong guess costs nothing more.
+   */
+  readonly likelyHolder?: string | null;
 }
 
 /**
@@ -216,10 +222,11 @@ class GraphTx {
    * (DE-8): the lock keeps storage still, so what they find holds whatever the head says.
    */
   async begin(prefetch: Prefetch): Promise<void> {
-    const ids = [HEAD_ID, ...(prefetch.ids ?? []).filter((id) => id !== HEAD_ID)];
-    const asked = [...new Set(prefetch.identityKeys ?? [])].filter(
-      (key) => this.cache.lookup('identity', 'key', key) === undefined,
-    );
+    const keys = [...new Set(prefetch.identityKeys ?? [])];
+    const holder = prefetch.likelyHolder ?? null;
+    const held = holder === null ? [] : keys.map((key) => identityId(key, holder));
+    const ids = [HEAD_ID, ...new Set([...(prefetch.ids ?? []), ...held].filter((id) => id !== HEAD_ID))];
+    const asked = keys.filter((key) => this.cache.lookup('identity', 'key', key) === undefined);
     const [byId, holders] = await Promise.all([
       this.graph.storageInstance.findDocumentsById(ids, true),
       Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),

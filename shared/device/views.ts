@@ -5,6 +5,8 @@
  * follows the database, including writes made by other pages of the same device.
  */
 import {
+  asyncScheduler,
+  auditTime,
   combineLatest,
   distinctUntilChanged,
   finalize,
@@ -12,6 +14,7 @@ import {
   of,
   shareReplay,
   startWith,
+  subscribeOn,
   switchMap,
   tap,
   type Observable,
@@ -21,7 +24,7 @@ import type { ErrorCode } from '../protocol/errors.ts';
 import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
 import type { ProfileRecord } from '../resolver/records.ts';
 import { isRxDocument, type RxDocument } from 'rxdb/plugins/core';
-import type { DeviceDatabase, GraphDoc } from './collections.ts';
+import { LIVE_QUERY_DELAY_MS, type DeviceDatabase, type GraphDoc } from './collections.ts';
 import type { CurrentUser } from './engine.ts';
 import { HEAD_ID, profileId, type CommittedWrite, type Head, type RequestData } from './rxdb-store.ts';
 
@@ -214,8 +217,12 @@ export class DeviceViews {
       distinctUntilChanged(),
     );
     const views = new PersonViewCache(loginTypes);
+    // The list is rebuilt once for all that changed within LIVE_QUERY_DELAY_MS (UP-13): a login
+    // changes the current MPID inside its write and the profiles after it, and neither rebuild
+    // (thousands of rows sorted) runs inside the write, before the call answers.
     this.people$ = share(
       combineLatest([profiles$, confirmed$, this.merges$, currentMpid$]).pipe(
+        auditTime(LIVE_QUERY_DELAY_MS),
         map(([docs, confirmed, merges, current]) => {
           const people: PersonView[] = [];
           for (const doc of docs) {
@@ -243,7 +250,13 @@ export class DeviceViews {
         const written = write?.docs.get(id);
         if (written === undefined || written === null || write === null) return stored$;
         const confirmed = write.created.has(id) ? false : confirmedNow?.has(user.mpid);
-        return confirmed === undefined ? stored$ : stored$.pipe(startWith({ doc: written, confirmed }));
+        if (confirmed === undefined) return stored$;
+        // Storage is followed from a moment later (DE-14): its queries start outside the write,
+        // and they read what storage holds then, so nothing written meanwhile is missed.
+        return stored$.pipe(
+          subscribeOn(asyncScheduler, LIVE_QUERY_DELAY_MS),
+          startWith({ doc: written, confirmed }),
+        );
       }),
     );
     this.currentPerson$ = share(

@@ -43,6 +43,7 @@ import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium
 import { startTestServer } from '../helpers/server.ts';
 import { IDENTITY_ANSWER_MARK } from '../../renderer/src/app/marks.ts';
 import { STORAGE_READING } from '../../renderer/src/components/storage-reading.ts';
+import { LIVE_QUERY_DELAY_MS } from '../../shared/device/collections.ts';
 
 const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-build] [--cpu-profile file]
 
@@ -619,6 +620,18 @@ async function identifySeries(context: BrowserContext, page: Page, label: string
   };
 }
 
+/**
+ * Waits until the lists have taken the series' last login (DE-13: they follow a write
+ * `LIVE_QUERY_DELAY_MS` after it) and React has rendered them, so that the scroll times scrolling,
+ * not a list update that scrolling keeps interrupting.
+ */
+async function listsSettled(page: Page): Promise<void> {
+  await page.waitForTimeout(10 * LIVE_QUERY_DELAY_MS);
+  await page.evaluate(
+    () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+  );
+}
+
 /** Scrolls the people list by a few rows each frame; rAF deltas, and how many people it lists. */
 async function scrollFrames(page: Page, minPeople: number) {
   const listbox = page.getByRole('listbox', { name: 'People on this device' });
@@ -689,6 +702,7 @@ async function appMetrics(appUrl: string, profileDir: string) {
   const full = await openApp(context, appUrl);
   log(`first render with ${PEOPLE} people: ${full.firstRenderMs} ms`);
   const identifyFull = await identifySeries(context, full.page, 'ui-full');
+  await listsSettled(full.page);
   const taskMs = await mainThreadMs(context, full.page);
   const busyBefore = await taskMs();
   const scroll = await scrollFrames(full.page, PEOPLE);

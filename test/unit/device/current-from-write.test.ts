@@ -7,7 +7,11 @@
 import type { RxStorageInstance } from 'rxdb/plugins/core';
 import { firstValueFrom, filter, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
+import {
+  LIVE_QUERY_DELAY_MS,
+  type DeviceDatabase,
+  type GraphDoc,
+} from '../../../shared/device/collections.ts';
 import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import { serial } from '../../../shared/util/serial.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
@@ -45,10 +49,10 @@ function next<T>(source: Observable<T>, pass: (value: T) => boolean): Promise<T>
   return firstValueFrom(source.pipe(filter(pass)));
 }
 
-/** Lets storage's live queries catch up with the writes made so far (no assertion on time). */
+/** Lets storage's live queries, which wait LIVE_QUERY_DELAY_MS (DE-13), catch up with the writes made so far (no assertion on time). */
 async function settled(e: DeviceEngine): Promise<void> {
   await e.currentUser();
-  await new Promise((resolve) => setTimeout(resolve, 30));
+  await new Promise((resolve) => setTimeout(resolve, 2 * LIVE_QUERY_DELAY_MS + 30));
 }
 
 /** The MPIDs the current user and the current person emit, as they emit them. */

@@ -8,7 +8,9 @@ import path from 'node:path';
 import type { RxDocumentData, RxStorageInstance } from 'rxdb/plugins/core';
 import { describe, expect, it } from 'vitest';
 import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
-import type { DeviceEngine } from '../../../shared/device/engine.ts';
+import { DeviceEngine } from '../../../shared/device/engine.ts';
+import { defaultScopeConfig } from '../../../shared/identity/scope-config.ts';
+import { seededRandom } from '../../../shared/util/random.ts';
 import { PageCache } from '../../../shared/device/page-cache.ts';
 import { serial } from '../../../shared/util/serial.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
@@ -113,6 +115,34 @@ describe('device engine storage', () => {
     expect(order.slice(0, 3)).toEqual(reads.map((name) => `start ${name}`));
     expect([...order.slice(3, 6)].sort()).toEqual(reads.map((name) => `end ${name}`).sort());
     expect(order.slice(6)).toEqual(['start bulkWrite', 'end bulkWrite']);
+  });
+
+  it('[DE-15] a login that adds its customer ID to the person identified before reads with the head the identity document it writes: one round of reads, then the write', async () => {
+    const db = await database();
+    // The default workspace: a login keeps the anonymous or identified person and adds the customer ID.
+    let now = 1_800_000_000_000;
+    const e = await DeviceEngine.open({
+      db,
+      config: defaultScopeConfig('default'),
+      environment: 'production',
+      random: seededRandom(15),
+      clock: { now: () => (now += 10) },
+    });
+    const identified = await e.identify({ email: 'kept@example.com' });
+    const login = await storageCalls(db, () => e.login({ customerid: 'added' }));
+    const loggedIn = await e.login({ customerid: 'added' });
+    expect(identified.ok && loggedIn.ok && loggedIn.value.mpid === identified.value.mpid).toBe(true);
+    expect(login).toEqual({ findDocumentsById: 1, query: 1, bulkWrite: 1 });
+    // A value removed from the person and given back: the removed document is read with the head, and
+    // the write over it carries its revision.
+    await e.modify([{ identityType: 'customerid', oldValue: 'added', newValue: null }]);
+    const back = await storageCalls(db, () => e.login({ customerid: 'added' }));
+    expect(back).toMatchObject({ findDocumentsById: 1, bulkWrite: 1 });
+    const people = await e.people();
+    expect(people.find((p) => identified.ok && p.mpid === identified.value.mpid)?.identities).toMatchObject({
+      customerid: ['added'],
+      email: ['kept@example.com'],
+    });
   });
 
   it('[DE-8] a value this page knew as free, taken since by another page, is looked up again once the head shows the write', async () => {
