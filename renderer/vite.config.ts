@@ -7,6 +7,12 @@
  * app's own (UP-9): the app evaluates it only after its first render is painted, but its bytes are
  * there by then.
  *
+ * The `opening-first` plugin moves the app's stylesheet from the head to the end of the body
+ * (UP-10): a stylesheet in the head holds back every paint until it has loaded, the opening state's
+ * too, although that state is styled inline; at the end of the body it holds back only the app's
+ * script, which waits for it before running (a module script waits for the stylesheets the parser
+ * has met), so the app never renders unstyled.
+ *
  * The `service-worker` plugin writes `sw.js` from `src/sw/sw-template.js` after the bundle is
  * written: the list of built files to precache, and a cache name derived from a hash of that list.
  */
@@ -75,11 +81,29 @@ function preloadDeviceCode(): Plugin {
   };
 }
 
+const STYLESHEET_LINK = /\s*<link rel="stylesheet"[^>]*>/g;
+
+function openingFirst(): Plugin {
+  return {
+    name: 'opening-first',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html) {
+        const links = html.match(STYLESHEET_LINK) ?? [];
+        if (links.length === 0) throw new Error('index.html has no stylesheet to move');
+        const body = html.replace(STYLESHEET_LINK, '');
+        return body.replace('</body>', `${links.map((link) => `  ${link.trim()}\n`).join('')}  </body>`);
+      },
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: './',
   publicDir,
-  plugins: [react(), preloadDeviceCode(), serviceWorker()],
+  plugins: [react(), preloadDeviceCode(), openingFirst(), serviceWorker()],
   define: { 'import.meta.env.VITE_APP_VERSION': JSON.stringify(version) },
   build: {
     outDir,

@@ -83,6 +83,41 @@ describe.skipIf(chromiumSkipReason !== null)(
       expect(at.evaluated).toBeGreaterThanOrEqual(at.painted ?? Number.POSITIVE_INFINITY);
     });
 
+    it("[UP-10] the opening state paints before the app's stylesheet has loaded; the app waits for it", async () => {
+      const server = await session.serve();
+      const context = await session.browser().newContext({ viewport: DESKTOP });
+      await context.addInitScript(recordFieldPainted);
+      const page = await context.newPage();
+      let release = () => {};
+      const stylesheetHeld = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await page.route('**/assets/*.css', async (route) => {
+        await stylesheetHeld;
+        await route.continue();
+      });
+      await page.goto(`${server.url}/app/`, { waitUntil: 'commit' });
+      const painted = () =>
+        page.evaluate(() => performance.getEntriesByName('first-contentful-paint').length > 0);
+      await expect.poll(painted, { timeout: 20_000 }).toBe(true);
+      expect(
+        await page.getByRole('status').filter({ hasText: 'Opening this device’s storage…' }).count(),
+      ).toBe(1);
+      // The app's script has not run: nothing renders unstyled.
+      expect(
+        await page.evaluate(() => performance.getEntriesByName('identity-sync:script-start').length),
+      ).toBe(0);
+
+      release();
+      const heading = page.getByRole('heading', { name: 'Current person' });
+      await heading.waitFor({ timeout: 20_000 });
+      // Styled by the app's stylesheet (the browser's default is a serif font).
+      expect(await heading.evaluate((element) => getComputedStyle(element).fontFamily)).toMatch(
+        /-apple-system|system-ui/,
+      );
+      await context.close();
+    });
+
     for (const viewport of [DESKTOP, PHONE]) {
       it(`[UP-4] before any script runs the page shows that it is opening, then the Field screen (${viewport.width} px)`, async () => {
         const server = await session.serve();
