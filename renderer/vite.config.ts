@@ -3,6 +3,16 @@
  * installable web app) and for Electron (loaded from the app:// scheme). Relative asset paths and a
  * hash router let the same files work under any path and scheme.
  *
+ * The `preload-device-code` plugin has index.html fetch the device engine's chunk beside the
+ * app's own (UP-9): the app evaluates it only after its first render is painted, but its bytes are
+ * there by then.
+ *
+ * The `opening-first` plugin moves the app's stylesheet from the head to the end of the body
+ * (UP-10): a stylesheet in the head holds back every paint until it has loaded, the opening state's
+ * too, although that state is styled inline; at the end of the body it holds back only the app's
+ * script, which waits for it before running (a module script waits for the stylesheets the parser
+ * has met), so the app never renders unstyled.
+ *
  * The `service-worker` plugin writes `sw.js` from `src/sw/sw-template.js` after the bundle is
  * written: the list of built files to precache, and a cache name derived from a hash of that list.
  */
@@ -46,11 +56,54 @@ function serviceWorker(): Plugin {
   };
 }
 
+/** The module that is the device engine's chunk (`import()`ed by `src/app/opening.ts`). */
+const DEVICE_CODE = path.resolve(root, 'src', 'app', 'device-code.ts');
+
+function preloadDeviceCode(): Plugin {
+  return {
+    name: 'preload-device-code',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(_html, context) {
+        const chunk = Object.values(context.bundle ?? {}).find(
+          (output) => output.type === 'chunk' && output.facadeModuleId === DEVICE_CODE,
+        );
+        if (chunk?.type !== 'chunk') throw new Error('no chunk for src/app/device-code.ts');
+        const entry = context.chunk?.fileName;
+        return [chunk.fileName, ...chunk.imports.filter((file) => file !== entry)].map((file) => ({
+          tag: 'link',
+          attrs: { rel: 'modulepreload', crossorigin: true, href: `./${file}` },
+          injectTo: 'head',
+        }));
+      },
+    },
+  };
+}
+
+const STYLESHEET_LINK = /\s*<link rel="stylesheet"[^>]*>/g;
+
+function openingFirst(): Plugin {
+  return {
+    name: 'opening-first',
+    apply: 'build',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html) {
+        const links = html.match(STYLESHEET_LINK) ?? [];
+        if (links.length === 0) throw new Error('index.html has no stylesheet to move');
+        const body = html.replace(STYLESHEET_LINK, '');
+        return body.replace('</body>', `${links.map((link) => `  ${link.trim()}\n`).join('')}  </body>`);
+      },
+    },
+  };
+}
+
 export default defineConfig({
   root,
   base: './',
   publicDir,
-  plugins: [react(), serviceWorker()],
+  plugins: [react(), preloadDeviceCode(), openingFirst(), serviceWorker()],
   define: { 'import.meta.env.VITE_APP_VERSION': JSON.stringify(version) },
   build: {
     outDir,

@@ -1,6 +1,6 @@
-// First: opening the device database starts before React and the screens are evaluated (UP-4).
-import { opened, services, update$ } from './app/opening.ts';
-import { StrictMode } from 'react';
+// First: the app's start, before React and the screens are evaluated (UP-4, UP-9).
+import { firstRenderCommitted, opened, services, update$ } from './app/opening.ts';
+import { StrictMode, useLayoutEffect } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App.tsx';
 import { platform } from './platform/bridge.ts';
@@ -8,10 +8,12 @@ import { registerServiceWorker } from './sw/register-service-worker.ts';
 
 const root = createRoot(document.getElementById('root') as HTMLElement);
 
-// The Field screen renders while the database opens (UP-6).
+// The Field screen renders before the device engine's code is evaluated and the database opens
+// (UP-6, UP-9): its first commit lets them start.
 root.render(
   <StrictMode>
     <App services={services} />
+    <Committed onCommit={firstRenderCommitted} />
   </StrictMode>,
 );
 
@@ -39,3 +41,9 @@ opened.then(
     );
   },
 );
+
+/** Renders nothing: calls `onCommit` when React commits it, in the same commit as the app beside it. */
+function Committed({ onCommit }: { onCommit: () => void }) {
+  useLayoutEffect(onCommit, [onCommit]);
+  return null;
+}

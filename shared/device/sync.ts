@@ -14,17 +14,12 @@ import { replicateRxCollection, type RxReplicationState } from 'rxdb/plugins/rep
 import type { RxReplicationPullStreamItem } from 'rxdb/plugins/core';
 import { BehaviorSubject, filter, merge, Subject, type Observable } from 'rxjs';
 import { z } from 'zod';
-import {
-  apiError,
-  ErrorCodeSchema,
-  type ApiError,
-  type ErrorBody,
-  type ErrorCode,
-} from '../protocol/errors.ts';
+import { apiError, ErrorCodeSchema, type ApiError, type ErrorBody } from '../protocol/errors.ts';
 import { IdentityResponseSchema, type IdentityResponse } from '../protocol/idsync.ts';
 import { err, ok, type Result } from '../util/result.ts';
 import { serial } from '../util/serial.ts';
 import { parseWith } from '../protocol/parse.ts';
+import { SyncError } from './sync-error.ts';
 import {
   DeviceConfigSchema,
   DeviceCredentialSchema,
@@ -75,18 +70,7 @@ export interface CredentialSealer {
 /** What a sync round is doing now, for progress displays. */
 export type SyncPhase = 'idle' | 'connecting' | 'pushing' | 'pulling' | 'reconciling';
 
-/** The server could not be reached, or answered with an error the device cannot fix by retrying now. */
-export class SyncError extends Error {
-  override readonly name = 'SyncError';
-  constructor(
-    message: string,
-    readonly status: number | null,
-    /** The server's precise error code, when it sent one. */
-    readonly reason: ErrorCode | null = null,
-  ) {
-    super(message);
-  }
-}
+export { SyncError };
 
 const CREDENTIAL_DOC = 'credential';
 /** The highest sequence number up to which every request of the log has the server's answer. */

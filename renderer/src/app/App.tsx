@@ -1,5 +1,5 @@
-import '@mantine/core/styles.css';
-import '@mantine/notifications/styles.css';
+import '@mantine/core/styles.layer.css';
+import '@mantine/notifications/styles.layer.css';
 import './app.css';
 import { AppShell, Center, Loader, MantineProvider } from '@mantine/core';
 import { lazy, Suspense } from 'react';

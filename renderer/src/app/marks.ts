@@ -1,9 +1,10 @@
 /**
  * Named moments of the app's start, as User Timing marks (`performance.mark`), so a benchmark or
- * DevTools can say where the first render's time went: the script starts, the device database is
- * open, the engine is open.
+ * DevTools can say where the first render's time went: the script starts, the device engine's
+ * code is evaluated (after the first render is painted, UP-9), the device database is open, the
+ * engine is open.
  */
-export type StartMark = 'script-start' | 'database-open' | 'engine-open';
+export type StartMark = 'script-start' | 'device-code' | 'database-open' | 'engine-open';
 
 export function markStart(name: StartMark): void {
   if (typeof performance !== 'undefined' && typeof performance.mark === 'function')

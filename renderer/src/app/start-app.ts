@@ -2,48 +2,42 @@
  * Opens what the app runs on. Nothing here waits for the network.
  */
 import { BehaviorSubject, type Observable } from 'rxjs';
-import { browserLock, openBrowserDeviceDatabase } from '../../../shared/device/browser.ts';
-import { DeviceEngine } from '../../../shared/device/engine.ts';
-import { DeviceSync } from '../../../shared/device/sync.ts';
-import { defaultScopeConfig, type ScopeConfig } from '../../../shared/identity/scope-config.ts';
-import { randomFromFill } from '../../../shared/util/random.ts';
+import { defaultScopeConfig } from '../../../shared/identity/scope-config.ts';
 import { Preferences, type ServerConnection } from '../connection/connection.ts';
-import { platform } from '../platform/bridge.ts';
 import { SyncController, type NetworkWatch } from '../sync/sync-controller.ts';
-import { markStart } from './marks.ts';
+import type * as DeviceCodeModule from './device-code.ts';
 import { OpeningEngine, OpeningSyncClient } from './opening-engine.ts';
 import type { AppServices } from './services.tsx';
 
-const DATABASE = 'identity-sync';
+/** The device engine's code, a chunk of its own (UP-9): `device-code.ts`. */
+export type DeviceCode = typeof DeviceCodeModule;
 
 /**
  * What the app runs on: the device database (IndexedDB, shared safely between tabs), the engine
  * with the workspace config cached from the last connection (or the default workspace's until the
  * first one), and the sync controller. Returns at once, with the database still opening (UP-6):
  * the screens render while it opens, their views fill in and their calls wait until it is;
- * syncing starts once it is open. `opened` settles then (rejects when the database cannot open).
+ * syncing starts once it is open. The engine's code comes with `deviceCode` (UP-9); the database
+ * opens as soon as it is there. `opened` settles once it is open (rejects when the database, or
+ * the code, cannot be had).
  */
-export function startApp(update$: Observable<(() => void) | null>): {
+export function startApp(
+  update$: Observable<(() => void) | null>,
+  deviceCode: Promise<DeviceCode>,
+): {
   services: AppServices;
   opened: Promise<void>;
 } {
   const openingConfig = defaultScopeConfig('default');
-  const opening = openEngine(openingConfig);
+  const opening = deviceCode.then((code) => code.openEngine(openingConfig));
   const engine = new OpeningEngine(opening, openingConfig);
-  const sealer = platform.credentialSealer;
   const sync = new SyncController({
     status$: engine.status$,
     preferences: new Preferences(localStorage),
     createClient: (connection: ServerConnection) =>
       new OpeningSyncClient(
-        engine.opened().then(
-          (device) =>
-            new DeviceSync(device, {
-              baseUrl: connection.serverUrl,
-              apiKey: connection.apiKey,
-              deviceName: platform.kind === 'desktop' ? 'Identity Sync desktop' : 'Identity Sync web app',
-              ...(sealer === null ? {} : { credentials: sealer }),
-            }),
+        Promise.all([deviceCode, engine.opened()]).then(([code, device]) =>
+          code.deviceSync(device, connection),
         ),
       ),
     network: browserNetwork,
@@ -62,22 +56,6 @@ export function startApp(update$: Observable<(() => void) | null>): {
     },
     opened,
   };
-}
-
-async function openEngine(config: ScopeConfig): Promise<DeviceEngine> {
-  const db = await openBrowserDeviceDatabase(DATABASE);
-  markStart('database-open');
-  const lock = browserLock(DATABASE);
-  const engine = await DeviceEngine.open({
-    db,
-    config,
-    environment: 'production',
-    random: randomFromFill((buffer) => crypto.getRandomValues(buffer)),
-    clock: { now: () => Date.now() },
-    ...(lock === null ? {} : { lock }),
-  });
-  markStart('engine-open');
-  return engine;
 }
 
 const browserNetwork: NetworkWatch = {

@@ -1,5 +1,5 @@
 /** What went wrong with a sync or a connection attempt, in words a person can act on. */
-import { SyncError } from '../../../shared/device/sync.ts';
+import { SyncError } from '../../../shared/device/sync-error.ts';
 
 export type SyncProblemKind =
   | 'unreachable'
