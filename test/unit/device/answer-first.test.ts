@@ -3,48 +3,14 @@
  * UP-13), offline on RxDB memory storage: between the write committing and the call's answer the
  * people list is not rebuilt and no storage read starts; the list and storage catch up afterwards.
  */
-import type { RxStorageInstance } from 'rxdb/plugins/core';
 import { filter, firstValueFrom, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { LIVE_QUERY_DELAY_MS, type DeviceDatabase } from '../../../shared/device/collections.ts';
+import { LIVE_QUERY_DELAY_MS } from '../../../shared/device/collections.ts';
 import type { PersonView } from '../../../shared/device/engine.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
+import { watchStorageReads } from '../../helpers/storage-reads.ts';
 
 const { database, engine } = deviceEngines('answer-first');
-
-/** Counts the reads every collection's storage is asked for, and notes the count at each graph write's commit. */
-function watchReads(db: DeviceDatabase) {
-  const state = { reads: 0, readsAtCommit: -1 };
-  const restores: (() => void)[] = [];
-  for (const collection of [db.graph, db.profiles, db.events]) {
-    const storage = collection.storageInstance as RxStorageInstance<object, unknown, unknown>;
-    const original = {
-      findDocumentsById: storage.findDocumentsById.bind(storage),
-      query: storage.query.bind(storage),
-      count: storage.count.bind(storage),
-      bulkWrite: storage.bulkWrite.bind(storage),
-    };
-    storage.findDocumentsById = (ids, deleted) => {
-      state.reads += 1;
-      return original.findDocumentsById(ids, deleted);
-    };
-    storage.query = (prepared) => {
-      state.reads += 1;
-      return original.query(prepared);
-    };
-    storage.count = (prepared) => {
-      state.reads += 1;
-      return original.count(prepared);
-    };
-    storage.bulkWrite = async (rows, context) => {
-      const result = await original.bulkWrite(rows, context);
-      state.readsAtCommit = state.reads;
-      return result;
-    };
-    restores.push(() => Object.assign(storage, original));
-  }
-  return { state, restore: () => restores.forEach((restore) => restore()) };
-}
 
 function next<T>(source: Observable<T>, pass: (value: T) => boolean): Promise<T> {
   return firstValueFrom(source.pipe(filter(pass)));
@@ -84,7 +50,7 @@ describe('the answer first, the lists after', () => {
       e.status$.subscribe(() => undefined),
     ];
     await settled();
-    const watch = watchReads(db);
+    const watch = watchStorageReads([db.graph, db.profiles, db.events]);
     const second = await e.login({ customerid: 'second' });
     if (!second.ok) throw new Error('local resolution failed');
     const readsAtAnswer = watch.state.reads;

@@ -4,45 +4,15 @@
  * the write committing and the new person showing, while other pages' writes and the server's
  * answers still arrive through storage.
  */
-import type { RxStorageInstance } from 'rxdb/plugins/core';
 import { firstValueFrom, filter, type Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import {
-  LIVE_QUERY_DELAY_MS,
-  type DeviceDatabase,
-  type GraphDoc,
-} from '../../../shared/device/collections.ts';
+import { LIVE_QUERY_DELAY_MS } from '../../../shared/device/collections.ts';
 import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import { serial } from '../../../shared/util/serial.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
+import { watchStorageReads } from '../../helpers/storage-reads.ts';
 
 const { database, engine } = deviceEngines('screen');
-
-/** Counts the graph's storage reads, and notes the count when each write has committed. */
-function watchStorage(db: DeviceDatabase) {
-  const storage = db.graph.storageInstance as RxStorageInstance<GraphDoc, unknown, unknown>;
-  const original = {
-    findDocumentsById: storage.findDocumentsById.bind(storage),
-    query: storage.query.bind(storage),
-    bulkWrite: storage.bulkWrite.bind(storage),
-  };
-  const state = { reads: 0, committed: 0, readsAtCommit: -1 };
-  storage.findDocumentsById = (ids, deleted) => {
-    state.reads += 1;
-    return original.findDocumentsById(ids, deleted);
-  };
-  storage.query = (prepared) => {
-    state.reads += 1;
-    return original.query(prepared);
-  };
-  storage.bulkWrite = async (rows, context) => {
-    const result = await original.bulkWrite(rows, context);
-    state.committed += 1;
-    state.readsAtCommit = state.reads;
-    return result;
-  };
-  return { state, restore: () => Object.assign(storage, original) };
-}
 
 /** The first value of `source` that `pass` accepts. */
 function next<T>(source: Observable<T>, pass: (value: T) => boolean): Promise<T> {
@@ -73,7 +43,7 @@ describe('current user and person from the write', () => {
     const first = await e.login({ customerid: 'first' });
     if (!first.ok) throw new Error('local resolution failed');
     const shown: { mpid: string | null; reads: number; committed: number }[] = [];
-    const watch = watchStorage(db);
+    const watch = watchStorageReads([db.graph]);
     const sub = e.currentPerson$.subscribe((p) =>
       shown.push({ mpid: p?.mpid ?? null, reads: watch.state.reads, committed: watch.state.committed }),
     );
@@ -96,7 +66,7 @@ describe('current user and person from the write', () => {
     const returning = await e.login({ customerid: 'returning' });
     if (!returning.ok) throw new Error('local resolution failed');
     await e.login({ customerid: 'other' });
-    const watch = watchStorage(db);
+    const watch = watchStorageReads([db.graph]);
     const shown: { mpid: string | null; reads: number; committed: number }[] = [];
     const subs = [
       e.people$.subscribe(() => undefined),
@@ -121,7 +91,7 @@ describe('current user and person from the write', () => {
     const e = await engine(db, 2);
     await e.login({ customerid: 'a' });
     const users: { mpid: string | null; reads: number }[] = [];
-    const watch = watchStorage(db);
+    const watch = watchStorageReads([db.graph]);
     const sub = e.currentUser$.subscribe((u) =>
       users.push({ mpid: u?.mpid ?? null, reads: watch.state.reads }),
     );
