@@ -93,7 +93,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 const MAIN_THREAD_PEOPLE = 50;
 const UI_SAMPLES = 40;
 const SCROLL_FRAMES = 300;
-/** The app's own database (renderer/src/app/start-app.ts), so the app sees the people of part 1. */
+/** The app's own database (renderer/src/app/device-code.ts), so the app sees the people of part 1. */
 const APP_DATABASE = 'identity-sync';
 const BUDGETS = {
   identityP95Ms: 20,

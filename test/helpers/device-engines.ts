@@ -6,7 +6,7 @@ import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach } from 'vitest';
 import { openDeviceDatabase, type DeviceDatabase } from '../../shared/device/collections.ts';
 import { DeviceEngine } from '../../shared/device/engine.ts';
-import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
+import { ScopeConfigSchema, type ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { serial, type Serial } from '../../shared/util/serial.ts';
 import { SYNC_CONFIG } from './scope-configs.ts';
@@ -20,8 +20,11 @@ export interface DeviceEngines {
   readonly engine: (db: DeviceDatabase, seed: number, lock?: Serial) => Promise<DeviceEngine>;
 }
 
-/** Call once at a test file's top level; `prefix` keeps database names apart between files. */
-export function deviceEngines(prefix: string): DeviceEngines {
+/**
+ * Call once at a test file's top level; `prefix` keeps database names apart between files. The
+ * engines run `config` (by default a workspace with unique customer IDs and emails).
+ */
+export function deviceEngines(prefix: string, config: ScopeConfig = CONFIG): DeviceEngines {
   let now = 1_800_000_000_000;
   const clock = { now: () => (now += 10) };
   const dbs: DeviceDatabase[] = [];
@@ -40,7 +43,7 @@ export function deviceEngines(prefix: string): DeviceEngines {
     engine(db, seed, lock = serial()) {
       return DeviceEngine.open({
         db,
-        config: CONFIG,
+        config,
         environment: 'production',
         random: seededRandom(seed),
         clock,

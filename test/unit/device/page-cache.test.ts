@@ -8,14 +8,14 @@ import path from 'node:path';
 import type { RxDocumentData, RxStorageInstance } from 'rxdb/plugins/core';
 import { describe, expect, it } from 'vitest';
 import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
-import { DeviceEngine } from '../../../shared/device/engine.ts';
+import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import { defaultScopeConfig } from '../../../shared/identity/scope-config.ts';
-import { seededRandom } from '../../../shared/util/random.ts';
 import { PageCache } from '../../../shared/device/page-cache.ts';
 import { serial } from '../../../shared/util/serial.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
 
 const { database, engine } = deviceEngines('cache');
+const defaultWorkspace = deviceEngines('cache-default', defaultScopeConfig('default'));
 
 interface Calls {
   findDocumentsById: number;
@@ -118,16 +118,9 @@ describe('device engine storage', () => {
   });
 
   it('[DE-15] a login that adds its customer ID to the person identified before reads with the head the identity document it writes: one round of reads, then the write', async () => {
-    const db = await database();
     // The default workspace: a login keeps the anonymous or identified person and adds the customer ID.
-    let now = 1_800_000_000_000;
-    const e = await DeviceEngine.open({
-      db,
-      config: defaultScopeConfig('default'),
-      environment: 'production',
-      random: seededRandom(15),
-      clock: { now: () => (now += 10) },
-    });
+    const db = await defaultWorkspace.database();
+    const e = await defaultWorkspace.engine(db, 15);
     const identified = await e.identify({ email: 'kept@example.com' });
     const login = await storageCalls(db, () => e.login({ customerid: 'added' }));
     const loggedIn = await e.login({ customerid: 'added' });
