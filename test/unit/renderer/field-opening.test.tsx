@@ -51,9 +51,9 @@ describe('Field screen while the device opens', () => {
     expect((await firstValueFrom(harness.engine.status$)).pendingRequests).toBe(0);
 
     openEngine();
-    expect(await card.findByText('c-1', {}, { timeout: 10_000 })).toBeTruthy();
+    expect(await card.findByText('c-1')).toBeTruthy();
     expect(await screen.findByText('Logged in.')).toBeTruthy();
-    const list = await screen.findByRole('listbox', { name: 'People on this device' }, { timeout: 10_000 });
+    const list = await screen.findByRole('listbox', { name: 'People on this device' });
     await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(1));
     expect(screen.queryByText(READING)).toBeNull();
   });
@@ -69,7 +69,7 @@ describe('Field screen while the device opens', () => {
     render(<App services={{ ...harness.services, engine: countingPeople(harness.engine, people$) }} />);
     harness.sync.start();
     await harness.engine.login({ customerid: 'c-2' });
-    const list = await screen.findByRole('listbox', { name: 'People on this device' }, { timeout: 10_000 });
+    const list = await screen.findByRole('listbox', { name: 'People on this device' });
     await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(1));
     expect(screen.getByText('1 person')).toBeTruthy();
     expect(subscriptions).toBe(1);

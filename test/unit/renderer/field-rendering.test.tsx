@@ -18,8 +18,8 @@ describe('Field rendering', () => {
   it('[UP-3] a change of the people list does not read its layout; the keyboard still moves and scrolls', async () => {
     const { engine } = await open();
     await engine.login({ customerid: 'c-1' });
-    const list = await screen.findByRole('listbox', { name: 'People on this device' }, { timeout: 10_000 });
-    await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(1), { timeout: 10_000 });
+    const list = await screen.findByRole('listbox', { name: 'People on this device' });
+    await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(1));
     let layoutReads = 0;
     Object.defineProperty(list, 'scrollHeight', {
       configurable: true,
@@ -33,7 +33,7 @@ describe('Field rendering', () => {
       await engine.nextPerson();
       await engine.login({ customerid: customer });
     }
-    await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(4), { timeout: 10_000 });
+    await waitFor(() => expect(within(list).getAllByRole('option')).toHaveLength(4));
     expect(layoutReads).toBe(0);
 
     list.focus();
@@ -51,7 +51,7 @@ describe('Field rendering', () => {
     const form = screen.getByRole('form', { name: 'Identify or log in' });
     fireEvent.submit(form);
     fireEvent.submit(form);
-    expect(await screen.findByText('Logged in.', {}, { timeout: 10_000 })).toBeTruthy();
+    expect(await screen.findByText('Logged in.')).toBeTruthy();
     await waitFor(async () => expect((await firstValueFrom(engine.status$)).pendingRequests).toBe(1));
     expect(screen.queryByRole('button', { name: 'Log in', busy: true })).toBeNull();
   });
