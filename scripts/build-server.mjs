@@ -9,6 +9,12 @@ import { build } from 'esbuild';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+if (process.argv.includes('--help')) {
+  console.log(
+    'usage: node scripts/build-server.mjs   (writes dist/server.mjs and dist/simulate.mjs; no options)',
+  );
+  process.exit(0);
+}
 const root = path.resolve(import.meta.dirname, '..');
 const bundle = async (entry, outfile) => {
   const result = await build({

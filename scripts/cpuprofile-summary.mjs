@@ -26,14 +26,15 @@ const { values: args, positionals: files } = parseArgs({
     'skip-until': { type: 'string' },
     focus: { type: 'string', default: '' },
     requests: { type: 'string' },
+    help: { type: 'boolean', default: false },
   },
   allowPositionals: true,
 });
-if (files.length === 0) {
+if (args.help || files.length === 0) {
   console.log(
     'usage: node scripts/cpuprofile-summary.mjs [--top n] [--match text] [--from µs --to µs] [--skip-until fn] [--focus fn,fn] [--requests n] FILE.cpuprofile...',
   );
-  process.exit(2);
+  process.exit(args.help ? 0 : 2);
 }
 for (const file of files) {
   const lines = summariseCpuProfile(JSON.parse(readFileSync(file, 'utf8')), {
