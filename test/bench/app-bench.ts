@@ -8,7 +8,8 @@
  *    whether calls stay flat as the device fills. The floor, measured in the same page: one
  *    document inserted into an RxDB collection of its own, and one raw IndexedDB put. Main-thread
  *    busy time per person comes from Chromium's own counter (CDP `Performance.getMetrics`
- *    TaskDuration); IndexedDB's backend runs in the browser process and is not in it. Before and after
+ *    TaskDuration); IndexedDB's backend runs in the browser process and is not in it, so each bucket
+ *    also gives the CPU time per person of the renderer and of the browser process. Before and after
  *    the buckets, 50 people of identity calls alone (identify, login, logout) give the main-thread
  *    time per identity call; each call's storage profile counts its IndexedDB transactions and its
  *    storage rounds (storage calls that run side by side count once: the waits end to end).
@@ -139,6 +140,13 @@ interface Bucket {
   readonly trackP50: number;
   /** Chromium main-thread task time per person (four calls), ms. */
   readonly mainThreadMsPerPerson: number;
+  /**
+   * CPU time per person (ms, from /proc) of the renderer processes (the page's JavaScript, Blink)
+   * and of the browser process (IndexedDB's backend: LevelDB and its compactions): which side grows
+   * as the device fills, in a figure the machine's load inflates far less than wall-clock.
+   */
+  readonly rendererCpuMsPerPerson: number;
+  readonly browserCpuMsPerPerson: number;
   /** Mean ms per call of each graph storage operation, and of the wait for the lock (which one slows?). */
   readonly storageMsPerOp: Record<keyof StorageTrace, number>;
   /** Storage operations per person. */
@@ -203,12 +211,14 @@ async function mainThreadMs(context: BrowserContext, page: Page): Promise<() => 
 async function runBucket(
   page: Page,
   taskMs: () => Promise<number>,
+  cpu: () => ChromiumCpu,
   from: number,
   to: number,
 ): Promise<Bucket> {
   const times: FlowTimes = { identify: [], login: [], track: [], nextPerson: [] };
   const traces: (StorageTrace | undefined)[] = [];
   const before = await taskMs();
+  const cpuBefore = cpu();
   for (let start = from; start < to; start += BATCH) {
     const count = Math.min(BATCH, to - start);
     const batch = await page.evaluate(([s, n]) => window.harness!.fieldFlow('bench', s, n), [
@@ -222,6 +232,7 @@ async function runBucket(
     traces.push(batch.storage);
   }
   const busy = (await taskMs()) - before;
+  const cpuAfter = cpu();
   const trace = addTraces(traces);
   const perOp = (f: (op: keyof StorageTrace) => number) =>
     Object.fromEntries(STORAGE_OPS.map((op) => [op, round(f(op), 3)])) as Record<keyof StorageTrace, number>;
@@ -234,6 +245,8 @@ async function runBucket(
     nextPersonP50: round(percentile(times.nextPerson, 50)),
     trackP50: round(percentile(times.track, 50)),
     mainThreadMsPerPerson: round(busy / (to - from)),
+    rendererCpuMsPerPerson: round((cpuAfter.renderer - cpuBefore.renderer) / (to - from)),
+    browserCpuMsPerPerson: round((cpuAfter.browser - cpuBefore.browser) / (to - from)),
     storageMsPerOp: perOp((op) => (trace[op].count === 0 ? 0 : trace[op].ms / trace[op].count)),
     storageOpsPerPerson: perOp((op) => trace[op].count / (to - from)),
   };
@@ -336,7 +349,7 @@ async function identityCalls(
   const buckets: Bucket[] = [];
   const bar = progressBar(process.stderr, 'Field flow (identify, track, login, next person)', PEOPLE);
   for (let from = 0; from < PEOPLE; from += BUCKET) {
-    const bucket = await runBucket(page, taskMs, from, Math.min(PEOPLE, from + BUCKET));
+    const bucket = await runBucket(page, taskMs, chromium, from, Math.min(PEOPLE, from + BUCKET));
     buckets.push(bucket);
     bar.update(bucket.to, `identity p95 ${bucket.identity.p95} ms`);
   }
@@ -417,11 +430,11 @@ function printIdentity(r: IdentityResults): void {
     `\n1. identity calls in Chromium on IndexedDB (Field flow, ${PEOPLE} people, ${round(r.seconds, 1)} s, load average ${r.loadAverage.join(' → ')})`,
   );
   console.log(
-    'people        | identity p50  p95   p99  | ident p95 login p95 | track p50  next p50 | main thread ms/person',
+    'people        | identity p50  p95   p99  | ident p95 login p95 | track p50  next p50 | main thread ms/person | CPU ms/person: renderer browser',
   );
   for (const b of r.buckets) {
     console.log(
-      `${`${b.from}–${b.to}`.padEnd(13)} | ${String(b.identity.p50).padStart(12)} ${String(b.identity.p95).padStart(5)} ${String(b.identity.p99).padStart(5)} | ${String(b.identifyP95).padStart(9)} ${String(b.loginP95).padStart(9)} | ${String(b.trackP50).padStart(9)} ${String(b.nextPersonP50).padStart(9)} | ${String(b.mainThreadMsPerPerson).padStart(8)}`,
+      `${`${b.from}–${b.to}`.padEnd(13)} | ${String(b.identity.p50).padStart(12)} ${String(b.identity.p95).padStart(5)} ${String(b.identity.p99).padStart(5)} | ${String(b.identifyP95).padStart(9)} ${String(b.loginP95).padStart(9)} | ${String(b.trackP50).padStart(9)} ${String(b.nextPersonP50).padStart(9)} | ${String(b.mainThreadMsPerPerson).padStart(8)}              | ${String(b.rendererCpuMsPerPerson).padStart(22)} ${String(b.browserCpuMsPerPerson).padStart(7)}`,
     );
   }
   console.log(
