@@ -1,0 +1,104 @@
+/**
+ * Last-seen touches of concurrent requests, written together (SPEC PG-10..PG-12): a group commit
+ * for PostgreSQL's touch routine (PG-7). A touch is sent at once when none is in flight; touches
+ * submitted while one is in flight wait for it and then go out together as one routine call, one
+ * transaction and one asynchronous commit. Each entry keeps its own digest check and outcome.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { isRetryable, MAX_ATTEMPTS, onPgConnection } from './pg-session.ts';
+import { rows } from './sql-statements.ts';
+
+/** One request's last-seen touch: what its read-only attempt read, and the times it writes. */
+export interface LastSeenTouch {
+  readonly scopeId: string;
+  readonly environment: string;
+  readonly identityTypes: readonly string[];
+  readonly values: readonly string[];
+  readonly mpids: readonly string[];
+  /** The advisory lock keys its write transaction would take (identity values, profiles read). */
+  readonly keys: readonly string[];
+  /** The digest of its read-only attempt's read (it carries the config version the program ran with). */
+  readonly digest: string;
+  /** Last-seen time by MPID, each MPID once. */
+  readonly touched: ReadonlyMap<string, number>;
+}
+
+interface Waiting {
+  readonly touch: LastSeenTouch;
+  readonly resolve: (written: boolean) => void;
+}
+
+/** The routine's parameters for a batch: per-entry arrays, and lists flattened with a count per entry. */
+export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown[] {
+  const keys = new Set<string>();
+  for (const t of touches) for (const key of t.keys) keys.add(key);
+  return [
+    touches.map((t) => t.scopeId),
+    touches.map((t) => t.environment),
+    touches.map((t) => t.identityTypes.length),
+    touches.flatMap((t) => t.identityTypes),
+    touches.flatMap((t) => t.values),
+    touches.map((t) => t.mpids.length),
+    touches.flatMap((t) => t.mpids),
+    [...keys],
+    touches.map((t) => t.digest),
+    touches.map((t) => t.touched.size),
+    touches.flatMap((t) => [...t.touched.keys()]),
+    touches.flatMap((t) => [...t.touched.values()]),
+  ];
+}
+
+/**
+ * Collects touches and writes them with one routine call per batch, one batch in flight at a
+ * time. `submit` answers `true` once the touch is written, `false` when its entry found its data
+ * changed (its request then runs in the write transaction). A batch that fails with a
+ * serialisation failure or deadlock wrote nothing and is rerun whole (PG-6's attempts and
+ * back-off); one that fails otherwise, or keeps failing, answers `false` for every entry, so each
+ * request runs alone in its write transaction, where only a request that fails there fails.
+ */
+export class TouchBatcher {
+  private waiting: Waiting[] = [];
+  private inFlight = false;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly text: string,
+    private readonly maxBatch = 256,
+  ) {}
+
+  submit(touch: LastSeenTouch): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.waiting.push({ touch, resolve });
+      this.send();
+    });
+  }
+
+  private send(): void {
+    if (this.inFlight || this.waiting.length === 0) return;
+    this.inFlight = true;
+    const batch = this.waiting.splice(0, this.maxBatch);
+    void this.write(batch.map((w) => w.touch))
+      .then((written) => batch.forEach((w, i) => w.resolve(written[i] === true)))
+      .finally(() => {
+        this.inFlight = false;
+        this.send();
+      });
+  }
+
+  /** Whether each touch was written; all `false` when the batch could not be written. */
+  private async write(touches: readonly LastSeenTouch[]): Promise<readonly boolean[]> {
+    const parameters = touchBatchParameters(touches);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [row] = await onPgConnection(this.pool, (session) =>
+          session.run(rows<{ touched: boolean[] }>(this.text, parameters)),
+        );
+        return row?.touched ?? [];
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) return [];
+        await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
+      }
+    }
+  }
+}
