@@ -9,6 +9,7 @@ import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServerKey } from '../../server/auth/secrets.ts';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
+import { TOUCH_CALLS_IN_FLIGHT as IN_FLIGHT } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName } from '../../server/db/sql-statements.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
@@ -370,20 +371,27 @@ describe.skipIf(pgSkipReason !== null)(
     };
 
     /**
-     * Holds the next last-seen touch call until `release`; `started` resolves when it is held and
-     * `queue` waits until these many snapshots were answered in all (so their requests are waiting
-     * to touch: nothing but promise continuations runs between a snapshot's answer and that).
+     * Holds the next touch calls, as many as a store keeps in flight, until `release`; `started`
+     * resolves when they are held, and `queue` waits until these many snapshots were answered in all
+     * (so their requests are waiting to touch: nothing but promise continuations runs between a
+     * snapshot's answer and that).
      */
-    const holdFirstTouch = (wrapped: ReturnType<typeof storeOn>) => {
+    const holdTouchCalls = (wrapped: ReturnType<typeof storeOn>) => {
       let release = () => {};
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
       heldTouches.push(release);
-      wrapped.beforeOnce(isTouch, () => held);
+      const holdNext = (left: number) =>
+        wrapped.beforeOnce(isTouch, async () => {
+          if (left > 1) holdNext(left - 1);
+          await held;
+        });
+      holdNext(IN_FLIGHT);
       return {
         release,
-        started: () => vi.waitFor(() => expect(wrapped.sent.filter((s) => isTouch(s.text))).toHaveLength(1)),
+        started: () =>
+          vi.waitFor(() => expect(wrapped.sent.filter((s) => isTouch(s.text))).toHaveLength(IN_FLIGHT)),
         queue: (snapshots: number) =>
           vi.waitFor(() => expect(wrapped.received.filter(isSnapshot)).toHaveLength(snapshots)),
       };
@@ -392,17 +400,17 @@ describe.skipIf(pgSkipReason !== null)(
     const touchesSent = (sent: readonly Sent[]) => sent.filter((s) => isTouch(s.text)).length;
     const begins = (sent: readonly Sent[]) => sent.filter((s) => s.text === 'begin').length;
 
-    it('[PG-10] the last-seen touches of identifies that wait while a touch call is in flight go out as one call, and each is answered only once written', async () => {
+    it('[PG-10] the last-seen touches of identifies that wait while touch calls are in flight go out as one call, and each is answered only once written', async () => {
       const wrapped = storeOn(handle);
       const { store, sent, received } = wrapped;
-      const { users, mpids } = await loggedIn(store, 5);
+      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 4);
       sent.length = 0;
       received.length = 0;
-      const hold = holdFirstTouch(wrapped);
-      const first = identify(store, users[0], { now: 2_000 });
+      const hold = holdTouchCalls(wrapped);
+      const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
       await hold.started();
       let answered = 0;
-      const others = users.slice(1).map((user) =>
+      const others = users.slice(IN_FLIGHT).map((user) =>
         identify(store, user, { now: 2_000 }).then((ran) => {
           answered++;
           return ran;
@@ -411,11 +419,11 @@ describe.skipIf(pgSkipReason !== null)(
       await hold.queue(users.length);
       expect(answered).toBe(0);
       hold.release();
-      const answers = await Promise.all([first, ...others]);
+      const answers = await Promise.all([...firsts, ...others]);
       expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
-      // Five identifies: five snapshots and two touch calls (the held one, then the other four together).
-      expect(touchesSent(sent)).toBe(2);
-      expect(sent).toHaveLength(7);
+      // A snapshot each, the held touch calls, then one call for the four that waited.
+      expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
+      expect(sent).toHaveLength(users.length + IN_FLIGHT + 1);
       expect(begins(sent)).toBe(0);
       for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
     });
@@ -424,49 +432,49 @@ describe.skipIf(pgSkipReason !== null)(
       const wrapped = storeOn(handle);
       const { store, sent, received } = wrapped;
       const other = storeOn(handle);
-      const { users, mpids } = await loggedIn(store, 4);
+      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
       sent.length = 0;
       received.length = 0;
-      const hold = holdFirstTouch(wrapped);
-      const first = identify(store, users[0], { now: 2_000 });
+      const hold = holdTouchCalls(wrapped);
+      const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
       await hold.started();
-      const others = users.slice(1).map((user) => identify(store, user, { now: 2_000 }));
+      const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
       await hold.queue(users.length);
-      // Another server touches the second user after this one's read: its digest no longer matches.
-      await identify(other.store, users[1], { now: 3_000 });
+      // Another server touches the first waiting user after this one's read: its digest no longer matches.
+      await identify(other.store, users[IN_FLIGHT], { now: 3_000 });
       hold.release();
-      const answers = await Promise.all([first, ...others]);
+      const answers = await Promise.all([...firsts, ...others]);
       expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
-      expect(touchesSent(sent)).toBe(2);
+      expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
       expect(begins(sent)).toBe(1);
-      // Serially the second user's identify comes after the other server's (at 3,000) and writes its own time (LS-3).
+      // Serially that user's identify comes after the other server's (at 3,000) and writes its own time (LS-3).
       for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
     });
 
     it.each([
-      ['a serialisation failure (40001) is rerun whole, nobody falls back', '40001', 3, 0],
-      ['a deadlock (40P01) is rerun whole, nobody falls back', '40P01', 3, 0],
-      ['any other error sends each entry alone to the write transaction', '22000', 2, 3],
+      ['a serialisation failure (40001) is rerun whole, nobody falls back', '40001', 2, 0],
+      ['a deadlock (40P01) is rerun whole, nobody falls back', '40P01', 2, 0],
+      ['any other error sends each entry alone to the write transaction', '22000', 1, 3],
     ])(
       '[PG-12] a touch batch that fails: %s, and every last-seen time is written once',
-      async (_what, code, touchCalls, fallbacks) => {
+      async (_what, code, batchCalls, fallbacks) => {
         const wrapped = storeOn(handle);
         const { store, sent, received, failOnce } = wrapped;
-        const { users, mpids } = await loggedIn(store, 4);
+        const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
         sent.length = 0;
         received.length = 0;
-        const hold = holdFirstTouch(wrapped);
-        const first = identify(store, users[0], { now: 2_000 });
+        const hold = holdTouchCalls(wrapped);
+        const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
         await hold.started();
-        const others = users.slice(1).map((user) => identify(store, user, { now: 2_000 }));
+        const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
         await hold.queue(users.length);
-        // The second touch call, the batch of the three that waited, fails once.
+        // The first call after the held ones, the batch of the three that waited, fails once.
         let touches = 0;
-        failOnce(code, (text) => isTouch(text) && ++touches === 2);
+        failOnce(code, (text) => isTouch(text) && ++touches === IN_FLIGHT + 1);
         hold.release();
-        const answers = await Promise.all([first, ...others]);
+        const answers = await Promise.all([...firsts, ...others]);
         expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
-        expect(touchesSent(sent)).toBe(touchCalls);
+        expect(touchesSent(sent)).toBe(IN_FLIGHT + batchCalls);
         expect(begins(sent)).toBe(fallbacks);
         for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
         const history = await handle.db.selectFrom('history').select('kind').execute();
@@ -484,7 +492,7 @@ describe.skipIf(pgSkipReason !== null)(
         server.sent.length = 0;
         server.received.length = 0;
       }
-      const holds = servers.map((server) => holdFirstTouch(server));
+      const holds = servers.map((server) => holdTouchCalls(server));
       const sentAt = new Map<string, number[]>();
       const run = (server: (typeof servers)[number], n: number, now: number) => {
         const user = n % users.length;
@@ -494,16 +502,18 @@ describe.skipIf(pgSkipReason !== null)(
           (ran) => ran.value.response.mpid === mpids[user],
         );
       };
-      const firsts = servers.map((server, s) => run(server, s, 10_000 + s));
+      const firsts = servers.flatMap((server, s) =>
+        Array.from({ length: IN_FLIGHT }, (_, n) => run(server, n + s, 10_000 + s * 100 + n)),
+      );
       for (const hold of holds) await hold.started();
       const rest = servers.flatMap((server, s) =>
-        Array.from({ length: perServer - 1 }, (_, n) => run(server, n + 1 + s, 10_100 + s * 100 + n)),
+        Array.from({ length: perServer - IN_FLIGHT }, (_, n) => run(server, n + 1 + s, 20_000 + s * 100 + n)),
       );
       for (const hold of holds) await hold.queue(perServer);
       for (const hold of holds) hold.release();
       const answers = await Promise.all([...firsts, ...rest]);
       expect(answers.filter((onItsProfile) => !onItsProfile)).toEqual([]);
-      for (const server of servers) expect(touchesSent(server.sent)).toBe(2);
+      for (const server of servers) expect(touchesSent(server.sent)).toBe(IN_FLIGHT + 1);
       for (const mpid of mpids) expect(sentAt.get(mpid)).toContain(await lastSeenOf(mpid));
       const profiles = await handle.db.selectFrom('profiles').select('mpid').execute();
       expect(profiles).toHaveLength(users.length);
