@@ -32,6 +32,9 @@ export interface LastSeenTouch {
  */
 export const TOUCH_CALLS_IN_FLIGHT = 1;
 
+/** Touches per routine call at most. */
+const MAX_BATCH = 256;
+
 interface Waiting {
   readonly touch: LastSeenTouch;
   readonly resolve: (written: boolean) => void;
@@ -58,8 +61,8 @@ export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown
 }
 
 /**
- * Collects touches and writes them with one routine call per batch, at most `maxInFlight` batches
- * in flight. `submit` answers `true` once the touch is written, `false` when its entry found its data
+ * Collects touches and writes them with one routine call per batch, at most
+ * `TOUCH_CALLS_IN_FLIGHT` batches in flight. `submit` answers `true` once the touch is written, `false` when its entry found its data
  * changed (its request then runs in the write transaction). A batch that fails with a
  * serialisation failure or deadlock wrote nothing and is rerun whole (PG-6's attempts and
  * back-off); one that fails otherwise, or keeps failing, answers `false` for every entry, so each
@@ -72,8 +75,6 @@ export class TouchBatcher {
   constructor(
     private readonly pool: pg.Pool,
     private readonly text: string,
-    private readonly maxInFlight = TOUCH_CALLS_IN_FLIGHT,
-    private readonly maxBatch = 256,
   ) {}
 
   submit(touch: LastSeenTouch): Promise<boolean> {
@@ -84,9 +85,9 @@ export class TouchBatcher {
   }
 
   private send(): void {
-    while (this.inFlight < this.maxInFlight && this.waiting.length > 0) {
+    while (this.inFlight < TOUCH_CALLS_IN_FLIGHT && this.waiting.length > 0) {
       this.inFlight++;
-      const batch = this.waiting.splice(0, this.maxBatch);
+      const batch = this.waiting.splice(0, MAX_BATCH);
       void this.write(batch.map((w) => w.touch))
         .then((written) => batch.forEach((w, i) => w.resolve(written[i] === true)))
         .finally(() => {
