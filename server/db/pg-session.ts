@@ -7,10 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
+import type { LastSeenTouch } from './pg-touch-batch.ts';
 import type { SqlStoreLogic } from './sql-identity-store.ts';
-import { preparedName, returnsRows, rows, type SqlRun, type Statement } from './sql-statements.ts';
+import { preparedName, returnsRows, type SqlRun, type Statement } from './sql-statements.ts';
 
-const MAX_ATTEMPTS = 8;
+/** Attempts of a transaction (or a batch of last-seen touches) that fails with a serialisation failure or deadlock. */
+export const MAX_ATTEMPTS = 8;
 
 /** True for failures that a rerun of the whole transaction can cure. */
 export function isRetryable(error: unknown): boolean {
@@ -128,7 +130,17 @@ export interface VersionedConfig {
 export type ReadOnlyAttempt<R> =
   | { readonly answered: true; readonly value: R }
   /** Not answered: the lock keys learnt on the way, for the write transaction to take up front. */
-  | { readonly answered: false; readonly keys: readonly string[] };
+  | { readonly answered: false; readonly keys: readonly string[] }
+  /**
+   * Answered with `value` once `touch` is written (PG-7, PG-10); if the touch finds the data
+   * changed, not answered, as above.
+   */
+  | {
+      readonly answered: 'after-touch';
+      readonly value: R;
+      readonly touch: LastSeenTouch;
+      readonly keys: readonly string[];
+    };
 
 /** A returning user's last-seen times, when they are all a write set writes (LS-3; none for an empty one); else `null`. */
 function lastSeenTouches(write: WriteSet): { mpid: string; at: number }[] | null {
@@ -147,13 +159,13 @@ function lastSeenTouches(write: WriteSet): { mpid: string; at: number }[] | null
  * Answers a resolution without a transaction when all it reads is one `loadProfiles` (one
  * statement, hence one snapshot, which also carries the workspace's config version) and it writes
  * nothing (SPEC PG-4): the answer is then the one a serial run at that snapshot gives. When all it
- * writes is last-seen times (a returning user, LS-3), one more statement writes them (PG-7): the
- * touch routine takes the locks the write transaction would, reads again and writes only if it
- * read the same as the attempt, so the answer is the one the write transaction would give. A
- * program that reads anything else first, or more, or writes anything else, or a config version
- * other than the one it ran with, or whose touch found the data changed, is not answered: it runs
- * again in a write transaction (a stored-request check first tells it the request id to lock up
- * front).
+ * writes is last-seen times (a returning user, LS-3), it is answered after the touch routine wrote
+ * them (PG-7, sent by the caller in a batch, PG-10): the routine takes the locks the write
+ * transaction would, reads again and writes only if it read the same as the attempt, so the answer
+ * is the one the write transaction would give. A program that reads anything else first, or more,
+ * or writes anything else, or a config version other than the one it ran with, or whose touch
+ * found the data changed, is not answered: it runs again in a write transaction (a stored-request
+ * check first tells it the request id to lock up front).
  */
 export async function answerWithoutTransaction<R>(
   session: PgSession,
@@ -174,32 +186,26 @@ export async function answerWithoutTransaction<R>(
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { answered: false, keys };
   /** The last time each profile was seen, by MPID: a later touch of a profile replaces an earlier one. */
-  const touches = new Map<string, number>();
+  const touched = new Map<string, number>();
   step = program.next(snapshot.records);
   while (!step.done) {
     const call = step.value;
     if (call.op !== 'commit') return { answered: false, keys };
-    const touched = lastSeenTouches(call.args[0]);
-    if (touched === null) return { answered: false, keys };
-    for (const { mpid, at } of touched) touches.set(mpid, at);
+    const times = lastSeenTouches(call.args[0]);
+    if (times === null) return { answered: false, keys };
+    for (const { mpid, at } of times) touched.set(mpid, at);
     step = program.next(undefined);
   }
-  if (touches.size > 0) {
-    const [written] = await session.run(
-      rows<{ touched: boolean }>(logic.texts.fixed.touchLastSeen, [
-        ns.scopeId,
-        ns.environment,
-        identities.map((k) => k.identityType),
-        identities.map((k) => k.value),
-        mpids,
-        keys,
-        known.version,
-        snapshot.digest,
-        [...touches.keys()],
-        [...touches.values()],
-      ]),
-    );
-    if (written?.touched !== true) return { answered: false, keys };
-  }
-  return { answered: true, value: step.value };
+  if (touched.size === 0) return { answered: true, value: step.value };
+  const touch: LastSeenTouch = {
+    scopeId: ns.scopeId,
+    environment: ns.environment,
+    identityTypes: identities.map((k) => k.identityType),
+    values: identities.map((k) => k.value),
+    mpids,
+    keys,
+    digest: snapshot.digest,
+    touched,
+  };
+  return { answered: 'after-touch', value: step.value, touch, keys };
 }

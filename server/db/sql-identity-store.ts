@@ -55,6 +55,7 @@ import {
   type PgSession,
   type VersionedConfig,
 } from './pg-session.ts';
+import { TouchBatcher } from './pg-touch-batch.ts';
 import type { IdentityStoreObserver, IdentityStorePort } from './identity-store-port.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
 import {
@@ -741,11 +742,17 @@ class GroupCommit {
 export class SqlIdentityStore implements IdentityStore, InspectableStore, IdentityStorePort {
   private readonly logic: SqlStoreLogic;
   private readonly groupCommit: GroupCommit | null;
+  /** PostgreSQL: this store's last-seen touches, written in batches (PG-10). */
+  private readonly touches: TouchBatcher | null;
 
   constructor(private readonly handle: DatabaseHandle) {
     this.logic = new SqlStoreLogic(new SqlTexts(handle.db, handle.dialect));
     this.groupCommit =
       handle.dialect === 'sqlite' ? new GroupCommit(handle.sqlite, (fn) => this.sqliteTurn(fn)) : null;
+    this.touches =
+      handle.dialect === 'postgres'
+        ? new TouchBatcher(handle.pool, this.logic.texts.fixed.touchLastSeen)
+        : null;
   }
 
   transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
@@ -791,7 +798,9 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     const attempt = await onPgConnection(pool, (session) =>
       answerWithoutTransaction(session, this.logic, known, make),
     );
-    if (attempt.answered) return attempt.value;
+    if (attempt.answered === true) return attempt.value;
+    if (attempt.answered === 'after-touch' && (await (this.touches as TouchBatcher).submit(attempt.touch)))
+      return attempt.value;
     return inPgTransaction(pool, async (session: PgSession) => {
       const text = this.logic.texts.fixed.lockAndConfigVersion;
       const version = await session.lockAndConfigVersion(text, attempt.keys, workspaceId);

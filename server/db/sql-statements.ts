@@ -91,8 +91,8 @@ const advisoryLocks = (keys: string) =>
 const LOCK_AND_CONFIG_VERSION = `select w.config_version from (${advisoryLocks('$1')}) as locks, workspaces as w where w.id = $2 for share of w`;
 
 /**
- * PostgreSQL only: what `loadProfiles` reads, as CTEs over (scopeId, environment,
- * identityTypes[], values[], mpids[]) ending in `snapshot`: the MPIDs that hold any of the identity
+ * PostgreSQL only: what `loadProfiles` reads, as CTEs over the expressions given for (scopeId,
+ * environment, identityTypes[], values[], mpids[]) ending in `snapshot`: the MPIDs that hold any of the identity
  * values (with the id of the first value each holds), the MPIDs asked for, the live profiles of
  * the namespace among them with their identities, and the workspace's config version. One row per
  * identity (at least one row). Every row is found by key: each value on its own through
@@ -101,21 +101,27 @@ const LOCK_AND_CONFIG_VERSION = `select w.config_version from (${advisoryLocks('
  * planner may turn them into one scan of the workspace's identities or profiles, which it chose
  * while the table's statistics said it was small, and which a generic plan keeps.
  */
-const SNAPSHOT_CTES = `with holders as (
+const snapshotCtes = (
+  scopeId: string,
+  environment: string,
+  types: string,
+  values: string,
+  mpids: string,
+) => `with holders as (
   select i.mpid, min(i.id) as first
-  from unnest($3::text[], $4::text[]) as k(t, v)
+  from unnest(${types}::text[], ${values}::text[]) as k(t, v)
   cross join lateral (
     select id, mpid from identities
-    where scope_id = $1 and environment = $2 and identity_type = k.t and value = k.v
+    where scope_id = ${scopeId} and environment = ${environment} and identity_type = k.t and value = k.v
     offset 0
   ) as i
   group by i.mpid
 ), wanted as (
   select mpid, min(first) as first
-  from (select mpid, first from holders union all select m, null from unnest($5::text[]) as m) as w
+  from (select mpid, first from holders union all select m, null from unnest(${mpids}::text[]) as m) as w
   group by mpid
 ), snapshot as (
-  select (select config_version from workspaces where id = $1) as config_version,
+  select (select config_version from workspaces where id = ${scopeId}) as config_version,
     w.mpid as wanted, w.first as holder_seq,
     p.mpid, p.scope_id, p.environment, p.created_at, p.first_seen_at, p.last_seen_at, p.orphaned_at, p.deleted_at,
     i.id as identity_id, i.identity_type, i.value
@@ -124,11 +130,13 @@ const SNAPSHOT_CTES = `with holders as (
   left join lateral (
     select mpid, scope_id, environment, created_at, first_seen_at, last_seen_at, orphaned_at, deleted_at
     from profiles
-    where mpid = w.mpid and deleted_at is null and scope_id = $1 and environment = $2
+    where mpid = w.mpid and deleted_at is null and scope_id = ${scopeId} and environment = ${environment}
     offset 0
   ) as p on true
   left join lateral (select id, identity_type, value from identities where mpid = p.mpid offset 0) as i on true
 )`;
+
+const SNAPSHOT_CTES = snapshotCtes('$1', '$2', '$3', '$4', '$5');
 
 /** A digest of every row of `snapshot` in a total order: equal digests, equal reads (SPEC PG-7). */
 const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity_id, d.wanted)) from snapshot as d)`;
@@ -184,30 +192,60 @@ $routine$`,
 );
 
 /**
- * PostgreSQL only: the routine that writes a returning user's last-seen times in one statement
- * (SPEC PG-7). Run outside a transaction, it is one: it takes the advisory locks the write
- * transaction would take, in hash order, reads the workspace row FOR SHARE at the config version
- * the caller ran with, reads `snapshot` again (a fresh snapshot, after the locks) and writes only
- * when its digest is the one the caller's read-only attempt saw; `false`, having written nothing,
- * otherwise. It commits without waiting for its WAL to reach the disk: a crash of PostgreSQL may
- * lose the last fraction of a second of last-seen times, never a change to the graph. It plans its
- * statements once, looking every row up by key (`ROUTINE_PLANNING`); each touched MPID appears
- * once in the touched MPIDs.
- * (scopeId, environment, identityTypes[], values[], mpids[], keys[], configVersion, digest,
- *  touched mpids[], last-seen times[])
+ * PostgreSQL only: the routine that writes the last-seen times of a batch of returning users'
+ * identifies in one statement (SPEC PG-7, PG-10). Run outside a transaction, it is one: it takes
+ * the advisory locks the write transactions of all its entries would take, in one hash order (so
+ * two batches never wait for each other in a cycle), reads their workspace rows FOR SHARE, then
+ * for each entry in turn reads its `snapshot` again (after the locks, and after the entries before
+ * it wrote) and writes its last-seen times only when the digest is the one its read-only attempt
+ * saw; the digest carries the workspace's config version, so an equal digest also means the
+ * config the entry ran with. It answers, per entry, whether it wrote. It commits without waiting
+ * for its WAL to reach the disk: a crash of PostgreSQL may lose the last fraction of a second of
+ * last-seen times, never a change to the graph. It plans its statements once, looking every row up
+ * by key (`ROUTINE_PLANNING`); each touched MPID appears once in an entry's touched MPIDs.
+ * Entries are given as arrays, one element per entry, or flattened with a count per entry:
+ * (scopeIds[], environments[], identity counts[], identityTypes[], values[], mpid counts[],
+ *  mpids[], keys[] (all entries'), digests[], touched counts[], touched mpids[], last-seen times[])
  */
 const TOUCH_LAST_SEEN_ROUTINE = pgRoutine(
-  'idsync_touch_last_seen',
-  '(text, text, text[], text[], text[], text[], integer, text, text[], bigint[])',
-  `returns boolean language plpgsql volatile ${ROUTINE_PLANNING} as $routine$
+  'idsync_touch_last_seen_batch',
+  '(text[], text[], integer[], text[], text[], integer[], text[], text[], text[], integer[], text[], bigint[])',
+  `returns boolean[] language plpgsql volatile ${ROUTINE_PLANNING} as $routine$
+declare
+  e_written boolean[] := '{}';
+  e_scope text;
+  e_environment text;
+  e_types text[];
+  e_values text[];
+  e_mpids text[];
+  e_touched text[];
+  e_times bigint[];
+  e_identity integer := 1;
+  e_mpid integer := 1;
+  e_touch integer := 1;
 begin
   perform set_config('synchronous_commit', 'off', true);
-  perform (${advisoryLocks('$6')});
-  perform 1 from workspaces as w where w.id = $1 and w.config_version = $7 for share of w;
-  if not found then return false; end if;
-  if (${SNAPSHOT_CTES} select ${SNAPSHOT_DIGEST}) is distinct from $8 then return false; end if;
-  update profiles as p set last_seen_at = $10[array_position($9, p.mpid)] where p.mpid = any($9);
-  return true;
+  perform (${advisoryLocks('$8')});
+  perform 1 from workspaces as w where w.id = any($1) for share of w;
+  for e_n in 1 .. coalesce(array_length($1, 1), 0) loop
+    e_scope := $1[e_n];
+    e_environment := $2[e_n];
+    e_types := $4[e_identity : e_identity + $3[e_n] - 1];
+    e_values := $5[e_identity : e_identity + $3[e_n] - 1];
+    e_identity := e_identity + $3[e_n];
+    e_mpids := $7[e_mpid : e_mpid + $6[e_n] - 1];
+    e_mpid := e_mpid + $6[e_n];
+    e_touched := $11[e_touch : e_touch + $10[e_n] - 1];
+    e_times := $12[e_touch : e_touch + $10[e_n] - 1];
+    e_touch := e_touch + $10[e_n];
+    if (${snapshotCtes('e_scope', 'e_environment', 'e_types', 'e_values', 'e_mpids')} select ${SNAPSHOT_DIGEST}) is not distinct from $9[e_n] then
+      update profiles as p set last_seen_at = e_times[array_position(e_touched, p.mpid)] where p.mpid = any(e_touched);
+      e_written := e_written || true;
+    else
+      e_written := e_written || false;
+    end if;
+  end loop;
+  return e_written;
 end
 $routine$`,
 );
@@ -342,8 +380,8 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
      * answered before `before`, oldest first (LS-10; served by the partial index `requests_with_trace`)
      */
     expireTraces: `update requests set trace = 'null' where seq in (select seq from requests where trace <> 'null' and at < ${dialect === 'postgres' ? '$1' : '?'} order by at limit ${dialect === 'postgres' ? '$2' : '?'})`,
-    /** PostgreSQL only: the `PG_ROUTINES` call, (10 parameters as there) → touched */
-    touchLastSeen: `select ${TOUCH_LAST_SEEN_ROUTINE.name}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) as touched`,
+    /** PostgreSQL only: the touch routine's call, (12 parameters as there) → touched (one boolean per entry) */
+    touchLastSeen: `select ${TOUCH_LAST_SEEN_ROUTINE.name}($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) as touched`,
     /** (workspaceId) */
     config: db.selectFrom('workspaces').select(['config', 'config_version']).where('id', '=', P).compile()
       .sql,

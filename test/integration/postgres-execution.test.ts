@@ -6,9 +6,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServerKey } from '../../server/auth/secrets.ts';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
+import { TOUCH_CALLS_IN_FLIGHT as IN_FLIGHT } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName } from '../../server/db/sql-statements.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
@@ -44,6 +45,8 @@ interface Sent {
  */
 function wrappedPool(pool: pg.Pool) {
   const sent: Sent[] = [];
+  /** The texts of the queries answered, in the order their answers arrived. */
+  const received: string[] = [];
   let failure: { readonly when: (text: string) => boolean; readonly code: string } | null = null;
   let hook: { readonly when: (text: string) => boolean; readonly action: () => Promise<void> } | null = null;
   const wrap = (client: pg.PoolClient): pg.PoolClient =>
@@ -63,7 +66,9 @@ function wrappedPool(pool: pg.Pool) {
               failure = null;
               throw Object.assign(new Error(`injected ${code}`), { code });
             }
-            return target.query(query as string, values);
+            const result = await target.query(query as string, values);
+            received.push(text);
+            return result;
           };
         }
         const value: unknown = Reflect.get(target, property);
@@ -73,6 +78,7 @@ function wrappedPool(pool: pg.Pool) {
   return {
     pool: { connect: async () => wrap(await pool.connect()) } as unknown as pg.Pool,
     sent,
+    received,
     /** The next query whose text matches fails once with this SQLSTATE. */
     failOnce: (code: string, when: (text: string) => boolean) => {
       failure = { code, when };
@@ -137,7 +143,12 @@ describe.skipIf(pgSkipReason !== null)(
       const created = await workspaces.create(CONFIG, ACTOR);
       if (!created.ok) throw new Error(created.error.message);
     });
-    afterEach(async () => handle.close());
+    /** Held touch calls (`holdFirstTouch`) are let go after each test, so a failing test does not hang. */
+    const heldTouches: (() => void)[] = [];
+    afterEach(async () => {
+      for (const release of heldTouches.splice(0)) release();
+      await handle.close();
+    });
 
     const lastSeenOf = async (mpid: string) =>
       (
@@ -346,5 +357,166 @@ describe.skipIf(pgSkipReason !== null)(
         expect(history).toHaveLength(1);
       },
     );
+
+    /** Returning users with profiles of their own, logged in once. */
+    const loggedIn = async (store: SqlIdentityStore, count: number) => {
+      const users = Array.from({ length: count }, (_, n) => ({
+        environment: 'production',
+        known_identities: { customerid: `u${n}`, email: `u${n}@example.com` },
+      }));
+      const mpids: string[] = [];
+      for (const user of users)
+        mpids.push((await identify(store, user, { kind: 'login' })).value.response.mpid);
+      return { users, mpids };
+    };
+
+    /**
+     * Holds the next touch calls, as many as a store keeps in flight, until `release`; `started`
+     * resolves when they are held, and `queue` waits until these many snapshots were answered in all
+     * (so their requests are waiting to touch: nothing but promise continuations runs between a
+     * snapshot's answer and that).
+     */
+    const holdTouchCalls = (wrapped: ReturnType<typeof storeOn>) => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      heldTouches.push(release);
+      const holdNext = (left: number) =>
+        wrapped.beforeOnce(isTouch, async () => {
+          if (left > 1) holdNext(left - 1);
+          await held;
+        });
+      holdNext(IN_FLIGHT);
+      return {
+        release,
+        started: () =>
+          vi.waitFor(() => expect(wrapped.sent.filter((s) => isTouch(s.text))).toHaveLength(IN_FLIGHT)),
+        queue: (snapshots: number) =>
+          vi.waitFor(() => expect(wrapped.received.filter(isSnapshot)).toHaveLength(snapshots)),
+      };
+    };
+
+    const touchesSent = (sent: readonly Sent[]) => sent.filter((s) => isTouch(s.text)).length;
+    const begins = (sent: readonly Sent[]) => sent.filter((s) => s.text === 'begin').length;
+
+    it('[PG-10] the last-seen touches of identifies that wait while touch calls are in flight go out as one call, and each is answered only once written', async () => {
+      const wrapped = storeOn(handle);
+      const { store, sent, received } = wrapped;
+      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 4);
+      sent.length = 0;
+      received.length = 0;
+      const hold = holdTouchCalls(wrapped);
+      const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
+      await hold.started();
+      let answered = 0;
+      const others = users.slice(IN_FLIGHT).map((user) =>
+        identify(store, user, { now: 2_000 }).then((ran) => {
+          answered++;
+          return ran;
+        }),
+      );
+      await hold.queue(users.length);
+      expect(answered).toBe(0);
+      hold.release();
+      const answers = await Promise.all([...firsts, ...others]);
+      expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
+      // A snapshot each, the held touch calls, then one call for the four that waited.
+      expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
+      expect(sent).toHaveLength(users.length + IN_FLIGHT + 1);
+      expect(begins(sent)).toBe(0);
+      for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
+    });
+
+    it('[PG-11] an entry of a touch batch whose data changed since its read runs alone in the write transaction, and the others of its batch are written', async () => {
+      const wrapped = storeOn(handle);
+      const { store, sent, received } = wrapped;
+      const other = storeOn(handle);
+      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
+      sent.length = 0;
+      received.length = 0;
+      const hold = holdTouchCalls(wrapped);
+      const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
+      await hold.started();
+      const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
+      await hold.queue(users.length);
+      // Another server touches the first waiting user after this one's read: its digest no longer matches.
+      await identify(other.store, users[IN_FLIGHT], { now: 3_000 });
+      hold.release();
+      const answers = await Promise.all([...firsts, ...others]);
+      expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
+      expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
+      expect(begins(sent)).toBe(1);
+      // Serially that user's identify comes after the other server's (at 3,000) and writes its own time (LS-3).
+      for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
+    });
+
+    it.each([
+      ['a serialisation failure (40001) is rerun whole, nobody falls back', '40001', 2, 0],
+      ['a deadlock (40P01) is rerun whole, nobody falls back', '40P01', 2, 0],
+      ['any other error sends each entry alone to the write transaction', '22000', 1, 3],
+    ])(
+      '[PG-12] a touch batch that fails: %s, and every last-seen time is written once',
+      async (_what, code, batchCalls, fallbacks) => {
+        const wrapped = storeOn(handle);
+        const { store, sent, received, failOnce } = wrapped;
+        const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
+        sent.length = 0;
+        received.length = 0;
+        const hold = holdTouchCalls(wrapped);
+        const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
+        await hold.started();
+        const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
+        await hold.queue(users.length);
+        // The first call after the held ones, the batch of the three that waited, fails once.
+        let touches = 0;
+        failOnce(code, (text) => isTouch(text) && ++touches === IN_FLIGHT + 1);
+        hold.release();
+        const answers = await Promise.all([...firsts, ...others]);
+        expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
+        expect(touchesSent(sent)).toBe(IN_FLIGHT + batchCalls);
+        expect(begins(sent)).toBe(fallbacks);
+        for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
+        const history = await handle.db.selectFrom('history').select('kind').execute();
+        expect(history.filter((h) => h.kind === 'profile_created')).toHaveLength(users.length);
+      },
+    );
+
+    it('[PG-10][PG-11] batches of two servers over the same returning users, released together, neither deadlock nor lose a touch: every last-seen time is one its user sent', async () => {
+      const servers = [storeOn(handle), storeOn(handle)];
+      const [a] = servers;
+      if (a === undefined) throw new Error('two stores');
+      const { users, mpids } = await loggedIn(a.store, 6);
+      const perServer = 20;
+      for (const server of servers) {
+        server.sent.length = 0;
+        server.received.length = 0;
+      }
+      const holds = servers.map((server) => holdTouchCalls(server));
+      const sentAt = new Map<string, number[]>();
+      const run = (server: (typeof servers)[number], n: number, now: number) => {
+        const user = n % users.length;
+        const times = sentAt.get(mpids[user] ?? '') ?? [];
+        sentAt.set(mpids[user] ?? '', [...times, now]);
+        return identify(server.store, users[user], { now }).then(
+          (ran) => ran.value.response.mpid === mpids[user],
+        );
+      };
+      const firsts = servers.flatMap((server, s) =>
+        Array.from({ length: IN_FLIGHT }, (_, n) => run(server, n + s, 10_000 + s * 100 + n)),
+      );
+      for (const hold of holds) await hold.started();
+      const rest = servers.flatMap((server, s) =>
+        Array.from({ length: perServer - IN_FLIGHT }, (_, n) => run(server, n + 1 + s, 20_000 + s * 100 + n)),
+      );
+      for (const hold of holds) await hold.queue(perServer);
+      for (const hold of holds) hold.release();
+      const answers = await Promise.all([...firsts, ...rest]);
+      expect(answers.filter((onItsProfile) => !onItsProfile)).toEqual([]);
+      for (const server of servers) expect(touchesSent(server.sent)).toBe(IN_FLIGHT + 1);
+      for (const mpid of mpids) expect(sentAt.get(mpid)).toContain(await lastSeenOf(mpid));
+      const profiles = await handle.db.selectFrom('profiles').select('mpid').execute();
+      expect(profiles).toHaveLength(users.length);
+    });
   },
 );

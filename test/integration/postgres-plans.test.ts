@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServerKey } from '../../server/auth/secrets.ts';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
+import { touchBatchParameters } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName, SqlTexts } from '../../server/db/sql-statements.ts';
 import { WorkspaceStore } from '../../server/db/workspace-store.ts';
@@ -59,11 +60,11 @@ const KEY_LOOKUPS: readonly { relation: string; index: string; condition: RegExp
   {
     relation: 'identities',
     index: 'identities_lookup',
-    condition: /scope_id = \$1\) AND \(environment = \$2\) AND \(identity_type = .*\) AND \(value = /,
+    condition: /scope_id = \$\d+\) AND \(environment = \$\d+\) AND \(identity_type = .*\) AND \(value = /,
   },
   { relation: 'identities', index: 'identities_per_profile', condition: /^\(mpid = / },
   { relation: 'profiles', index: 'profiles_pkey', condition: /^\(mpid = / },
-  { relation: 'workspaces', index: 'workspaces_pkey', condition: /^\(id = \$1\)$/ },
+  { relation: 'workspaces', index: 'workspaces_pkey', condition: /^\(id = (\$\d+|ANY \(\$\d+\))\)$/ },
 ];
 
 const isKeyLookup = (read: TableRead) =>
@@ -138,18 +139,33 @@ describe.skipIf(pgSkipReason !== null)(
         const read = await send(texts.profilesSnapshotWithDigest, ['ws1', 'production', ...keys, []]);
         await send(texts.profilesSnapshot, ['ws1', 'production', ...keys, ['m3']]);
         const digest = (read.rows[0] as { digest: string }).digest;
-        const touched = await send(texts.touchLastSeen, [
-          'ws1',
-          'production',
-          ...keys,
-          [],
-          ['lock-key'],
-          1,
-          digest,
-          ['m2'],
-          [5],
-        ]);
-        expect(touched.rows).toEqual([{ touched: true }]);
+        // A batch of two touches (PG-10), the second of a returning user whose snapshot is empty.
+        const touched = await send(
+          texts.touchLastSeen,
+          touchBatchParameters([
+            {
+              scopeId: 'ws1',
+              environment: 'production',
+              identityTypes: keys[0] ?? [],
+              values: keys[1] ?? [],
+              mpids: [],
+              keys: ['lock-key'],
+              digest,
+              touched: new Map([['m2', 5]]),
+            },
+            {
+              scopeId: 'ws1',
+              environment: 'production',
+              identityTypes: ['customerid'],
+              values: ['nobody'],
+              mpids: [],
+              keys: ['other-key'],
+              digest: 'not the digest',
+              touched: new Map([['m1', 5]]),
+            },
+          ]),
+        );
+        expect(touched.rows).toEqual([{ touched: [true, false] }]);
         return plans;
       } finally {
         await client.end();

@@ -1,0 +1,115 @@
+/**
+ * Last-seen touches of concurrent requests, written together (SPEC PG-10..PG-12): a group commit
+ * for PostgreSQL's touch routine (PG-7). A touch is sent at once when no call is in flight;
+ * touches submitted while one is wait for it to return and then go out together as one routine
+ * call, one transaction and one asynchronous commit. Each entry keeps its own digest check and
+ * outcome.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type pg from 'pg';
+import { isRetryable, MAX_ATTEMPTS, onPgConnection } from './pg-session.ts';
+import { rows } from './sql-statements.ts';
+
+/** One request's last-seen touch: what its read-only attempt read, and the times it writes. */
+export interface LastSeenTouch {
+  readonly scopeId: string;
+  readonly environment: string;
+  readonly identityTypes: readonly string[];
+  readonly values: readonly string[];
+  readonly mpids: readonly string[];
+  /** The advisory lock keys its write transaction would take (identity values, profiles read). */
+  readonly keys: readonly string[];
+  /** The digest of its read-only attempt's read (it carries the config version the program ran with). */
+  readonly digest: string;
+  /** Last-seen time by MPID, each MPID once. */
+  readonly touched: ReadonlyMap<string, number>;
+}
+
+/**
+ * Touch calls a store keeps in flight at once. Two halve the wait of a touch that arrives during a
+ * call, for more round trips (1.33 per identify against 1.18–1.20) and no gain measured in
+ * throughput, CPU per identify or p99 (docs/performance.md, session 17).
+ */
+export const TOUCH_CALLS_IN_FLIGHT = 1;
+
+/** Touches per routine call at most. */
+const MAX_BATCH = 256;
+
+interface Waiting {
+  readonly touch: LastSeenTouch;
+  readonly resolve: (written: boolean) => void;
+}
+
+/** The routine's parameters for a batch: per-entry arrays, and lists flattened with a count per entry. */
+export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown[] {
+  const keys = new Set<string>();
+  for (const t of touches) for (const key of t.keys) keys.add(key);
+  return [
+    touches.map((t) => t.scopeId),
+    touches.map((t) => t.environment),
+    touches.map((t) => t.identityTypes.length),
+    touches.flatMap((t) => t.identityTypes),
+    touches.flatMap((t) => t.values),
+    touches.map((t) => t.mpids.length),
+    touches.flatMap((t) => t.mpids),
+    [...keys],
+    touches.map((t) => t.digest),
+    touches.map((t) => t.touched.size),
+    touches.flatMap((t) => [...t.touched.keys()]),
+    touches.flatMap((t) => [...t.touched.values()]),
+  ];
+}
+
+/**
+ * Collects touches and writes them with one routine call per batch, at most
+ * `TOUCH_CALLS_IN_FLIGHT` batches in flight. `submit` answers `true` once the touch is written, `false` when its entry found its data
+ * changed (its request then runs in the write transaction). A batch that fails with a
+ * serialisation failure or deadlock wrote nothing and is rerun whole (PG-6's attempts and
+ * back-off); one that fails otherwise, or keeps failing, answers `false` for every entry, so each
+ * request runs alone in its write transaction, where only a request that fails there fails.
+ */
+export class TouchBatcher {
+  private waiting: Waiting[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly text: string,
+  ) {}
+
+  submit(touch: LastSeenTouch): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.waiting.push({ touch, resolve });
+      this.send();
+    });
+  }
+
+  private send(): void {
+    while (this.inFlight < TOUCH_CALLS_IN_FLIGHT && this.waiting.length > 0) {
+      this.inFlight++;
+      const batch = this.waiting.splice(0, MAX_BATCH);
+      void this.write(batch.map((w) => w.touch))
+        .then((written) => batch.forEach((w, i) => w.resolve(written[i] === true)))
+        .finally(() => {
+          this.inFlight--;
+          this.send();
+        });
+    }
+  }
+
+  /** Whether each touch was written; all `false` when the batch could not be written. */
+  private async write(touches: readonly LastSeenTouch[]): Promise<readonly boolean[]> {
+    const parameters = touchBatchParameters(touches);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const [row] = await onPgConnection(this.pool, (session) =>
+          session.run(rows<{ touched: boolean[] }>(this.text, parameters)),
+        );
+        return row?.touched ?? [];
+      } catch (error) {
+        if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) return [];
+        await sleep(Math.floor(Math.random() * 2 ** attempt * 2));
+      }
+    }
+  }
+}
