@@ -128,15 +128,15 @@ export interface VersionedConfig {
 }
 
 export type ReadOnlyAttempt<R> =
-  | { readonly answered: true; readonly value: R }
-  /** Not answered: the lock keys learnt on the way, for the write transaction to take up front. */
-  | { readonly answered: false; readonly keys: readonly string[] }
+  | { readonly outcome: 'answered'; readonly value: R }
+  /** Not answered: to run in a write transaction, which takes up front the lock keys learnt on the way. */
+  | { readonly outcome: 'in-transaction'; readonly keys: readonly string[] }
   /**
    * Answered with `value` once `touch` is written (PG-7, PG-10); if the touch finds the data
    * changed, not answered, as above.
    */
   | {
-      readonly answered: 'after-touch';
+      readonly outcome: 'after-touch';
       readonly value: R;
       readonly touch: LastSeenTouch;
       readonly keys: readonly string[];
@@ -175,28 +175,28 @@ export async function answerWithoutTransaction<R>(
 ): Promise<ReadOnlyAttempt<R>> {
   const program = make(known.config);
   let step = program.next();
-  if (step.done) return { answered: true, value: step.value };
+  if (step.done) return { outcome: 'answered', value: step.value };
   if (step.value.op === 'getRequest') {
     const [scopeId, requestId] = step.value.args;
-    return { answered: false, keys: [logic.requestLockKey(scopeId, requestId)] };
+    return { outcome: 'in-transaction', keys: [logic.requestLockKey(scopeId, requestId)] };
   }
-  if (step.value.op !== 'loadProfiles') return { answered: false, keys: [] };
+  if (step.value.op !== 'loadProfiles') return { outcome: 'in-transaction', keys: [] };
   const [ns, identities, mpids] = step.value.args;
   const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids, true));
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
-  if (snapshot.configVersion !== known.version) return { answered: false, keys };
+  if (snapshot.configVersion !== known.version) return { outcome: 'in-transaction', keys };
   /** The last time each profile was seen, by MPID: a later touch of a profile replaces an earlier one. */
   const touched = new Map<string, number>();
   step = program.next(snapshot.records);
   while (!step.done) {
     const call = step.value;
-    if (call.op !== 'commit') return { answered: false, keys };
+    if (call.op !== 'commit') return { outcome: 'in-transaction', keys };
     const times = lastSeenTouches(call.args[0]);
-    if (times === null) return { answered: false, keys };
+    if (times === null) return { outcome: 'in-transaction', keys };
     for (const { mpid, at } of times) touched.set(mpid, at);
     step = program.next(undefined);
   }
-  if (touched.size === 0) return { answered: true, value: step.value };
+  if (touched.size === 0) return { outcome: 'answered', value: step.value };
   const touch: LastSeenTouch = {
     scopeId: ns.scopeId,
     environment: ns.environment,
@@ -207,5 +207,5 @@ export async function answerWithoutTransaction<R>(
     digest: snapshot.digest,
     touched,
   };
-  return { answered: 'after-touch', value: step.value, touch, keys };
+  return { outcome: 'after-touch', value: step.value, touch, keys };
 }

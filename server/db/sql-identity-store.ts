@@ -798,8 +798,8 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     const attempt = await onPgConnection(pool, (session) =>
       answerWithoutTransaction(session, this.logic, known, make),
     );
-    if (attempt.answered === true) return attempt.value;
-    if (attempt.answered === 'after-touch' && (await (this.touches as TouchBatcher).submit(attempt.touch)))
+    if (attempt.outcome === 'answered') return attempt.value;
+    if (attempt.outcome === 'after-touch' && (await (this.touches as TouchBatcher).submit(attempt.touch)))
       return attempt.value;
     return inPgTransaction(pool, async (session: PgSession) => {
       const text = this.logic.texts.fixed.lockAndConfigVersion;
