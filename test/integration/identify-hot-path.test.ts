@@ -3,17 +3,15 @@
  * counted by wrapping the connection's prepared statements, and the group commit's savepoints,
  * opened only by programs that write and still undoing a failed program alone.
  */
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerKey } from '../../server/auth/secrets.ts';
 import { openDatabase, type DatabaseHandle } from '../../server/db/connect.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { rows, run } from '../../server/db/sql-statements.ts';
-import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
+import { createTestWorkspace } from '../helpers/workspaces.ts';
 
 const CONFIG: ScopeConfigInput = { ...SYNC_CONFIG, scopeId: 'ws1' };
 const ACTOR = { kind: 'app' as const, id: 'test' };
@@ -48,10 +46,7 @@ describe('SQLite identify hot path (HP-1, HP-2)', () => {
         },
       });
     };
-    const key = ServerKey.fromText(randomBytes(32).toString('base64url'), 'test');
-    if (!key.ok) throw new Error(key.error);
-    const created = await new WorkspaceStore(handle, key.value).create(CONFIG, ACTOR);
-    if (!created.ok) throw new Error(created.error.message);
+    await createTestWorkspace(handle, CONFIG);
     store = new SqlIdentityStore(handle);
   });
   afterEach(async () => handle.close());

@@ -4,21 +4,20 @@
  * second server), the read-only answer and the round trips of an identify, counted by wrapping
  * the pool's clients, and the retry path under an injected serialisation failure or deadlock.
  */
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ServerKey } from '../../server/auth/secrets.ts';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
 import { TOUCH_CALLS_IN_FLIGHT as IN_FLIGHT } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName } from '../../server/db/sql-statements.ts';
-import { WorkspaceStore } from '../../server/db/workspace-store.ts';
+import type { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import type { ScopeConfig, ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { identityProgram, type IdentityOutcome } from '../../shared/resolver/identify.ts';
 import { store as storeCalls, type Program } from '../../shared/resolver/store-port.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { openTestPostgres, pgSkipReason } from '../helpers/postgres.ts';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
+import { createTestWorkspace } from '../helpers/workspaces.ts';
 
 const CONFIG: ScopeConfigInput = { ...SYNC_CONFIG, scopeId: 'ws1' };
 const ACTOR = { kind: 'app' as const, id: 'test' };
@@ -137,11 +136,7 @@ describe.skipIf(pgSkipReason !== null)(
 
     beforeEach(async () => {
       handle = await openTestPostgres();
-      const key = ServerKey.fromText(randomBytes(32).toString('base64url'), 'test');
-      if (!key.ok) throw new Error(key.error);
-      workspaces = new WorkspaceStore(handle, key.value);
-      const created = await workspaces.create(CONFIG, ACTOR);
-      if (!created.ok) throw new Error(created.error.message);
+      workspaces = await createTestWorkspace(handle, CONFIG);
     });
     /** Held touch calls (`holdFirstTouch`) are let go after each test, so a failing test does not hang. */
     const heldTouches: (() => void)[] = [];
@@ -397,29 +392,47 @@ describe.skipIf(pgSkipReason !== null)(
       };
     };
 
-    const touchesSent = (sent: readonly Sent[]) => sent.filter((s) => isTouch(s.text)).length;
-    const begins = (sent: readonly Sent[]) => sent.filter((s) => s.text === 'begin').length;
-
-    it('[PG-10] the last-seen touches of identifies that wait while touch calls are in flight go out as one call, and each is answered only once written', async () => {
-      const wrapped = storeOn(handle);
+    /**
+     * Returning users identifying at 2,000 while touch calls are held: the first `IN_FLIGHT` are the
+     * held calls, the rest have read their snapshots and wait to touch. `settledWaiting` counts the
+     * waiting ones answered so far; `answers` waits for every answer, once `release` is called.
+     */
+    const queuedBehindHeldTouches = async (wrapped: ReturnType<typeof storeOn>, count: number) => {
       const { store, sent, received } = wrapped;
-      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 4);
+      const { users, mpids } = await loggedIn(store, count);
       sent.length = 0;
       received.length = 0;
       const hold = holdTouchCalls(wrapped);
       const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
       await hold.started();
-      let answered = 0;
-      const others = users.slice(IN_FLIGHT).map((user) =>
+      let settled = 0;
+      const waiting = users.slice(IN_FLIGHT).map((user) =>
         identify(store, user, { now: 2_000 }).then((ran) => {
-          answered++;
+          settled++;
           return ran;
         }),
       );
       await hold.queue(users.length);
-      expect(answered).toBe(0);
-      hold.release();
-      const answers = await Promise.all([...firsts, ...others]);
+      return {
+        users,
+        mpids,
+        release: hold.release,
+        settledWaiting: () => settled,
+        answers: () => Promise.all([...firsts, ...waiting]),
+      };
+    };
+
+    const touchesSent = (sent: readonly Sent[]) => sent.filter((s) => isTouch(s.text)).length;
+    const begins = (sent: readonly Sent[]) => sent.filter((s) => s.text === 'begin').length;
+
+    it('[PG-10] the last-seen touches of identifies that wait while touch calls are in flight go out as one call, and each is answered only once written', async () => {
+      const wrapped = storeOn(handle);
+      const { sent } = wrapped;
+      const queued = await queuedBehindHeldTouches(wrapped, IN_FLIGHT + 4);
+      const { users, mpids } = queued;
+      expect(queued.settledWaiting()).toBe(0);
+      queued.release();
+      const answers = await queued.answers();
       expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
       // A snapshot each, the held touch calls, then one call for the four that waited.
       expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
@@ -430,20 +443,14 @@ describe.skipIf(pgSkipReason !== null)(
 
     it('[PG-11] an entry of a touch batch whose data changed since its read runs alone in the write transaction, and the others of its batch are written', async () => {
       const wrapped = storeOn(handle);
-      const { store, sent, received } = wrapped;
+      const { sent } = wrapped;
       const other = storeOn(handle);
-      const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
-      sent.length = 0;
-      received.length = 0;
-      const hold = holdTouchCalls(wrapped);
-      const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
-      await hold.started();
-      const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
-      await hold.queue(users.length);
+      const queued = await queuedBehindHeldTouches(wrapped, IN_FLIGHT + 3);
+      const { users, mpids } = queued;
       // Another server touches the first waiting user after this one's read: its digest no longer matches.
       await identify(other.store, users[IN_FLIGHT], { now: 3_000 });
-      hold.release();
-      const answers = await Promise.all([...firsts, ...others]);
+      queued.release();
+      const answers = await queued.answers();
       expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
       expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
       expect(begins(sent)).toBe(1);
@@ -459,20 +466,14 @@ describe.skipIf(pgSkipReason !== null)(
       '[PG-12] a touch batch that fails: %s, and every last-seen time is written once',
       async (_what, code, batchCalls, fallbacks) => {
         const wrapped = storeOn(handle);
-        const { store, sent, received, failOnce } = wrapped;
-        const { users, mpids } = await loggedIn(store, IN_FLIGHT + 3);
-        sent.length = 0;
-        received.length = 0;
-        const hold = holdTouchCalls(wrapped);
-        const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
-        await hold.started();
-        const others = users.slice(IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
-        await hold.queue(users.length);
+        const { sent, failOnce } = wrapped;
+        const queued = await queuedBehindHeldTouches(wrapped, IN_FLIGHT + 3);
+        const { users, mpids } = queued;
         // The first call after the held ones, the batch of the three that waited, fails once.
         let touches = 0;
         failOnce(code, (text) => isTouch(text) && ++touches === IN_FLIGHT + 1);
-        hold.release();
-        const answers = await Promise.all([...firsts, ...others]);
+        queued.release();
+        const answers = await queued.answers();
         expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
         expect(touchesSent(sent)).toBe(IN_FLIGHT + batchCalls);
         expect(begins(sent)).toBe(fallbacks);

@@ -5,20 +5,18 @@
  * is planned again on each execution. The routines' plans are read from auto_explain, which the
  * session loads and which reports each plan to the client.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ServerKey } from '../../server/auth/secrets.ts';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
 import { touchBatchParameters } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName, SqlTexts } from '../../server/db/sql-statements.ts';
-import { WorkspaceStore } from '../../server/db/workspace-store.ts';
 import { identityProgram } from '../../shared/resolver/identify.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import { openTestPostgres, PG_URL, pgSkipReason } from '../helpers/postgres.ts';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
+import { createTestWorkspace } from '../helpers/workspaces.ts';
 
 const ACTOR = { kind: 'app' as const, id: 'test' };
 
@@ -81,13 +79,7 @@ describe.skipIf(pgSkipReason !== null)(
 
     beforeEach(async () => {
       handle = await openTestPostgres();
-      const key = ServerKey.fromText(randomBytes(32).toString('base64url'), 'test');
-      if (!key.ok) throw new Error(key.error);
-      const created = await new WorkspaceStore(handle, key.value).create(
-        { ...SYNC_CONFIG, scopeId: 'ws1' },
-        ACTOR,
-      );
-      if (!created.ok) throw new Error(created.error.message);
+      await createTestWorkspace(handle, { ...SYNC_CONFIG, scopeId: 'ws1' });
       const found = await sql<{ schema: string }>`select current_schema() as schema`.execute(handle.db);
       schema = found.rows[0]?.schema ?? '';
       // The table states below are the test's own: autovacuum must not gather statistics meanwhile.
