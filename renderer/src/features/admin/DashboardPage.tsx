@@ -1,8 +1,7 @@
 import './dashboard.css';
-import { Button, Card, Group, Loader, SegmentedControl, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, SegmentedControl, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { Stats } from '../../../../shared/protocol/admin-stats.ts';
-import { failureInWords } from './admin-api.ts';
 import { useAdminSession } from './AdminContext.tsx';
 import { ConversionChart, LagTable, OutcomeChart } from './DashboardCharts.tsx';
 import {
@@ -14,6 +13,7 @@ import {
   WINDOW_LABELS,
   type WindowChoice,
 } from './dashboard-data.ts';
+import { Loaded } from './Loaded.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /**
@@ -47,23 +47,9 @@ export function DashboardPage() {
       <Text size="sm" c="dimmed" mt={-8}>
         {choice === 'day' ? 'By hour' : 'By day'}; buckets are UTC {choice === 'day' ? 'hours' : 'days'}.
       </Text>
-      {state.status === 'loading' ? (
-        <Group gap="xs">
-          <Loader size="sm" />
-          <Text role="status">Loading the dashboard…</Text>
-        </Group>
-      ) : state.status === 'failed' ? (
-        <Stack gap="xs" align="flex-start">
-          <Text role="alert" c="var(--mantine-color-error)">
-            {failureInWords(state.failure)}
-          </Text>
-          <Button variant="default" size="xs" onClick={reload}>
-            Try again
-          </Button>
-        </Stack>
-      ) : (
-        <Charts stats={state.value} window={WINDOW_LABELS[choice].toLowerCase()} />
-      )}
+      <Loaded state={state} what="the dashboard" retry={reload}>
+        {(stats) => <Charts stats={stats} window={WINDOW_LABELS[choice].toLowerCase()} />}
+      </Loaded>
     </Stack>
   );
 }

@@ -1,14 +1,14 @@
 import './dashboard.css';
-import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import type { DeviceDetail, FailedDeviceRequest } from '../../../../shared/protocol/admin-devices.ts';
 import { dateTime } from '../../components/relative-time.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
 import { ok } from '../../../../shared/util/result.ts';
-import { failureInWords } from './admin-api.ts';
 import { useAdminSession } from './AdminContext.tsx';
 import { lagInWords } from './dashboard-data.ts';
 import { failedCodeInWords } from './device-words.ts';
+import { Loaded } from './Loaded.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /** How many of a device's failed requests the detail shows, the newest first. */
@@ -27,24 +27,14 @@ export function DeviceDetailPage() {
       <Anchor component={Link} to="/admin/devices" size="sm">
         ← All devices
       </Anchor>
-      {state.status === 'loading' ? (
-        <Group gap="xs">
-          <Loader size="sm" />
-          <Text role="status">Loading device {id}…</Text>
-        </Group>
-      ) : state.status === 'failed' ? (
-        <Stack gap="xs" align="flex-start">
-          <Title order={2}>Device {id}</Title>
-          <Text role="alert" c="var(--mantine-color-error)">
-            {failureInWords(state.failure)}
-          </Text>
-          <Button variant="default" size="xs" onClick={reload}>
-            Try again
-          </Button>
-        </Stack>
-      ) : (
-        <Detail device={state.value.device} readAt={state.value.readAt} />
-      )}
+      <Loaded
+        state={state}
+        what={`device ${id}`}
+        retry={reload}
+        failedHeading={<Title order={2}>Device {id}</Title>}
+      >
+        {({ device, readAt }) => <Detail device={device} readAt={readAt} />}
+      </Loaded>
     </Stack>
   );
 }

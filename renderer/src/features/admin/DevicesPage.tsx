@@ -1,11 +1,11 @@
-import { Anchor, Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { Link } from 'react-router';
 import type { DeviceSummary } from '../../../../shared/protocol/admin.ts';
 import { dateTime } from '../../components/relative-time.ts';
 import { StatusBadge } from '../../components/StatusBadge.tsx';
-import { failureInWords } from './admin-api.ts';
 import { useAdminSession } from './AdminContext.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
+import { Loaded } from './Loaded.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /** The workspace's registered devices, when each was last seen, and revoke (AC-4). */
@@ -18,36 +18,25 @@ export function DevicesPage() {
     <Stack gap="md">
       <Title order={2}>Devices</Title>
       <section aria-label="Devices">
-        {state.status === 'loading' ? (
-          <Group gap="xs">
-            <Loader size="sm" />
-            <Text role="status">Loading devices…</Text>
-          </Group>
-        ) : state.status === 'failed' ? (
-          <Stack gap="xs" align="flex-start">
-            <Text role="alert" c="var(--mantine-color-error)">
-              {failureInWords(state.failure)}
-            </Text>
-            <Button variant="default" size="xs" onClick={reload}>
-              Try again
-            </Button>
-          </Stack>
-        ) : state.value.devices.length === 0 ? (
-          <Text role="status">
-            No device has registered with workspace {session.workspace} yet. Devices appear here after their
-            first sync.
-          </Text>
-        ) : (
-          <Stack gap="sm">
-            <Text size="sm" c="dimmed">
-              {state.value.devices.length === 1 ? '1 device' : `${state.value.devices.length} devices`},
-              oldest first
-            </Text>
-            {state.value.devices.map((device) => (
-              <DeviceItem key={device.id} device={device} reload={reload} />
-            ))}
-          </Stack>
-        )}
+        <Loaded state={state} what="devices" retry={reload}>
+          {({ devices }) =>
+            devices.length === 0 ? (
+              <Text role="status">
+                No device has registered with workspace {session.workspace} yet. Devices appear here after
+                their first sync.
+              </Text>
+            ) : (
+              <Stack gap="sm">
+                <Text size="sm" c="dimmed">
+                  {devices.length === 1 ? '1 device' : `${devices.length} devices`}, oldest first
+                </Text>
+                {devices.map((device) => (
+                  <DeviceItem key={device.id} device={device} reload={reload} />
+                ))}
+              </Stack>
+            )
+          }
+        </Loaded>
       </section>
     </Stack>
   );

@@ -7,7 +7,6 @@ import {
   Code,
   CopyButton,
   Group,
-  Loader,
   Select,
   Stack,
   Text,
@@ -24,6 +23,7 @@ import { useAdmin, useAdminSession } from './AdminContext.tsx';
 import { ConfirmAction } from './ConfirmAction.tsx';
 import { ConnectQrCode } from './ConnectQrCode.tsx';
 import { deviceConnectLink, INPUT_KINDS, inputKindInWords, type InputKind } from './input-words.ts';
+import { Loaded } from './Loaded.tsx';
 import { useAdminCall } from './useAdminCall.ts';
 
 /** The workspace's inputs: create, rotate a secret (shown once), revoke, connect links (AC-36..AC-38). */
@@ -44,33 +44,22 @@ export function InputsPage() {
       {secret !== null && <SecretOnce secret={secret} onDismiss={() => setSecret(null)} />}
       <CreateInputForm onCreated={given('created')} />
       <section aria-label="Inputs">
-        {state.status === 'loading' ? (
-          <Group gap="xs">
-            <Loader size="sm" />
-            <Text role="status">Loading inputs…</Text>
-          </Group>
-        ) : state.status === 'failed' ? (
-          <Stack gap="xs" align="flex-start">
-            <Text role="alert" c="var(--mantine-color-error)">
-              {failureInWords(state.failure)}
-            </Text>
-            <Button variant="default" size="xs" onClick={reload}>
-              Try again
-            </Button>
-          </Stack>
-        ) : state.value.inputs.length === 0 ? (
-          <Text role="status">Workspace {session.workspace} has no input yet. Create one above.</Text>
-        ) : (
-          <Stack gap="sm">
-            <Text size="sm" c="dimmed">
-              {state.value.inputs.length === 1 ? '1 input' : `${state.value.inputs.length} inputs`}, oldest
-              first
-            </Text>
-            {state.value.inputs.map((input) => (
-              <InputItem key={input.key} input={input} reload={reload} onRotated={given('rotated')} />
-            ))}
-          </Stack>
-        )}
+        <Loaded state={state} what="inputs" retry={reload}>
+          {({ inputs }) =>
+            inputs.length === 0 ? (
+              <Text role="status">Workspace {session.workspace} has no input yet. Create one above.</Text>
+            ) : (
+              <Stack gap="sm">
+                <Text size="sm" c="dimmed">
+                  {inputs.length === 1 ? '1 input' : `${inputs.length} inputs`}, oldest first
+                </Text>
+                {inputs.map((input) => (
+                  <InputItem key={input.key} input={input} reload={reload} onRotated={given('rotated')} />
+                ))}
+              </Stack>
+            )
+          }
+        </Loaded>
       </section>
     </Stack>
   );

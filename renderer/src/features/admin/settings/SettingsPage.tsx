@@ -1,11 +1,12 @@
-import { Button, Card, Group, Loader, Stack, Text, Title } from '@mantine/core';
+import { Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
 import type { ScopeConfig } from '../../../../../shared/identity/scope-config.ts';
 import type { ConfigVersion, WorkspaceConfig } from '../../../../../shared/protocol/admin-config.ts';
 import { dateTime } from '../../../components/relative-time.ts';
 import { failureInWords } from '../admin-api.ts';
 import { useAdmin, useAdminSession } from '../AdminContext.tsx';
-import { useAdminCall, type CallState } from '../useAdminCall.ts';
+import { Loaded } from '../Loaded.tsx';
+import { useAdminCall } from '../useAdminCall.ts';
 import { configChanges, configProblems, hasProblems } from './config-editor.ts';
 import { ConfigEditor } from './ConfigEditor.tsx';
 import { ImpactPreview, PREVIEW_EXAMPLES, type PreviewState } from './ImpactPreview.tsx';
@@ -50,38 +51,6 @@ export function SettingsPage() {
       </section>
     </Stack>
   );
-}
-
-function Loaded<T>({
-  state,
-  what,
-  retry,
-  children,
-}: {
-  state: CallState<T>;
-  what: string;
-  retry: () => void;
-  children: (value: T) => React.ReactNode;
-}) {
-  if (state.status === 'loading')
-    return (
-      <Group gap="xs">
-        <Loader size="sm" />
-        <Text role="status">Loading {what}…</Text>
-      </Group>
-    );
-  if (state.status === 'failed')
-    return (
-      <Stack gap="xs" align="flex-start">
-        <Text role="alert" c="var(--mantine-color-error)">
-          {failureInWords(state.failure)}
-        </Text>
-        <Button variant="default" size="xs" onClick={retry}>
-          Try again
-        </Button>
-      </Stack>
-    );
-  return <>{children(state.value)}</>;
 }
 
 function Editor({
