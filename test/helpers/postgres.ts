@@ -67,3 +67,23 @@ export async function openTestPostgres(poolSize = 10): Promise<DatabaseHandle> {
     },
   };
 }
+
+/** The server databases a cross-backend suite runs on: SQLite always, PostgreSQL unless `skip` says why not. */
+export const SERVER_BACKENDS = [
+  { name: 'SQLite', skip: null },
+  { name: 'PostgreSQL', skip: pgSkipReason },
+] as const;
+
+export type ServerBackend = (typeof SERVER_BACKENDS)[number]['name'];
+
+/**
+ * Where one test's server keeps its data, as `startTestServer` options: SQLite in the server's own
+ * temporary file (no option), PostgreSQL in a fresh schema, which `drop` removes.
+ */
+export async function testDatabase(
+  backend: ServerBackend,
+): Promise<{ options: { database?: string }; drop: () => Promise<void> }> {
+  if (backend === 'SQLite') return { options: {}, drop: () => Promise.resolve() };
+  const schema = await createTestSchema();
+  return { options: { database: schema.url }, drop: schema.drop };
+}

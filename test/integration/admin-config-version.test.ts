@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ScopeConfigInput } from '../../shared/identity/scope-config.ts';
 import { ConfigHistorySchema, WorkspaceConfigSchema } from '../../shared/protocol/admin-config.ts';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { SERVER_BACKENDS, testDatabase } from '../helpers/postgres.ts';
 import { admin, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const CONVERSION: ScopeConfigInput = {
@@ -20,24 +20,15 @@ const CONVERSION: ScopeConfigInput = {
 const ISOLATION: ScopeConfigInput = { ...CONVERSION, strategy: 'profile_isolation' };
 const LINK: ScopeConfigInput = { ...CONVERSION, strategy: 'profile_link' };
 
-const backends = [
-  { name: 'SQLite', skip: null },
-  { name: 'PostgreSQL', skip: pgSkipReason },
-] as const;
-
-describe.each(backends)('config save version check on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('config save version check on $name', ({ name, skip }) => {
   let server: TestServer;
   let dropSchema: (() => Promise<void>) | null = null;
 
   beforeEach(async (context) => {
     if (skip !== null) context.skip();
-    let database: string | undefined;
-    if (name === 'PostgreSQL') {
-      const schema = await createTestSchema();
-      database = schema.url;
-      dropSchema = schema.drop;
-    }
-    server = await startTestServer({ config: CONVERSION, ...(database === undefined ? {} : { database }) });
+    const database = await testDatabase(name);
+    dropSchema = database.drop;
+    server = await startTestServer({ config: CONVERSION, ...database.options });
   });
   afterEach(async () => {
     await server?.close();

@@ -9,7 +9,7 @@ import { StatsSchema, type Stats } from '../../shared/protocol/admin-stats.ts';
 import { DeviceDetailSchema } from '../../shared/protocol/admin-devices.ts';
 import { RotatedInputSchema } from '../../shared/protocol/admin-inputs.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { SERVER_BACKENDS, testDatabase } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SYNC_CONFIG } from '../helpers/server-with-devices.ts';
 import { pushRow, registerDevice } from '../helpers/sync-wire.ts';
@@ -24,33 +24,21 @@ const OTHER = {
   uniqueIdentities: ['customerid'],
 };
 
-const backends = [
-  { name: 'SQLite', skip: false },
-  { name: 'PostgreSQL', skip: pgSkipReason !== null },
-];
-
-describe.each(backends)('admin console API on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('admin console API on $name', ({ name, skip }) => {
   let t: TestServer;
   let clock: ManualClock;
   let dropSchema: (() => Promise<void>) | null = null;
 
   beforeEach(async () => {
-    if (skip) return;
-    let database: string | undefined;
-    if (name === 'PostgreSQL') {
-      const schema = await createTestSchema();
-      database = schema.url;
-      dropSchema = schema.drop;
-    }
+    if (skip !== null) return;
+    const database = await testDatabase(name);
+    dropSchema = database.drop;
     clock = new ManualClock(T0, 0);
-    t = await startTestServer(
-      { config: SYNC_CONFIG, ...(database === undefined ? {} : { database }) },
-      { clock },
-    );
+    t = await startTestServer({ config: SYNC_CONFIG, ...database.options }, { clock });
     expect((await admin(t.url, 'POST', '/workspaces', OTHER)).status).toBe(201);
   });
   afterEach(async () => {
-    if (skip) return;
+    if (skip !== null) return;
     await t.close();
     await dropSchema?.();
     dropSchema = null;
@@ -115,7 +103,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     return StatsSchema.parse(answer.body);
   };
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-1][AA-2] resolutions by kind and outcome per hour: created, matched, converted, failed',
     async () => {
       await recordTwoHours();
@@ -143,7 +131,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-3] conversion rate: profiles created anonymous in the window that later gained a login identity',
     async () => {
       await recordTwoHours();
@@ -161,7 +149,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-3] a conversion counts only when it happened before the window ends; a later profile is not in the cohort',
     async () => {
       at(10 * 60_000);
@@ -183,7 +171,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)('[AA-4] sync lag per device, the longest unseen first', async () => {
+  it.skipIf(skip !== null)('[AA-4] sync lag per device, the longest unseen first', async () => {
     await recordTwoHours();
     at(3 * HOUR);
     const answer = await stats('bucket=day');
@@ -213,7 +201,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     expect(StatsSchema.parse(other.body)).toMatchObject({ resolutions: [], devices: { total: 0, lag: [] } });
   });
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-1] a window is bounded and well-formed, or refused with the catalogue body',
     async () => {
       const refused = [
@@ -237,7 +225,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-5][AA-6] device detail: registration, next seq, applied and failed counts, failures with reasons',
     async () => {
       await recordTwoHours();
@@ -287,7 +275,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-7] rotating an input: new secret once, the old one refused at once (Basic and HMAC), key unchanged',
     async () => {
       const created = await admin<{ key: string; secret: string }>(
@@ -327,7 +315,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-8] rotation keeps to its workspace, refuses a revoked input and needs an admin token',
     async () => {
       const created = await admin<{ key: string; secret: string }>(
@@ -367,7 +355,7 @@ describe.each(backends)('admin console API on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[AA-1][AA-5][AA-7] the OpenAPI document describes the three routes with their wire schemas',
     async () => {
       const document = (await (await fetch(`${t.url}/openapi.json`)).json()) as {

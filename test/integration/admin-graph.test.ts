@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProfileGraphSchema, type ProfileGraph } from '../../shared/protocol/admin-graph.ts';
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { SERVER_BACKENDS, testDatabase } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SYNC_CONFIG } from '../helpers/server-with-devices.ts';
 import { loginRow, registerDevice } from '../helpers/sync-wire.ts';
@@ -19,28 +19,19 @@ const OTHER = {
   uniqueIdentities: ['customerid'],
 };
 
-const backends = [
-  { name: 'SQLite', skip: false },
-  { name: 'PostgreSQL', skip: pgSkipReason !== null },
-];
-
-describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('admin identity graph on $name', ({ name, skip }) => {
   let t: TestServer;
   let dropSchema: (() => Promise<void>) | null = null;
 
   beforeEach(async () => {
-    if (skip) return;
-    let database: string | undefined;
-    if (name === 'PostgreSQL') {
-      const schema = await createTestSchema();
-      database = schema.url;
-      dropSchema = schema.drop;
-    }
-    t = await startTestServer({ config: SYNC_CONFIG, ...(database === undefined ? {} : { database }) });
+    if (skip !== null) return;
+    const database = await testDatabase(name);
+    dropSchema = database.drop;
+    t = await startTestServer({ config: SYNC_CONFIG, ...database.options });
     expect((await admin(t.url, 'POST', '/workspaces', OTHER)).status).toBe(201);
   });
   afterEach(async () => {
-    if (skip) return;
+    if (skip !== null) return;
     await t.close();
     await dropSchema?.();
     dropSchema = null;
@@ -85,7 +76,7 @@ describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
     expect(ErrorBodySchema.parse(answer.body).errors[0]?.reason).toBe(code);
   };
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[GV-1][GV-2] profiles, identity values, devices and the alias with the request that joined them',
     async () => {
       const { visitor, customer } = await visitorAliasedIntoCustomer();
@@ -119,7 +110,7 @@ describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
     },
   );
 
-  it.skipIf(skip)('[GV-2] an undone alias no longer joins the two profiles', async () => {
+  it.skipIf(skip !== null)('[GV-2] an undone alias no longer joins the two profiles', async () => {
     const { customer } = await visitorAliasedIntoCustomer();
     const aliasId = (await graph(customer)).edges.find((e) => e.kind === 'aliased_into')!;
     expect(aliasId.kind).toBe('aliased_into');
@@ -131,7 +122,7 @@ describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
     expect(after).toMatchObject({ status: 'undone', joins: false, requestId: 'alias-g' });
   });
 
-  it.skipIf(skip)('[GV-3] max_nodes bounds the answer and says it was truncated', async () => {
+  it.skipIf(skip !== null)('[GV-3] max_nodes bounds the answer and says it was truncated', async () => {
     const { customer } = await visitorAliasedIntoCustomer();
     const small = await graph(customer, '?max_nodes=2');
     expect(small.nodes).toHaveLength(2);
@@ -143,7 +134,7 @@ describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
     expect(deep.truncated).toBe(false);
   });
 
-  it.skipIf(skip)('[GV-3] bad depth or max_nodes is refused with the catalogue error', async () => {
+  it.skipIf(skip !== null)('[GV-3] bad depth or max_nodes is refused with the catalogue error', async () => {
     const { customer } = await visitorAliasedIntoCustomer();
     const route = `/workspaces/default/profiles/${customer}/graph`;
     expectError(await admin(t.url, 'GET', `${route}?depth=4`), 400, 'VALIDATION_ERROR');
@@ -152,7 +143,7 @@ describe.each(backends)('admin identity graph on $name', ({ name, skip }) => {
     expectError(await admin(t.url, 'GET', `/workspaces/default/profiles/0/graph`), 400, 'VALIDATION_ERROR');
   });
 
-  it.skipIf(skip)(
+  it.skipIf(skip !== null)(
     '[GV-3] another workspace’s profile is not found; the admin token is required',
     async () => {
       const { customer } = await visitorAliasedIntoCustomer();

@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { SERVER_BACKENDS, testDatabase } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { SYNC_CONFIG } from '../helpers/server-with-devices.ts';
 import { pushRow } from '../helpers/sync-wire.ts';
@@ -35,12 +35,7 @@ interface ProfileDetail {
 
 type Kind = 'login' | 'modify' | 'alias';
 
-const backends = [
-  { name: 'SQLite', skip: null },
-  { name: 'PostgreSQL', skip: pgSkipReason },
-] as const;
-
-describe.each(backends)('device trust on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('device trust on $name', ({ name, skip }) => {
   let server: TestServer;
   let dropSchema: (() => Promise<void>) | null = null;
   let devices: SimulatedDevice[] = [];
@@ -49,13 +44,9 @@ describe.each(backends)('device trust on $name', ({ name, skip }) => {
 
   beforeEach(async (context) => {
     if (skip !== null) context.skip();
-    let database: string | undefined;
-    if (name === 'PostgreSQL') {
-      const schema = await createTestSchema();
-      database = schema.url;
-      dropSchema = schema.drop;
-    }
-    server = await startTestServer({ config: SYNC_CONFIG, ...(database === undefined ? {} : { database }) });
+    const database = await testDatabase(name);
+    dropSchema = database.drop;
+    server = await startTestServer({ config: SYNC_CONFIG, ...database.options });
     devices = [];
   });
   afterEach(async () => {

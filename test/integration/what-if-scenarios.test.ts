@@ -21,7 +21,7 @@ import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import type { Result } from '../../shared/util/result.ts';
 import { ManualClock } from '../helpers/clock.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { createTestSchema, SERVER_BACKENDS } from '../helpers/postgres.ts';
 import {
   identityOnly,
   SCENARIO_REQUESTS,
@@ -169,16 +169,12 @@ function underStrategy(config: ScopeConfig, strategy: Strategy): ScopeConfig | n
   return moved.ok ? moved.value.config : null;
 }
 
-const backends = [
-  { name: 'SQLite', skip: null },
-  { name: 'PostgreSQL', skip: pgSkipReason },
-] as const;
 const cases = SCENARIO_REQUESTS.flatMap((scenario): { scenario: ScenarioRequests; channel: Channel }[] => [
   { scenario, channel: 'device' },
   ...(identityOnly(scenario) ? [{ scenario, channel: 'api' as const }] : []),
 ]);
 
-describe.each(backends)('what-if replay of the §7 scenarios on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('what-if replay of the §7 scenarios on $name', ({ name, skip }) => {
   let server: TestServer | undefined;
   let pgUrl: string | null = null;
   let dropSchema: (() => Promise<void>) | null = null;

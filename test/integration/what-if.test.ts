@@ -12,7 +12,7 @@ import { ScopeConfigSchema, type ScopeConfigInput } from '../../shared/identity/
 import { ErrorBodySchema } from '../../shared/protocol/errors.ts';
 import { WhatIfResponseSchema, type WhatIfResponse } from '../../shared/protocol/what-if.ts';
 import { openDevice, type SimulatedDevice } from '../../simulator/devices.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { createTestSchema, SERVER_BACKENDS } from '../helpers/postgres.ts';
 import { admin, API_KEY, call, startTestServer, type TestServer } from '../helpers/server.ts';
 import { pushRow, registerDevice } from '../helpers/sync-wire.ts';
 
@@ -49,12 +49,7 @@ function canonical(rows: unknown[]): string[] {
   return rows.map((row) => JSON.stringify(row)).sort();
 }
 
-const backends = [
-  { name: 'SQLite', skip: null },
-  { name: 'PostgreSQL', skip: pgSkipReason },
-] as const;
-
-describe.each(backends)('what-if replay on $name', ({ name, skip }) => {
+describe.each(SERVER_BACKENDS)('what-if replay on $name', ({ name, skip }) => {
   let server: TestServer;
   let pgUrl: string | null = null;
   let dropSchema: (() => Promise<void>) | null = null;
