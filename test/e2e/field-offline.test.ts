@@ -38,7 +38,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       const beforeReload = '3 requests and 2 events waiting to sync';
       await expectText(app.waiting, beforeReload);
       await app.reload();
-      await expectText(app.syncStatus, 'Offline');
+      await app.seeOfflineAfterReload();
       await expectText(app.waiting, beforeReload);
       await expectText(app.peopleCount, '2 people');
       await app.seePerson('c-ben', { mpid: ben, state: 'Recorded', current: true });
@@ -124,7 +124,7 @@ describe.skipIf(chromiumSkipReason !== null)(
       await app.waitForOfflineShell();
       await app.goOffline();
       await app.reload();
-      await expectText(app.syncStatus, 'Offline');
+      await app.seeOfflineAfterReload();
       const another = await app.context.newPage();
       await another.goto(`${(await session.server()).url}/app/#/connect`);
       await another.getByRole('heading', { name: 'Settings' }).waitFor();

@@ -315,6 +315,20 @@ export class FieldApp {
     await this.seeFieldScreen();
   }
 
+  /**
+   * After a reload with no network the sync bar says it is offline. Debian's Chromium 150 reports
+   * `navigator.onLine === true` in a page the service worker serves under offline emulation, so the
+   * app learns it from its failed round ("Offline: the server cannot be reached"); earlier builds
+   * report false ("Offline"). Either is right; "Online" or a sync left running is not.
+   */
+  async seeOfflineAfterReload(): Promise<void> {
+    await expect
+      .poll(() => this.syncStatus.innerText({ timeout: UI_TIMEOUT_MS }).then(lines), {
+        timeout: UI_TIMEOUT_MS,
+      })
+      .toMatch(/^Offline(: the server cannot be reached)?$/);
+  }
+
   /** Waits until the service worker controls the page, so the app shell opens with no network. */
   async waitForOfflineShell(): Promise<void> {
     await this.page.waitForFunction(
