@@ -1,10 +1,11 @@
 /**
  * The server as benchmarks run it: the `npm start` bundle in its own process, on a database of
  * the caller's choice, with one workspace from a config and no rate limit. `BENCH_NODE_ARGS` adds
- * Node flags (e.g. `--cpu-prof`).
+ * Node flags (e.g. `--cpu-prof`); `BENCH_SERVER_STDOUT` names a file that keeps the server's output
+ * (e.g. of `--trace-opt`).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
@@ -55,6 +56,8 @@ export async function startBenchServer(options: {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
+  const keep = process.env['BENCH_SERVER_STDOUT'];
+  if (keep !== undefined) child.stdout?.pipe(createWriteStream(keep));
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';

@@ -17,21 +17,27 @@
  * 3. End to end: another N devices converge through their own RxDB replication (`syncOnce`,
  *    reconcile included), four open at a time (RxDB's open-source collection limit).
  *
- *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16] [--rounds-only] [--warm-up 200]
+ *   npm run bench:devices -- [--devices 1000] [--events 20] [--concurrency 16] [--rounds-only] [--warm-up 1500] [--wal-pages]
  *
  * `--rounds-only` runs the v2 rounds and their floor alone (no device latency, v1 or end to end).
- * `--warm-up n` (default 200; 0 for a cold server) has n other devices do their rounds first,
- * uncounted (SPEC DR-5).
+ * `--warm-up n` (default 1500; 0 for a cold server) has n other devices do their rounds first,
+ * uncounted (SPEC DR-5): after 200 V8 was still compiling (about 1 ms of its platform threads per
+ * round), after 1,500 it mostly was not.
  * `BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"` profiles the server (summarise the profile
- * with `node scripts/cpuprofile-summary.mjs DIR/*.cpuprofile`).
+ * with `node scripts/cpuprofile-summary.mjs DIR/*.cpuprofile`); `BENCH_SERVER_STDOUT=FILE` keeps
+ * what the server prints (e.g. with `BENCH_NODE_ARGS="--trace-opt --trace-gc"`).
+ * The rounds also print each server thread's CPU per round (main thread, V8's platform threads,
+ * SQLite's checkpointer). `--wal-pages` counts the WAL pages the rounds wrote per table and index
+ * (a reader holds the log for the count, so that run's CPU figures are not comparable).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { startBenchServer } from './bench-server.ts';
+import { startWalCount } from './wal-pages.ts';
 import { ScopeConfigSchema } from '../../shared/identity/scope-config.ts';
 import type { GraphDoc } from '../../shared/device/collections.ts';
 import { progressBar } from '../../shared/util/progress.ts';
@@ -48,7 +54,8 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '16' },
     'rounds-only': { type: 'boolean', default: false },
-    'warm-up': { type: 'string', default: '200' },
+    'warm-up': { type: 'string', default: '1500' },
+    'wal-pages': { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -205,6 +212,29 @@ function cpuSeconds(pid: number, thread?: number): { user: number; system: numbe
   return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
+/** CPU ms (user + system) of each of the process's threads so far, by thread id. */
+function threadCpu(pid: number): Map<string, number> {
+  const threads = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    threads.set(tid, (Number(fields[11]) + Number(fields[12])) * 10);
+  }
+  return threads;
+}
+
+/**
+ * Each server thread's CPU per round between two readings, busiest first, the main thread marked;
+ * the others are V8's platform threads (JIT compilation, GC), SQLite's checkpointer and libuv's.
+ */
+function threadSplit(pid: number, before: Map<string, number>, after: Map<string, number>): string {
+  return [...after]
+    .map(([tid, ms]) => ({ main: tid === String(pid), ms: (ms - (before.get(tid) ?? 0)) / DEVICES }))
+    .filter((t) => t.ms > 0)
+    .sort((a, b) => b.ms - a.ms)
+    .map((t) => `${round(t.ms, 3)}${t.main ? ' (main)' : ''}`)
+    .join(', ');
+}
+
 function cpuSince(pid: number, before: { user: number; system: number }): string {
   const now = cpuSeconds(pid);
   return `${round(now.user - before.user)} s user + ${round(now.system - before.system)} s system`;
@@ -355,7 +385,9 @@ async function measureRounds(url: string, pid: number) {
     await emptyRounds(url, warmUp, warmed.checkpoints);
   }
   const roundDevices = await prepare(url, 'r', 'devices recording offline (v2)');
+  const wal = args['wal-pages'] ? startWalCount(path.join(dataDir, 'identity-sync.sqlite')) : null;
   const before = await serverCounters(url, pid);
+  const threadsBefore = threadCpu(pid);
   const from = process.hrtime.bigint() / 1000n;
   const v2 = await reconcileOverRound(url, roundDevices);
   // V8 profiles time samples on the same monotonic clock: the window of the rounds in a profile.
@@ -364,6 +396,15 @@ async function measureRounds(url: string, pid: number) {
       `rounds ran from ${from} to ${process.hrtime.bigint() / 1000n} (--from/--to for cpuprofile-summary)`,
     );
   const afterRounds = await serverCounters(url, pid);
+  console.log(
+    `server threads, CPU ms per round, busiest first: ${threadSplit(pid, threadsBefore, threadCpu(pid))}`,
+  );
+  if (wal !== null) {
+    const counted = wal.finish();
+    console.log(
+      `WAL of the rounds: ${counted.commits} commits, ${round(counted.frames / DEVICES)} pages per round; per round by B-tree: ${counted.byTree.map((t) => `${t.name} ${round(t.frames / DEVICES)}`).join(', ')}`,
+    );
+  }
   await emptyRounds(url, roundDevices, v2.checkpoints);
   const afterFloor = await serverCounters(url, pid);
   return {
