@@ -733,10 +733,10 @@ class GroupCommit {
       await this.turn(() => {
         const sql = (text: string) => this.sqlite.prepare(text).run([]);
         sql('begin immediate');
-        this.hot.begin();
         // A program alone in its batch is undone by rolling the transaction back (DR-7).
         const alone = batch.length === 1;
         try {
+          this.hot.begin();
           for (const item of batch) {
             let savepoint = false;
             const beforeWrite = () => {
@@ -941,8 +941,8 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
       const hot = this.hot as SqliteHotCache;
       return this.sqliteTurn(async () => {
         handle.sqlite.exec('begin immediate');
-        hot.begin();
         try {
+          hot.begin();
           const result = await fn(execute);
           handle.sqlite.exec('commit');
           return result;
