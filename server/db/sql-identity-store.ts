@@ -56,6 +56,7 @@ import {
   type VersionedConfig,
 } from './pg-session.ts';
 import { TouchBatcher } from './pg-touch-batch.ts';
+import { hotCacheOf, type SqliteHotCache } from './sqlite-hot-cache.ts';
 import type { IdentityStoreObserver, IdentityStorePort } from './identity-store-port.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
 import {
@@ -198,39 +199,45 @@ type LiveProfileRow = Selectable<ProfilesTable> & {
   readonly value: string | null;
 };
 
+/** The live profiles in the rows of one `liveProfilesOf` statement, identities in the order added. */
+function liveProfilesFound(found: readonly LiveProfileRow[]): Map<string, ProfileRecord> {
+  const live = new Map<string, { row: LiveProfileRow; identities: Record<string, string[]> }>();
+  for (const row of found) {
+    let entry = live.get(row.mpid);
+    if (entry === undefined) {
+      entry = { row, identities: {} };
+      live.set(row.mpid, entry);
+    }
+    if (row.identity_type === null || row.value === null) continue;
+    (entry.identities[row.identity_type] ??= []).push(row.value);
+  }
+  const records = new Map<string, ProfileRecord>();
+  for (const [mpid, entry] of live) records.set(mpid, toProfile(entry.row, entry.identities));
+  return records;
+}
+
 /**
  * The profiles `loadProfiles` returns, from the rows of one `liveProfilesOf` statement: holders
  * of the values first, in the order of the first of the values each holds (by identity id), then
- * the MPIDs asked for; identities in the order added.
+ * the MPIDs asked for.
  */
 function liveProfilesInOrder(
   found: readonly LiveProfileRow[],
+  live: ReadonlyMap<string, ProfileRecord>,
   identities: readonly IdentityKey[],
   mpids: readonly string[],
 ): ProfileRecord[] {
   const asked = new Set(identities.map((k) => `${k.identityType}${SEP}${k.value}`));
-  const live = new Map<
-    string,
-    { row: LiveProfileRow; identities: Record<string, string[]>; first: number }
-  >();
+  const first = new Map<string, number>();
   for (const row of found) {
-    let entry = live.get(row.mpid);
-    if (entry === undefined) {
-      entry = { row, identities: {}, first: Infinity };
-      live.set(row.mpid, entry);
-    }
     if (row.identity_type === null || row.value === null || row.identity_id === null) continue;
-    (entry.identities[row.identity_type] ??= []).push(row.value);
-    if (asked.has(`${row.identity_type}${SEP}${row.value}`))
-      entry.first = Math.min(entry.first, row.identity_id);
+    if (!asked.has(`${row.identity_type}${SEP}${row.value}`)) continue;
+    const seen = first.get(row.mpid);
+    if (seen === undefined || row.identity_id < seen) first.set(row.mpid, row.identity_id);
   }
-  const holders = [...live].filter(([, e]) => e.first !== Infinity).sort((a, b) => a[1].first - b[1].first);
-  const wanted = holders.map(([mpid]) => mpid);
+  const wanted = [...first].sort((a, b) => a[1] - b[1]).map(([mpid]) => mpid);
   for (const mpid of mpids) if (!wanted.includes(mpid) && live.has(mpid)) wanted.push(mpid);
-  return wanted.map((mpid) => {
-    const entry = live.get(mpid) as { row: LiveProfileRow; identities: Record<string, string[]> };
-    return toProfile(entry.row, entry.identities);
-  });
+  return wanted.map((mpid) => live.get(mpid) as ProfileRecord);
 }
 
 /** The store's reads and writes as statement generators, shared by both dialects. */
@@ -239,7 +246,14 @@ export class SqlStoreLogic {
   /** Told of commits and deletions inside their transactions (the device log; SPEC SS-7). */
   readonly observers: IdentityStoreObserver[] = [];
 
-  constructor(readonly texts: SqlTexts) {}
+  /**
+   * @param hot SQLite: what returning identifies read, kept in memory (SPEC HP-6); `null` on
+   *   PostgreSQL, or to read every time.
+   */
+  constructor(
+    readonly texts: SqlTexts,
+    readonly hot: SqliteHotCache | null = null,
+  ) {}
 
   private get postgres(): boolean {
     return this.texts.dialect === 'postgres';
@@ -310,13 +324,28 @@ export class SqlStoreLogic {
    * per version.
    */
   *readConfig(workspaceId: string): SqlRun<ScopeConfig | null> {
-    const [row] = this.postgres
-      ? yield* rows<{ config_version: number }>(this.texts.fixed.lockAndConfigVersion, [[], workspaceId])
-      : yield* rows<{ config_version: number }>(this.texts.fixed.configVersion, [workspaceId]);
-    if (row === undefined) return null;
+    const version = yield* this.configVersion(workspaceId);
+    if (version === null) return null;
     const cached = this.cachedConfig(workspaceId);
-    if (cached !== undefined && cached.version === row.config_version) return cached.config;
+    if (cached !== undefined && cached.version === version) return cached.config;
     return (yield* this.loadConfig(workspaceId))?.config ?? null;
+  }
+
+  /** The workspace's config version as of this transaction (`null` without the workspace). */
+  private *configVersion(workspaceId: string): SqlRun<number | null> {
+    if (this.postgres) {
+      const [row] = yield* rows<{ config_version: number }>(this.texts.fixed.lockAndConfigVersion, [
+        [],
+        workspaceId,
+      ]);
+      return row?.config_version ?? null;
+    }
+    const known = this.hot?.configVersion(workspaceId);
+    if (known !== undefined) return known;
+    const [row] = yield* rows<{ config_version: number }>(this.texts.fixed.configVersion, [workspaceId]);
+    if (row === undefined) return null;
+    this.hot?.rememberConfigVersion(workspaceId, row.config_version);
+    return row.config_version;
   }
 
   /** The last config parsed for a workspace, with its version (it may have changed since). */
@@ -359,6 +388,8 @@ export class SqlStoreLogic {
       }
     }
     if (identities.length === 0 && mpids.length === 0) return [];
+    const known = this.hot?.lookup(ns, identities, mpids);
+    if (known !== undefined) return known;
     const parameters: unknown[] = [];
     for (const k of identities) parameters.push(ns.scopeId, ns.environment, k.identityType, k.value);
     parameters.push(...mpids, ns.scopeId, ns.environment);
@@ -366,7 +397,9 @@ export class SqlStoreLogic {
       this.texts.liveProfilesOf(identities.length, mpids.length),
       parameters,
     );
-    return liveProfilesInOrder(found, identities, mpids);
+    const live = liveProfilesFound(found);
+    this.hot?.fill(ns, identities, found, live);
+    return liveProfilesInOrder(found, live, identities, mpids);
   }
 
   /**
@@ -568,7 +601,11 @@ export class SqlStoreLogic {
         const present = set.filter(([, value]) => value !== undefined);
         const columns = present.map(([column]) => column);
         const parameters = present.map(([, value]) => value);
-        if (columns.length > 0) yield* run(this.texts.updateProfile(columns), [...parameters, change.mpid]);
+        if (columns.length === 0) return;
+        const before = this.hot?.profile(change.mpid);
+        const changed = yield* run(this.texts.updateProfile(columns), [...parameters, change.mpid]);
+        // The row's trigger made the cache forget it; its new times are known (HP-7).
+        if (before !== undefined && changed === 1) this.hot?.patched(before, patch);
         return;
       }
       case 'putAlias': {
@@ -672,6 +709,7 @@ class GroupCommit {
   constructor(
     private readonly sqlite: CachedSqlite,
     private readonly turn: <T>(fn: () => T) => Promise<T>,
+    private readonly hot: SqliteHotCache,
     private readonly maxBatch = 64,
   ) {}
 
@@ -698,6 +736,7 @@ class GroupCommit {
         // A program alone in its batch is undone by rolling the transaction back (DR-7).
         const alone = batch.length === 1;
         try {
+          this.hot.begin();
           for (const item of batch) {
             let savepoint = false;
             const beforeWrite = () => {
@@ -715,6 +754,7 @@ class GroupCommit {
               if (savepoint) {
                 sql('rollback to program');
                 sql('release program');
+                this.hot.rolledBack();
               }
               outcomes.push({ ok: false, error });
             }
@@ -722,7 +762,10 @@ class GroupCommit {
           sql('commit');
         } catch (error) {
           if (this.sqlite.raw.inTransaction) sql('rollback');
+          this.hot.rolledBack();
           throw error;
+        } finally {
+          this.hot.end();
         }
       });
       batch.forEach((item, i) => {
@@ -745,10 +788,16 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
   /** PostgreSQL: this store's last-seen touches, written in batches (PG-10). */
   private readonly touches: TouchBatcher | null;
 
+  /** SQLite: what returning identifies read, in memory (SPEC HP-6); shared by the connection's stores. */
+  private readonly hot: SqliteHotCache | null;
+
   constructor(private readonly handle: DatabaseHandle) {
-    this.logic = new SqlStoreLogic(new SqlTexts(handle.db, handle.dialect));
+    this.hot = handle.dialect === 'sqlite' ? hotCacheOf(handle.sqlite) : null;
+    this.logic = new SqlStoreLogic(new SqlTexts(handle.db, handle.dialect), this.hot);
     this.groupCommit =
-      handle.dialect === 'sqlite' ? new GroupCommit(handle.sqlite, (fn) => this.sqliteTurn(fn)) : null;
+      handle.dialect === 'sqlite'
+        ? new GroupCommit(handle.sqlite, (fn) => this.sqliteTurn(fn), this.hot as SqliteHotCache)
+        : null;
     this.touches =
       handle.dialect === 'postgres'
         ? new TouchBatcher(handle.pool, this.logic.texts.fixed.touchLastSeen)
@@ -889,15 +938,20 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     if (handle.dialect === 'sqlite') {
       const execute = <R>(sqlRun: SqlRun<R>) =>
         new Promise<R>((resolve) => resolve(executeSync(sqlRun, handle.sqlite)));
+      const hot = this.hot as SqliteHotCache;
       return this.sqliteTurn(async () => {
         handle.sqlite.exec('begin immediate');
         try {
+          hot.begin();
           const result = await fn(execute);
           handle.sqlite.exec('commit');
           return result;
         } catch (error) {
           if (handle.sqlite.raw.inTransaction) handle.sqlite.exec('rollback');
+          hot.rolledBack();
           throw error;
+        } finally {
+          hot.end();
         }
       });
     }
