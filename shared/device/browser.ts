@@ -3,10 +3,38 @@
  * IndexedDB (Dexie) shared by every page of the origin, and the Web Locks API to serialise those
  * pages' transactions (DV-14).
  */
-import type { DexieSettings } from 'rxdb/plugins/core';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
-import { openDeviceDatabase, type DeviceDatabase } from './collections.ts';
+import type { DexieSettings, RxStorageInstanceCreationParams } from 'rxdb/plugins/core';
+import { RxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import { openDeviceDatabase, REQUEST_ONLY_FIELDS, type DeviceDatabase } from './collections.ts';
 import type { DeviceLock } from './rxdb-store.ts';
+
+/**
+ * RxDB's Dexie storage, with indexes on the graph's request-only fields (DE-6). RxDB refuses an
+ * index on a field its schema does not require (DXE1): a document without the field is in no row
+ * of that index, so a query through it would miss the document. That is what the graph wants of
+ * its log indexes, and every query through them selects request documents, which always carry
+ * the fields; so the storage is told they are required, and IndexedDB leaves every other document
+ * out of those indexes.
+ */
+class RequestIndexesDexie extends RxStorageDexie {
+  override createStorageInstance<RxDocType>(
+    params: RxStorageInstanceCreationParams<RxDocType, DexieSettings>,
+  ) {
+    const required: readonly string[] = params.schema.required ?? [];
+    const indexed = (params.schema.indexes ?? []).flat();
+    const sparse = REQUEST_ONLY_FIELDS.filter(
+      (field) => indexed.includes(field) && !required.includes(field),
+    );
+    if (sparse.length === 0) return super.createStorageInstance(params);
+    const schema = { ...params.schema, required: [...required, ...sparse] } as typeof params.schema;
+    return super.createStorageInstance({ ...params, schema });
+  }
+}
+
+/** RxDB's Dexie storage with the graph's request-only indexes (see `RequestIndexesDexie`). */
+export function requestIndexesDexieStorage(settings: DexieSettings = {}): RxStorageDexie {
+  return new RequestIndexesDexie(settings);
+}
 
 /**
  * Dexie's storage for the device (DE-9). Dexie tracks every write's keys under every index and
@@ -14,8 +42,8 @@ import type { DeviceLock } from './rxdb-store.ts';
  * `liveQuery`, which nothing here uses: RxDB tells the other pages of a write itself
  * (`multiInstance`). So that middleware is left out, before the database opens.
  */
-export function deviceDexieStorage(settings: DexieSettings = {}): ReturnType<typeof getRxStorageDexie> {
-  return getRxStorageDexie({
+export function deviceDexieStorage(settings: DexieSettings = {}): RxStorageDexie {
+  return requestIndexesDexieStorage({
     ...settings,
     onCreate: (dexie) => {
       dexie.unuse({ stack: 'dbcore', name: 'Observability' });

@@ -43,6 +43,12 @@ export interface GraphDoc {
   readonly source: string;
   readonly destination: string;
   readonly data: Record<string, unknown>;
+  /**
+   * request only (absent on every other kind, so that IndexedDB writes no row for it under the
+   * indexes below): its device sequence (0 when it has none) and the MPID it answered.
+   */
+  readonly logSeq?: number;
+  readonly logMpid?: string;
 }
 
 const string = (maxLength: number) => ({ type: 'string', maxLength }) as const;
@@ -50,20 +56,21 @@ const integer = (minimum: number, maximum: number) =>
   ({ type: 'number', minimum, maximum, multipleOf: 1 }) as const;
 
 /**
- * The graph collection's schema (SPEC DE-6). Version 1 keeps the fields of version 0 and only the
- * indexes some query needs: every index is one more row that each document of every write puts
- * (RxDB adds `_deleted` in front and the primary key behind, and its own `_meta.lwt` ones).
+ * The graph collection's schema (SPEC DE-6). Every index is one more row that each document of
+ * every write puts in IndexedDB (RxDB adds `_deleted` in front and the primary key behind, and
+ * its own `_meta.lwt` ones, which every document has), and the growth of Chromium's IndexedDB
+ * backend follows those rows (docs/performance.md). Version 2 keeps only two indexes of its own,
+ * on fields that request documents alone carry: IndexedDB puts no row for a document without the
+ * indexed field, so a profile, identity, history or head document writes only the rows RxDB needs.
  *
- * - `id` (RxDB's `[_deleted, id]`, which the Dexie storage keeps anyway): the holders of an identity
- *   value are a range of ids, since an identity document's id starts with its key.
- * - `[kind, mpid]`: a person's requests (views) and identities (reconciliation).
- * - `[kind, seq]`: the request log in order (sync, reconciliation) and its tail.
- *
- * Aliases (`source`, `destination`, `due`) are few on a device and found by scanning their kind;
- * identities by `key`, through the id range.
+ * - `id` (RxDB's `[_deleted, id]`, which the Dexie storage keeps anyway): each kind is a range of
+ *   ids (`kindSelector`): every profile, every alias; the holders of an identity value, since an
+ *   identity document's id starts with its key.
+ * - `logSeq`: the request log in order (sync, reconciliation) and its tail.
+ * - `logMpid`: a person's requests (views).
  */
 export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
-  version: 1,
+  version: 2,
   primaryKey: 'id',
   type: 'object',
   properties: {
@@ -76,19 +83,32 @@ export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
     source: string(24),
     destination: string(24),
     data: { type: 'object' },
+    logSeq: integer(0, 1e15),
+    logMpid: string(24),
   },
   required: ['id', 'kind', 'key', 'mpid', 'seq', 'due', 'source', 'destination', 'data'],
-  indexes: ['id', ['kind', 'mpid'], ['kind', 'seq']],
+  indexes: ['id', 'logSeq', 'logMpid'],
 };
 
 /**
  * From one schema version of the graph to the next, document by document (RxDB copies the
  * collection into the new version's storage on the first open after an update; DE-7). Version 1
- * dropped indexes only: every document is kept as it was.
+ * dropped indexes only: every document is kept as it was. Version 2 gives request documents their
+ * log fields (`logFields`), from the sequence and MPID they already held.
  */
 export const GRAPH_MIGRATIONS = {
   1: (doc: GraphDoc): GraphDoc => doc,
+  2: (doc: GraphDoc): GraphDoc =>
+    doc.kind === 'request' ? { ...doc, ...logFields(doc.seq, doc.mpid) } : doc,
 };
+
+/** The indexed fields that only request documents carry (DE-6). */
+export const REQUEST_ONLY_FIELDS: readonly string[] = ['logSeq', 'logMpid'];
+
+/** The indexed fields of a request document (DE-6): its device sequence and the MPID it answered. */
+export function logFields(seq: number, mpid: string): Pick<GraphDoc, 'logSeq' | 'logMpid'> {
+  return { logSeq: seq, logMpid: mpid };
+}
 
 export type ProfileDoc = Omit<ProfileProjection, '_deleted'>;
 

@@ -52,7 +52,9 @@ import {
 import {
   HEAD_ID,
   identityKey,
+  kindSelector,
   profileId,
+  requestLogQuery,
   RxdbIdentityStore,
   type CommittedWrite,
   type DeviceLock,
@@ -328,7 +330,7 @@ export class DeviceEngine {
 
   /** Everyone this device has seen, most recent first. */
   async people(): Promise<Person[]> {
-    const docs = await this.db.graph.find({ selector: { kind: 'profile' } }).exec();
+    const docs = await this.db.graph.find({ selector: kindSelector('profile') }).exec();
     return docs
       .map((d) => (d.toJSON() as GraphDoc).data as unknown as ProfileRecord)
       .filter((p) => p.orphanedAt === null)
@@ -343,9 +345,7 @@ export class DeviceEngine {
 
   /** The device's request log, in order. */
   async requests(): Promise<SyncRequest[]> {
-    const docs = await this.db.graph
-      .find({ selector: { kind: 'request' }, sort: [{ kind: 'asc' }, { seq: 'asc' }] })
-      .exec();
+    const docs = await this.db.graph.find(requestLogQuery(0)).exec();
     return docs
       .map((d) => ((d.toJSON() as GraphDoc).data as unknown as RequestData).sync)
       .filter((s): s is SyncRequest => s !== null);
@@ -463,12 +463,7 @@ export class DeviceEngine {
     const doc = await byId(head.currentRequestDoc);
     const user = doc === null ? null : currentFrom([doc]);
     if (user !== null) return user;
-    const docs = await this.db.graph
-      .find({
-        selector: { kind: 'request', seq: { $lte: head.seq } },
-        sort: [{ kind: 'asc' }, { seq: 'asc' }],
-      })
-      .exec();
+    const docs = await this.db.graph.find(requestLogQuery(0, head.seq)).exec();
     return currentFrom(docs.map((d) => d.toJSON() as GraphDoc).reverse());
   }
 

@@ -11,7 +11,16 @@ import type { ProfileProjection, PushErrorCode, SyncRequest } from '../protocol/
 import { withoutIdentity, type Namespace, type ProfileRecord } from '../resolver/records.ts';
 import type { ExplainTrace } from '../resolver/trace.ts';
 import { readLocal, type DeviceDatabase, type GraphDoc } from './collections.ts';
-import { identityDoc, identityKey, profileDoc, profileId, type RxdbIdentityStore } from './rxdb-store.ts';
+import {
+  identityDoc,
+  identityDocIds,
+  identityHoldersQuery,
+  identityKey,
+  profileDoc,
+  profileId,
+  requestLogQuery,
+  type RxdbIdentityStore,
+} from './rxdb-store.ts';
 import { MERGES_DOC, RECONCILED_DOC, type Merges } from './views.ts';
 
 export type Notice =
@@ -83,9 +92,7 @@ export async function reconcile(
   config: ScopeConfig,
 ): Promise<Notice[]> {
   const done = (await readLocal<{ seq: number }>(db, RECONCILED_DOC))?.seq ?? 0;
-  const requestDocs = await db.graph
-    .find({ selector: { kind: 'request', seq: { $gt: done } }, sort: [{ kind: 'asc' }, { seq: 'asc' }] })
-    .exec();
+  const requestDocs = await db.graph.find(requestLogQuery(done)).exec();
   const acked: SyncRequest[] = [];
   for (const d of requestDocs) {
     const sync = ((d.toJSON() as GraphDoc).data as { sync: SyncRequest | null }).sync;
@@ -98,16 +105,20 @@ export async function reconcile(
   );
   const known = new Set(projections.map((p) => p.id));
   const writes = new Map<string, GraphDoc | null>();
-  const graphDocs = async (selector: Record<string, unknown>) =>
-    (await db.graph.find({ selector }).exec()).map((d) => d.toJSON() as GraphDoc);
+  /** The identity documents holding a value (a range of ids, DE-6). */
+  const holders = async (key: string) =>
+    (await db.graph.find(identityHoldersQuery(key)).exec())
+      .map((d) => d.toJSON() as GraphDoc)
+      .filter((d) => d.key === key);
 
   const dropped = new Set<string>();
   const drop = async (mpid: string) => {
     dropped.add(mpid);
     const existing = await db.graph.findOne(profileId(mpid)).exec();
     if (existing === null || existing.kind !== 'profile') return;
-    writes.set(profileId(mpid), { ...(existing.toJSON() as GraphDoc), kind: 'dropped' });
-    for (const identity of await graphDocs({ kind: 'identity', mpid })) writes.set(identity.id, null);
+    const dropping = existing.toJSON() as GraphDoc;
+    writes.set(profileId(mpid), { ...dropping, kind: 'dropped' });
+    for (const id of identityDocIds(dropping.data as unknown as ProfileRecord)) writes.set(id, null);
   };
 
   for (const sync of acked) {
@@ -122,7 +133,7 @@ export async function reconcile(
     }
   }
   // A profile the server confirmed but no longer shows this device was deleted (or hidden): drop it.
-  const everything = await db.graph.find({ selector: { kind: 'request' } }).exec();
+  const everything = await db.graph.find(requestLogQuery(0)).exec();
   for (const d of everything) {
     const confirmed =
       ((d.toJSON() as GraphDoc).data as { sync: SyncRequest | null }).sync?.server?.mpid ?? null;
@@ -155,7 +166,7 @@ export async function reconcile(
         const d = identityDoc(ns, type, value, profile.mpid, unique.has(type));
         wanted.set(d.id, d);
         if (!unique.has(type)) continue;
-        for (const other of await graphDocs({ kind: 'identity', key: identityKey(ns, type, value) })) {
+        for (const other of await holders(identityKey(ns, type, value))) {
           if (other.mpid === profile.mpid || known.has(other.mpid)) continue;
           writes.set(other.id, null);
           if (dropped.has(other.mpid)) continue;
@@ -167,9 +178,7 @@ export async function reconcile(
         }
       }
     }
-    for (const current of await graphDocs({ kind: 'identity', mpid: profile.mpid })) {
-      if (!wanted.has(current.id)) writes.set(current.id, null);
-    }
+    for (const id of local === null ? [] : identityDocIds(local)) if (!wanted.has(id)) writes.set(id, null);
     for (const [id, d] of wanted) writes.set(id, d);
   }
 

@@ -50,7 +50,7 @@ import {
 } from '../resolver/store-port.ts';
 import type { SyncRequest } from '../protocol/sync.ts';
 import { serial } from '../util/serial.ts';
-import type { GraphDoc } from './collections.ts';
+import { logFields, type GraphDoc, type GraphKind } from './collections.ts';
 import { lookupKey, PageCache, type LookupField, type WrittenRow } from './page-cache.ts';
 
 const SEP = '|';
@@ -62,12 +62,47 @@ export const requestDocId = (scopeId: string, requestId: string) => `r${SEP}${sc
 const aliasId = (scopeId: string, id: string) => `a${SEP}${scopeId}${SEP}${id}`;
 const historyId = (seq: number) => `h${SEP}${String(seq).padStart(12, '0')}`;
 
+export const HEAD_ID = 'head';
+
+/** Every document of a kind has an id that starts with its kind's prefix (the head's is its own). */
+const KIND_PREFIX: Readonly<Record<GraphKind, string>> = {
+  profile: `p${SEP}`,
+  dropped: `p${SEP}`,
+  identity: `i${SEP}`,
+  request: `r${SEP}`,
+  history: `h${SEP}`,
+  alias: `a${SEP}`,
+  head: HEAD_ID,
+};
+
+/**
+ * The documents of a kind, as a range of ids (DE-6): served by the id index, so a scan of a kind
+ * reads that kind only (a profile and a dropped profile share their prefix: `kind` tells them apart).
+ */
+export function kindSelector(kind: GraphKind): { id: { $gte: string; $lt: string }; kind: GraphKind } {
+  const prefix = KIND_PREFIX[kind];
+  return { id: { $gte: prefix, $lt: `${prefix}\uffff` }, kind };
+}
+
+/** The request log after sequence `after` (through `through`, if given), in order (DE-6: the `logSeq` index). */
+export function requestLogQuery(after: number, through?: number): MangoQuery<GraphDoc> {
+  const logSeq = through === undefined ? { $gt: after } : { $gt: after, $lte: through };
+  return { selector: { kind: 'request', logSeq }, sort: [{ logSeq: 'asc' }] };
+}
+
+/** The requests answered with a person (DE-6: the `logMpid` index). */
+export function requestsOfQuery(mpid: string): MangoQuery<GraphDoc> {
+  return { selector: { kind: 'request', logMpid: mpid } };
+}
+
 /** Device fields recorded with the request a program stores (see `record`). */
 export type SyncMeta = Omit<SyncRequest, 'provisionalMpid' | 'createdProvisional' | 'server'>;
 
 export interface RequestData {
   readonly stored: StoredRequest;
   readonly sync: SyncRequest | null;
+  /** The history entries of the write that stored the request (DE-5); absent when it had none. */
+  readonly history?: readonly HistoryEntry[];
 }
 
 function doc(fields: Partial<GraphDoc> & Pick<GraphDoc, 'id' | 'kind' | 'data'>): GraphDoc {
@@ -94,6 +129,26 @@ export function identityDoc(
   return doc({ id: identityId(key, mpid), kind: 'identity', key, mpid, data: { unique } });
 }
 
+/**
+ * The ids of a profile's identity documents: the store writes them in the same write as the
+ * profile's identities, so they are the documents of that MPID (no query by MPID is needed).
+ */
+export function identityDocIds(profile: ProfileRecord): string[] {
+  const ns: Namespace = { scopeId: profile.scopeId, environment: profile.environment };
+  const ids: string[] = [];
+  for (const key in profile.identities) {
+    const type = key as IdentityType;
+    for (const value of profile.identities[type] ?? [])
+      ids.push(identityId(identityKey(ns, type, value), profile.mpid));
+  }
+  return ids;
+}
+
+/** The identity documents that may hold an identity value (their key is filtered by the caller; DE-6). */
+export function identityHoldersQuery(key: string): MangoQuery<GraphDoc> {
+  return lookupQuery('identity', 'key', key);
+}
+
 function aliasDoc(alias: AliasRecord): GraphDoc {
   return doc({
     id: aliasId(alias.scopeId, alias.id),
@@ -106,16 +161,25 @@ function aliasDoc(alias: AliasRecord): GraphDoc {
   });
 }
 
-export function requestDoc(stored: StoredRequest, sync: SyncRequest | null): GraphDoc {
-  const data: RequestData = { stored, sync };
-  return doc({
-    id: requestDocId(stored.scopeId, stored.requestId),
-    kind: 'request',
-    key: `${stored.scopeId}${SEP}${stored.requestId}`,
-    mpid: sync?.server?.mpid ?? storedResult(stored).mpid ?? '',
-    seq: sync?.seq ?? 0,
-    data: data as unknown as Record<string, unknown>,
-  });
+export function requestDoc(
+  stored: StoredRequest,
+  sync: SyncRequest | null,
+  history: readonly HistoryEntry[] = [],
+): GraphDoc {
+  const data: RequestData = history.length === 0 ? { stored, sync } : { stored, sync, history };
+  const mpid = sync?.server?.mpid ?? storedResult(stored).mpid ?? '';
+  const seq = sync?.seq ?? 0;
+  return {
+    ...doc({
+      id: requestDocId(stored.scopeId, stored.requestId),
+      kind: 'request',
+      key: `${stored.scopeId}${SEP}${stored.requestId}`,
+      mpid,
+      seq,
+      data: data as unknown as Record<string, unknown>,
+    }),
+    ...logFields(seq, mpid),
+  };
 }
 
 const asProfile = (d: GraphDoc) => d.data as unknown as ProfileRecord;
@@ -133,7 +197,6 @@ export interface Head {
   readonly das: string;
 }
 
-export const HEAD_ID = 'head';
 const EMPTY_HEAD: Head = { seq: 0, historySeq: 0, currentRequestDoc: null, das: '' };
 const IDENTITY_REQUEST_KINDS: ReadonlySet<string> = new Set(['identify', 'login', 'logout']);
 
@@ -453,10 +516,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     return this.locked(async (tx) => {
       const stored = await tx.one(HEAD_ID);
       if (stored !== null) return stored.data as unknown as Head;
-      const requests = (await tx.query({ selector: { kind: 'request' } })).map(
+      const requests = (await tx.query({ selector: kindSelector('request'), index: ['id'] })).map(
         (d) => d.data as unknown as RequestData,
       );
-      const history = await tx.query({ selector: { kind: 'history' } });
+      const history = await tx.query({ selector: kindSelector('history'), index: ['id'] });
       const identity = requests
         .filter(
           (r) =>
@@ -467,7 +530,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
         identity === undefined ? null : requestDocId(identity.stored.scopeId, identity.stored.requestId);
       const head: Head = {
         seq: requests.reduce((max, r) => Math.max(max, r.sync?.seq ?? 0), 0),
-        historySeq: history.reduce((max, d) => Math.max(max, d.seq), 0),
+        historySeq: Math.max(
+          history.reduce((max, d) => Math.max(max, d.seq), 0),
+          ...requests.map((r) => r.history?.at(-1)?.seq ?? 0),
+        ),
         currentRequestDoc: current,
         das,
       };
@@ -513,7 +579,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
           .sort(byRequestTime);
       },
       dueAliases: async (scopeId, now, limit) => {
-        const stored = await tx.query({ selector: { kind: 'alias', due: { $gte: 0, $lte: now } } });
+        const stored = await tx.query({
+          selector: { ...kindSelector('alias'), due: { $gte: 0, $lte: now } },
+          index: ['id'],
+        });
         const docs = new Map<string, GraphDoc>(stored.map((d) => [d.id, d]));
         for (const [id, pending] of tx.overlay) {
           if (pending === null) docs.delete(id);
@@ -585,18 +654,20 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     }));
     const first = entries[0];
     const last = entries.at(-1);
-    if (first !== undefined && last !== undefined) {
-      // One document for the write's entries (DE-5): each document is one more row under every index.
-      head = { ...head, historySeq: last.seq };
-      const id = historyId(first.seq);
-      tx.overlay.set(id, doc({ id, kind: 'history', mpid: last.mpid, seq: last.seq, data: { entries } }));
-    }
     const request = write.request;
+    if (first !== undefined && last !== undefined) {
+      head = { ...head, historySeq: last.seq };
+      // The write's entries go with its request, else in one document of their own (DE-5): each
+      // document is one more row under every index.
+      const id = historyId(first.seq);
+      if (request === null)
+        tx.overlay.set(id, doc({ id, kind: 'history', mpid: last.mpid, seq: last.seq, data: { entries } }));
+    }
     if (request !== null) {
       const id = requestDocId(request.scopeId, request.requestId);
       if ((await tx.one(id)) !== null) throw new Error(`request ${request.requestId} is already stored`);
       const sync = syncFor(tx.syncMeta, request);
-      tx.overlay.set(id, requestDoc(request, sync));
+      tx.overlay.set(id, requestDoc(request, sync, entries));
       if (sync !== null) {
         head = {
           ...head,
@@ -739,7 +810,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     return {
       profiles: of('profile').map(asProfile),
       requests: of('request').map((d) => (d.data as unknown as RequestData).stored),
-      history: of('history').flatMap(historyEntries),
+      history: [
+        ...of('history').flatMap(historyEntries),
+        ...of('request').flatMap((d) => (d.data as unknown as RequestData).history ?? []),
+      ].sort((a, b) => a.seq - b.seq),
       aliases: of('alias').map(asAlias),
     };
   }
@@ -757,10 +831,11 @@ function historyEntries(d: GraphDoc): HistoryEntry[] {
 /**
  * The storage query for one lookup (DE-6): the holders of an identity value are the range of ids
  * that start with its key (a longer key sharing the prefix is filtered out by the caller); other
- * lookups scan their kind through whichever index starts with it.
+ * lookups (aliases, few on a device) scan their kind's range of ids.
  */
 function lookupQuery(kind: GraphDoc['kind'], field: LookupField, value: string): MangoQuery<GraphDoc> {
-  if (kind !== 'identity' || field !== 'key') return { selector: { kind, [field]: value } };
+  if (kind !== 'identity' || field !== 'key')
+    return { selector: { ...kindSelector(kind), [field]: value }, index: ['id'] };
   const prefix = identityId(value, '');
   return { selector: { id: { $gte: prefix, $lt: `${prefix}\uffff` } }, index: ['id'] };
 }

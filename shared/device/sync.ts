@@ -40,7 +40,7 @@ import {
   type RoundResponse,
 } from '../protocol/sync.ts';
 import { readLocal, type EventDoc, type GraphDoc, type ProfileDoc } from './collections.ts';
-import { requestDoc, requestDocId, type RequestData } from './rxdb-store.ts';
+import { requestDoc, requestDocId, requestLogQuery, type RequestData } from './rxdb-store.ts';
 import type { DeviceEngine } from './engine.ts';
 import { reconcile, type Notice } from './reconcile.ts';
 import { EVENTS_SYNCED_DOC } from './views.ts';
@@ -309,14 +309,9 @@ export class DeviceSync {
   private async roundTrip(checkpoint: RoundCheckpoint): Promise<RoundResponse> {
     const { db } = this.engine;
     const through = (await readLocal<{ seq: number }>(db, ANSWERED_DOC))?.seq ?? 0;
-    const rows = (
-      await db.graph
-        .find({
-          selector: { kind: 'request', seq: { $gt: through } },
-          sort: [{ kind: 'asc' }, { seq: 'asc' }],
-        })
-        .exec()
-    ).map((doc) => doc.toJSON() as GraphDoc);
+    const rows = (await db.graph.find(requestLogQuery(through)).exec()).map(
+      (doc) => doc.toJSON() as GraphDoc,
+    );
     const unanswered = rows.filter((row) => (row.data as unknown as RequestData).sync?.server === null);
     const mark = (await readLocal<{ at: number }>(db, EVENTS_SYNCED_DOC))?.at ?? -1;
     const events = (
@@ -365,7 +360,7 @@ export class DeviceSync {
       const data = row?.data as unknown as RequestData | undefined;
       if (row === undefined || data === undefined || data.sync === null) continue;
       const updated = {
-        ...requestDoc(data.stored, { ...data.sync, server: result.server }),
+        ...requestDoc(data.stored, { ...data.sync, server: result.server }, data.history),
         id: row.id,
         key: row.key,
       };

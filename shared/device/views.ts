@@ -26,7 +26,15 @@ import type { ProfileRecord } from '../resolver/records.ts';
 import { isRxDocument, type RxDocument } from 'rxdb/plugins/core';
 import { LIVE_QUERY_DELAY_MS, type DeviceDatabase, type GraphDoc } from './collections.ts';
 import type { CurrentUser } from './engine.ts';
-import { HEAD_ID, profileId, type CommittedWrite, type Head, type RequestData } from './rxdb-store.ts';
+import {
+  HEAD_ID,
+  kindSelector,
+  profileId,
+  requestsOfQuery,
+  type CommittedWrite,
+  type Head,
+  type RequestData,
+} from './rxdb-store.ts';
 
 /** Local documents the views read; reconciliation and sync write them. */
 export const MERGES_DOC = 'merges';
@@ -201,7 +209,7 @@ export class DeviceViews {
   ) {
     const share = <T>(source: Observable<T>) => source.pipe(shareReplay({ bufferSize: 1, refCount: true }));
     this.merges$ = share(localData<Merges>(db, MERGES_DOC).pipe(map((m) => m ?? {})));
-    const profiles$ = db.graph.find({ selector: { kind: 'profile' } }).$;
+    const profiles$ = db.graph.find({ selector: kindSelector('profile') }).$;
     // The MPIDs the server sent, as the live query last saw them while anything follows it (the
     // people list does): what a write of this page cannot tell about a person it did not create.
     let confirmedNow: ReadonlySet<string> | undefined;
@@ -329,9 +337,7 @@ export class DeviceViews {
     return this.merges$.pipe(
       map((merges) => [mpid, ...(merges[mpid] ?? [])]),
       distinctUntilChanged((a, b) => a.join() === b.join()),
-      switchMap((mpids) =>
-        combineLatest(mpids.map((m) => this.db.graph.find({ selector: { kind: 'request', mpid: m } }).$)),
-      ),
+      switchMap((mpids) => combineLatest(mpids.map((m) => this.db.graph.find(requestsOfQuery(m)).$))),
       map((lists) => lists.flat().map((d) => d.toJSON() as GraphDoc)),
     );
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { indexedDB, IDBKeyRange } from 'fake-indexeddb';
-import { getRxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
+import { deviceDexieStorage } from '../../shared/device/browser.ts';
 import { openDeviceDatabase } from '../../shared/device/collections.ts';
 import { RxdbIdentityStore } from '../../shared/device/rxdb-store.ts';
 import type { AdapterFactory } from './adapter.ts';
@@ -19,7 +19,8 @@ function rxdb(name: string, storage: () => Parameters<typeof openDeviceDatabase>
 }
 
 const memory = rxdb('rxdb-memory [DV-7]', () => getRxStorageMemory());
-const dexie = rxdb('rxdb-dexie [DV-7]', () => getRxStorageDexie({ indexedDB, IDBKeyRange }));
+// The device's own Dexie storage: RxDB's refuses the graph's request-only indexes (DE-17).
+const dexie = rxdb('rxdb-dexie [DV-7]', () => deviceDexieStorage({ indexedDB, IDBKeyRange }));
 
 registerStoreContract(memory);
 registerScenarioSuite(memory);

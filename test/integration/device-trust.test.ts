@@ -236,7 +236,9 @@ describe.each(SERVER_BACKENDS)('device trust on $name', ({ name, skip }) => {
 /** Appends a request to a device's log as its engine would (request document and head, one write). */
 async function appendToLog(d: SimulatedDevice, kind: Kind, body: Record<string, unknown>): Promise<void> {
   const headDoc = await d.db.graph.findOne('head').exec();
-  const last = await d.db.graph.findOne({ selector: { kind: 'request' }, sort: [{ seq: 'desc' }] }).exec();
+  const last = await d.db.graph
+    .findOne({ selector: { kind: 'request', logSeq: { $gt: 0 } }, sort: [{ logSeq: 'desc' }] })
+    .exec();
   if (headDoc === null || last === null) throw new Error('the device has no log yet');
   const head = headDoc.toJSON();
   const template = last.toJSON();
@@ -250,6 +252,8 @@ async function appendToLog(d: SimulatedDevice, kind: Kind, body: Record<string, 
       key: `${template.key}-tampered`,
       mpid: '',
       seq,
+      logSeq: seq,
+      logMpid: '',
       data: {
         stored: { ...data.stored, requestId, kind },
         sync: {
