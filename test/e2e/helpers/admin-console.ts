@@ -4,7 +4,6 @@
  * they read on screen. Elements are found by role and accessible name; every wait is for
  * something on screen.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ServerOptionsInput } from '../../../server/options.ts';
@@ -12,6 +11,7 @@ import type { ScopeConfigInput } from '../../../shared/identity/scope-config.ts'
 import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { appCopy } from './app-build.ts';
+import { seriousA11yViolations } from './axe.ts';
 import { fullPageScreenshot } from './screenshot.ts';
 import { DESKTOP, expectText, type Viewport } from './field-app.ts';
 
@@ -192,11 +192,8 @@ export class AdminConsole {
     return this.page.evaluate(() => document.documentElement.scrollWidth);
   }
 
-  async seriousA11yViolations(): Promise<string[]> {
-    const { violations } = await new AxeBuilder({ page: this.page }).analyze();
-    return violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.html}`));
+  seriousA11yViolations(): Promise<string[]> {
+    return seriousA11yViolations(this.page);
   }
 
   async screenshot(name: string): Promise<void> {

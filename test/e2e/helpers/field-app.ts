@@ -4,13 +4,13 @@
  * screen (the sync status, what is waiting, the current person's MPID). Elements are found by role
  * and accessible name, as a user sees them; every wait is for something on screen.
  */
-import AxeBuilder from '@axe-core/playwright';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { ServerOptionsInput } from '../../../server/options.ts';
 import { launchChromium } from '../../helpers/chromium.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { appCopy, removeAppCopy } from './app-build.ts';
+import { seriousA11yViolations } from './axe.ts';
 import { fullPageScreenshot } from './screenshot.ts';
 
 export const DESKTOP = { width: 1280, height: 800 } as const;
@@ -362,11 +362,8 @@ export class FieldApp {
   // --- checks and artifacts -----------------------------------------------------------------
 
   /** axe's serious and critical violations on the page as it is now, as "rule (impact): element" lines. */
-  async seriousA11yViolations(): Promise<string[]> {
-    const { violations } = await new AxeBuilder({ page: this.page }).analyze();
-    return violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.html}`));
+  seriousA11yViolations(): Promise<string[]> {
+    return seriousA11yViolations(this.page);
   }
 
   /** A full-page screenshot in artifacts/screenshots/ (git-ignored). */
