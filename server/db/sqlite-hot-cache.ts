@@ -130,7 +130,11 @@ export class SqliteHotCache {
    * The live profiles of `ns` holding any of `identities`, then those named in `mpids`, in
    * `liveProfilesOf`'s order (SPEC HP-1); `undefined` when the maps cannot answer all of it.
    */
-  lookup(ns: Namespace, identities: readonly IdentityKey[], mpids: readonly string[]): ProfileRecord[] | undefined {
+  lookup(
+    ns: Namespace,
+    identities: readonly IdentityKey[],
+    mpids: readonly string[],
+  ): ProfileRecord[] | undefined {
     if (!this.active) return undefined;
     const first = new Map<string, number>();
     for (const k of identities) {

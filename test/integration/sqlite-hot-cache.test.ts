@@ -141,7 +141,11 @@ describe('SQLite in-memory hot read (HP-6..HP-9)', () => {
     const first = await resolve(a, 'login', { customerid: 'c1' }, 1_000);
     const key = ServerKey.fromText(randomBytes(32).toString('base64url'), 'test');
     if (!key.ok) throw new Error(key.error);
-    const changed = await new WorkspaceStore(b.handle, key.value).updateConfig('ws1', { ...CONFIG, strategy: 'profile_isolation' }, ACTOR);
+    const changed = await new WorkspaceStore(b.handle, key.value).updateConfig(
+      'ws1',
+      { ...CONFIG, strategy: 'profile_isolation' },
+      ACTOR,
+    );
     expect(changed.ok).toBe(true);
     const ran = await a.store.runProgram('ws1', (config) => {
       expect(config.strategy).toBe('profile_isolation');
