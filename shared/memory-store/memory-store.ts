@@ -41,12 +41,9 @@ import {
 class IdentityIndex {
   private readonly byType = new Map<IdentityType, Map<string, string | string[]>>();
 
-  /** Calls `visit` with each MPID holding the value. */
-  forEachHolder(type: IdentityType, value: string, visit: (mpid: string) => void): void {
-    const holders = this.byType.get(type)?.get(value);
-    if (holders === undefined) return;
-    if (typeof holders === 'string') visit(holders);
-    else for (const mpid of holders) visit(mpid);
+  /** The MPID holding the value, the MPIDs when several do, or undefined when none does. */
+  holders(type: IdentityType, value: string): string | readonly string[] | undefined {
+    return this.byType.get(type)?.get(value);
   }
 
   /** Whether a record other than `mpid` holds the value. */
@@ -256,7 +253,9 @@ export class MemoryIdentityStore implements IdentityStore, SyncIdentityStore, In
     const index = this.indexes.get(ns.scopeId, ns.environment);
     const out: ProfileRecord[] = [];
     for (const { identityType, value } of identities) {
-      index.forEachHolder(identityType, value, (mpid) => this.take(ns, mpid, out));
+      const holders = index.holders(identityType, value);
+      if (typeof holders === 'string') this.take(ns, holders, out);
+      else if (holders !== undefined) for (const mpid of holders) this.take(ns, mpid, out);
     }
     for (const mpid of mpids) this.take(ns, mpid, out);
     return out;

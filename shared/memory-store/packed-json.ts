@@ -69,12 +69,17 @@ const WORD_TOKENS = new Map(WORDS.map((word, i) => [word, `w${nat(i)}`]));
 /** Encodes and decodes JSON-like values; holds the object shapes it has seen. */
 export class JsonPacker {
   private readonly shapes: (readonly string[])[] = [];
-  private readonly root: ShapeNode = { id: -1, next: new Map() };
+  private readonly root: ShapeNode = newShapeNode();
+  /** The tokens and the strings spelled out so far, reused by every `pack` (it does not nest). */
+  private readonly out = new Scratch();
+  private readonly strings = new Scratch();
 
   pack(value: unknown): string {
-    const out: string[] = [];
-    this.write(value, out, []);
-    return out.join('');
+    const { out, strings } = this;
+    out.clear();
+    strings.clear();
+    this.write(value, out, strings);
+    return out.joined();
   }
 
   unpack(packed: string): unknown {
@@ -84,22 +89,22 @@ export class JsonPacker {
     return value;
   }
 
-  private write(value: unknown, out: string[], strings: string[]): void {
+  private write(value: unknown, out: Scratch, strings: Scratch): void {
     switch (typeof value) {
       case 'string':
         return writeString(value, out, strings);
       case 'number':
         return writeNumber(value, out);
       case 'boolean':
-        out.push(value ? 't' : 'f');
+        out.add(value ? 't' : 'f');
         return;
       case 'undefined':
-        out.push('u');
+        out.add('u');
         return;
       case 'object':
-        if (value === null) out.push('n');
+        if (value === null) out.add('n');
         else if (Array.isArray(value)) {
-          out.push('a', nat(value.length));
+          out.add(head('a', value.length));
           for (const item of value as readonly unknown[]) this.write(item, out, strings);
         } else {
           const prototype: unknown = Object.getPrototypeOf(value);
@@ -108,9 +113,8 @@ export class JsonPacker {
             throw new TypeError('JsonPacker: can only store plain objects and arrays');
           }
           const record = value as Record<string, unknown>;
-          const keys = Object.keys(record);
-          out.push('o', nat(this.shapeOf(keys)));
-          for (const key of keys) this.write(record[key], out, strings);
+          out.add(head('o', this.shapeOf(record)));
+          for (const key in record) if (hasOwn(record, key)) this.write(record[key], out, strings);
         }
         return;
       case 'bigint':
@@ -120,20 +124,20 @@ export class JsonPacker {
     }
   }
 
-  /** The id of the shape with these keys in this order: a walk down a trie of keys, no key string built. */
-  private shapeOf(keys: readonly string[]): number {
+  /**
+   * The id of the shape of `record` (its own keys, in order): a walk down a trie of keys, no key
+   * array or key string built once the shape is known. Most trie nodes have one child, which is
+   * compared by identity before the node's map is asked.
+   */
+  private shapeOf(record: Record<string, unknown>): number {
     let node = this.root;
-    for (const key of keys) {
-      let next = node.next.get(key);
-      if (next === undefined) {
-        next = { id: -1, next: new Map() };
-        node.next.set(key, next);
-      }
-      node = next;
+    for (const key in record) {
+      if (!hasOwn(record, key)) continue;
+      node = node.onlyKey === key && node.onlyChild !== null ? node.onlyChild : childOf(node, key);
     }
     if (node.id < 0) {
       node.id = this.shapes.length;
-      this.shapes.push(keys);
+      this.shapes.push(Object.keys(record));
     }
     return node.id;
   }
@@ -193,11 +197,60 @@ export class JsonPacker {
   }
 }
 
+/**
+ * A list of strings reused from one `pack` to the next: `clear` keeps the storage (setting an
+ * array's length to 0 would free it, and refilling it would reallocate it several times per pack).
+ */
+class Scratch {
+  private readonly items: string[] = [];
+  private length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  add(item: string): void {
+    this.items[this.length++] = item;
+  }
+
+  indexOf(item: string): number {
+    for (let i = 0; i < this.length; i++) if (this.items[i] === item) return i;
+    return -1;
+  }
+
+  /** The items concatenated; the stale items past the end are dropped first. */
+  joined(): string {
+    this.items.length = this.length;
+    return this.items.join('');
+  }
+}
+
 interface ShapeNode {
   /** The shape whose keys are the path to this node, or -1 when no object had exactly these keys. */
   id: number;
   readonly next: Map<string, ShapeNode>;
+  /** The key of the only child while there is one (then `onlyChild` is that child), else null. */
+  onlyKey: string | null;
+  onlyChild: ShapeNode | null;
 }
+
+function newShapeNode(): ShapeNode {
+  return { id: -1, next: new Map(), onlyKey: null, onlyChild: null };
+}
+
+function childOf(node: ShapeNode, key: string): ShapeNode {
+  let child = node.next.get(key);
+  if (child === undefined) {
+    child = newShapeNode();
+    node.next.set(key, child);
+    const only = node.next.size === 1;
+    node.onlyKey = only ? key : null;
+    node.onlyChild = only ? child : null;
+  }
+  return child;
+}
+
+const hasOwn = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
 interface Reader {
   readonly text: string;
@@ -205,28 +258,48 @@ interface Reader {
   readonly strings: string[];
 }
 
-function writeString(value: string, out: string[], strings: string[]): void {
+function writeString(value: string, out: Scratch, strings: Scratch): void {
   const word = WORD_TOKENS.get(value);
   if (word !== undefined) {
-    out.push(word);
+    out.add(word);
     return;
   }
   const seen = strings.indexOf(value);
   if (seen >= 0) {
-    out.push('r', nat(seen));
+    out.add(head('r', seen));
     return;
   }
-  strings.push(value);
-  out.push('s', nat(value.length), value);
+  strings.add(value);
+  out.add(head('s', value.length));
+  out.add(value);
 }
 
-function writeNumber(value: number, out: string[]): void {
+function writeNumber(value: number, out: Scratch): void {
   if (Number.isSafeInteger(value) && !Object.is(value, -0)) {
-    out.push(value < 0 ? 'j' : 'i', nat(Math.abs(value)));
+    out.add(value < 0 ? head('j', -value) : head('i', value));
     return;
   }
   const text = Object.is(value, -0) ? '-0' : String(value);
-  out.push('d', nat(text.length), text);
+  out.add(head('d', text.length));
+  out.add(text);
+}
+
+type HeadTag = 'a' | 'o' | 'r' | 's' | 'i' | 'j' | 'd';
+
+/** Each tag followed by each nat below 128, made once: one list item instead of two. */
+const SMALL_HEADS: Readonly<Record<HeadTag, readonly string[]>> = {
+  a: SMALL_NATS.map((digit) => `a${digit}`),
+  o: SMALL_NATS.map((digit) => `o${digit}`),
+  r: SMALL_NATS.map((digit) => `r${digit}`),
+  s: SMALL_NATS.map((digit) => `s${digit}`),
+  i: SMALL_NATS.map((digit) => `i${digit}`),
+  j: SMALL_NATS.map((digit) => `j${digit}`),
+  d: SMALL_NATS.map((digit) => `d${digit}`),
+};
+
+/** A tag and its nat operand as one string (joining fewer, longer pieces is what makes `pack` cheap). */
+function head(tag: HeadTag, value: number): string {
+  return value < 0x80 ? (SMALL_HEADS[tag][value] as string) : tag + nat(value);
 }
 
 /** A non-negative safe integer in base 128, low digits first (0x80: more digits follow). */

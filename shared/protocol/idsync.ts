@@ -14,6 +14,9 @@ import {
 import { EnvironmentSchema } from '../identity/scope-config.ts';
 import { isMpid, MpidSchema, parseMpid } from '../identity/mpid.ts';
 import { textProblem } from '../identity/text.ts';
+import { ok, type Result } from '../util/result.ts';
+import type { ApiError } from './errors.ts';
+import { parseWith } from './parse.ts';
 
 /** Identity type → value, canonical keys only. */
 export type IdentityMap = Partial<Record<IdentityType, string>>;
@@ -22,9 +25,10 @@ export const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_CONTEXT_LENGTH = 4096;
 const MAX_IDENTITY_KEYS = 64;
 
+const REQUEST_ID_PATTERN = /^[\x21-\x7e]{1,128}$/;
 export const RequestIdSchema = z
   .string()
-  .regex(/^[\x21-\x7e]{1,128}$/, 'a request_id is 1-128 printable ASCII characters without spaces');
+  .regex(REQUEST_ID_PATTERN, 'a request_id is 1-128 printable ASCII characters without spaces');
 
 const ClientSdkSchema = z.object({
   platform: z.string().max(32).optional(),
@@ -39,25 +43,31 @@ function reject(ctx: Ctx, reason: string, message: string, path: (string | numbe
   return z.NEVER;
 }
 
+/** What a check does with a problem: report it (a zod issue) or give up on the fast path. */
+type Reject<F> = (reason: string, message: string, path: (string | number)[]) => F;
+
+function zodReject(ctx: Ctx): Reject<typeof z.NEVER> {
+  return (reason, message, path) => reject(ctx, reason, message, path);
+}
+
 /**
  * Checks one identity value: `null` and `""` mean "absent"; anything else must be a short string
  * of text that may be stored (HV-1, HV-2: well-formed, no control characters).
  */
-function identityValue(value: unknown, ctx: Ctx, path: (string | number)[]): string | null | typeof z.NEVER {
+function identityValue<F>(value: unknown, problem: Reject<F>, path: (string | number)[]): string | null | F {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') {
-    return reject(ctx, 'INVALID_IDENTITY_VALUE', `identity values are strings, got ${typeof value}`, path);
+    return problem('INVALID_IDENTITY_VALUE', `identity values are strings, got ${typeof value}`, path);
   }
   if (value.length > MAX_IDENTITY_VALUE_LENGTH) {
-    return reject(
-      ctx,
+    return problem(
       'INVALID_IDENTITY_VALUE',
       `identity value is ${value.length} characters; the limit is ${MAX_IDENTITY_VALUE_LENGTH}`,
       path,
     );
   }
-  const problem = textProblem(value);
-  return problem === null ? value : reject(ctx, 'INVALID_IDENTITY_VALUE', `identity value ${problem}`, path);
+  const text = textProblem(value);
+  return text === null ? value : problem('INVALID_IDENTITY_VALUE', `identity value ${text}`, path);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -66,45 +76,44 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * `known_identities`: alternate spellings become canonical keys, `null`/`""` values are dropped
- * (§2.1.2), and at least one identity must remain (§2.1.1).
+ * (§2.1.2), and at least one identity must remain (§2.1.1). The first problem goes to `problem`,
+ * whose answer is returned.
  */
-export const KnownIdentitiesSchema = z.unknown().transform((raw, ctx): IdentityMap => {
-  if (!isPlainObject(raw)) return reject(ctx, 'VALIDATION_ERROR', 'known_identities must be an object', []);
+function knownIdentities<F>(raw: unknown, problem: Reject<F>): IdentityMap | F {
+  if (!isPlainObject(raw)) return problem('VALIDATION_ERROR', 'known_identities must be an object', []);
   const keys = Object.keys(raw);
   if (keys.length > MAX_IDENTITY_KEYS) {
-    return reject(
-      ctx,
+    return problem(
       'VALIDATION_ERROR',
       `known_identities has ${keys.length} keys; at most ${MAX_IDENTITY_KEYS}`,
       [],
     );
   }
   const out: IdentityMap = {};
+  let count = 0;
   for (const key of keys) {
     const type = canonicalIdentityType(key);
     if (type === null)
-      return reject(ctx, 'UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, [key]);
-    const value = identityValue(raw[key], ctx, [key]);
-    if (value === z.NEVER) return z.NEVER;
+      return problem('UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, [key]);
+    const value = identityValue(raw[key], problem, [key]);
     if (value === null) continue;
+    if (typeof value !== 'string') return value;
     const existing = out[type];
     if (existing !== undefined && existing !== value) {
-      return reject(ctx, 'DUPLICATE_IDENTITY_TYPE', `two different values for identity type "${type}"`, [
-        key,
-      ]);
+      return problem('DUPLICATE_IDENTITY_TYPE', `two different values for identity type "${type}"`, [key]);
     }
+    if (existing === undefined) count++;
     out[type] = value;
   }
-  if (Object.keys(out).length === 0) {
-    return reject(
-      ctx,
-      'VALIDATION_ERROR',
-      'known_identities must contain at least one non-empty identity',
-      [],
-    );
+  if (count === 0) {
+    return problem('VALIDATION_ERROR', 'known_identities must contain at least one non-empty identity', []);
   }
   return out;
-});
+}
+
+export const KnownIdentitiesSchema = z
+  .unknown()
+  .transform((raw, ctx): IdentityMap => knownIdentities(raw, zodReject(ctx)));
 
 /** `previous_mpid`: absent, `null`, `"0"` and `0` all mean "no current user" (§4.3). */
 const PreviousMpidSchema = z
@@ -138,6 +147,78 @@ export const IdentityRequestBodySchema = z
   }));
 export type IdentityRequestBody = z.output<typeof IdentityRequestBodySchema>;
 
+/** The fast path's answer to any problem: leave the body to the schema. */
+const TO_SCHEMA: unique symbol = Symbol('to schema');
+const toSchema: Reject<typeof TO_SCHEMA> = () => TO_SCHEMA;
+
+function absent(value: unknown): value is null | undefined {
+  return value === undefined || value === null;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+function shortText(value: unknown, max: number): boolean {
+  return typeof value === 'string' && value.length <= max;
+}
+
+function clientSdkFine(value: unknown): boolean {
+  if (absent(value)) return true;
+  return (
+    isPlainRecord(value) &&
+    (value['platform'] === undefined || shortText(value['platform'], 32)) &&
+    (value['sdk_vendor'] === undefined || shortText(value['sdk_vendor'], 64)) &&
+    (value['sdk_version'] === undefined || shortText(value['sdk_version'], 64))
+  );
+}
+
+/**
+ * The parsed body of a well-formed identify/login/logout/search request without zod's generic
+ * machinery, or `TO_SCHEMA` for anything else (SPEC HM-5). It accepts only bodies the schema
+ * accepts and gives the schema's output for them (a property test holds the two equal).
+ */
+function wellFormedIdentityBody(body: unknown): IdentityRequestBody | typeof TO_SCHEMA {
+  if (!isPlainRecord(body)) return TO_SCHEMA;
+  const environment = body['environment'];
+  if (environment !== 'production' && environment !== 'development') return TO_SCHEMA;
+  const requestId = body['request_id'];
+  if (!absent(requestId) && !(typeof requestId === 'string' && REQUEST_ID_PATTERN.test(requestId)))
+    return TO_SCHEMA;
+  const timestamp = body['request_timestamp_ms'];
+  if (!absent(timestamp) && !(Number.isSafeInteger(timestamp) && (timestamp as number) >= 0))
+    return TO_SCHEMA;
+  const context = body['context'];
+  if (!absent(context) && !shortText(context, MAX_CONTEXT_LENGTH)) return TO_SCHEMA;
+  if (!clientSdkFine(body['client_sdk'])) return TO_SCHEMA;
+  const previous = body['previous_mpid'];
+  let previousMpid: string | null = null;
+  if (!(absent(previous) || previous === '0' || previous === 0 || previous === '')) {
+    previousMpid = parseMpid(previous);
+    if (previousMpid === null) return TO_SCHEMA;
+  }
+  const identities = knownIdentities(body['known_identities'], toSchema);
+  if (identities === TO_SCHEMA) return TO_SCHEMA;
+  return {
+    environment,
+    requestId: absent(requestId) ? null : requestId,
+    previousMpid,
+    knownIdentities: identities,
+  };
+}
+
+/**
+ * Parses an identify/login/logout/search body: `IdentityRequestBodySchema` is the definition, and
+ * its result and its errors are what this gives for every input (SPEC HM-5). A well-formed body
+ * takes a direct check; anything else, every error included, goes through the schema.
+ */
+export function parseIdentityRequestBody(body: unknown): Result<IdentityRequestBody, ApiError> {
+  const fast = wellFormedIdentityBody(body);
+  return fast === TO_SCHEMA ? parseWith(IdentityRequestBodySchema, body) : ok(fast);
+}
+
 const IdentityTypeKeySchema = z.string().transform((key, ctx): IdentityType => {
   const type = canonicalIdentityType(key);
   return type ?? reject(ctx, 'UNKNOWN_IDENTITY_TYPE', `unknown identity type "${key.slice(0, 64)}"`, []);
@@ -145,7 +226,7 @@ const IdentityTypeKeySchema = z.string().transform((key, ctx): IdentityType => {
 
 const ChangeValueSchema = z
   .union([z.string(), z.null()])
-  .transform((value, ctx): string | null => identityValue(value, ctx, []));
+  .transform((value, ctx): string | null => identityValue(value, zodReject(ctx), []));
 
 export const IdentityChangeSchema = z
   .object({

@@ -86,7 +86,20 @@ export function leanRequest(
 ): StoredRequest | null {
   if (changedGraph) return full;
   if (clientRequestId === null) return null;
-  return { ...full, trace: null };
+  // Field by field, in the full request's key order: one object shape for every lean request.
+  return {
+    scopeId: full.scopeId,
+    requestId: full.requestId,
+    kind: full.kind,
+    environment: full.environment,
+    fingerprint: full.fingerprint,
+    at: full.at,
+    actor: full.actor,
+    mpids: full.mpids,
+    status: full.status,
+    response: full.response,
+    trace: null,
+  };
 }
 
 /** Commits the write set, or nothing at all when it holds nothing (LS-3: no empty commit). */

@@ -13,9 +13,8 @@
  * conversion with `reuse_anonymous_match`) which return to the device's anonymous record when one
  * matches. Best match treats login and logout as identify, or rejects them (A6).
  */
-import { IdentityRequestBodySchema, type IdentityResponse } from '../protocol/idsync.ts';
+import { parseIdentityRequestBody, type IdentityResponse } from '../protocol/idsync.ts';
 import { apiError } from '../protocol/errors.ts';
-import { parseWith } from '../protocol/parse.ts';
 import { ok, type Result } from '../util/result.ts';
 import { randomUuid, seededRandom } from '../util/random.ts';
 import { aliasWindow, newAlias } from './alias-rules.ts';
@@ -250,7 +249,7 @@ export function* identityProgram(
   body: unknown,
   options: ResolveOptions,
 ): Program<IdentityOutcome> {
-  const parsed = parseWith(IdentityRequestBodySchema, body);
+  const parsed = parseIdentityRequestBody(body);
   if (!parsed.ok) return failure(parsed.error);
   const request = parsed.value;
   const clientRequestId = request.requestId;

@@ -37,6 +37,13 @@ function trace(
   traces.push({ identityType: type, value, raw: value === raw ? null : raw, use });
 }
 
+/** The number of keys of a request's identity map, without building the list of them. */
+function countKeys(identities: IdentityMap): number {
+  let count = 0;
+  for (const key in identities) if (Object.prototype.hasOwnProperty.call(identities, key)) count++;
+  return count;
+}
+
 export function prepareIdentities(
   cc: CompiledConfig,
   identities: IdentityMap,
@@ -64,7 +71,7 @@ export function prepareIdentities(
     entries.push({ identityType: type, value });
     trace(traces, type, value, raw, 'lookup');
   }
-  if (seen < Object.keys(identities).length) {
+  if (seen < countKeys(identities)) {
     for (const key in identities) {
       const type = key as IdentityType;
       if (cc.inPriority.has(type)) continue;

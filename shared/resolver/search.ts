@@ -3,9 +3,8 @@
  * writing anything at all, not even the request. No eligible match is a 404 NOT_FOUND_ERROR. With
  * `searchRequiresImmutableMatch` (A7) a profile is only found through an immutable identity it holds.
  */
-import { IdentityRequestBodySchema, type IdentityMap, type IdentityResponse } from '../protocol/idsync.ts';
+import { parseIdentityRequestBody, type IdentityMap, type IdentityResponse } from '../protocol/idsync.ts';
 import { apiError } from '../protocol/errors.ts';
-import { parseWith } from '../protocol/parse.ts';
 import { ok, type Result } from '../util/result.ts';
 import { resolveContext, type ResolveOptions } from './context.ts';
 import { lookup } from './lookup.ts';
@@ -23,7 +22,7 @@ export interface SearchSuccess {
 export type SearchOutcome = Result<SearchSuccess, ResolutionFailure>;
 
 export function* searchProgram(body: unknown, options: ResolveOptions): Program<SearchOutcome> {
-  const parsed = parseWith(IdentityRequestBodySchema, body);
+  const parsed = parseIdentityRequestBody(body);
   if (!parsed.ok) return failure(parsed.error);
   const request = parsed.value;
   const ctx = resolveContext(options, request.environment, request.requestId);
