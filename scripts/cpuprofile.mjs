@@ -23,17 +23,51 @@ const IDLE = new Set(['(idle)', '(program)']);
  */
 export const HTTP_STAGES = [
   ['garbage collector', (name) => name === '(garbage collector)'],
-  ['request log (row, JSON)', (name, source) => source.includes('server/db/request-log') || (source.includes('idsync-routes') && name === 'logged')],
-  ['resolver program (incl. body zod parse)', (_, source) => source.includes('shared/resolver') || source.includes('shared/protocol') || source.includes('/zod/')],
-  ['store: SQL, transaction, hot cache', (_, source) => source.includes('server/db/') || source.includes('/kysely/') || source.includes('better-sqlite3')],
+  [
+    'request log (row, JSON)',
+    (name, source) =>
+      source.includes('server/db/request-log') || (source.includes('idsync-routes') && name === 'logged'),
+  ],
+  [
+    'resolver program (incl. body zod parse)',
+    (_, source) =>
+      source.includes('shared/resolver') || source.includes('shared/protocol') || source.includes('/zod/'),
+  ],
+  [
+    'store: SQL, transaction, hot cache',
+    (_, source) =>
+      source.includes('server/db/') || source.includes('/kysely/') || source.includes('better-sqlite3'),
+  ],
   ['metrics (prom-client)', (_, source) => source.includes('prom-client')],
   ['CORS', (_, source) => source.includes('@fastify/cors') || source.includes('server/http/cors')],
-  ['authentication, limits', (_, source) => source.includes('server/auth/') || source.includes('request-limits') || source.includes('token-buckets')],
-  ['body: read, decode, JSON parse', (_, source) => source.includes('server/http/body') || source.includes('secure-json-parse') || source.includes('content-type-parser')],
-  ['socket write (writev)', (name) => name === 'writev' || name === 'writeUtf8String' || name === 'writeBuffer'],
-  ['reply: send, serialise, headers', (name, source) => source.includes('fastify/lib/reply') || source.includes('_http_outgoing') || name === 'writeHead'],
+  [
+    'authentication, limits',
+    (_, source) =>
+      source.includes('server/auth/') ||
+      source.includes('request-limits') ||
+      source.includes('token-buckets'),
+  ],
+  [
+    'body: read, decode, JSON parse',
+    (_, source) =>
+      source.includes('server/http/body') ||
+      source.includes('secure-json-parse') ||
+      source.includes('content-type-parser'),
+  ],
+  [
+    'socket write (writev)',
+    (name) => name === 'writev' || name === 'writeUtf8String' || name === 'writeBuffer',
+  ],
+  [
+    'reply: send, serialise, headers',
+    (name, source) =>
+      source.includes('fastify/lib/reply') || source.includes('_http_outgoing') || name === 'writeHead',
+  ],
   ['route handler (server/http)', (_, source) => source.includes('server/http/')],
-  ['Fastify routing, hooks, request logger', (_, source) => /fastify|find-my-way|pino|avvio|toad-cache/.test(source)],
+  [
+    'Fastify routing, hooks, request logger',
+    (_, source) => /fastify|find-my-way|pino|avvio|toad-cache/.test(source),
+  ],
   ['Node HTTP parser, streams, ticks', (_, source) => source.startsWith('node:') || source === ''],
 ];
 
@@ -81,7 +115,16 @@ function frameNamer(mapOf) {
  * @returns {string[]}
  */
 export function summariseCpuProfile(profile, options = {}) {
-  const { top = 25, match = '', from = 0, to = Infinity, skipUntil, focus = [], requests, stages = false } = options;
+  const {
+    top = 25,
+    match = '',
+    from = 0,
+    to = Infinity,
+    skipUntil,
+    focus = [],
+    requests,
+    stages = false,
+  } = options;
   const mapOf = sourceMaps();
   const keyOf = frameNamer(mapOf);
   const sourceOf = frameSourcer(mapOf);
@@ -160,7 +203,11 @@ export function summariseCpuProfile(profile, options = {}) {
     const stage = (id) => {
       if (!stageOf.has(id)) {
         const hit = stack(id)
-          .map((n) => HTTP_STAGES.find(([, test]) => test(n.callFrame.functionName || '(anonymous)', sourceOf(n.callFrame))))
+          .map((n) =>
+            HTTP_STAGES.find(([, test]) =>
+              test(n.callFrame.functionName || '(anonymous)', sourceOf(n.callFrame)),
+            ),
+          )
           .find((s) => s !== undefined);
         stageOf.set(id, hit?.[0] ?? 'other');
       }
