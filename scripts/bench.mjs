@@ -15,7 +15,7 @@ const [name, ...args] = process.argv.slice(2);
 const entry = path.join(root, 'test', 'bench', `${name ?? ''}-bench.ts`);
 if (name === undefined || name === '--help' || !existsSync(entry)) {
   console.log(
-    'usage: node scripts/bench.mjs <resolver|resolver-heap|server|identify-store|identify-profile|devices|app|soak|what-if|graph|admin-search> [benchmark options, --help for each]',
+    'usage: node scripts/bench.mjs <resolver|resolver-heap|server|identify-store|identify-profile|identify-cpu|devices|app|soak|what-if|graph|admin-search> [benchmark options, --help for each]',
   );
   process.exit(name === undefined || name === '--help' ? 0 : 2);
 }

@@ -16,5 +16,7 @@ export interface SummaryOptions {
   skipUntil?: string;
   focus?: string[];
   requests?: number;
+  /** Also the busy time by stage of an HTTP request (`HTTP_STAGES`). */
+  stages?: boolean;
 }
 export declare function summariseCpuProfile(profile: CpuProfile, options?: SummaryOptions): string[];

@@ -5,7 +5,8 @@
  * recursive function counted once per sample), each as time and share of the busy time (samples
  * that are neither `(idle)` nor `(program)`; `(idle)` is left out of the tables). Frames of a
  * bundle with a source map beside it (`dist/server.mjs` + `dist/server.mjs.map`) are named by
- * their source file and line.
+ * their source file and line. With `stages`, each busy sample is also given to one stage of an HTTP
+ * request (`HTTP_STAGES`): the innermost frame of its stack that belongs to a stage decides.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
@@ -14,8 +15,72 @@ import { fileURLToPath } from 'node:url';
 
 const IDLE = new Set(['(idle)', '(program)']);
 
-/** Names frames `fn file:line`; through `FILE.map` beside a bundle, the source file and line. */
-function frameNamer() {
+/**
+ * The stages of a request through the bundled server, each a test on a frame's function name and
+ * its source (the source file through the bundle's map, else the script's URL). Listed innermost
+ * first where they nest: the request log and the resolver run inside the store's transaction, the
+ * socket write inside the reply.
+ */
+export const HTTP_STAGES = [
+  ['garbage collector', (name) => name === '(garbage collector)'],
+  [
+    'request log (row, JSON)',
+    (name, source) =>
+      source.includes('server/db/request-log') || (source.includes('idsync-routes') && name === 'logged'),
+  ],
+  [
+    'resolver program (incl. body zod parse)',
+    (_, source) =>
+      source.includes('shared/resolver') || source.includes('shared/protocol') || source.includes('/zod/'),
+  ],
+  [
+    'store: SQL, transaction, hot cache',
+    (_, source) =>
+      source.includes('server/db/') || source.includes('/kysely/') || source.includes('better-sqlite3'),
+  ],
+  ['metrics (prom-client)', (_, source) => source.includes('prom-client')],
+  ['CORS', (_, source) => source.includes('@fastify/cors') || source.includes('server/http/cors')],
+  [
+    'authentication, limits',
+    (_, source) =>
+      source.includes('server/auth/') ||
+      source.includes('request-limits') ||
+      source.includes('token-buckets'),
+  ],
+  [
+    'body: read, decode, JSON parse',
+    (_, source) =>
+      source.includes('server/http/body') ||
+      source.includes('secure-json-parse') ||
+      source.includes('content-type-parser'),
+  ],
+  [
+    'socket write (writev)',
+    (name) => name === 'writev' || name === 'writeUtf8String' || name === 'writeBuffer',
+  ],
+  [
+    'reply: send, serialise, headers',
+    (name, source) =>
+      source.includes('fastify/lib/reply') || source.includes('_http_outgoing') || name === 'writeHead',
+  ],
+  ['route handler (server/http)', (_, source) => source.includes('server/http/')],
+  [
+    'Fastify routing, hooks, request logger',
+    (_, source) => /fastify|find-my-way|pino|avvio|toad-cache/.test(source),
+  ],
+  ['Node HTTP parser, streams, ticks', (_, source) => source.startsWith('node:') || source === ''],
+];
+
+/** The source of a frame: its original file through a bundle's source map, else its URL. */
+function frameSourcer(mapOf) {
+  return (frame) => {
+    if (frame.url === '') return '';
+    const entry = mapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+    return entry?.originalSource ?? frame.url;
+  };
+}
+
+function sourceMaps() {
   const maps = new Map();
   const mapOf = (url) => {
     if (!maps.has(url)) {
@@ -28,6 +93,11 @@ function frameNamer() {
     }
     return maps.get(url);
   };
+  return mapOf;
+}
+
+/** Names frames `fn file:line`; through `FILE.map` beside a bundle, the source file and line. */
+function frameNamer(mapOf) {
   return (frame) => {
     const name = frame.functionName || '(anonymous)';
     if (frame.url === '') return name;
@@ -41,12 +111,23 @@ function frameNamer() {
 /**
  * The summary of one parsed .cpuprofile as printable lines.
  * @param {{nodes: {id: number, callFrame: {functionName: string, url: string, lineNumber: number, columnNumber: number}, children?: number[]}[], samples: number[], timeDeltas: number[], startTime: number}} profile
- * @param {{top?: number, match?: string, from?: number, to?: number, skipUntil?: string, focus?: string[], requests?: number}} options
+ * @param {{top?: number, match?: string, from?: number, to?: number, skipUntil?: string, focus?: string[], requests?: number, stages?: boolean}} options
  * @returns {string[]}
  */
 export function summariseCpuProfile(profile, options = {}) {
-  const { top = 25, match = '', from = 0, to = Infinity, skipUntil, focus = [], requests } = options;
-  const keyOf = frameNamer();
+  const {
+    top = 25,
+    match = '',
+    from = 0,
+    to = Infinity,
+    skipUntil,
+    focus = [],
+    requests,
+    stages = false,
+  } = options;
+  const mapOf = sourceMaps();
+  const keyOf = frameNamer(mapOf);
+  const sourceOf = frameSourcer(mapOf);
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const child of n.children ?? []) parent.set(child, n.id);
@@ -116,6 +197,26 @@ export function summariseCpuProfile(profile, options = {}) {
       addOnce(under, chain.slice(0, top), ms);
     }
     show(`total time under ${fn} (${amount(inside).trim()})`, under);
+  }
+  if (stages) {
+    const stageOf = new Map();
+    const stage = (id) => {
+      if (!stageOf.has(id)) {
+        const hit = stack(id)
+          .map((n) =>
+            HTTP_STAGES.find(([, test]) =>
+              test(n.callFrame.functionName || '(anonymous)', sourceOf(n.callFrame)),
+            ),
+          )
+          .find((s) => s !== undefined);
+        stageOf.set(id, hit?.[0] ?? 'other');
+      }
+      return stageOf.get(id);
+    };
+    const table = new Map();
+    for (const [id, ms] of kept)
+      if (!IDLE.has(nodes.get(id).callFrame.functionName)) add(table, stage(id), ms);
+    show('busy time by stage (innermost stage on the stack)', table);
   }
   return lines;
 }

@@ -214,13 +214,21 @@ export interface ApiLogged {
   readonly kind: RequestKind;
   /** The body as sent; a modify's target MPID beside it. */
   readonly body: unknown;
+  /**
+   * The JSON text `body` was parsed from, when known: stored as it is instead of serialising the
+   * parsed body again (HP-11); replay parses either to the same value.
+   */
+  readonly bodyText?: string | undefined;
   readonly modifyMpid?: string;
   readonly trace: ExplainTrace;
 }
 
 export function apiLogRow(logged: ApiLogged): RequestLogRow {
   const environment = (logged.body as { environment?: unknown }).environment;
-  const body = logged.kind === 'modify' ? { mpid: logged.modifyMpid, body: logged.body } : logged.body;
+  const body =
+    logged.kind === 'modify'
+      ? JSON.stringify({ mpid: logged.modifyMpid, body: logged.body })
+      : (logged.bodyText ?? JSON.stringify(logged.body));
   return {
     scope_id: logged.workspaceId,
     at: logged.at,
@@ -230,7 +238,7 @@ export function apiLogRow(logged: ApiLogged): RequestLogRow {
     request_id: logged.requestId,
     kind: logged.kind,
     environment: typeof environment === 'string' ? environment : 'production',
-    body: JSON.stringify(body),
+    body,
     mpid: logged.trace.result.mpid,
     created: logged.trace.result.created ? 1 : 0,
     branch: logged.trace.branch,

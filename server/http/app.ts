@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { sql } from 'kysely';
@@ -33,7 +32,7 @@ import { registerAdminRoutes } from './admin-routes.ts';
 import { LabRunner } from '../lab.ts';
 import { registerAppRoutes } from './app-routes.ts';
 import { BodyError, registerBodyParsing } from './body.ts';
-import { corsPolicy } from './cors.ts';
+import { corsPolicy, registerCors } from './cors.ts';
 import { sendError } from './errors.ts';
 import { registerIdsyncRoutes } from './idsync-routes.ts';
 import { registerSyncRoutes } from './sync-routes.ts';
@@ -185,11 +184,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     metrics.latency.observe({ route }, reply.elapsedTime / 1000);
   });
 
-  const corsFor = corsPolicy(options);
-  await app.register(cors, {
-    hook: 'onRequest',
-    delegator: (request, callback) => callback(null, corsFor(request.url)),
-  });
+  registerCors(app, corsPolicy(options));
 
   route(
     app,

@@ -6,13 +6,15 @@
  * value stored would not be the one the caller sent.
  */
 import { createGunzip } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import { apiError, type ApiError } from '../../shared/protocol/errors.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: Buffer;
+    /** The body as received, decoded as UTF-8: the text the JSON body was parsed from. */
+    bodyText?: string;
   }
 }
 
@@ -43,9 +45,11 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
     return payload.pipe(gunzip);
   });
   const utf8 = new TextDecoder('utf-8', { fatal: true });
-  const parse = (body: Buffer): unknown => {
+  const parse = (request: FastifyRequest, body: Buffer): unknown => {
     try {
-      return secureJson.parse(utf8.decode(body), undefined, {
+      const text = utf8.decode(body);
+      request.bodyText = text;
+      return secureJson.parse(text, undefined, {
         protoAction: 'error',
         constructorAction: 'error',
       });
@@ -62,7 +66,7 @@ export function registerBodyParsing(app: FastifyInstance, bodyLimit: number): vo
       request.rawBody = bytes;
       if (bytes.length === 0) return done(null, undefined);
       try {
-        done(null, parse(bytes));
+        done(null, parse(request, bytes));
       } catch (error) {
         done(error as Error, undefined);
       }

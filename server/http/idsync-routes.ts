@@ -61,6 +61,17 @@ const EMPTY = Buffer.alloc(0);
 const Flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const QuerySchema = z.object({ read_only: Flag.optional(), return_matches: Flag.optional() });
 
+type Flags = z.output<typeof QuerySchema>;
+
+/** The flags of a request without a query string, parsed once (HP-11). */
+const NO_FLAGS = parseWith(QuerySchema, {});
+
+/** The query's flags; most requests have no query string, and their (empty) parse is shared. */
+function parseFlags(query: unknown): Result<Flags, ApiError> {
+  for (const _ in query as object) return parseWith(QuerySchema, query);
+  return NO_FLAGS;
+}
+
 /** Whether a request with these flags wrote anything (read_only never does). */
 function flagsWrite(flags: z.output<typeof QuerySchema>): boolean {
   return flags.read_only !== true;
@@ -134,7 +145,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       await sendError(reply, metrics, who.error);
       return null;
     }
-    const flags = parseWith(QuerySchema, request.query);
+    const flags = parseFlags(request.query);
     if (!flags.ok) {
       await sendError(reply, metrics, flags.error);
       return null;
@@ -184,6 +195,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
       requestId: outcome.value.requestId,
       kind,
       body: request.body,
+      bodyText: request.bodyText,
       trace,
     });
     if (flagsWrite(ran.flags)) deps.notifier.notify(ran.principal.workspaceId);
@@ -267,6 +279,7 @@ export function registerIdsyncRoutes(app: FastifyInstance, deps: IdsyncDeps): vo
         requestId: outcome.value.requestId,
         kind: 'alias',
         body: request.body,
+        bodyText: request.bodyText,
         trace: outcome.value.trace,
       });
       void deps.aliasWorker

@@ -3,16 +3,18 @@
  * (`dist/server.mjs`) under `node --cpu-prof`, drives one route with autocannon for 10 s, and
  * prints the busy time per request by function (self, then total) with
  * `scripts/cpuprofile.mjs`: bundle positions mapped to sources through the bundle's
- * source map, samples before the first request handler skipped. Used for SPEC HP (see
+ * source map, samples before the first request handler skipped; then by stage of the request
+ * (body, CORS, authentication, store, resolver, request log, reply, socket write...). Used for SPEC HP (see
  * docs/design.md "Identify hot path").
  *
  *   node scripts/build-server.mjs && node scripts/bench.mjs identify-profile [route] ['node flags'] [database]
  *     route: /v1/identify (default) or /healthz; database: a SQLite file or postgres:// URL
  *   FOCUS='fnA,fnB' ...        also list what is called under these functions (name or "name file:line")
+ *   KEEP_PROFILE=file ...      also copy the profile to this file (to summarise it again later)
  *   PROFILE=file REQS=n ...    summarise an existing .cpuprofile of n requests instead of running
  *                              (the same as `node scripts/cpuprofile-summary.mjs --skip-until routeHandler --requests n file`)
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
@@ -70,16 +72,19 @@ async function load(): Promise<{ total: number; file: string; dataDir: string }>
   };
 }
 
+const keep = process.env['KEEP_PROFILE'];
 const loaded = process.env['PROFILE']
   ? { total: Number(process.env['REQS']), file: process.env['PROFILE'] }
   : await load();
 console.log(loaded.file);
 const profile = JSON.parse(readFileSync(loaded.file, 'utf8'));
+if (keep !== undefined) copyFileSync(loaded.file, keep);
 if ('dataDir' in loaded) rmSync(loaded.dataDir, { recursive: true, force: true });
 const summary = summariseCpuProfile(profile, {
   top: 45,
   skipUntil: 'routeHandler',
   requests: loaded.total,
   focus: (process.env['FOCUS'] ?? '').split(',').filter(Boolean),
+  stages: true,
 });
 console.log(summary.join('\n'));

@@ -1,6 +1,8 @@
+import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../../server/db/connect.ts';
 import { RequestLog, type RequestLogRow } from '../../server/db/request-log.ts';
+import { call, startTestServer, type TestServer } from '../helpers/server.ts';
 
 function row(scope: string, n: number): RequestLogRow {
   return {
@@ -149,5 +151,56 @@ describe('request log (LS-6, LS-7)', () => {
     expect(errors).toHaveLength(1);
     expect(await logged('ws')).toEqual([]);
     await log.close();
+  });
+});
+
+describe('request log over HTTP (LS-6, HP-11)', () => {
+  let server: TestServer;
+  beforeEach(async () => {
+    server = await startTestServer({ requestLogFlushMs: 20 });
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  /** The bodies the log holds, by request kind, once it holds `count` rows. */
+  async function loggedBodies(count: number): Promise<{ kind: string; body: string | null }[]> {
+    const read = () => {
+      const db = new BetterSqlite3(server.databaseFile, { readonly: true, fileMustExist: true });
+      try {
+        return db.prepare('select kind, body from request_log order by seq').all() as {
+          kind: string;
+          body: string | null;
+        }[];
+      } finally {
+        db.close();
+      }
+    };
+    await expect.poll(() => read().length).toBe(count);
+    return read();
+  }
+
+  it('[LS-6][HP-11] an identify body is stored as the text received (gzip decoded), a modify with its MPID around the parsed body', async () => {
+    const sent =
+      '{\n  "environment": "production",\n  "known_identities": { "customerid": "hp11-a", "email": "hp11@example.com" }\n}';
+    const identified = await call<{ mpid: string }>(server.url, '/v1/identify', sent);
+    expect(identified.status).toBe(200);
+    const gzipped = '{ "environment" : "production", "known_identities" : { "customerid" : "hp11-b" } }';
+    expect((await call(server.url, '/v1/login', gzipped, { gzip: true })).status).toBe(200);
+    const modify = {
+      environment: 'production',
+      identity_changes: [{ identity_type: 'other', old_value: null, new_value: 'hp11-other' }],
+    };
+    const modified = await call(
+      server.url,
+      `/v1/${identified.body.mpid}/modify`,
+      ` ${JSON.stringify(modify)} `,
+    );
+    expect(modified.status).toBe(200);
+    expect(await loggedBodies(3)).toEqual([
+      { kind: 'identify', body: sent },
+      { kind: 'login', body: gzipped },
+      { kind: 'modify', body: JSON.stringify({ mpid: identified.body.mpid, body: modify }) },
+    ]);
   });
 });
