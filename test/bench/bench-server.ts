@@ -7,6 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type autocannon from 'autocannon';
 import pg from 'pg';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
@@ -81,6 +82,29 @@ export async function startBenchServer(options: {
 /** The API key and workspace the server benchmarks run with: profile conversion, customerid and email unique. */
 export const BENCH_API_KEY = 'us1-bench-key';
 export const BENCH_CONFIG = SYNC_CONFIG;
+
+/**
+ * An autocannon request whose every call identifies a returning user of the `profiles` that
+ * `populateProfiles` made, stepping through them by a prime so consecutive calls hit different ones.
+ */
+export function returningIdentifyRequest(profiles: number, route = '/v1/identify'): autocannon.Request {
+  let n = 0;
+  return {
+    method: 'POST',
+    path: route,
+    headers: { 'content-type': 'application/json', 'x-mp-key': BENCH_API_KEY },
+    setupRequest: (request: autocannon.Request) => {
+      const k = (n++ * 7919) % profiles;
+      return {
+        ...request,
+        body: JSON.stringify({
+          environment: 'production',
+          known_identities: { customerid: `c${k}`, device_application_stamp: `das${k}` },
+        }),
+      };
+    },
+  };
+}
 
 /**
  * Logs in `profiles` people over 16 connections, person k as customerid `c{k}`, email

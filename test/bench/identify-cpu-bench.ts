@@ -14,7 +14,13 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { BENCH_API_KEY, BENCH_CONFIG, populateProfiles, startBenchServer } from './bench-server.ts';
+import {
+  BENCH_API_KEY,
+  BENCH_CONFIG,
+  populateProfiles,
+  returningIdentifyRequest,
+  startBenchServer,
+} from './bench-server.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,25 +37,6 @@ async function serverCpuUs(url: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return (value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total')) * 1e6;
-}
-
-function identifyRequest(): autocannon.Request {
-  let n = 0;
-  return {
-    method: 'POST',
-    path: '/v1/identify',
-    headers: { 'content-type': 'application/json', 'x-mp-key': BENCH_API_KEY },
-    setupRequest: (request: autocannon.Request) => {
-      const k = (n++ * 7919) % PROFILES;
-      return {
-        ...request,
-        body: JSON.stringify({
-          environment: 'production',
-          known_identities: { customerid: `c${k}`, device_application_stamp: `das${k}` },
-        }),
-      };
-    },
-  };
 }
 
 /** Server CPU µs per request of `request` over a run (and the requests answered). */
@@ -72,14 +59,14 @@ try {
   await populateProfiles(server.url, PROFILES);
   // Every person at least once, so the measured identifies are returning users read from memory,
   // and both routes long enough for the JIT to have compiled them.
-  await cpuPerRequest(server.url, identifyRequest(), { amount: Math.max(PROFILES, 20_000) });
+  await cpuPerRequest(server.url, returningIdentifyRequest(PROFILES), { amount: Math.max(PROFILES, 20_000) });
   await cpuPerRequest(server.url, { method: 'GET', path: '/healthz' }, { amount: 20_000 });
   const noop: autocannon.Request = { method: 'GET', path: '/healthz' };
   const runs: { route: string; total: number; cpuUs: number; load: number }[] = [];
   for (const [route, request] of [
-    ['identify', identifyRequest()],
+    ['identify', returningIdentifyRequest(PROFILES)],
     ['no-op', noop],
-    ['identify', identifyRequest()],
+    ['identify', returningIdentifyRequest(PROFILES)],
     ['no-op', noop],
   ] as const) {
     const load = loadavg()[0] ?? 0;

@@ -19,7 +19,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { summariseCpuProfile } from '../../scripts/cpuprofile.mjs';
-import { BENCH_API_KEY, BENCH_CONFIG, populateProfiles, startBenchServer } from './bench-server.ts';
+import {
+  BENCH_API_KEY,
+  BENCH_CONFIG,
+  populateProfiles,
+  returningIdentifyRequest,
+  startBenchServer,
+} from './bench-server.ts';
 
 const PROFILES = 10000;
 const route = process.argv[2] ?? '/v1/identify';
@@ -38,29 +44,12 @@ async function load(): Promise<{ total: number; file: string; dataDir: string }>
     ...opts,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, ...extra],
   });
-  let n = 0;
   const result = await autocannon({
     url: server.url,
     connections: 16,
     duration: 10,
     requests: [
-      route === '/healthz'
-        ? { method: 'GET', path: route }
-        : {
-            method: 'POST',
-            path: route,
-            headers: { 'content-type': 'application/json', 'x-mp-key': BENCH_API_KEY },
-            setupRequest: (request: autocannon.Request) => {
-              const k = (n++ * 7919) % PROFILES;
-              return {
-                ...request,
-                body: JSON.stringify({
-                  environment: 'production',
-                  known_identities: { customerid: `c${k}`, device_application_stamp: `das${k}` },
-                }),
-              };
-            },
-          },
+      route === '/healthz' ? { method: 'GET', path: route } : returningIdentifyRequest(PROFILES, route),
     ],
   });
   console.log('req/s', result.requests.average, 'non2xx', result.non2xx, 'total', result.requests.total);
