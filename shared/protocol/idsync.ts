@@ -155,12 +155,6 @@ function absent(value: unknown): value is null | undefined {
   return value === undefined || value === null;
 }
 
-function isPlainRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null) return false;
-  const prototype: unknown = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
-}
-
 function shortText(value: unknown, max: number): boolean {
   return typeof value === 'string' && value.length <= max;
 }
@@ -168,7 +162,7 @@ function shortText(value: unknown, max: number): boolean {
 function clientSdkFine(value: unknown): boolean {
   if (absent(value)) return true;
   return (
-    isPlainRecord(value) &&
+    isPlainObject(value) &&
     (value['platform'] === undefined || shortText(value['platform'], 32)) &&
     (value['sdk_vendor'] === undefined || shortText(value['sdk_vendor'], 64)) &&
     (value['sdk_version'] === undefined || shortText(value['sdk_version'], 64))
@@ -181,7 +175,7 @@ function clientSdkFine(value: unknown): boolean {
  * accepts and gives the schema's output for them (a property test holds the two equal).
  */
 function wellFormedIdentityBody(body: unknown): IdentityRequestBody | typeof TO_SCHEMA {
-  if (!isPlainRecord(body)) return TO_SCHEMA;
+  if (!isPlainObject(body)) return TO_SCHEMA;
   const environment = body['environment'];
   if (environment !== 'production' && environment !== 'development') return TO_SCHEMA;
   const requestId = body['request_id'];
