@@ -145,14 +145,15 @@ describe('notices', () => {
     expect(within(toast).getByText('Merged into an existing customer')).toBeTruthy();
     await user.click(await screen.findByRole('option', { name: /c-7/ }));
     const detail = within(await screen.findByRole('region', { name: 'c-7' }));
-    expect(detail.getAllByText('Merged into an existing customer').length).toBeGreaterThan(0);
+    // The person's detail renders first; its notice and decisions arrive from live queries after.
+    expect((await detail.findAllByText('Merged into an existing customer')).length).toBeGreaterThan(0);
     expect(
-      detail.getByText(
+      await detail.findByText(
         `The server already knew this person, so what was recorded as ${login.value.mpid} now belongs to 4242424242.`,
       ),
     ).toBeTruthy();
-    const decision = within(detail.getByRole('article'));
-    expect(decision.getByText('Log in')).toBeTruthy();
+    const decision = within(await detail.findByRole('article'));
+    expect(await decision.findByText('Log in')).toBeTruthy();
     expect(decision.getByText('Waiting for the server')).toBeTruthy();
     expect(decision.getByText('Logged in as a new customer on a new profile.')).toBeTruthy();
     expect(

@@ -14,7 +14,7 @@ import {
   TextInput,
   Title,
 } from '@mantine/core';
-import { useEffect, useRef, useState } from 'react';
+import { memo, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import { STRATEGIES } from '../../../../../shared/identity/scope-config.ts';
 import { ExpectFields, expectShownPaths } from './ExpectFields.tsx';
 import { ModifyChanges, modifyShownPaths } from './ModifyChanges.tsx';
@@ -50,15 +50,30 @@ const IDENTITY_KINDS = ['identify', 'login', 'logout'];
 
 export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange: (text: string) => void }) {
   const problems = problemsByPath(draft);
-  const change = (next: unknown) => {
-    if (isObject(next)) onChange(writeDraft(next));
-  };
-  const set = (path: readonly (string | number)[], value: unknown) => change(setAt(draft, path, value));
+  /** The draft and callback of the last render: the step cards' handlers stay the same objects. */
+  const latest = useRef({ draft, onChange });
+  useLayoutEffect(() => {
+    latest.current = { draft, onChange };
+  });
+  /** After a move, the same button of the moved step takes the focus, so moves can be repeated. */
+  const focusAfterMove = useRef<string | null>(null);
+  const edit = useMemo<StepEdits>(() => {
+    const change = (next: unknown) => {
+      if (isObject(next)) latest.current.onChange(writeDraft(next));
+    };
+    return {
+      change,
+      set: (path, value) => change(setAt(latest.current.draft, path, value)),
+      move: (index, delta) => {
+        focusAfterMove.current = `Move step ${index + 1 + delta} ${delta < 0 ? 'up' : 'down'}`;
+        change(moveStep(latest.current.draft, index, delta));
+      },
+      remove: (index) => change(removeStep(latest.current.draft, index)),
+    };
+  }, []);
   const devices = deviceNames(draft);
   const steps = stepsOf(draft);
   const form = useRef<HTMLDivElement>(null);
-  /** After a move, the same button of the moved step takes the focus, so moves can be repeated. */
-  const focusAfterMove = useRef<string | null>(null);
   useEffect(() => {
     const label = focusAfterMove.current;
     focusAfterMove.current = null;
@@ -73,13 +88,13 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
       <TextInput
         label="Name"
         value={typeof draft['name'] === 'string' ? draft['name'] : ''}
-        onChange={(e) => set(['name'], e.currentTarget.value)}
+        onChange={(e) => edit.set(['name'], e.currentTarget.value)}
         error={errorAt(problems, 'name')}
       />
       <Textarea
         label="Description"
         value={typeof draft['description'] === 'string' ? draft['description'] : ''}
-        onChange={(e) => set(['description'], e.currentTarget.value)}
+        onChange={(e) => edit.set(['description'], e.currentTarget.value)}
         error={errorAt(problems, 'description')}
         autosize
         minRows={2}
@@ -89,7 +104,7 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
         data={[...STRATEGIES]}
         value={typeof config['strategy'] === 'string' ? config['strategy'] : null}
         allowDeselect={false}
-        onChange={(strategy) => strategy !== null && set(['config', 'strategy'], strategy)}
+        onChange={(strategy) => strategy !== null && edit.set(['config', 'strategy'], strategy)}
         error={errorUnder(problems, 'config')}
       />
       <Title order={3}>Steps</Title>
@@ -97,25 +112,28 @@ export function ScenarioForm({ draft, onChange }: { draft: JsonObject; onChange:
       <ol className="lab-form-steps">
         {steps.map((step, index) => (
           <li key={index}>
-            <StepCard
+            <MemoStepCard
               step={step}
               index={index}
               count={steps.length}
               devices={devices}
               problems={problems}
-              set={(path, value) => set(['steps', index, ...path], value)}
-              move={(delta) => {
-                focusAfterMove.current = `Move step ${index + 1 + delta} ${delta < 0 ? 'up' : 'down'}`;
-                change(moveStep(draft, index, delta));
-              }}
-              remove={() => change(removeStep(draft, index))}
+              edit={edit}
             />
           </li>
         ))}
       </ol>
-      <AddStep devices={devices} add={(kind, device) => change(addStep(draft, kind, device))} />
+      <AddStep devices={devices} add={(kind, device) => edit.change(addStep(draft, kind, device))} />
     </Stack>
   );
+}
+
+/** What a step card may do to the scenario; always the latest draft, so the object never changes. */
+interface StepEdits {
+  change(next: unknown): void;
+  set(path: readonly (string | number)[], value: unknown): void;
+  move(index: number, delta: -1 | 1): void;
+  remove(index: number): void;
 }
 
 interface StepCardProps {
@@ -124,14 +142,32 @@ interface StepCardProps {
   count: number;
   devices: readonly string[];
   problems: Problems;
-  set: SetField;
-  move: (delta: -1 | 1) => void;
-  remove: () => void;
+  edit: StepEdits;
 }
 
-function StepCard({ step, index, count, devices, problems, set, move, remove }: StepCardProps) {
+/**
+ * A typed key in one field re-parses the whole scenario, so every step arrives as a new object: a
+ * card renders again only when its own step, place, devices or problems read differently.
+ */
+const MemoStepCard = memo(StepCard, (a, b) => {
+  const path = `steps[${a.index}]`;
+  const own = (problems: Problems) => JSON.stringify([...problems].filter(([p]) => isUnder(p, path)));
+  return (
+    a.index === b.index &&
+    a.count === b.count &&
+    a.edit === b.edit &&
+    a.devices.join('\n') === b.devices.join('\n') &&
+    JSON.stringify(a.step) === JSON.stringify(b.step) &&
+    own(a.problems) === own(b.problems)
+  );
+});
+
+function StepCard({ step, index, count, devices, problems, edit }: StepCardProps) {
   const n = index + 1;
   const path = `steps[${index}]`;
+  const set: SetField = (field, value) => edit.set(['steps', index, ...field], value);
+  const move = (delta: -1 | 1) => edit.move(index, delta);
+  const remove = () => edit.remove(index);
   const object = isObject(step) ? step : {};
   const kind = typeof object['do'] === 'string' ? object['do'] : '';
   const fields = new Set(
