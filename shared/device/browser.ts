@@ -6,6 +6,7 @@
 import type { DexieSettings, RxStorageInstanceCreationParams } from 'rxdb/plugins/core';
 import { RxStorageDexie } from 'rxdb/plugins/storage-dexie';
 import { openDeviceDatabase, REQUEST_ONLY_FIELDS, type DeviceDatabase } from './collections.ts';
+import { leasedLock } from './leased-lock.ts';
 import type { DeviceLock } from './rxdb-store.ts';
 
 /**
@@ -57,12 +58,32 @@ export function openBrowserDeviceDatabase(name: string): Promise<DeviceDatabase>
 }
 
 /**
- * A lock held across every page of the origin (Web Locks API). Where the API is missing (very old
- * browsers), pages are not coordinated: the app then asks to be open in one tab only.
+ * A lock held across every page of the origin (Web Locks API), as a lease (DV-19, `leased-lock.ts`):
+ * kept between this page's transactions until another page asks for it, the page is hidden, or ten
+ * seconds pass without a transaction. Where the API is missing (very old browsers), pages are not
+ * coordinated: the app then asks to be open in one tab only.
  */
 export function browserLock(name: string): DeviceLock | null {
   const locks = globalThis.navigator?.locks;
   if (locks === undefined) return null;
-  return <T>(task: () => Promise<T>) =>
-    locks.request(`identity-sync:${name}`, { mode: 'exclusive' }, task) as Promise<T>;
+  const lockName = `identity-sync:${name}`;
+  const page = globalThis.document as Document | undefined;
+  return leasedLock({
+    locks,
+    name: lockName,
+    channel: new BroadcastChannel(lockName),
+    ...(page === undefined
+      ? {}
+      : {
+          visibility: {
+            hidden: () => page.visibilityState === 'hidden',
+            onHidden: (listener) => {
+              page.addEventListener('visibilitychange', () => {
+                if (page.visibilityState === 'hidden') listener();
+              });
+              globalThis.addEventListener('pagehide', listener);
+            },
+          },
+        }),
+  });
 }

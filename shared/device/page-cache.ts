@@ -85,6 +85,11 @@ export class PageCache {
     this.headRev = rev;
   }
 
+  /** Whether the page trusts what it keeps: it has seen the head since it last forgot. */
+  get current(): boolean {
+    return this.headRev !== undefined;
+  }
+
   forget(): void {
     this.headRev = undefined;
     this.docs.clear();

@@ -207,9 +207,11 @@ export function headDoc(head: Head): GraphDoc {
 /**
  * Runs `task` while holding the device's lock, so that one device's pages never interleave their
  * transactions (`browserLock` uses the Web Locks API; the default holds nothing beyond this page's
- * own queue). The lock must not be re-entrant: a transaction never takes it twice.
+ * own queue). The lock must not be re-entrant: a transaction never takes it twice. `unbroken` is
+ * true when this page has held the lock without a break since its previous task under it, so no
+ * other page can have written since (DV-19); a lock that cannot tell passes nothing.
  */
-export type DeviceLock = <T>(task: () => Promise<T>) => Promise<T>;
+export type DeviceLock = <T>(task: (unbroken?: boolean) => Promise<T>) => Promise<T>;
 const pageOnly: DeviceLock = (task) => task();
 
 /** What a recording can read, inside the locked transaction, before it says what to record. */
@@ -284,12 +286,22 @@ class GraphTx {
    * The holders of `prefetch.identityKeys` the cache does not know are asked at the same time
    * (DE-8): the lock keeps storage still, so what they find holds whatever the head says.
    */
-  async begin(prefetch: Prefetch): Promise<void> {
+  async begin(prefetch: Prefetch, unbroken: boolean): Promise<void> {
     const keys = [...new Set(prefetch.identityKeys ?? [])];
     const holder = prefetch.likelyHolder ?? null;
     const held = holder === null ? [] : keys.map((key) => identityId(key, holder));
     const ids = [HEAD_ID, ...new Set([...(prefetch.ids ?? []), ...held].filter((id) => id !== HEAD_ID))];
     const asked = keys.filter((key) => this.cache.lookup('identity', 'key', key) === undefined);
+    if (unbroken && this.cache.current) {
+      // Nobody else took the lock since this page's last transaction (DV-19): what the page
+      // cache holds is what storage holds, the head included, so only what it lacks is read.
+      const [, holders] = await Promise.all([
+        this.load(ids),
+        Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
+      ]);
+      asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
+      return;
+    }
     const [byId, holders] = await Promise.all([
       this.graph.storageInstance.findDocumentsById(ids, true),
       Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
@@ -545,10 +557,10 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   /** Runs `fn` in this page's queue and under the device lock, then writes what it staged. */
   private locked<T>(fn: (tx: GraphTx) => Promise<T>, prefetch: Prefetch = {}): Promise<T> {
     const run = () =>
-      this.lock(async () => {
+      this.lock(async (unbroken) => {
         try {
           const tx = new GraphTx(this.graph, this.cache);
-          await tx.begin(prefetch);
+          await tx.begin(prefetch, unbroken === true);
           const result = await fn(tx);
           await this.flush(tx);
           return result;

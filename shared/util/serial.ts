@@ -11,7 +11,8 @@ export interface Serial {
 export function serial(): Serial {
   let tail: Promise<unknown> = Promise.resolve();
   const run = <T>(task: () => Promise<T>): Promise<T> => {
-    const next = tail.then(task, task);
+    const start = () => task();
+    const next = tail.then(start, start);
     tail = next.catch(() => undefined);
     return next;
   };

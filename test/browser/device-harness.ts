@@ -130,10 +130,10 @@ function countGraphStorage(db: DeviceDatabase): void {
 function timedLock(lock: DeviceLock): DeviceLock {
   return (task) => {
     const asked = performance.now();
-    return lock(() => {
+    return lock((unbroken) => {
       counters.lockWaitMs += performance.now() - asked;
       counters.locks += 1;
-      return task();
+      return task(unbroken);
     });
   };
 }

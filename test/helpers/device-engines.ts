@@ -8,7 +8,8 @@ import { openDeviceDatabase, type DeviceDatabase } from '../../shared/device/col
 import { DeviceEngine } from '../../shared/device/engine.ts';
 import { ScopeConfigSchema, type ScopeConfig } from '../../shared/identity/scope-config.ts';
 import { seededRandom } from '../../shared/util/random.ts';
-import { serial, type Serial } from '../../shared/util/serial.ts';
+import type { DeviceLock } from '../../shared/device/rxdb-store.ts';
+import { serial } from '../../shared/util/serial.ts';
 import { SYNC_CONFIG } from './scope-configs.ts';
 
 const CONFIG = ScopeConfigSchema.parse({ ...SYNC_CONFIG, scopeId: 'unit' });
@@ -17,7 +18,7 @@ export interface DeviceEngines {
   /** A new, empty device database, closed after the current test. */
   readonly database: () => Promise<DeviceDatabase>;
   /** An engine on `db`; engines meant to share the database pass one `lock`. */
-  readonly engine: (db: DeviceDatabase, seed: number, lock?: Serial) => Promise<DeviceEngine>;
+  readonly engine: (db: DeviceDatabase, seed: number, lock?: DeviceLock) => Promise<DeviceEngine>;
 }
 
 /**
@@ -40,7 +41,7 @@ export function deviceEngines(prefix: string, config: ScopeConfig = CONFIG): Dev
       dbs.push(db);
       return db;
     },
-    engine(db, seed, lock = serial()) {
+    engine(db, seed, lock: DeviceLock = serial()) {
       return DeviceEngine.open({
         db,
         config,
