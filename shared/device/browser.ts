@@ -59,8 +59,8 @@ export function openBrowserDeviceDatabase(name: string): Promise<DeviceDatabase>
 
 /**
  * A lock held across every page of the origin (Web Locks API), as a lease (DV-19, `leased-lock.ts`):
- * kept between this page's transactions until another page asks for it, the page is hidden, or ten
- * seconds pass without a transaction. Where the API is missing (very old browsers), pages are not
+ * kept between this page's transactions until another page asks for it, the page is hidden, or a
+ * minute passes without a transaction. Where the API is missing (very old browsers), pages are not
  * coordinated: the app then asks to be open in one tab only.
  */
 export function browserLock(name: string): DeviceLock | null {

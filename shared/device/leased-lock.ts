@@ -4,8 +4,9 @@
  * head again to learn whether another page wrote (nobody else could have: DE-2). Another page that
  * wants the lock asks on a BroadcastChannel, again and again while it waits, and the holder lets go
  * as soon as its current transaction ends. A page also lets go when it is hidden (a frozen or
- * discarded background page must not keep the others waiting) and after a while without a
- * transaction.
+ * discarded background page must not keep the others waiting) and after a minute without a
+ * transaction (a bound for a page that stops answering asks some other way; a visible page that
+ * runs answers at once, so a longer hold costs the others nothing).
  *
  * The Web Lock alone keeps the pages' transactions apart; the messages only say when to let go, so
  * a lost or late message costs time, never correctness.
@@ -45,7 +46,7 @@ const WANT = 'identity-sync:lock-wanted';
 
 export function leasedLock(options: LeaseOptions): DeviceLock {
   const { locks, name, channel, visibility } = options;
-  const idleMs = options.idleMs ?? 10_000;
+  const idleMs = options.idleMs ?? 60_000;
   const askEveryMs = options.askEveryMs ?? 50;
   /** Ends the Web Lock's callback, which gives the lock back; `null` while not held. */
   let letGo: (() => void) | null = null;
