@@ -442,10 +442,17 @@ function fileHash(file: string): string {
 type Snapshot = () => Promise<{ files: string[]; tables: string }>;
 
 function sqliteSnapshot(t: TestServer): Snapshot {
-  return () => {
+  return async () => {
     const db = new Database(t.databaseFile);
     try {
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      // A reader of the server (its checkpointer thread, a request) can keep the checkpoint from
+      // emptying the WAL: ask again until it could, so both snapshots hash an emptied WAL.
+      for (let attempt = 0; ; attempt++) {
+        const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+        if (result?.busy === 0) break;
+        if (attempt === 100) throw new Error('the WAL could not be checkpointed for the snapshot');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       const tables = (
         db.prepare("select name from sqlite_master where type = 'table' order by name").all() as {
           name: string;
@@ -456,10 +463,10 @@ function sqliteSnapshot(t: TestServer): Snapshot {
             `${name}:${JSON.stringify(db.prepare(`select * from "${name}" order by rowid`).all())}`,
         )
         .join('\n');
-      return Promise.resolve({
+      return {
         files: [fileHash(t.databaseFile), fileHash(`${t.databaseFile}-wal`)],
         tables,
-      });
+      };
     } finally {
       db.close();
     }
