@@ -283,8 +283,10 @@ class GraphTx {
   /**
    * Reads the head (and `prefetch.ids`, in the same storage call) and lets the page cache check it:
    * another page's write since this page's last transaction makes the cache forget everything.
-   * The holders of `prefetch.identityKeys` the cache does not know are asked at the same time
-   * (DE-8): the lock keeps storage still, so what they find holds whatever the head says.
+   * Under an unbroken lock (DV-19) nobody else can have written since, so what the cache holds,
+   * the head included, is not read again. The holders of `prefetch.identityKeys` the cache does not
+   * know are asked at the same time (DE-8): the lock keeps storage still, so what they find holds
+   * whatever the head says.
    */
   async begin(prefetch: Prefetch, unbroken: boolean): Promise<void> {
     const keys = [...new Set(prefetch.identityKeys ?? [])];
@@ -292,29 +294,24 @@ class GraphTx {
     const held = holder === null ? [] : keys.map((key) => identityId(key, holder));
     const ids = [HEAD_ID, ...new Set([...(prefetch.ids ?? []), ...held].filter((id) => id !== HEAD_ID))];
     const asked = keys.filter((key) => this.cache.lookup('identity', 'key', key) === undefined);
-    if (unbroken && this.cache.current) {
-      // Nobody else took the lock since this page's last transaction (DV-19): what the page
-      // cache holds is what storage holds, the head included, so only what it lacks is read.
-      const [, holders] = await Promise.all([
-        this.load(ids),
-        Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
-      ]);
-      asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
-      return;
-    }
-    const [byId, holders] = await Promise.all([
-      this.graph.storageInstance.findDocumentsById(ids, true),
+    const [, holders] = await Promise.all([
+      unbroken && this.cache.current ? this.load(ids) : this.readValidating(ids),
       Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
     ]);
-    const docs = new Map(byId.map((d) => [d.id, d]));
-    const head = docs.get(HEAD_ID) ?? null;
-    this.cache.validate(live(head) ?? null);
+    asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
+  }
+
+  /** Reads `ids` (the head first) from storage and lets the page cache check the head. */
+  private async readValidating(ids: readonly string[]): Promise<void> {
+    const docs = new Map(
+      (await this.graph.storageInstance.findDocumentsById([...ids], true)).map((d) => [d.id, d]),
+    );
+    this.cache.validate(live(docs.get(HEAD_ID) ?? null) ?? null);
     for (const id of ids) {
       const d = docs.get(id) ?? null;
       this.stored.set(id, d);
       this.cache.rememberDoc(id, d);
     }
-    asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
   }
 
   /**

@@ -4,11 +4,12 @@
  * BroadcastChannels between the pages whose messages arrive on a later turn, or are lost on demand.
  */
 import type { LeaseChannel, LockRequester, PageVisibility } from '../../shared/device/leased-lock.ts';
+import { serial } from '../../shared/util/serial.ts';
 
 export class FakeLockManager implements LockRequester {
-  /** How many times the lock was asked for, and granted. */
+  /** How many times the lock was asked for. */
   requests = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly queue = serial();
 
   request(
     _name: string,
@@ -16,10 +17,7 @@ export class FakeLockManager implements LockRequester {
     callback: () => Promise<unknown>,
   ): Promise<unknown> {
     this.requests += 1;
-    const start = () => callback();
-    const held = this.tail.then(start, start);
-    this.tail = held.catch(() => undefined);
-    return held;
+    return this.queue(callback);
   }
 }
 
