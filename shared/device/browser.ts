@@ -4,8 +4,9 @@
  * pages' transactions (DV-14).
  */
 import type { DexieSettings, RxStorageInstanceCreationParams } from 'rxdb/plugins/core';
-import { RxStorageDexie } from 'rxdb/plugins/storage-dexie';
+import { RxStorageDexie, type RxStorageInstanceDexie } from 'rxdb/plugins/storage-dexie';
 import { openDeviceDatabase, REQUEST_ONLY_FIELDS, type DeviceDatabase } from './collections.ts';
+import type { IdListing } from './graph-directory.ts';
 import { leasedLock } from './leased-lock.ts';
 import type { DeviceLock } from './rxdb-store.ts';
 
@@ -18,7 +19,7 @@ import type { DeviceLock } from './rxdb-store.ts';
  * out of those indexes.
  */
 class RequestIndexesDexie extends RxStorageDexie {
-  override createStorageInstance<RxDocType>(
+  override async createStorageInstance<RxDocType>(
     params: RxStorageInstanceCreationParams<RxDocType, DexieSettings>,
   ) {
     const required: readonly string[] = params.schema.required ?? [];
@@ -26,10 +27,43 @@ class RequestIndexesDexie extends RxStorageDexie {
     const sparse = REQUEST_ONLY_FIELDS.filter(
       (field) => indexed.includes(field) && !required.includes(field),
     );
-    if (sparse.length === 0) return super.createStorageInstance(params);
-    const schema = { ...params.schema, required: [...required, ...sparse] } as typeof params.schema;
-    return super.createStorageInstance({ ...params, schema });
+    const schema =
+      sparse.length === 0
+        ? params.schema
+        : ({ ...params.schema, required: [...required, ...sparse] } as typeof params.schema);
+    const instance = await super.createStorageInstance({ ...params, schema });
+    return Object.assign(instance, idListing(instance));
   }
+}
+
+/** Keys per IndexedDB transaction of a listing: a short read each, so writes are not held up. */
+const LIST_CHUNK = 2000;
+
+/**
+ * Lists a Dexie table's primary keys in a range from the keys alone, not the documents (the
+ * graph's directory, DE-19), `LIST_CHUNK` keys per read transaction.
+ */
+function idListing<RxDocType>(instance: RxStorageInstanceDexie<RxDocType>): IdListing {
+  return {
+    async listIds(lower, upper) {
+      const { dexieTable } = await instance.internals;
+      const ids: string[] = [];
+      let from = lower;
+      let inclusive = true;
+      for (;;) {
+        const chunk = (await dexieTable
+          .where(':id')
+          .between(from, upper, inclusive, false)
+          .limit(LIST_CHUNK)
+          .primaryKeys()) as string[];
+        ids.push(...chunk);
+        const last = chunk.at(-1);
+        if (chunk.length < LIST_CHUNK || last === undefined) return ids;
+        from = last;
+        inclusive = false;
+      }
+    },
+  };
 }
 
 /** RxDB's Dexie storage with the graph's request-only indexes (see `RequestIndexesDexie`). */

@@ -11,6 +11,7 @@
  */
 import type { RxDocumentData } from 'rxdb/plugins/core';
 import type { GraphDoc } from './collections.ts';
+import type { GraphDirectory } from './graph-directory.ts';
 
 type Stored = RxDocumentData<GraphDoc>;
 export type LookupField = 'key' | 'mpid' | 'source' | 'destination';
@@ -56,6 +57,12 @@ class Recent<V> {
   }
 }
 
+/** A directory listing under way (see `PageCache.beginListing`). */
+export interface Listing {
+  readonly generation: number;
+  readonly written: string[];
+}
+
 /** A write the storage accepted: the document as now stored, and the one it replaced. */
 export interface WrittenRow {
   readonly previous: Stored | undefined;
@@ -69,6 +76,12 @@ export class PageCache {
   private readonly docs: Recent<Stored | null>;
   /** Live documents per index lookup (kind, field, value), by id. */
   private readonly lookups: Recent<Map<string, Stored>>;
+  /** Every profile and identity key in storage, once listed (DE-19): answers what is absent. */
+  private directory: GraphDirectory | null = null;
+  /** The listing under way, with the ids this page wrote meanwhile. */
+  private listing: Listing | null = null;
+  /** Moves on each time the page forgets: a listing begun before is not taken. */
+  private generation = 0;
 
   constructor(capacity = 4096) {
     this.docs = new Recent(capacity);
@@ -94,11 +107,40 @@ export class PageCache {
     this.headRev = undefined;
     this.docs.clear();
     this.lookups.clear();
+    this.directory = null;
+    this.listing = null;
+    this.generation += 1;
+  }
+
+  /**
+   * Starts listing the directory (DE-19) when the page trusts what it keeps and has no directory
+   * nor a listing under way: the listing's token, else `null`. The listing runs beside the page's
+   * transactions; what this page writes meanwhile is added when it ends.
+   */
+  beginListing(): Listing | null {
+    if (this.headRev === undefined || this.directory !== null || this.listing !== null) return null;
+    this.listing = { generation: this.generation, written: [] };
+    return this.listing;
+  }
+
+  /**
+   * Takes a listing's directory (`null`: it failed), with this page's writes since it began,
+   * unless the page forgot meanwhile: another page's write since may be missing from it.
+   */
+  endListing(listing: Listing, directory: GraphDirectory | null): void {
+    if (this.listing !== listing) return;
+    this.listing = null;
+    if (directory === null || listing.generation !== this.generation || this.headRev === undefined) return;
+    for (const id of listing.written) directory.wrote(id);
+    this.directory = directory;
   }
 
   /** A document as stored (removed ones included), `null` if none, `undefined` if not known. */
   doc(id: string): Stored | null | undefined {
-    return this.headRev === undefined ? undefined : this.docs.get(id);
+    if (this.headRev === undefined) return undefined;
+    const known = this.docs.get(id);
+    if (known !== undefined) return known;
+    return this.directory?.absent(id) === true ? null : undefined;
   }
 
   rememberDoc(id: string, stored: Stored | null): void {
@@ -109,7 +151,8 @@ export class PageCache {
   lookup(kind: GraphDoc['kind'], field: LookupField, value: string): Stored[] | undefined {
     if (this.headRev === undefined) return undefined;
     const found = this.lookups.get(lookupKey(kind, field, value));
-    return found === undefined ? undefined : [...found.values()];
+    if (found !== undefined) return [...found.values()];
+    return kind === 'identity' && field === 'key' && this.directory?.unheld(value) === true ? [] : undefined;
   }
 
   rememberLookup(kind: GraphDoc['kind'], field: LookupField, value: string, docs: readonly Stored[]): void {
@@ -123,6 +166,8 @@ export class PageCache {
     this.headRev = headRev;
     for (const { previous, document } of rows) {
       this.docs.set(document.id, document);
+      this.directory?.wrote(document.id);
+      this.listing?.written.push(document.id);
       for (const field of LOOKUP_FIELDS) {
         if (previous !== undefined)
           this.lookups.peek(lookupKey(previous.kind, field, previous[field]))?.delete(previous.id);

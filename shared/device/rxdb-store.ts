@@ -51,6 +51,7 @@ import {
 import type { SyncRequest } from '../protocol/sync.ts';
 import { serial } from '../util/serial.ts';
 import { logFields, type GraphDoc, type GraphKind } from './collections.ts';
+import { canList, GraphDirectory, TOP, type ListIds } from './graph-directory.ts';
 import { lookupKey, PageCache, type LookupField, type WrittenRow } from './page-cache.ts';
 
 const SEP = '|';
@@ -278,6 +279,7 @@ class GraphTx {
   constructor(
     private readonly graph: RxCollection<GraphDoc>,
     private readonly cache: PageCache,
+    private readonly listIds: ListIds,
   ) {}
 
   /**
@@ -299,6 +301,20 @@ class GraphTx {
       Promise.all(asked.map((key) => this.lookup('identity', 'key', key))),
     ]);
     asked.forEach((key, i) => this.remember('identity', 'key', key, holders[i] ?? []));
+    this.listDirectory();
+  }
+
+  /**
+   * Lists the graph's directory (DE-19) in the background when the page has none: a long device
+   * takes a while to list, and no call waits for it (each asks storage as before until it is in).
+   */
+  private listDirectory(): void {
+    const listing = this.cache.beginListing();
+    if (listing === null) return;
+    GraphDirectory.read(this.listIds).then(
+      (directory) => this.cache.endListing(listing, directory),
+      () => this.cache.endListing(listing, null),
+    );
   }
 
   /** Reads `ids` (the head first) from storage and lets the page cache check the head. */
@@ -453,6 +469,22 @@ class GraphTx {
   }
 }
 
+/**
+ * The graph's ids under a prefix, removed documents included (DE-19): from the storage's own key
+ * listing where it has one (the device's IndexedDB storage), else by a query of the range.
+ */
+export function graphIdLister(graph: RxCollection<GraphDoc>): ListIds {
+  const wrapped = graph.storageInstance as unknown as { originalStorageInstance?: unknown };
+  const original = wrapped.originalStorageInstance ?? graph.storageInstance;
+  if (canList(original)) return (prefix) => original.listIds(prefix, prefix + TOP);
+  return async (prefix) => {
+    const schema = graph.schema.jsonSchema;
+    const query = normalizeMangoQuery(schema, { selector: { id: { $gte: prefix, $lt: prefix + TOP } } });
+    const { documents } = await graph.storageInstance.query(prepareQuery(schema, query));
+    return documents.map((d) => d.id);
+  };
+}
+
 /** A stored document's value for reads: removed documents do not exist. */
 const live = (d: Stored | null | undefined): Stored | null | undefined =>
   d === undefined || d === null || !d._deleted ? d : null;
@@ -461,6 +493,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   private readonly queue = serial();
   /** What this page knows of the graph between transactions (DE-1, DE-2). */
   readonly cache = new PageCache();
+  private readonly listIds: ListIds;
   private readonly committedSubject = new Subject<CommittedWrite>();
   /** Each write of this page, right after storage committed it (DE-10). */
   readonly committed$: Observable<CommittedWrite> = this.committedSubject.asObservable();
@@ -468,7 +501,9 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
   constructor(
     readonly graph: RxCollection<GraphDoc>,
     private readonly lock: DeviceLock = pageOnly,
-  ) {}
+  ) {
+    this.listIds = graphIdLister(graph);
+  }
 
   transaction<T>(fn: (tx: AsyncStoreTx) => Promise<T>): Promise<T> {
     return this.locked(async (tx) => fn(this.port(tx)));
@@ -556,7 +591,7 @@ export class RxdbIdentityStore implements IdentityStore, InspectableStore {
     const run = () =>
       this.lock(async (unbroken) => {
         try {
-          const tx = new GraphTx(this.graph, this.cache);
+          const tx = new GraphTx(this.graph, this.cache, this.listIds);
           await tx.begin(prefetch, unbroken === true);
           const result = await fn(tx);
           await this.flush(tx);

@@ -8,7 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { indexedDB, IDBKeyRange } from 'fake-indexeddb';
 import { firstValueFrom } from 'rxjs';
-import { createRxDatabase, type MangoQuery, type RxJsonSchema, type RxStorage } from 'rxdb/plugins/core';
+import {
+  createRxDatabase,
+  normalizeMangoQuery,
+  prepareQuery,
+  type MangoQuery,
+  type RxJsonSchema,
+  type RxStorage,
+} from 'rxdb/plugins/core';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -22,7 +29,9 @@ import {
 } from '../../../shared/device/collections.ts';
 import { deviceDexieStorage, requestIndexesDexieStorage } from '../../../shared/device/browser.ts';
 import { type DeviceEngine } from '../../../shared/device/engine.ts';
+import { canList, GraphDirectory } from '../../../shared/device/graph-directory.ts';
 import {
+  graphIdLister,
   identityHoldersQuery,
   kindSelector,
   requestLogQuery,
@@ -161,6 +170,38 @@ describe.each(STORAGES)('device graph schema on %s', (storageName, storage) => {
     expect((request.data as unknown as RequestData).history?.length).toBeGreaterThan(0);
     expect(request.logSeq).toBe(1);
     expect(request.logMpid).toBe(request.mpid);
+  });
+
+  it('[DE-19] the directory lists every profile and identity key in storage, removed ones included, and nothing else', async () => {
+    const db = await database(name(), storage());
+    const e = await engineOn(db, 19);
+    mpidOf(await e.login({ customerid: 'ab|cd', email: 'gone@example.com' }));
+    await e.modify([{ identityType: 'email', oldValue: 'gone@example.com', newValue: null }]);
+    await e.nextPerson();
+    mpidOf(await e.identify({ email: 'kept@example.com' }));
+    // The device's IndexedDB storage lists its keys alone (one getAllKeys); memory storage is queried.
+    const original = (db.graph.storageInstance as unknown as { originalStorageInstance: unknown })
+      .originalStorageInstance;
+    expect(canList(original)).toBe(storageName === 'dexie');
+    const directory = await GraphDirectory.read(graphIdLister(db.graph));
+    const schema = db.graph.schema.jsonSchema;
+    const everything = await db.graph.storageInstance.query(
+      prepareQuery(schema, normalizeMangoQuery(schema, { selector: {} })),
+    );
+    const docs = everything.documents;
+    const identities = docs.filter((d) => d.kind === 'identity');
+    const profiles = docs.filter((d) => d.kind === 'profile' || d.kind === 'dropped');
+    expect(identities.some((d) => d._deleted)).toBe(true);
+    expect(directory.size).toEqual({
+      profiles: profiles.length,
+      keys: new Set(identities.map((d) => d.key)).size,
+    });
+    for (const d of [...identities, ...profiles]) expect(directory.absent(d.id)).toBe(false);
+    for (const d of identities) expect(directory.unheld(d.key)).toBe(false);
+    expect(directory.unheld('unit|production|customerid|ab')).toBe(true);
+    expect(directory.absent('i|unit|production|customerid|ab|123')).toBe(true);
+    expect(directory.absent('p|123')).toBe(true);
+    expect(directory.absent('head')).toBe(false);
   });
 
   it('[DE-6] an identity value is found through its ids: a value that prefixes another finds only its own holder', async () => {

@@ -161,4 +161,40 @@ describe('device engines on leases', () => {
     }
     expect(asked).toEqual([]);
   });
+
+  it('[DV-19][DE-19] under the lease, capturing a new person asks storage for nothing: each identity call is its write', async () => {
+    const db = await database();
+    const { pages: list } = pages(1);
+    const e = await engine(db, 4, list[0]!.lock);
+    await e.identify({ email: 'first@example.com' });
+    await e.login({ customerid: 'first' });
+    await e.nextPerson();
+    const storage = db.graph.storageInstance;
+    const original = {
+      findDocumentsById: storage.findDocumentsById.bind(storage),
+      query: storage.query.bind(storage),
+    };
+    const asked: string[] = [];
+    storage.findDocumentsById = (ids, deleted) => {
+      asked.push(`read ${ids.join(',')}`);
+      return original.findDocumentsById(ids, deleted);
+    };
+    storage.query = (prepared) => {
+      asked.push(`query ${JSON.stringify(prepared.query.selector)}`);
+      return original.query(prepared);
+    };
+    try {
+      const identified = await e.identify({ email: 'second@example.com' });
+      const loggedIn = await e.login({ customerid: 'second' });
+      expect(identified.ok && loggedIn.ok).toBe(true);
+    } finally {
+      Object.assign(storage, original);
+    }
+    expect(asked).toEqual([]);
+    // A value someone holds is still read: the first person comes back.
+    await e.nextPerson();
+    const back = await e.login({ customerid: 'first' });
+    const first = (await e.people()).find((p) => p.identities['customerid']?.includes('first'));
+    expect(back.ok && back.value.mpid).toBe(first?.mpid);
+  });
 });

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeviceDatabase, GraphDoc } from '../../../shared/device/collections.ts';
 import type { DeviceEngine } from '../../../shared/device/engine.ts';
 import { defaultScopeConfig } from '../../../shared/identity/scope-config.ts';
+import { GraphDirectory } from '../../../shared/device/graph-directory.ts';
 import { PageCache } from '../../../shared/device/page-cache.ts';
 import { serial } from '../../../shared/util/serial.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
@@ -88,14 +89,14 @@ async function person(db: DeviceDatabase, e: DeviceEngine, n: number) {
 }
 
 describe('device engine storage', () => {
-  it('[DE-1] an identity call is one read (the head with the MPID it may issue), one lookup per new identity value, and one write, with 3 or 200 people', async () => {
+  it('[DE-1][DE-19] an identity call of new values is one read (the head) and one write, with 3 or 200 people', async () => {
     const db = await database();
     const e = await engine(db, 1);
     const expected = {
-      // identify by a new email after "next person": the stamp is new, so only the email is looked up
-      identify: { findDocumentsById: 1, query: 1, bulkWrite: 1 },
+      // identify by a new email after "next person": the directory knows the email and the MPID it may issue are free
+      identify: { findDocumentsById: 1, query: 0, bulkWrite: 1 },
       // login with a new customer ID: the current person, their request and stamp are this page's own writes
-      login: { findDocumentsById: 1, query: 1, bulkWrite: 1 },
+      login: { findDocumentsById: 1, query: 0, bulkWrite: 1 },
       next: { findDocumentsById: 1, query: 0, bulkWrite: 1 },
     };
     for (let n = 0; n < 3; n++) await person(db, e, n);
@@ -106,15 +107,30 @@ describe('device engine storage', () => {
     expect(log.map((r) => r.seq)).toEqual(log.map((_, i) => i + 1));
   });
 
-  it('[DE-8] an identity call asks the lookups of its new identity values together with the head: one round of reads, then the write', async () => {
+  it('[DE-8][DE-19] an identity call asks the lookups of values held on the device together with the head: one round of reads, then the holders; new values are not asked', async () => {
     const db = await database();
-    const e = await engine(db, 8);
-    await person(db, e, 0);
-    const order = await storageOrder(db, () => e.login({ customerid: 'new', email: 'new@example.com' }));
+    await person(db, await engine(db, 8), 0);
+    // Another page: it knows nothing of the values person 0 holds, only that they are held.
+    const e = await engine(db, 9);
+    const order = await storageOrder(db, () => e.login({ customerid: 'c0', email: 'p0@example.com' }));
     const reads = ['findDocumentsById', 'query', 'query'];
     expect(order.slice(0, 3)).toEqual(reads.map((name) => `start ${name}`));
     expect([...order.slice(3, 6)].sort()).toEqual(reads.map((name) => `end ${name}`).sort());
-    expect(order.slice(6)).toEqual(['start bulkWrite', 'end bulkWrite']);
+    // Then the holders' profiles, then the write.
+    expect(order.slice(6)).toEqual([
+      'start findDocumentsById',
+      'end findDocumentsById',
+      'start bulkWrite',
+      'end bulkWrite',
+    ]);
+    await e.nextPerson();
+    const next = await storageOrder(db, () => e.login({ customerid: 'new', email: 'new@example.com' }));
+    expect(next).toEqual([
+      'start findDocumentsById',
+      'end findDocumentsById',
+      'start bulkWrite',
+      'end bulkWrite',
+    ]);
   });
 
   it('[DE-15] a login that adds its customer ID to the person identified before reads with the head the identity document it writes: one round of reads, then the write', async () => {
@@ -270,5 +286,56 @@ describe('device engine storage', () => {
     cache.validate(doc('head', '2-b'));
     expect(cache.doc('p1')).toBeUndefined();
     expect(cache.size).toEqual({ docs: 0, lookups: 0 });
+  });
+
+  it("[DE-19] a directory listed beside the transactions takes this page's writes made meanwhile, and is not taken once the page forgot", async () => {
+    const doc = (id: string, kind: GraphDoc['kind'], key: string, rev: string): RxDocumentData<GraphDoc> => ({
+      id,
+      kind,
+      key,
+      mpid: '',
+      seq: 0,
+      due: -1,
+      source: '',
+      destination: '',
+      data: {},
+      _deleted: false,
+      _attachments: {},
+      _meta: { lwt: 1 },
+      _rev: rev,
+    });
+    const KEY = 'unit|production|email|new@example.com';
+    const listed = (ids: readonly string[]) =>
+      GraphDirectory.read((prefix) => Promise.resolve(ids.filter((id) => id.startsWith(prefix))));
+    const cache = new PageCache();
+    cache.validate(doc('head', 'head', '', '1-a'));
+    const listing = cache.beginListing();
+    if (listing === null) throw new Error('no listing began');
+    expect(cache.beginListing()).toBeNull();
+    // While the listing runs, this page writes a holder of a new value and a new profile.
+    cache.wrote(
+      [
+        { previous: undefined, document: doc(`i|${KEY}|m1`, 'identity', KEY, '1-b') },
+        { previous: undefined, document: doc('p|m1', 'profile', '', '1-b') },
+      ],
+      '2-b',
+    );
+    // The listing's snapshot was taken before those writes.
+    cache.endListing(listing, await listed(['p|m0', 'i|unit|production|email|old@example.com|m0']));
+    expect(cache.lookup('identity', 'key', KEY)).not.toEqual([]);
+    expect(cache.doc('p|m1')).not.toBeNull();
+    expect(cache.lookup('identity', 'key', 'unit|production|email|free@example.com')).toEqual([]);
+    expect(cache.doc('p|m2')).toBeNull();
+
+    // Another page wrote while a listing ran: the page forgets, and that listing is not taken.
+    cache.forget();
+    cache.validate(doc('head', 'head', '', '3-c'));
+    const stale = cache.beginListing();
+    if (stale === null) throw new Error('no listing began');
+    cache.forget();
+    cache.validate(doc('head', 'head', '', '4-d'));
+    cache.endListing(stale, await listed([]));
+    expect(cache.lookup('identity', 'key', 'unit|production|email|free@example.com')).toBeUndefined();
+    expect(cache.doc('p|m2')).toBeUndefined();
   });
 });
