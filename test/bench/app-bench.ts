@@ -371,6 +371,11 @@ async function identityCalls(
       round(percentile(floorBefore.deviceGet, 50)),
       round(percentile(floorAfter.deviceGet, 50)),
     ],
+    /** Listing the graph's directory (DE-19), on the empty and on the full device: once per page and after another page's write. */
+    directoryListingP50EmptyFull: [
+      round(percentile(floorBefore.directoryListing, 50)),
+      round(percentile(floorAfter.directoryListing, 50)),
+    ],
   };
   return {
     buckets,
@@ -449,7 +454,7 @@ function printIdentity(r: IdentityResults): void {
     console.log(`${`${b.from}–${b.to}`.padEnd(13)} | ${STORAGE_OPS.map(cell).join(' | ')}`);
   }
   console.log(
-    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms); raw get from the device's own store p50 empty → full ${r.floor.deviceGetP50EmptyFull.join(' → ')} ms`,
+    `floor: RxDB insert p50 ${r.floor.rxdbInsert.p50} ms p95 ${r.floor.rxdbInsert.p95} ms; raw IndexedDB put p50 ${r.floor.idbPut.p50} ms p95 ${r.floor.idbPut.p95} ms (p50 empty → full device ${r.floor.idbPutP50EmptyFull.join(' → ')} ms); raw get from the device's own store p50 empty → full ${r.floor.deviceGetP50EmptyFull.join(' → ')} ms; listing the directory (once per page) ${r.floor.directoryListingP50EmptyFull.join(' → ')} ms`,
   );
   const alone = (a: IdentityResults['identityAlone']['empty']) =>
     `main thread ${a.mainThreadMsPerCall} ms per call (CPU: renderer ${a.rendererCpuMsPerCall} ms, browser process ${a.browserCpuMsPerCall} ms, all of Chromium ${a.chromiumCpuMsPerCall} ms), p50 ${a.p50} ms, p95 ${a.p95} ms`;

@@ -18,7 +18,8 @@ import { z } from 'zod';
 import { browserLock, openBrowserDeviceDatabase } from '../../shared/device/browser.ts';
 import { GRAPH_SCHEMA, type DeviceDatabase, type GraphDoc } from '../../shared/device/collections.ts';
 import { answeredMpid, DeviceEngine } from '../../shared/device/engine.ts';
-import type { DeviceLock } from '../../shared/device/rxdb-store.ts';
+import { GraphDirectory } from '../../shared/device/graph-directory.ts';
+import { graphIdLister, type DeviceLock } from '../../shared/device/rxdb-store.ts';
 import {
   defaultScopeConfig,
   ScopeConfigSchema,
@@ -271,6 +272,9 @@ function delta(before: Counters): Omit<CallProfile, 'call' | 'ms'> {
   };
 }
 
+/** How many times `floor` lists the directory (it reads every profile and identity key). */
+const DIRECTORY_SAMPLES = 5;
+
 async function start(): Promise<Harness> {
   const params = ParamsSchema.parse(Object.fromEntries(new URLSearchParams(location.search)));
   countIndexedDbTransactions();
@@ -345,13 +349,15 @@ async function start(): Promise<Harness> {
       const collection = await openFloorCollection(params.db);
       const raw = await openRawDatabase(params.db);
       const device = await openDeviceGraphDatabase(params.db);
-      const times: FloorTimes = { rxdbInsert: [], idbPut: [], deviceGet: [] };
+      const times: FloorTimes = { rxdbInsert: [], idbPut: [], deviceGet: [], directoryListing: [] };
       const run = floorRun++;
       for (let n = 0; n < count; n++) {
         const id = `floor-${run}-${n}`;
         times.rxdbInsert.push(await timed(() => collection.insert({ id, n })));
         times.idbPut.push(await timed(() => rawPut(raw, { id, n })));
         times.deviceGet.push(await timed(() => rawGet(device, 'head')));
+        if (n < DIRECTORY_SAMPLES)
+          times.directoryListing.push(await timed(() => GraphDirectory.read(graphIdLister(db.graph))));
       }
       raw.close();
       device.close();

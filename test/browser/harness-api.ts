@@ -54,6 +54,11 @@ export interface FloorTimes {
    * store: does IndexedDB itself slow as the device fills?
    */
   readonly deviceGet: number[];
+  /**
+   * Listing the device's graph directory (DE-19: every profile and identity key, keys only), as a
+   * page does on its first transaction and after another page wrote; a few samples.
+   */
+  readonly directoryListing: number[];
 }
 
 /** What one call costs in storage operations (see `Harness.profile`). */
