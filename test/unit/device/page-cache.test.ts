@@ -79,6 +79,25 @@ async function storageOrder(db: DeviceDatabase, task: () => Promise<unknown>): P
   return order;
 }
 
+/** A graph document as storage keeps it, for the page cache's own tests. */
+function storedDoc(id: string, kind: GraphDoc['kind'], key: string, rev: string): RxDocumentData<GraphDoc> {
+  return {
+    id,
+    kind,
+    key,
+    mpid: kind === 'profile' ? id : '',
+    seq: 0,
+    due: -1,
+    source: '',
+    destination: '',
+    data: {},
+    _deleted: false,
+    _attachments: {},
+    _meta: { lwt: 1 },
+    _rev: rev,
+  };
+}
+
 /** The Field flow for one person, with the storage calls of each step. */
 async function person(db: DeviceDatabase, e: DeviceEngine, n: number) {
   const identify = await storageCalls(db, () => e.identify({ email: `p${n}@example.com` }));
@@ -259,21 +278,7 @@ describe('device engine storage', () => {
 
   it('[DE-4] the page cache keeps at most its capacity of documents and lookups, the least recently used dropped first', () => {
     const cache = new PageCache(3);
-    const doc = (id: string, rev: string): RxDocumentData<GraphDoc> => ({
-      id,
-      kind: 'profile',
-      key: '',
-      mpid: id,
-      seq: 0,
-      due: -1,
-      source: '',
-      destination: '',
-      data: {},
-      _deleted: false,
-      _attachments: {},
-      _meta: { lwt: 1 },
-      _rev: rev,
-    });
+    const doc = (id: string, rev: string) => storedDoc(id, 'profile', '', rev);
     cache.validate(doc('head', '1-a'));
     for (const id of ['p1', 'p2', 'p3']) cache.rememberDoc(id, doc(id, '1-a'));
     expect(cache.doc('p1')?._rev).toBe('1-a');
@@ -289,34 +294,19 @@ describe('device engine storage', () => {
   });
 
   it("[DE-19] a directory listed beside the transactions takes this page's writes made meanwhile, and is not taken once the page forgot", async () => {
-    const doc = (id: string, kind: GraphDoc['kind'], key: string, rev: string): RxDocumentData<GraphDoc> => ({
-      id,
-      kind,
-      key,
-      mpid: '',
-      seq: 0,
-      due: -1,
-      source: '',
-      destination: '',
-      data: {},
-      _deleted: false,
-      _attachments: {},
-      _meta: { lwt: 1 },
-      _rev: rev,
-    });
     const KEY = 'unit|production|email|new@example.com';
     const listed = (ids: readonly string[]) =>
       GraphDirectory.read((prefix) => Promise.resolve(ids.filter((id) => id.startsWith(prefix))));
     const cache = new PageCache();
-    cache.validate(doc('head', 'head', '', '1-a'));
+    cache.validate(storedDoc('head', 'head', '', '1-a'));
     const listing = cache.beginListing();
     if (listing === null) throw new Error('no listing began');
     expect(cache.beginListing()).toBeNull();
     // While the listing runs, this page writes a holder of a new value and a new profile.
     cache.wrote(
       [
-        { previous: undefined, document: doc(`i|${KEY}|m1`, 'identity', KEY, '1-b') },
-        { previous: undefined, document: doc('p|m1', 'profile', '', '1-b') },
+        { previous: undefined, document: storedDoc(`i|${KEY}|m1`, 'identity', KEY, '1-b') },
+        { previous: undefined, document: storedDoc('p|m1', 'profile', '', '1-b') },
       ],
       '2-b',
     );
@@ -329,11 +319,11 @@ describe('device engine storage', () => {
 
     // Another page wrote while a listing ran: the page forgets, and that listing is not taken.
     cache.forget();
-    cache.validate(doc('head', 'head', '', '3-c'));
+    cache.validate(storedDoc('head', 'head', '', '3-c'));
     const stale = cache.beginListing();
     if (stale === null) throw new Error('no listing began');
     cache.forget();
-    cache.validate(doc('head', 'head', '', '4-d'));
+    cache.validate(storedDoc('head', 'head', '', '4-d'));
     cache.endListing(stale, await listed([]));
     expect(cache.lookup('identity', 'key', 'unit|production|email|free@example.com')).toBeUndefined();
     expect(cache.doc('p|m2')).toBeUndefined();
