@@ -17,7 +17,7 @@
  * another page's write may be missing from it (`PageCache.beginListing`).
  */
 
-const SEP = '|';
+export const SEP = '|';
 export const PROFILE_PREFIX = `p${SEP}`;
 export const IDENTITY_PREFIX = `i${SEP}`;
 /** Above every character an id uses, so `prefix + TOP` closes the prefix's range. */

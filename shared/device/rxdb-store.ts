@@ -51,14 +51,21 @@ import {
 import type { SyncRequest } from '../protocol/sync.ts';
 import { serial } from '../util/serial.ts';
 import { logFields, type GraphDoc, type GraphKind } from './collections.ts';
-import { canList, GraphDirectory, TOP, type ListIds } from './graph-directory.ts';
+import {
+  canList,
+  GraphDirectory,
+  IDENTITY_PREFIX,
+  PROFILE_PREFIX,
+  SEP,
+  TOP,
+  type ListIds,
+} from './graph-directory.ts';
 import { lookupKey, PageCache, type LookupField, type WrittenRow } from './page-cache.ts';
 
-const SEP = '|';
-export const profileId = (mpid: string) => `p${SEP}${mpid}`;
+export const profileId = (mpid: string) => `${PROFILE_PREFIX}${mpid}`;
 export const identityKey = (ns: Namespace, type: IdentityType, value: string) =>
   `${ns.scopeId}${SEP}${ns.environment}${SEP}${type}${SEP}${value}`;
-const identityId = (key: string, mpid: string) => `i${SEP}${key}${SEP}${mpid}`;
+const identityId = (key: string, mpid: string) => `${IDENTITY_PREFIX}${key}${SEP}${mpid}`;
 export const requestDocId = (scopeId: string, requestId: string) => `r${SEP}${scopeId}${SEP}${requestId}`;
 const aliasId = (scopeId: string, id: string) => `a${SEP}${scopeId}${SEP}${id}`;
 const historyId = (seq: number) => `h${SEP}${String(seq).padStart(12, '0')}`;
@@ -67,9 +74,9 @@ export const HEAD_ID = 'head';
 
 /** Every document of a kind has an id that starts with its kind's prefix (the head's is its own). */
 const KIND_PREFIX: Readonly<Record<GraphKind, string>> = {
-  profile: `p${SEP}`,
-  dropped: `p${SEP}`,
-  identity: `i${SEP}`,
+  profile: PROFILE_PREFIX,
+  dropped: PROFILE_PREFIX,
+  identity: IDENTITY_PREFIX,
   request: `r${SEP}`,
   history: `h${SEP}`,
   alias: `a${SEP}`,
@@ -82,7 +89,7 @@ const KIND_PREFIX: Readonly<Record<GraphKind, string>> = {
  */
 export function kindSelector(kind: GraphKind): { id: { $gte: string; $lt: string }; kind: GraphKind } {
   const prefix = KIND_PREFIX[kind];
-  return { id: { $gte: prefix, $lt: `${prefix}\uffff` }, kind };
+  return { id: { $gte: prefix, $lt: prefix + TOP }, kind };
 }
 
 /** The request log after sequence `after` (through `through`, if given), in order (DE-6: the `logSeq` index). */
@@ -881,7 +888,7 @@ function lookupQuery(kind: GraphDoc['kind'], field: LookupField, value: string):
   if (kind !== 'identity' || field !== 'key')
     return { selector: { ...kindSelector(kind), [field]: value }, index: ['id'] };
   const prefix = identityId(value, '');
-  return { selector: { id: { $gte: prefix, $lt: `${prefix}\uffff` } }, index: ['id'] };
+  return { selector: { id: { $gte: prefix, $lt: prefix + TOP } }, index: ['id'] };
 }
 
 function byRequestTime(a: AliasRecord, b: AliasRecord): number {
