@@ -384,13 +384,7 @@ class GraphTx {
 
   /** Live documents matching a selector in storage (not yet overlaid); each is remembered for the write. */
   async query(query: MangoQuery<GraphDoc>): Promise<Stored[]> {
-    const schema = this.graph.schema.jsonSchema;
-    const normalized = normalizeMangoQuery(schema, query);
-    // As RxDB's own queries do: removed documents stay in storage, flagged, under every index.
-    (normalized.selector as Record<string, unknown>)['_deleted'] = { $eq: false };
-    normalized.index?.unshift('_deleted');
-    const prepared = prepareQuery(schema, normalized);
-    const { documents } = await this.graph.storageInstance.query(prepared);
+    const documents = await liveDocuments(this.graph, query);
     for (const d of documents) if (!this.stored.has(d.id)) this.stored.set(d.id, d);
     return documents;
   }
@@ -490,6 +484,23 @@ export function graphIdLister(graph: RxCollection<GraphDoc>): ListIds {
     const { documents } = await graph.storageInstance.query(prepareQuery(schema, query));
     return documents.map((d) => d.id);
   };
+}
+
+/**
+ * The live documents matching a query, read from the graph's storage itself: plain stored data,
+ * none of RxDB's query or document caches.
+ */
+export async function liveDocuments(
+  graph: RxCollection<GraphDoc>,
+  query: MangoQuery<GraphDoc>,
+): Promise<Stored[]> {
+  const schema = graph.schema.jsonSchema;
+  const normalized = normalizeMangoQuery(schema, query);
+  // As RxDB's own queries do: removed documents stay in storage, flagged, under every index.
+  (normalized.selector as Record<string, unknown>)['_deleted'] = { $eq: false };
+  normalized.index?.unshift('_deleted');
+  const { documents } = await graph.storageInstance.query(prepareQuery(schema, normalized));
+  return documents;
 }
 
 /** A stored document's value for reads: removed documents do not exist. */

@@ -8,6 +8,7 @@ import {
   asyncScheduler,
   auditTime,
   combineLatest,
+  defer,
   distinctUntilChanged,
   finalize,
   map,
@@ -25,10 +26,11 @@ import type { SyncedRequestKind, SyncRequest } from '../protocol/sync.ts';
 import type { ProfileRecord } from '../resolver/records.ts';
 import { isRxDocument, type RxDocument } from 'rxdb/plugins/core';
 import { LIVE_QUERY_DELAY_MS, type DeviceDatabase, type GraphDoc } from './collections.ts';
+import { liveProfiles } from './live-profiles.ts';
+import { OrderedPeople } from './ordered-people.ts';
 import type { CurrentUser } from './engine.ts';
 import {
   HEAD_ID,
-  kindSelector,
   profileId,
   requestsOfQuery,
   type CommittedWrite,
@@ -148,10 +150,22 @@ function samePerson(a: PersonView | null, b: PersonView | null): boolean {
   );
 }
 
+/** The views of the documents that are listed (live profiles that are not orphaned). */
+function* listed(
+  docs: Iterable<GraphDoc>,
+  viewOf: (doc: GraphDoc) => PersonView | null,
+): Iterable<PersonView> {
+  for (const doc of docs) {
+    const view = viewOf(doc);
+    if (view !== null) yield view;
+  }
+}
+
 /**
- * Person views by document: a profile document that did not change (RxDB hands out the same
- * document object) with the same sync state gives the same view object, so a list of thousands is
- * not rebuilt on every write and unchanged rows need not render again.
+ * Person views by document: a profile document that did not change (the live profiles keep the
+ * same document object, as RxDB does for its documents) with the same sync state gives the same
+ * view object, so listing everyone anew after a sync makes views only for those who changed, and
+ * unchanged rows need not render again.
  */
 class PersonViewCache {
   private readonly views = new WeakMap<object, PersonView>();
@@ -209,7 +223,6 @@ export class DeviceViews {
   ) {
     const share = <T>(source: Observable<T>) => source.pipe(shareReplay({ bufferSize: 1, refCount: true }));
     this.merges$ = share(localData<Merges>(db, MERGES_DOC).pipe(map((m) => m ?? {})));
-    const profiles$ = db.graph.find({ selector: kindSelector('profile') }).$;
     // The MPIDs the server sent, as the live query last saw them while anything follows it (the
     // people list does): what a write of this page cannot tell about a person it did not create.
     let confirmedNow: ReadonlySet<string> | undefined;
@@ -225,21 +238,36 @@ export class DeviceViews {
       distinctUntilChanged(),
     );
     const views = new PersonViewCache(loginTypes);
-    // The list is rebuilt once for all that changed within LIVE_QUERY_DELAY_MS (UP-13): a login
-    // changes the current MPID inside its write and the profiles after it, and neither rebuild
-    // (thousands of rows sorted) runs inside the write, before the call answers.
+    // The list is updated once for all that changed within LIVE_QUERY_DELAY_MS (UP-13): a login
+    // changes the current MPID inside its write and the profiles after it, and the list's work
+    // never runs inside the write, before the call answers. Profiles that changed move in the
+    // ordered list; a change of the server's profiles or of the merges (a sync) lists everyone
+    // anew (UP-14).
     this.people$ = share(
-      combineLatest([profiles$, confirmed$, this.merges$, currentMpid$]).pipe(
-        auditTime(LIVE_QUERY_DELAY_MS),
-        map(([docs, confirmed, merges, current]) => {
-          const people: PersonView[] = [];
-          for (const doc of docs) {
-            const view = views.of(doc, confirmed.has(doc.mpid), merges, current);
-            if (view !== null) people.push(view);
-          }
-          return people.sort((a, b) => b.lastSeenAt - a.lastSeenAt || (a.mpid < b.mpid ? -1 : 1));
-        }),
-      ),
+      defer(() => {
+        const people = new OrderedPeople<PersonView>();
+        let last: { confirmed: ReadonlySet<string>; merges: Merges; current: string | null } | null = null;
+        return combineLatest([liveProfiles(db.graph), confirmed$, this.merges$, currentMpid$]).pipe(
+          auditTime(LIVE_QUERY_DELAY_MS),
+          map(([profiles, confirmed, merges, current]) => {
+            const viewOf = (doc: GraphDoc) => views.of(doc, confirmed.has(doc.mpid), merges, current);
+            const changed = profiles.takeChanged();
+            if (changed === null || last === null || confirmed !== last.confirmed || merges !== last.merges) {
+              people.reset(listed(profiles.docs.values(), viewOf));
+            } else {
+              if (current !== last.current)
+                for (const mpid of [last.current, current]) if (mpid !== null) changed.add(mpid);
+              for (const mpid of changed) {
+                const doc = profiles.docs.get(mpid);
+                people.set(mpid, doc === undefined ? null : viewOf(doc));
+              }
+            }
+            last = { confirmed, merges, current };
+            return people.list();
+          }),
+          distinctUntilChanged(),
+        );
+      }),
     );
     // The current person from its own documents, not from the whole list: it shows as soon as an
     // identity call is written, however many people the device holds. A person this page's write
