@@ -37,11 +37,14 @@ export function liveProfiles(graph: RxCollection<GraphDoc>): Observable<ProfileD
         return taken;
       },
     };
+    // A profile leaves the list when its document is removed or stops being a profile (DV-8:
+    // reconciliation turns a profile the server resolved elsewhere into kind `dropped`); other
+    // kinds carry their profile's MPID too, so the document's id tells whether it is the one listed.
     const apply = (event: RxChangeEvent<GraphDoc>): boolean => {
       const doc = event.documentData;
-      if (doc.kind !== 'profile') return false;
-      if (event.operation === 'DELETE' || doc._deleted) docs.delete(doc.mpid);
-      else docs.set(doc.mpid, doc);
+      if (doc.kind === 'profile' && event.operation !== 'DELETE' && !doc._deleted) docs.set(doc.mpid, doc);
+      else if (docs.get(doc.mpid)?.id === doc.id) docs.delete(doc.mpid);
+      else return false;
       changed?.add(doc.mpid);
       return true;
     };

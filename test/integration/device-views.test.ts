@@ -5,7 +5,7 @@
  */
 import { firstValueFrom, filter } from 'rxjs';
 import { getRxStorageMemory } from 'rxdb/plugins/storage-memory';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { openDeviceDatabase, readLocal } from '../../shared/device/collections.ts';
 import { DeviceEngine, type PersonView } from '../../shared/device/engine.ts';
 import { DeviceSync, type CredentialSealer } from '../../shared/device/sync.ts';
@@ -82,6 +82,28 @@ describe('device views', () => {
     ]);
     const activity = await firstValueFrom(b.engine.activity$(first.value.mpid));
     expect(activity.map((e) => e.name)).toEqual(['badge-scanned']);
+  });
+
+  it('[DV-17][DV-8][UP-14] a list followed through the sync loses the offline record the server merged, and shows the person it became', async () => {
+    const a = await device('a', 1);
+    const b = await device('b', 2);
+    const first = await a.engine.login({ customerid: 'c8' });
+    const second = await b.engine.login({ customerid: 'c8' });
+    if (!first.ok || !second.ok) throw new Error('local resolution failed');
+    let latest: readonly PersonView[] = [];
+    const followed = b.engine.people$.subscribe((people) => (latest = people));
+    await firstValueFrom(b.engine.people$.pipe(filter((list) => list.length === 1)));
+    await a.sync.syncOnce();
+    await b.sync.syncOnce();
+    const merged = {
+      mpid: first.value.mpid,
+      state: 'merged',
+      known: true,
+      current: true,
+      from: [second.value.mpid],
+    };
+    await vi.waitFor(() => expect(summary(latest)).toEqual([merged]), { timeout: 5_000 });
+    followed.unsubscribe();
   });
 
   it('[DV-18] with a sealer the device credential is stored sealed only, and a restarted device syncs with it', async () => {
