@@ -5,12 +5,19 @@
  * people: tens of ms of main thread per write in RxDB's query machinery and the list's rebuild).
  *
  * The events start to be followed before the read begins; those that arrive while it runs are
- * applied after it, in the order they came, so each document ends as its last event left it and
- * nothing written meanwhile is missed.
+ * applied after it, in the order they came, so nothing written meanwhile is missed. An event older
+ * (by revision) than what the list holds of its document is not taken: another page's event may
+ * arrive after this page wrote the same document again.
  */
 import { Observable } from 'rxjs';
-import type { RxChangeEvent, RxCollection } from 'rxdb/plugins/core';
+import {
+  getHeightOfRevision,
+  type RxChangeEvent,
+  type RxCollection,
+  type RxDocumentData,
+} from 'rxdb/plugins/core';
 import type { GraphDoc } from './collections.ts';
+import { PROFILE_PREFIX } from './graph-directory.ts';
 import { kindSelector, liveDocuments } from './rxdb-store.ts';
 
 export interface ProfileDocs {
@@ -37,14 +44,20 @@ export function liveProfiles(graph: RxCollection<GraphDoc>): Observable<ProfileD
         return taken;
       },
     };
-    // A profile leaves the list when its document is removed or stops being a profile (DV-8:
-    // reconciliation turns a profile the server resolved elsewhere into kind `dropped`); other
-    // kinds carry their profile's MPID too, so the document's id tells whether it is the one listed.
+    // The newest revision taken of each profile document, removed ones included: another page's
+    // event can arrive after this page wrote the document again, and must not bring it back.
+    const heights = new Map<string, number>();
+    const keep = (doc: RxDocumentData<GraphDoc>) => heights.set(doc.id, getHeightOfRevision(doc._rev));
+    // A profile's document keeps its id (PROFILE_PREFIX and the MPID) whatever it becomes: it
+    // leaves the list when it is removed or stops being a profile (DV-8: reconciliation turns a
+    // profile the server resolved elsewhere into kind `dropped`).
     const apply = (event: RxChangeEvent<GraphDoc>): boolean => {
       const doc = event.documentData;
+      if (!doc.id.startsWith(PROFILE_PREFIX)) return false;
+      if (getHeightOfRevision(doc._rev) < (heights.get(doc.id) ?? 0)) return false;
+      keep(doc);
       if (doc.kind === 'profile' && event.operation !== 'DELETE' && !doc._deleted) docs.set(doc.mpid, doc);
-      else if (docs.get(doc.mpid)?.id === doc.id) docs.delete(doc.mpid);
-      else return false;
+      else if (!docs.delete(doc.mpid)) return false;
       changed?.add(doc.mpid);
       return true;
     };
@@ -55,7 +68,10 @@ export function liveProfiles(graph: RxCollection<GraphDoc>): Observable<ProfileD
     liveDocuments(graph, { selector: kindSelector('profile') }).then(
       (found) => {
         if (subscriber.closed) return;
-        for (const doc of found) docs.set(doc.mpid, doc);
+        for (const doc of found) {
+          docs.set(doc.mpid, doc);
+          keep(doc);
+        }
         for (const event of early ?? []) apply(event);
         early = null;
         subscriber.next(profiles);

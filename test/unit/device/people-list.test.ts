@@ -4,9 +4,20 @@
  * of the live profiles lists in the list's order, and a write made while its first read runs is
  * not missed.
  */
-import { filter, firstValueFrom, type Observable } from 'rxjs';
+import {
+  getHeightOfRevision,
+  type RxChangeEvent,
+  type RxCollection,
+  type RxDocumentData,
+} from 'rxdb/plugins/core';
+import { filter, firstValueFrom, Subject, type Observable } from 'rxjs';
 import { describe, expect, it, vi } from 'vitest';
-import { LIVE_QUERY_DELAY_MS, type DeviceDatabase } from '../../../shared/device/collections.ts';
+import {
+  LIVE_QUERY_DELAY_MS,
+  type DeviceDatabase,
+  type GraphDoc,
+} from '../../../shared/device/collections.ts';
+import { liveProfiles, type ProfileDocs } from '../../../shared/device/live-profiles.ts';
 import type { DeviceEngine, PersonView } from '../../../shared/device/engine.ts';
 import { newestFirst } from '../../../shared/device/ordered-people.ts';
 import { deviceEngines } from '../../helpers/device-engines.ts';
@@ -122,5 +133,37 @@ describe('the people list follows the changes (UP-14)', () => {
     storage.query = query;
     sub.unsubscribe();
     expect(people.map((p) => p.mpid)).toEqual(await queried(e));
+  });
+
+  it('[UP-14][DV-8] an event older than what the list holds of a profile is not taken, a dropped profile leaves and does not come back', async () => {
+    const db = await database();
+    const e = await engine(db, 3);
+    const login = await e.login({ customerid: 'kept' });
+    if (!login.ok) throw new Error('local resolution failed');
+    // The real collection, with change events the test sends (another page's, arriving late).
+    const events = new Subject<RxChangeEvent<GraphDoc>>();
+    const graph = Object.create(db.graph, { $: { value: events } }) as RxCollection<GraphDoc>;
+    const seen: ProfileDocs[] = [];
+    const sub = liveProfiles(graph).subscribe((p) => seen.push(p));
+    await vi.waitFor(() => expect(seen.length).toBe(1));
+    const profiles = seen[0] as ProfileDocs;
+    profiles.takeChanged();
+    const held = profiles.docs.get(login.value.mpid) as RxDocumentData<GraphDoc>;
+    const height = getHeightOfRevision(held._rev);
+    const event = (rev: number, change: Partial<GraphDoc>): RxChangeEvent<GraphDoc> => ({
+      operation: 'UPDATE',
+      documentId: held.id,
+      isLocal: false,
+      documentData: { ...held, ...change, _rev: `${rev}-test` },
+      previousDocumentData: held,
+    });
+    events.next(event(height - 1, { data: { ...held.data, lastSeenAt: 1 } }));
+    expect(profiles.docs.get(login.value.mpid)).toBe(held);
+    events.next(event(height + 1, { kind: 'dropped' }));
+    expect(profiles.docs.has(login.value.mpid)).toBe(false);
+    events.next(event(height, {}));
+    expect(profiles.docs.has(login.value.mpid)).toBe(false);
+    expect([...(profiles.takeChanged() ?? [])]).toEqual([login.value.mpid]);
+    sub.unsubscribe();
   });
 });
