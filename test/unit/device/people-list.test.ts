@@ -1,8 +1,8 @@
 /**
  * The people list follows the graph's change events after one read (SPEC UP-14, DV-6, DV-17),
  * offline on RxDB memory storage: writes change it without a storage read, it lists what a query
- * of the live profiles lists in the list's order, and a write made while its first read runs is
- * not missed.
+ * of the live profiles lists in the list's order, a write made while its first read runs is not
+ * missed, and an event older than what it holds of a profile (another page's, late) is not taken.
  */
 import {
   getHeightOfRevision,
