@@ -47,7 +47,10 @@ export class GraphDirectory {
     private readonly keys: Set<string>,
   ) {}
 
-  /** Lists the graph's profiles and identity keys (under the device lock: storage is still). */
+  /**
+   * Lists the graph's profiles and identity keys. It runs beside the page's transactions, so the
+   * page cache adds the page's own writes made meanwhile (`PageCache.endListing`).
+   */
   static async read(list: ListIds): Promise<GraphDirectory> {
     const [profileIds, identityIds] = await Promise.all([list(PROFILE_PREFIX), list(IDENTITY_PREFIX)]);
     return new GraphDirectory(

@@ -478,29 +478,36 @@ export function graphIdLister(graph: RxCollection<GraphDoc>): ListIds {
   const wrapped = graph.storageInstance as unknown as { originalStorageInstance?: unknown };
   const original = wrapped.originalStorageInstance ?? graph.storageInstance;
   if (canList(original)) return (prefix) => original.listIds(prefix, prefix + TOP);
-  return async (prefix) => {
-    const schema = graph.schema.jsonSchema;
-    const query = normalizeMangoQuery(schema, { selector: { id: { $gte: prefix, $lt: prefix + TOP } } });
-    const { documents } = await graph.storageInstance.query(prepareQuery(schema, query));
-    return documents.map((d) => d.id);
-  };
+  return async (prefix) =>
+    (await storedDocuments(graph, { selector: { id: { $gte: prefix, $lt: prefix + TOP } } }, true)).map(
+      (d) => d.id,
+    );
 }
 
 /**
- * The live documents matching a query, read from the graph's storage itself: plain stored data,
- * none of RxDB's query or document caches.
+ * The documents matching a query, read from the graph's storage itself: plain stored data, none of
+ * RxDB's query or document caches. Removed documents stay in storage, flagged, under every index;
+ * they are left out unless `removed` asks for them.
  */
-export async function liveDocuments(
+async function storedDocuments(
   graph: RxCollection<GraphDoc>,
   query: MangoQuery<GraphDoc>,
+  removed: boolean,
 ): Promise<Stored[]> {
   const schema = graph.schema.jsonSchema;
   const normalized = normalizeMangoQuery(schema, query);
-  // As RxDB's own queries do: removed documents stay in storage, flagged, under every index.
-  (normalized.selector as Record<string, unknown>)['_deleted'] = { $eq: false };
-  normalized.index?.unshift('_deleted');
+  if (!removed) {
+    // As RxDB's own queries do.
+    (normalized.selector as Record<string, unknown>)['_deleted'] = { $eq: false };
+    normalized.index?.unshift('_deleted');
+  }
   const { documents } = await graph.storageInstance.query(prepareQuery(schema, normalized));
   return documents;
+}
+
+/** The live documents matching a query, from the graph's storage itself (see `storedDocuments`). */
+export function liveDocuments(graph: RxCollection<GraphDoc>, query: MangoQuery<GraphDoc>): Promise<Stored[]> {
+  return storedDocuments(graph, query, false);
 }
 
 /** A stored document's value for reads: removed documents do not exist. */
