@@ -54,7 +54,9 @@ const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-buil
   --skip-build   use the app already built in dist/app instead of building it
   --cpu-profile f  after part 1, profile 50 more people of the Field flow in the page (V8 CPU
                  profile written to f, for DevTools; the harness is then not minified) and print
-                 where the main thread spent its time
+                 where the main thread spent its time; in part 2, profile the back-to-back logins
+                 on the full device too (written to f.app.cpuprofile; dist/app is then built without
+                 minification: build it again before measuring)
 Progress goes to stderr; the tables and one JSON line ({"bench":"app",...}) to stdout.`;
 
 const ArgsSchema = z.object({
@@ -405,12 +407,26 @@ const ProfileSchema = z.object({
 
 /** Profiles 50 more people of the Field flow; writes the profile and prints the top self times. */
 async function cpuProfile(context: BrowserContext, page: Page, file: string): Promise<void> {
+  await profiled(context, page, file, '50 people of the Field flow', () =>
+    page.evaluate(() => window.harness!.fieldFlow('cpu-profile', 0, 50)),
+  );
+}
+
+/** Runs `work` under the page's V8 CPU profiler; writes the profile and prints the top self times. */
+async function profiled<T>(
+  context: BrowserContext,
+  page: Page,
+  file: string,
+  what: string,
+  work: () => Promise<T>,
+): Promise<T> {
   const cdp = await context.newCDPSession(page);
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
   await cdp.send('Profiler.start');
-  await page.evaluate(() => window.harness!.fieldFlow('cpu-profile', 0, 50));
+  const result = await work();
   const { profile } = await cdp.send('Profiler.stop');
+  await cdp.detach();
   writeFileSync(file, JSON.stringify(profile));
   const parsed = ProfileSchema.parse(profile);
   const nodes = new Map(parsed.nodes.map((n) => [n.id, n.callFrame]));
@@ -424,9 +440,10 @@ async function cpuProfile(context: BrowserContext, page: Page, file: string): Pr
     self.set(name, (self.get(name) ?? 0) + (parsed.timeDeltas[i] ?? 0) / 1000);
   });
   const total = [...self.values()].reduce((a, b) => a + b, 0);
-  log(`CPU profile of 50 people written to ${file}; top self time (ms of ${round(total, 0)}):`);
+  log(`CPU profile of ${what} written to ${file}; top self time (ms of ${round(total, 0)}):`);
   for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
     log(`  ${round(ms, 1).toString().padStart(8)}  ${name}`);
+  return result;
 }
 
 type IdentityResults = Awaited<ReturnType<typeof identityCalls>>;
@@ -702,10 +719,12 @@ function prepareAppDir(dir: string, script: string): void {
   const built = path.join(root, 'dist', 'app');
   if (!args['skip-build']) {
     log('building the app (vite build -c renderer/vite.config.ts)…');
-    const run = spawnSync('npx', ['vite', 'build', '-c', 'renderer/vite.config.ts', '--logLevel', 'warn'], {
-      cwd: root,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const minify = args['cpu-profile'] === undefined ? [] : ['--minify', 'false'];
+    const run = spawnSync(
+      'npx',
+      ['vite', 'build', '-c', 'renderer/vite.config.ts', '--logLevel', 'warn', ...minify],
+      { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     if (run.status !== 0) throw new Error('the app build failed');
   }
   if (!existsSync(path.join(built, 'index.html'))) throw new Error('no built app in dist/app');
@@ -729,7 +748,12 @@ async function appMetrics(appUrl: string, profileDir: string) {
   );
   const full = await openApp(context, appUrl);
   log(`first render with ${PEOPLE} people: ${full.firstRenderMs} ms`);
-  const identifyFull = await identifySeries(context, full.page, 'ui-full', false);
+  const profile = args['cpu-profile'];
+  const identifyFull = await (profile === undefined
+    ? identifySeries(context, full.page, 'ui-full', false)
+    : profiled(context, full.page, `${profile}.app.cpuprofile`, 'back-to-back logins, full device', () =>
+        identifySeries(context, full.page, 'ui-full', false),
+      ));
   const identifySettledFull = await identifySeries(context, full.page, 'ui-settled-full', true);
   await listsSettled(full.page);
   const taskMs = await mainThreadMs(context, full.page);
