@@ -1,14 +1,16 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import { useCallback, useEffect, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react';
 import type { PersonView } from '../../device/views.ts';
 import { PersonOption } from './PersonOption.tsx';
+import { useRowWindow } from './row-window.ts';
 
 const ROW_HEIGHT = 56;
 const PAGE = 8;
+const OVERSCAN = 8;
 
 /**
- * The people as a virtualised listbox: only the rows in view are in the DOM, so ten thousand
- * people scroll smoothly. Focus stays on the list; the arrow keys, Home, End and Page Up/Down move
+ * The people as a windowed listbox: only the rows in view are in the DOM, and which they are is
+ * arithmetic on the scroll position (UP-15), so ten thousand people scroll smoothly and a login costs
+ * the list the same however many there are. Focus stays on the list; the arrow keys, Home, End and Page Up/Down move
  * the active row (announced through aria-activedescendant) and Enter opens it.
  */
 export function PeopleList({
@@ -31,14 +33,7 @@ export function PeopleList({
     setActive(index);
     onSelectRef.current(mpid);
   }, []);
-  // No React Compiler in this build: the virtualizer's own re-renders keep the list current.
-  // eslint-disable-next-line react-hooks/incompatible-library
-  const virtualizer = useVirtualizer({
-    count: people.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 8,
-  });
+  const { window: rows, scrollToRow } = useRowWindow(scrollRef, people.length, ROW_HEIGHT, OVERSCAN);
   const activeIndex = Math.min(active, Math.max(people.length - 1, 0));
   const activePerson = people[activeIndex];
 
@@ -47,7 +42,7 @@ export function PeopleList({
   const move = (to: number) => {
     const index = Math.max(0, Math.min(people.length - 1, to));
     setActive(index);
-    virtualizer.scrollToIndex(index, { align: 'auto' });
+    scrollToRow(index);
   };
   const onKeyDown = (event: KeyboardEvent) => {
     const keys: Record<string, () => void> = {
@@ -66,6 +61,26 @@ export function PeopleList({
     action();
   };
 
+  const totalHeight = people.length * ROW_HEIGHT;
+  const inView: ReactNode[] = [];
+  for (let index = rows.start; index < rows.end; index++) {
+    const person = people[index];
+    if (person === undefined) continue;
+    inView.push(
+      <PersonOption
+        key={person.mpid}
+        id={optionId(person.mpid)}
+        person={person}
+        top={index * ROW_HEIGHT}
+        height={ROW_HEIGHT}
+        index={index}
+        count={people.length}
+        active={index === activeIndex}
+        selected={person.mpid === selected}
+        onPick={pick}
+      />,
+    );
+  }
   return (
     <div
       ref={scrollRef}
@@ -76,32 +91,15 @@ export function PeopleList({
       onKeyDown={onKeyDown}
       className="people-listbox"
       style={{
-        height: virtualizer.getTotalSize(),
+        height: totalHeight,
         maxHeight: 'min(60vh, 520px)',
         overflowY: 'auto',
         overflowX: 'hidden',
         position: 'relative',
       }}
     >
-      <div role="presentation" style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
-        {virtualizer.getVirtualItems().map((item) => {
-          const person = people[item.index];
-          if (person === undefined) return null;
-          return (
-            <PersonOption
-              key={person.mpid}
-              id={optionId(person.mpid)}
-              person={person}
-              top={item.start}
-              height={item.size}
-              index={item.index}
-              count={people.length}
-              active={item.index === activeIndex}
-              selected={person.mpid === selected}
-              onPick={pick}
-            />
-          );
-        })}
+      <div role="presentation" style={{ height: totalHeight, position: 'relative' }}>
+        {inView}
       </div>
     </div>
   );
