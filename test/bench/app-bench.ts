@@ -55,8 +55,8 @@ const USAGE = `usage: npm run bench:app -- [--people n] [--skip-ui] [--skip-buil
   --cpu-profile f  after part 1, profile 50 more people of the Field flow in the page (V8 CPU
                  profile written to f, for DevTools; the harness is then not minified) and print
                  where the main thread spent its time; in part 2, profile the back-to-back logins
-                 on the full device too (written to f.app.cpuprofile; dist/app is then built without
-                 minification: build it again before measuring)
+                 on the empty and the full device too (f.app-empty.cpuprofile, f.app-full.cpuprofile;
+                 dist/app is then built without minification: build it again before measuring)
 Progress goes to stderr; the tables and one JSON line ({"bench":"app",...}) to stdout.`;
 
 const ArgsSchema = z.object({
@@ -664,6 +664,20 @@ async function identifySeries(context: BrowserContext, page: Page, label: string
   };
 }
 
+/** The back-to-back series on one device state, under the CPU profiler with `--cpu-profile`. */
+function backToBack(context: BrowserContext, page: Page, device: 'empty' | 'full') {
+  const series = () => identifySeries(context, page, `ui-${device}`, false);
+  const profile = args['cpu-profile'];
+  if (profile === undefined) return series();
+  return profiled(
+    context,
+    page,
+    `${profile}.app-${device}.cpuprofile`,
+    `back-to-back logins, ${device} device`,
+    series,
+  );
+}
+
 /**
  * Waits until the lists have taken the series' last login (DE-13: they follow a write
  * `LIVE_QUERY_DELAY_MS` after it) and React has rendered them, so that the scroll times scrolling,
@@ -740,7 +754,7 @@ async function appMetrics(appUrl: string, profileDir: string) {
   const context = await launchApp(profileDir);
   const cold = await openApp(context, appUrl);
   log(`first render on an empty device: ${cold.firstRenderMs} ms`);
-  const identifyEmpty = await identifySeries(context, cold.page, 'ui-empty', false);
+  const identifyEmpty = await backToBack(context, cold.page, 'empty');
   const identifySettledEmpty = await identifySeries(context, cold.page, 'ui-settled-empty', true);
   await cold.page.close();
   const identityResults = await identityCalls(context, `${appUrl}harness/index.html`, APP_DATABASE, () =>
@@ -748,12 +762,7 @@ async function appMetrics(appUrl: string, profileDir: string) {
   );
   const full = await openApp(context, appUrl);
   log(`first render with ${PEOPLE} people: ${full.firstRenderMs} ms`);
-  const profile = args['cpu-profile'];
-  const identifyFull = await (profile === undefined
-    ? identifySeries(context, full.page, 'ui-full', false)
-    : profiled(context, full.page, `${profile}.app.cpuprofile`, 'back-to-back logins, full device', () =>
-        identifySeries(context, full.page, 'ui-full', false),
-      ));
+  const identifyFull = await backToBack(context, full.page, 'full');
   const identifySettledFull = await identifySeries(context, full.page, 'ui-settled-full', true);
   await listsSettled(full.page);
   const taskMs = await mainThreadMs(context, full.page);
