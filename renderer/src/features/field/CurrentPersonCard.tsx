@@ -12,7 +12,9 @@ import { PersonActions } from './PersonActions.tsx';
 /**
  * Who the device is acting as right now, and the buttons that end their turn. The card itself
  * does not follow the current person: the parts that show them do, so a login renders only what
- * it changes (UP-2).
+ * it changes (UP-2). The badges have a row of their own: beside the title, the server's answer
+ * ("Recorded offline" becoming "Confirmed by the server") wrapped them onto a new line and moved
+ * everything below, the form's buttons included, under the user's pointer (UP-16).
  */
 export function CurrentPersonCard({
   onNextPerson,
@@ -24,12 +26,10 @@ export function CurrentPersonCard({
   return (
     <Card withBorder component="section" aria-labelledby="current-person-heading" padding="md">
       <Stack gap="xs">
-        <Group justify="space-between" wrap="wrap" gap="xs">
-          <Title order={2} size="h4" id="current-person-heading">
-            Current person
-          </Title>
-          <CurrentPersonBadges />
-        </Group>
+        <Title order={2} size="h4" id="current-person-heading">
+          Current person
+        </Title>
+        <CurrentPersonBadges />
         <CurrentPersonDetails />
         <CurrentPersonActions onNextPerson={onNextPerson} />
         <FormError message={error} />

@@ -33,7 +33,7 @@ export function SyncBar() {
       py={6}
       radius={0}
       withBorder
-      style={{ borderLeft: 0, borderRight: 0, borderTop: 0 }}
+      style={{ borderLeft: 0, borderRight: 0, borderTop: 0, position: 'relative' }}
     >
       <Group gap="sm" wrap="wrap" justify="space-between">
         <Group gap="sm" wrap="wrap">
@@ -75,8 +75,9 @@ export function SyncBar() {
           )}
         </Group>
       </Group>
+      {/* Along the bar's bottom edge, over its border: a round starting or ending moves nothing on screen (UP-16). */}
       {state.syncing && (
-        <Progress.Root mt={6} size="xs">
+        <Progress.Root size="xs" radius={0} style={{ position: 'absolute', left: 0, right: 0, bottom: -1 }}>
           {/* The section is the progressbar: its label says the phase (Mantine sets the value text). */}
           <Progress.Section
             value={syncProgress(state.phase)}
