@@ -9,9 +9,10 @@ const OVERSCAN = 8;
 
 /**
  * The people as a windowed listbox: only the rows in view are in the DOM, and which they are is
- * arithmetic on the scroll position (UP-15), so ten thousand people scroll smoothly and a login costs
- * the list the same however many there are. Focus stays on the list; the arrow keys, Home, End and Page Up/Down move
- * the active row (announced through aria-activedescendant) and Enter opens it.
+ * arithmetic on the scroll position (UP-15), so ten thousand people scroll smoothly and a login
+ * costs the list the same however many there are. Focus stays on the list; the arrow keys, Home,
+ * End and Page Up/Down move the active row (announced through aria-activedescendant) and Enter
+ * opens it.
  */
 export function PeopleList({
   people,
