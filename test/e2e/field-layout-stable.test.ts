@@ -2,14 +2,15 @@
  * Nothing on the Field screen moves under the user's pointer when the server answers (SPEC UP-16),
  * in Debian's Chromium with real layout: from the "Log in" click until the current person is
  * confirmed by the server and the sync round is over, the form's buttons and the current person's
- * actions stay where they were (at desktop width). Before, a round's progress bar
+ * actions stay where they were, at desktop and at phone width. Before, a round's progress bar
  * pushed the screen down by 9 px and "Confirmed by the server" wrapped the card's badges onto a new
- * line (33 px): a click aimed at "Log in" for the next person could land beside it.
+ * line (33 px), and on a phone the sync bar's words wrapped onto more or fewer lines as they changed
+ * (32 px): a click aimed at "Log in" for the next person could land beside it.
  */
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { chromiumSkipReason } from '../helpers/chromium.ts';
-import { DESKTOP, fieldSession, FieldApp, type Viewport } from './helpers/field-app.ts';
+import { DESKTOP, fieldSession, FieldApp, PHONE, type Viewport } from './helpers/field-app.ts';
 
 /** The buttons a user aims at next, by their text. */
 const WATCHED = ['Log in', 'Identify', 'Next person'] as const;
@@ -55,8 +56,10 @@ describe.skipIf(chromiumSkipReason !== null)(
   () => {
     const session = fieldSession();
 
-    // At phone width the sync bar's words still wrap differently as they change (docs/design.md).
-    for (const [name, viewport] of [['desktop', DESKTOP]] as [string, Viewport][]) {
+    for (const [name, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as [string, Viewport][]) {
       it(`[UP-16] ${name}: from a login until the server has confirmed it, the buttons stay put`, async () => {
         const server = await session.serve();
         const app = session.keep(await FieldApp.openConnected(session.browser(), server, viewport));

@@ -36,7 +36,7 @@ export function SyncBar() {
       style={{ borderLeft: 0, borderRight: 0, borderTop: 0, position: 'relative' }}
     >
       <Group gap="sm" wrap="wrap" justify="space-between">
-        <Group gap="sm" wrap="wrap">
+        <Group gap="sm" wrap="wrap" className="sync-summary">
           <div role="status" aria-live="polite">
             <StatusBadge tone={tone(state)}>{syncStatusText(state)}</StatusBadge>
           </div>
