@@ -38,6 +38,7 @@ import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { z } from 'zod';
+import { summariseCpuProfile } from '../../scripts/cpuprofile.mjs';
 import { progressBar } from '../../shared/util/progress.ts';
 import type { CallProfile, FloorTimes, FlowTimes, StorageTrace } from '../browser/harness-api.ts';
 import { bundleHarness, openHarness, startHarnessServer, writeHarness } from '../browser/harness-server.ts';
@@ -398,21 +399,28 @@ const ProfileSchema = z.object({
   nodes: z.array(
     z.object({
       id: z.number(),
-      callFrame: z.object({ functionName: z.string(), url: z.string(), lineNumber: z.number() }),
+      callFrame: z.object({
+        functionName: z.string(),
+        url: z.string(),
+        lineNumber: z.number(),
+        columnNumber: z.number(),
+      }),
+      children: z.array(z.number()).default([]),
     }),
   ),
   samples: z.array(z.number()),
   timeDeltas: z.array(z.number()),
+  startTime: z.number(),
 });
 
-/** Profiles 50 more people of the Field flow; writes the profile and prints the top self times. */
+/** Profiles 50 more people of the Field flow; writes the profile and prints its summary. */
 async function cpuProfile(context: BrowserContext, page: Page, file: string): Promise<void> {
   await profiled(context, page, file, '50 people of the Field flow', () =>
     page.evaluate(() => window.harness!.fieldFlow('cpu-profile', 0, 50)),
   );
 }
 
-/** Runs `work` under the page's V8 CPU profiler; writes the profile and prints the top self times. */
+/** Runs `work` under the page's V8 CPU profiler; writes the profile and prints its summary (self and total time). */
 async function profiled<T>(
   context: BrowserContext,
   page: Page,
@@ -428,21 +436,8 @@ async function profiled<T>(
   const { profile } = await cdp.send('Profiler.stop');
   await cdp.detach();
   writeFileSync(file, JSON.stringify(profile));
-  const parsed = ProfileSchema.parse(profile);
-  const nodes = new Map(parsed.nodes.map((n) => [n.id, n.callFrame]));
-  const self = new Map<string, number>();
-  parsed.samples.forEach((id, i) => {
-    const frame = nodes.get(id);
-    const name =
-      frame === undefined
-        ? '?'
-        : `${frame.functionName || '(anonymous)'} ${path.basename(frame.url)}:${frame.lineNumber + 1}`;
-    self.set(name, (self.get(name) ?? 0) + (parsed.timeDeltas[i] ?? 0) / 1000);
-  });
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  log(`CPU profile of ${what} written to ${file}; top self time (ms of ${round(total, 0)}):`);
-  for (const [name, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25))
-    log(`  ${round(ms, 1).toString().padStart(8)}  ${name}`);
+  log(`CPU profile of ${what} written to ${file}:`);
+  for (const line of summariseCpuProfile(ProfileSchema.parse(profile), { top: 25 })) log(`  ${line}`);
   return result;
 }
 
