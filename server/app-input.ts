@@ -7,7 +7,7 @@ import type { ApiError } from '../shared/protocol/errors.ts';
 import { ok, type Result } from '../shared/util/result.ts';
 import type { WorkspaceStore } from './db/workspace-store.ts';
 
-export const APP_INPUT_NAME = 'Field app';
+const APP_INPUT_NAME = 'Field app';
 
 export interface AppInput {
   readonly key: string;

@@ -29,7 +29,7 @@ export interface LabJobsOptions {
   readonly now: () => number;
 }
 
-export const LAB_JOB_DEFAULTS = {
+const LAB_JOB_DEFAULTS = {
   maxRunning: 4,
   maxEnded: 20,
   keepEndedMs: 15 * 60_000,

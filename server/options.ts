@@ -15,7 +15,7 @@ export const INPUT_KINDS = ['browser', 'server'] as const;
 export type InputKind = (typeof INPUT_KINDS)[number];
 
 /** The origin the Electron shell loads the renderer from. */
-export const DESKTOP_APP_ORIGIN = 'app://identity-sync';
+const DESKTOP_APP_ORIGIN = 'app://identity-sync';
 
 /** `scheme://host[:port]`, as browsers send it in `Origin` (custom schemes included), or `*`. */
 const OriginSchema = z

@@ -44,7 +44,7 @@ export interface WorkspaceExport {
   readonly lastSeenResolutionMs: number;
 }
 
-export class SimulationError extends Error {
+class SimulationError extends Error {
   override readonly name = 'SimulationError';
 }
 
@@ -66,7 +66,7 @@ interface DeviceSlot {
  * 4 devices are open at once; the least recently used one is closed (its memory-storage data
  * stays) and reopened when needed, which is indistinguishable from the app being quit and started.
  */
-export const MAX_OPEN_DEVICES = 4;
+const MAX_OPEN_DEVICES = 4;
 
 export class World {
   private server: RunningServer | null = null;

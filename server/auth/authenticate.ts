@@ -42,7 +42,7 @@ export interface AuthRequest {
   readonly pathKey?: string;
 }
 
-export const MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 function header(request: AuthRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -52,7 +52,7 @@ function header(request: AuthRequest, name: string): string | undefined {
 const unauthorized = (message: string) => err(apiError('UNAUTHORIZED', message));
 
 /** Compact ISO 8601 (`20170712T224127Z`, the docs) or any HTTP date (`Wed, 12 Jul 2017 …`, Android). */
-export function parseSignatureDate(text: string): number | null {
+function parseSignatureDate(text: string): number | null {
   const compact = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
   if (compact !== null) {
     const [y = 0, mo = 1, d = 1, h = 0, mi = 0, s = 0] = compact.slice(1).map(Number);

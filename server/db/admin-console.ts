@@ -33,7 +33,7 @@ type Kind = ResolutionCount['kind'];
 type Outcome = ResolutionCount['outcome'];
 
 /** The outcome of a stored (successful) resolution, from its trace's branch (AA-2). */
-export function outcomeOf(branch: string | null, created: boolean): Outcome {
+function outcomeOf(branch: string | null, created: boolean): Outcome {
   if (created) return 'created';
   return branch === 'convert_anonymous' ? 'converted' : 'matched';
 }

@@ -20,7 +20,7 @@ function sequenceType(dialect: Dialect) {
   return dialect === 'postgres' ? sql`bigserial` : sql`integer`;
 }
 
-export const MIGRATIONS: readonly Migration[] = [
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'identity graph, requests, history, aliases, workspaces and credentials',
@@ -349,9 +349,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-export const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
+const SCHEMA_VERSION = Math.max(...MIGRATIONS.map((m) => m.version));
 
-export class DatabaseTooNewError extends Error {
+class DatabaseTooNewError extends Error {
   override readonly name = 'DatabaseTooNewError';
   constructor(readonly found: number) {
     super(

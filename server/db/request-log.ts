@@ -55,7 +55,7 @@ const COLUMNS = [
 const MAX_ROWS_PER_INSERT = 256;
 
 /** [start, size] of each INSERT for `count` rows: the largest power-of-two chunks first. */
-export function insertChunks(count: number): [number, number][] {
+function insertChunks(count: number): [number, number][] {
   const chunks: [number, number][] = [];
   let at = 0;
   for (let size = MAX_ROWS_PER_INSERT; size >= 1; size /= 2) {

@@ -54,13 +54,13 @@ export type DeviceRequestEntry = LoggedBase & {
  * The request a `device_requests.doc` holds: v1 stored the device's row, v2 the wire request
  * (SPEC S2-8). Either way the request's own fields.
  */
-export function storedPushedRequest(doc: string): PushedRequest {
+function storedPushedRequest(doc: string): PushedRequest {
   const stored = JSON.parse(doc) as SyncRequestDoc | PushedRequest;
   return 'data' in stored ? stored.data.sync : stored;
 }
 
 /** The body column of an API entry, as `RequestLog` rows carry it. */
-export function apiRequestOf(kind: string, body: string | null): ApiRequest | null {
+function apiRequestOf(kind: string, body: string | null): ApiRequest | null {
   if (body === null) return null;
   const parsed = JSON.parse(body) as unknown;
   switch (kind) {

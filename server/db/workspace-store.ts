@@ -44,32 +44,6 @@ export interface AdminTokenSummary {
   readonly revokedAt: number | null;
 }
 
-/** Parsed configs by (workspace, version): a resolution re-reads only the version number. */
-export class ConfigCache {
-  private readonly parsed = new Map<string, { version: number; config: ScopeConfig }>();
-
-  /**
-   * The workspace's config as of this transaction. PostgreSQL reads the row FOR SHARE, so a
-   * concurrent config change waits for this transaction and the next one sees the new config.
-   */
-  async read(db: Kysely<Database>, postgres: boolean, workspaceId: string): Promise<ScopeConfig | null> {
-    let query = db.selectFrom('workspaces').select('config_version').where('id', '=', workspaceId);
-    if (postgres) query = query.forShare();
-    const row = await query.executeTakeFirst();
-    if (row === undefined) return null;
-    const cached = this.parsed.get(workspaceId);
-    if (cached !== undefined && cached.version === row.config_version) return cached.config;
-    const full = await db
-      .selectFrom('workspaces')
-      .select(['config', 'config_version'])
-      .where('id', '=', workspaceId)
-      .executeTakeFirstOrThrow();
-    const config = ScopeConfigSchema.parse(JSON.parse(full.config));
-    this.parsed.set(workspaceId, { version: full.config_version, config });
-    return config;
-  }
-}
-
 function inputFromRow(row: {
   key: string;
   workspace_id: string;

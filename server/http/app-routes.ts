@@ -15,8 +15,7 @@ import { route, type RouteDeclaration } from './route-table.ts';
 import { appPathSegments, fileInside } from './static-path.ts';
 import { cacheControlOf, NO_CACHE, sendFile } from './static-files.ts';
 
-export const APP_NOT_BUILT =
-  'The app is not built yet: run `npm run build:app` (npm start does it for you)\n';
+const APP_NOT_BUILT = 'The app is not built yet: run `npm run build:app` (npm start does it for you)\n';
 
 export interface AppRouteDeps {
   /** Absolute path of the built renderer. */

@@ -12,7 +12,7 @@ interface Bucket {
   at: number;
 }
 
-export const DEFAULT_MAX_KEYS = 50_000;
+const DEFAULT_MAX_KEYS = 50_000;
 
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();

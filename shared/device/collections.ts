@@ -96,7 +96,7 @@ export const GRAPH_SCHEMA: RxJsonSchema<GraphDoc> = {
  * dropped indexes only: every document is kept as it was. Version 2 gives request documents their
  * log fields (`logFields`), from the sequence and MPID they already held.
  */
-export const GRAPH_MIGRATIONS = {
+const GRAPH_MIGRATIONS = {
   1: (doc: GraphDoc): GraphDoc => doc,
   2: (doc: GraphDoc): GraphDoc =>
     doc.kind === 'request' ? { ...doc, ...logFields(doc.seq, doc.mpid) } : doc,

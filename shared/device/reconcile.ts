@@ -47,7 +47,7 @@ export type Notice =
     };
 
 /** What the server's answer to one request means for the person using the device. */
-export function noticesFor(sync: SyncRequest): Notice[] {
+function noticesFor(sync: SyncRequest): Notice[] {
   const server = sync.server;
   if (server === null) return [];
   if (server.status === 'failed') {

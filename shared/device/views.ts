@@ -117,7 +117,7 @@ function localData<T>(db: DeviceDatabase, id: string): Observable<T | null> {
   return db.getLocal$<T>(id).pipe(map((doc) => (doc === null ? null : (doc.toJSON().data as T))));
 }
 
-export function decisionFrom(sync: SyncRequest, stored: RequestData['stored']): DecisionView {
+function decisionFrom(sync: SyncRequest, stored: RequestData['stored']): DecisionView {
   const server = sync.server;
   return {
     requestId: sync.requestId,

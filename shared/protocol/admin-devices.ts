@@ -1,7 +1,7 @@
 /** The admin device detail's wire schemas (SPEC AA-5, AA-6). */
 import { z } from 'zod';
 
-export const MAX_FAILED_SHOWN = 100;
+const MAX_FAILED_SHOWN = 100;
 
 export const DeviceDetailQuerySchema = z
   .object({ failed_limit: z.coerce.number().int().min(1).max(MAX_FAILED_SHOWN).default(20) })

@@ -9,8 +9,8 @@ import { MpidSchema } from '../identity/mpid.ts';
 import { EnvironmentSchema } from '../identity/scope-config.ts';
 import { ALIAS_STATUSES } from '../resolver/records.ts';
 
-export const MAX_GRAPH_DEPTH = 3;
-export const DEFAULT_GRAPH_NODES = 200;
+const MAX_GRAPH_DEPTH = 3;
+const DEFAULT_GRAPH_NODES = 200;
 /** The most nodes one answer may hold (the view stays interactive with this many, GV-4). */
 export const MAX_GRAPH_NODES = 1000;
 

@@ -53,7 +53,7 @@ export const WorkspaceListSchema = z.object({ workspaces: z.array(WorkspaceSumma
 export const ProfileListSchema = z.object({ profiles: z.array(ProfileRecordSchema) });
 
 /** An event or attribute a device recorded for the profile (or copied in by an alias). */
-export const ProfileEventSchema = z.object({
+const ProfileEventSchema = z.object({
   type: z.string(),
   name: z.string(),
   at: z.number(),

@@ -11,7 +11,7 @@ import { StrategySchema } from '../identity/scope-config.ts';
 import { LabStrategyRunSchema, type LabStrategyRun } from './lab.ts';
 
 /** A job id: a random UUID the server chose. */
-export const LabJobIdSchema = z.uuid();
+const LabJobIdSchema = z.uuid();
 
 export const LabJobParamsSchema = z.object({ id: LabJobIdSchema }).strict();
 
@@ -23,7 +23,7 @@ export const LabJobStrategySchema = z.discriminatedUnion('status', [
 ]);
 export type LabJobStrategy = z.infer<typeof LabJobStrategySchema>;
 
-export const LAB_JOB_STATES = ['running', 'completed', 'cancelled'] as const;
+const LAB_JOB_STATES = ['running', 'completed', 'cancelled'] as const;
 
 /**
  * A job: `running` until every strategy has ended, then `completed`; `cancelled` once asked to stop

@@ -140,7 +140,7 @@ export const LabRunRequestSchema = z
   .strict();
 export type LabRunRequest = z.infer<typeof LabRunRequestSchema>;
 
-export const LAB_FAILURE_REASONS = ['timeout', 'crashed', 'output_too_large', 'bad_output'] as const;
+const LAB_FAILURE_REASONS = ['timeout', 'crashed', 'output_too_large', 'bad_output'] as const;
 
 /**
  * One strategy's run: its report, a config the strategy does not allow, a run that broke, or one

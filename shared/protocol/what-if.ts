@@ -6,10 +6,10 @@
  */
 import { z } from 'zod';
 
-export const WHAT_IF_DEFAULT_LIMIT = 100_000;
-export const WHAT_IF_MAX_LIMIT = 1_000_000;
-export const WHAT_IF_DEFAULT_DIFFERENCES = 100;
-export const WHAT_IF_MAX_DIFFERENCES = 1_000;
+const WHAT_IF_DEFAULT_LIMIT = 100_000;
+const WHAT_IF_MAX_LIMIT = 1_000_000;
+const WHAT_IF_DEFAULT_DIFFERENCES = 100;
+const WHAT_IF_MAX_DIFFERENCES = 1_000;
 
 const TimeMs = z.number().int().nonnegative();
 
@@ -33,7 +33,7 @@ export const WhatIfRequestSchema = z
   });
 export type WhatIfRequest = z.infer<typeof WhatIfRequestSchema>;
 
-export const WHAT_IF_SOURCES = ['api', 'device'] as const;
+const WHAT_IF_SOURCES = ['api', 'device'] as const;
 
 /** One answer to one request: the profile, whether it was created, or the error code. */
 export const WhatIfAnswerSchema = z.object({

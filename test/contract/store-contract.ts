@@ -22,7 +22,7 @@ import type { AdapterFactory } from './adapter.ts';
 
 const NS = { scopeId: 'ws1', environment: 'production' as Environment };
 
-export function profile(
+function profile(
   mpid: string,
   identities: Partial<Record<IdentityType, string[]>>,
   overrides: Partial<ProfileRecord> = {},
@@ -95,7 +95,7 @@ function storedRequest(requestId: string, mpid: string): StoredRequest {
   };
 }
 
-export function alias(id: string, overrides: Partial<AliasRecord> = {}): AliasRecord {
+function alias(id: string, overrides: Partial<AliasRecord> = {}): AliasRecord {
   return {
     id,
     scopeId: 'ws1',

@@ -22,7 +22,7 @@ const PHONE_TYPES: ReadonlySet<IdentityType> = new Set(['mobile_number', 'phone_
 const PHONE = /^\+?[0-9]{6,15}$/;
 
 /** The zod schema a field of this type is validated with: normalised output, errors in words. */
-export function identityValueSchema(config: ScopeConfig, type: IdentityType) {
+function identityValueSchema(config: ScopeConfig, type: IdentityType) {
   const blocked = compileBlockedValues(config.blockedValues);
   return z
     .string()

@@ -24,7 +24,7 @@ const UI_TIMEOUT_MS = 20_000;
 const MAX_TABS = 40;
 
 /** A fresh server (temp SQLite) serving this worker's copy of the built app under /app/. */
-export async function startAppServer(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
+async function startAppServer(options: Partial<ServerOptionsInput> = {}): Promise<TestServer> {
   return startTestServer({ appDir: await appCopy(), ...options });
 }
 

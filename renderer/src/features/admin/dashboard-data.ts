@@ -129,7 +129,7 @@ export interface LagRow {
 }
 
 /** The shortest full bar: devices all seen within the last minute show short bars, not full ones. */
-export const LAG_SCALE_FLOOR_MS = 60_000;
+const LAG_SCALE_FLOOR_MS = 60_000;
 
 /** Devices by sync lag, the longest first (then by id), each with its bar's share of the longest. */
 export function lagRows(stats: Stats): LagRow[] {

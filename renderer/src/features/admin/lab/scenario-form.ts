@@ -110,7 +110,7 @@ export function isUnder(p: string, path: string): boolean {
 }
 
 /** Problems at `path` or below it (the strategy field shows every problem of the config). */
-export function problemsUnder(problems: Problems, path: string): string[] {
+function problemsUnder(problems: Problems, path: string): string[] {
   return [...problems].filter(([p]) => isUnder(p, path)).flatMap(([, messages]) => messages);
 }
 

@@ -75,7 +75,7 @@ const FIELD_WORDS: Readonly<Record<string, string>> = {
 };
 
 /** `"email"` → `Email`, `identityPriority` → `the identity priority`: the schema's rule, worded for admins. */
-export function reword(message: string): string {
+function reword(message: string): string {
   return message
     .replace(
       /\["customerid"\]|identityPriority|loginIdentities|uniqueIdentities|immutableIdentities/g,
