@@ -97,7 +97,7 @@ const CLOCK_TICKS_PER_SECOND = 100;
 /** People (three identity calls each) of the identity-calls-alone runs on the empty and the full device. */
 const MAIN_THREAD_PEOPLE = 50;
 /**
- * Timed logins per identify-to-screen series. Its p95 is the 7th slowest of 120: with 40 it was the
+ * Timed logins per identify-to-screen series. Its p95 is the 6th slowest of 120: with 40 it was the
  * 2nd slowest, which one garbage collection or one slow IndexedDB reply decided (runs of the same
  * code differed by 21 ms).
  */
