@@ -1,14 +1,18 @@
 /**
- * What a PostgreSQL benchmark run costs besides wall time (Linux): round trips, counted by a TCP
- * proxy between the server and PostgreSQL (each simple query `Q` and each extended-protocol `Sync`
- * the server sends waits for one answer), and CPU time read from /proc for the server process and
- * for the PostgreSQL backends serving it (found by `application_name`).
+ * What a PostgreSQL benchmark run costs besides wall time (Linux): CPU time read from /proc for
+ * the server process and for the PostgreSQL backends serving it (found by `application_name`),
+ * and round trips, counted by a TCP proxy between a server and PostgreSQL (each simple query `Q`
+ * and each extended-protocol `Sync` the server sends waits for one answer). The proxy runs in the
+ * benchmark's own process, beside the load generator, and every byte to and from PostgreSQL
+ * crosses it: so the measured server connects to PostgreSQL directly, and round trips are counted
+ * in a pass of their own through the proxy (`countedUrl`).
  */
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import pg from 'pg';
 
 const APPLICATION = 'idsync-bench';
+const COUNTED_APPLICATION = 'idsync-bench-counted';
 /** Linux clock ticks per second (`getconf CLK_TCK`), the unit of /proc/<pid>/stat times. */
 const TICKS_PER_SEC = 100;
 
@@ -43,36 +47,44 @@ function roundTripCounter(onRoundTrip: () => void) {
 }
 
 export interface CostSample {
-  readonly roundTrips: number;
   readonly serverCpuUs: number;
   /** CPU time of each PostgreSQL backend serving the server, by pid (µs). */
   readonly backends: ReadonlyMap<number, number>;
 }
 
-/** Per request between two samples: round trips, server CPU and PostgreSQL CPU (µs). */
+/** Per request between two samples: server CPU and PostgreSQL CPU (µs). */
 export function perRequest(before: CostSample, after: CostSample, requests: number) {
   let postgresCpuUs = 0;
   for (const [pid, cpu] of after.backends) postgresCpuUs += cpu - (before.backends.get(pid) ?? 0);
   const per = (n: number, digits: number) => Number((n / Math.max(1, requests)).toFixed(digits));
   return {
-    roundTrips: per(after.roundTrips - before.roundTrips, 2),
     serverCpuUs: per(after.serverCpuUs - before.serverCpuUs, 0),
     postgresCpuUs: per(postgresCpuUs, 0),
   };
 }
 
 export interface PgCosts {
-  /** The URL for the server: through the counting proxy, with the bench's application name. */
+  /** The URL for the measured server: PostgreSQL itself, with the name `sample` finds its backends by. */
   readonly url: string;
+  /** The URL for a server whose round trips are counted: through the proxy. */
+  readonly countedUrl: string;
   sample(serverPid: number): Promise<CostSample>;
+  /** Round trips through the proxy so far. */
+  roundTrips(): number;
   close(): Promise<void>;
 }
 
 export async function pgCosts(url: string): Promise<PgCosts> {
   const target = new URL(url);
+  const port = Number(target.port || 5432);
+  // A URL may name PostgreSQL's Unix socket folder (`?host=/var/run/postgresql`) instead of a host.
+  const socketFolder = target.searchParams.get('host');
+  const upstreamAddress: net.NetConnectOpts = socketFolder?.startsWith('/')
+    ? { path: `${socketFolder}/.s.PGSQL.${port}` }
+    : { port, host: target.hostname };
   let roundTrips = 0;
   const proxy = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
+    const upstream = net.connect(upstreamAddress);
     const count = roundTripCounter(() => roundTrips++);
     client.on('data', (chunk: Buffer) => {
       count(chunk);
@@ -87,19 +99,24 @@ export async function pgCosts(url: string): Promise<PgCosts> {
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const proxied = new URL(url);
   proxied.hostname = '127.0.0.1';
+  proxied.searchParams.delete('host');
   proxied.port = String((proxy.address() as net.AddressInfo).port);
-  proxied.searchParams.set('application_name', APPLICATION);
+  proxied.searchParams.set('application_name', COUNTED_APPLICATION);
+  const direct = new URL(url);
+  direct.searchParams.set('application_name', APPLICATION);
   const monitor = new pg.Client({ connectionString: url });
   await monitor.connect();
   return {
-    url: proxied.toString(),
+    url: direct.toString(),
+    countedUrl: proxied.toString(),
+    roundTrips: () => roundTrips,
     async sample(serverPid) {
       const { rows } = await monitor.query<{ pid: number }>(
         'select pid from pg_stat_activity where application_name = $1',
         [APPLICATION],
       );
       const backends = new Map(rows.map((r) => [r.pid, cpuMicros(r.pid)]));
-      return { roundTrips, serverCpuUs: cpuMicros(serverPid), backends };
+      return { serverCpuUs: cpuMicros(serverPid), backends };
     },
     async close() {
       await monitor.end();

@@ -14,8 +14,10 @@
  *   npm run bench:server -- --last-seen-resolution 60000   the server's last-seen window (default 0: exact)
  *   npm run bench:server -- --analyze                PostgreSQL: gather the tables' statistics after populating
  *
- * On PostgreSQL it also reports, per identify and per login, the round trips to the database, the
- * server's CPU and the PostgreSQL backends' CPU (`pg-costs.ts`).
+ * On PostgreSQL it also reports, per identify and per login, the server's CPU and the PostgreSQL
+ * backends' CPU, and the round trips to the database, counted in a short pass of their own by a
+ * second server connected through a counting proxy (`pg-costs.ts`): the measured server talks to
+ * PostgreSQL directly, so the proxy costs neither its throughput nor its latency.
  */
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,6 +57,9 @@ const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PROFILES = Number(args.profiles);
 const LAST_SEEN_RESOLUTION_MS = Number(args['last-seen-resolution']);
+const SERVER_ARGS = ['--last-seen-resolution', String(LAST_SEEN_RESOLUTION_MS)];
+/** Seconds of each pass that only counts PostgreSQL round trips. */
+const COUNTED_SECONDS = Math.min(DURATION, 3);
 
 interface Measure {
   readonly requestsPerSec: number;
@@ -74,6 +79,9 @@ async function serverCpuUs(url: string): Promise<number> {
   return (value('process_cpu_user_seconds_total') + value('process_cpu_system_seconds_total')) * 1e6;
 }
 
+/** Logins so far, over every run: each login comes from a device not seen before. */
+let loginDevices = 0;
+
 function bodies(kind: 'identify' | 'login') {
   let n = 0;
   return (request: autocannon.Request): autocannon.Request => {
@@ -82,12 +90,21 @@ function bodies(kind: 'identify' | 'login') {
     const identities =
       kind === 'identify'
         ? { customerid: `c${k}`, device_application_stamp: `das${k}` }
-        : { customerid: `c${k}`, email: `u${k}@example.com`, device_application_stamp: `bench-das-${n}` };
+        : {
+            customerid: `c${k}`,
+            email: `u${k}@example.com`,
+            device_application_stamp: `bench-das-${loginDevices++}`,
+          };
     return { ...request, body: JSON.stringify({ environment: 'production', known_identities: identities }) };
   };
 }
 
-async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?: number): Promise<Measure> {
+async function measure(
+  url: string,
+  route: 'noop' | 'identify' | 'login',
+  rate?: number,
+  duration = DURATION,
+): Promise<Measure> {
   const request =
     route === 'noop'
       ? { method: 'GET' as const, path: '/healthz' }
@@ -104,7 +121,7 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     requests: [request],
     ...(rate === undefined ? {} : { overallRate: rate }),
   });
@@ -120,6 +137,8 @@ async function measure(url: string, route: 'noop' | 'identify' | 'login', rate?:
   };
 }
 
+type Cost = ReturnType<typeof perRequest> & { readonly roundTrips: number };
+
 interface Row {
   database: string;
   noop: Measure;
@@ -133,8 +152,8 @@ interface Row {
   identifyRatio: number;
   loginRatio: number;
   /** PostgreSQL only: per request, round trips to the database and CPU of the server and of PostgreSQL. */
-  identifyCost?: ReturnType<typeof perRequest>;
-  loginCost?: ReturnType<typeof perRequest>;
+  identifyCost?: Cost;
+  loginCost?: Cost;
   /** Growth of the SQLite file (with its WAL) per identify during the identify run; null on PostgreSQL. */
   sqliteBytesPerIdentify: number | null;
 }
@@ -162,7 +181,32 @@ async function analyzeSchema(url: string): Promise<void> {
 }
 
 /**
- * `database` is the SQLite file or the PostgreSQL URL (through the counting proxy, with `costs`);
+ * Round trips per identify and per login on PostgreSQL, from a server of their own connected
+ * through the counting proxy, on the database the measured server populated (and with its data
+ * folder, whose server key opens the secrets stored there).
+ */
+async function roundTripsPerRequest(costs: PgCosts, dataDir: string) {
+  const server = await startBenchServer({
+    dataDir,
+    database: costs.countedUrl,
+    config: BENCH_CONFIG,
+    apiKey: BENCH_API_KEY,
+    serverArgs: SERVER_ARGS,
+  });
+  const per = async (route: 'identify' | 'login') => {
+    const before = costs.roundTrips();
+    const measured = await measure(server.url, route, undefined, COUNTED_SECONDS);
+    return Number(((costs.roundTrips() - before) / Math.max(1, measured.total)).toFixed(2));
+  };
+  try {
+    return { identify: await per('identify'), login: await per('login') };
+  } finally {
+    await server.stop();
+  }
+}
+
+/**
+ * `database` is the SQLite file or, with `costs`, the PostgreSQL URL (`costs.url`);
  * `analyzeUrl`, PostgreSQL only: the database's URL, to gather statistics at after populating.
  */
 async function run(label: string, database: string, costs?: PgCosts, analyzeUrl?: string): Promise<Row> {
@@ -173,7 +217,7 @@ async function run(label: string, database: string, costs?: PgCosts, analyzeUrl?
     database,
     config: BENCH_CONFIG,
     apiKey: BENCH_API_KEY,
-    serverArgs: ['--last-seen-resolution', String(LAST_SEEN_RESOLUTION_MS)],
+    serverArgs: SERVER_ARGS,
   });
   const pid = server.process.pid ?? 0;
   const costed = async (route: 'identify' | 'login') => {
@@ -201,6 +245,7 @@ async function run(label: string, database: string, costs?: PgCosts, analyzeUrl?
     const noopIdentifyHalf = await measure(server.url, 'noop', identifyRate);
     const loginHalf = await measure(server.url, 'login', loginRate);
     const noopLoginHalf = await measure(server.url, 'noop', loginRate);
+    const trips = costs === undefined ? undefined : await roundTripsPerRequest(costs, dataDir);
     return {
       database: label,
       noop,
@@ -212,8 +257,12 @@ async function run(label: string, database: string, costs?: PgCosts, analyzeUrl?
       noopAtLoginHalfRateP99Ms: noopLoginHalf.p99Ms,
       identifyRatio: identify.requestsPerSec / noop.requestsPerSec,
       loginRatio: login.requestsPerSec / noop.requestsPerSec,
-      ...(identifyCost === undefined ? {} : { identifyCost }),
-      ...(loginCost === undefined ? {} : { loginCost }),
+      ...(identifyCost === undefined || trips === undefined
+        ? {}
+        : { identifyCost: { ...identifyCost, roundTrips: trips.identify } }),
+      ...(loginCost === undefined || trips === undefined
+        ? {}
+        : { loginCost: { ...loginCost, roundTrips: trips.login } }),
       sqliteBytesPerIdentify: bytesPerIdentify,
     };
   } finally {
