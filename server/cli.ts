@@ -42,6 +42,7 @@ options (environment variable in brackets; flags win):
                          device registrations per minute per API key, 0 = off
                                                                           [IDSYNC_REGISTRATION_LIMIT, 60]
   --body-limit <bytes>   largest request body                             [IDSYNC_BODY_LIMIT, 65536]
+  --pg-pool-size <n>     PostgreSQL connections the server keeps          [IDSYNC_PG_POOL_SIZE, 2 per CPU core, at least 4]
   --alias-poll-ms <ms>   how often delayed aliases are looked for         [IDSYNC_ALIAS_POLL_MS, 1000]
   --headers-timeout <ms> time to receive a request's headers              [IDSYNC_HEADERS_TIMEOUT, 15000]
   --request-timeout <ms> time to receive a whole request                  [IDSYNC_REQUEST_TIMEOUT, 60000]
@@ -106,6 +107,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
         'auth-failure-limit': { type: 'string' },
         'registration-limit': { type: 'string' },
         'body-limit': { type: 'string' },
+        'pg-pool-size': { type: 'string' },
         'alias-poll-ms': { type: 'string' },
         'headers-timeout': { type: 'string' },
         'request-timeout': { type: 'string' },
@@ -157,6 +159,7 @@ function options(argv: string[], env: NodeJS.ProcessEnv): ServerOptionsInput {
     authFailureLimit: pick(v['auth-failure-limit'], 'IDSYNC_AUTH_FAILURE_LIMIT'),
     registrationLimit: pick(v['registration-limit'], 'IDSYNC_REGISTRATION_LIMIT'),
     bodyLimitBytes: pick(v['body-limit'], 'IDSYNC_BODY_LIMIT'),
+    pgPoolSize: pick(v['pg-pool-size'], 'IDSYNC_PG_POOL_SIZE'),
     aliasPollMs: pick(v['alias-poll-ms'], 'IDSYNC_ALIAS_POLL_MS'),
     headersTimeoutMs: pick(v['headers-timeout'], 'IDSYNC_HEADERS_TIMEOUT'),
     requestTimeoutMs: pick(v['request-timeout'], 'IDSYNC_REQUEST_TIMEOUT'),

@@ -75,6 +75,12 @@ export const ServerOptionsSchema = z
     streamsPerInput: z.coerce.number().int().min(1).default(1000),
     /** Open event streams on this server; beyond it new ones are refused (503). */
     maxStreams: z.coerce.number().int().min(1).default(4000),
+    /**
+     * PostgreSQL connections the server keeps (SPEC PG-13; `defaultPgPoolSize()` when unset). More
+     * connections than the database's cores can run at once only add backends that wait and switch
+     * (docs/performance.md, session 25).
+     */
+    pgPoolSize: z.coerce.number().int().min(1).max(1000).optional(),
     /** How often due aliases are looked for, in ms. */
     aliasPollMs: z.coerce.number().int().min(10).default(1000),
     logLevel: z.enum(LOG_LEVELS).default('info'),

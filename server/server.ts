@@ -188,7 +188,7 @@ export async function startServer(
   const random = overrides.random ?? randomFromFill((buffer) => getRandomValues(buffer));
   let handle;
   try {
-    handle = await openDatabase({ target, now: () => clock.now() });
+    handle = await openDatabase({ target, now: () => clock.now(), poolSize: options.pgPoolSize });
   } catch (error) {
     const where = isPostgresUrl(target) ? 'PostgreSQL' : `SQLite file ${target}`;
     throw new StartupError(`cannot open the database (${where}): ${(error as Error).message}`);

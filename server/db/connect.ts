@@ -4,6 +4,7 @@
  * the dialect, migrated to the current schema.
  */
 import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -93,7 +94,18 @@ export interface OpenOptions {
   readonly now?: () => number;
   /** PostgreSQL only: the schema to use (tests isolate themselves in a schema of their own). */
   readonly searchPath?: string;
-  readonly poolSize?: number;
+  /** PostgreSQL only: connections in the pool; `defaultPgPoolSize()` unset. */
+  readonly poolSize?: number | undefined;
+}
+
+/**
+ * The PostgreSQL pool's size unless the operator sets one: two connections per CPU core of this
+ * machine (one running while another waits on the network or a lock), at least 4 so that the
+ * background work (request log, alias worker, touch batches) always finds one beside requests.
+ * A pool far above the cores that run the queries only adds backends that wait and switch.
+ */
+export function defaultPgPoolSize(): number {
+  return Math.max(4, 2 * availableParallelism());
 }
 
 /**
@@ -115,7 +127,7 @@ export async function openDatabase(options: OpenOptions): Promise<DatabaseHandle
   if (isPostgresUrl(options.target)) {
     const pool = new pg.Pool({
       connectionString: options.target,
-      max: options.poolSize ?? 10,
+      max: options.poolSize ?? defaultPgPoolSize(),
       ...(options.searchPath === undefined ? {} : { options: `-c search_path=${options.searchPath}` }),
     });
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

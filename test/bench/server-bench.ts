@@ -12,6 +12,7 @@
  *   npm run bench:server -- --databases postgres      PostgreSQL only
  *   npm run bench:server -- --read-only-identify      identify with ?read_only=true: the cost of an identify that writes nothing
  *   npm run bench:server -- --last-seen-resolution 60000   the server's last-seen window (default 0: exact)
+ *   npm run bench:server -- --pg-pool-size 10     the server's PostgreSQL connections (default: the server's own)
  *   npm run bench:server -- --analyze                PostgreSQL: gather the tables' statistics after populating
  *
  * On PostgreSQL it also reports, per identify and per login, the server's CPU and the PostgreSQL
@@ -32,6 +33,7 @@ import {
   postgresSchema,
   startBenchServer,
 } from './bench-server.ts';
+import { defaultPgPoolSize } from '../../server/db/connect.ts';
 import { pgCosts, perRequest, type PgCosts } from './pg-costs.ts';
 
 const { values: args } = parseArgs({
@@ -43,13 +45,14 @@ const { values: args } = parseArgs({
     databases: { type: 'string', default: 'sqlite,postgres' },
     'read-only-identify': { type: 'boolean', default: false },
     'last-seen-resolution': { type: 'string', default: '0' },
+    'pg-pool-size': { type: 'string' },
     analyze: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
 });
 if (args.help) {
   console.log(
-    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify] [--last-seen-resolution ms] [--analyze]',
+    'usage: npm run bench:server -- [--duration s] [--connections n] [--profiles n] [--postgres url] [--databases sqlite,postgres] [--read-only-identify] [--last-seen-resolution ms] [--pg-pool-size n] [--analyze]',
   );
   process.exit(0);
 }
@@ -57,7 +60,12 @@ const DURATION = Number(args.duration);
 const CONNECTIONS = Number(args.connections);
 const PROFILES = Number(args.profiles);
 const LAST_SEEN_RESOLUTION_MS = Number(args['last-seen-resolution']);
-const SERVER_ARGS = ['--last-seen-resolution', String(LAST_SEEN_RESOLUTION_MS)];
+const PG_POOL_SIZE = args['pg-pool-size'] === undefined ? null : Number(args['pg-pool-size']);
+const SERVER_ARGS = [
+  '--last-seen-resolution',
+  String(LAST_SEEN_RESOLUTION_MS),
+  ...(PG_POOL_SIZE === null ? [] : ['--pg-pool-size', String(PG_POOL_SIZE)]),
+];
 /** Seconds of each pass that only counts PostgreSQL round trips. */
 const COUNTED_SECONDS = Math.min(DURATION, 3);
 
@@ -297,7 +305,7 @@ if (postgres !== null) {
 const f = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms${args.analyze ? ', statistics gathered after populating' : ''}); no-op = GET /healthz`,
+  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms, PostgreSQL pool ${PG_POOL_SIZE ?? defaultPgPoolSize()}${args.analyze ? ', statistics gathered after populating' : ''}); no-op = GET /healthz`,
 );
 console.log(
   'database | no-op req/s  cpu µs | identify req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | login req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | bytes/identify',
@@ -328,6 +336,7 @@ console.log(
     profiles: PROFILES,
     readOnlyIdentify: args['read-only-identify'],
     lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS,
+    pgPoolSize: PG_POOL_SIZE ?? defaultPgPoolSize(),
     analyzed: args.analyze,
     rows,
   }),

@@ -135,7 +135,12 @@ describe('server CLI', () => {
     const help = spawnSync(process.execPath, [BUNDLE, '--help'], { encoding: 'utf8' });
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('--database <target>');
-    for (const flag of ['--app-origin <origin>', '--app-dir <dir>', '--public-url <url>'])
+    for (const flag of [
+      '--app-origin <origin>',
+      '--app-dir <dir>',
+      '--public-url <url>',
+      '--pg-pool-size <n>',
+    ])
       expect(help.stdout).toContain(flag);
     const unknown = spawnSync(process.execPath, [BUNDLE, '--portt', '1'], { encoding: 'utf8' });
     expect(unknown.status).toBe(2);
@@ -145,6 +150,11 @@ describe('server CLI', () => {
     });
     expect(badPort.status).toBe(2);
     expect(badPort.stderr).toContain('invalid option port');
+    const badPool = spawnSync(process.execPath, [BUNDLE, '--pg-pool-size', '0', '--data-dir', tempDir()], {
+      encoding: 'utf8',
+    });
+    expect(badPool.status).toBe(2);
+    expect(badPool.stderr).toContain('invalid option pgPoolSize');
     const dir = tempDir();
     const config = path.join(dir, 'bad.json');
     writeFileSync(

@@ -7,6 +7,7 @@
  * database, the requests spread over both (SPEC PG-3).
  */
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import Database from 'better-sqlite3';
@@ -20,7 +21,7 @@ import type { ExplainTrace } from '../../shared/resolver/trace.ts';
 import { seededRandom } from '../../shared/util/random.ts';
 import type { Database as Schema } from '../../server/db/schema.ts';
 import { API_KEY, startTestServer, type TestServer } from '../helpers/server.ts';
-import { createTestSchema, pgSkipReason } from '../helpers/postgres.ts';
+import { createTestSchema, PG_URL, pgSkipReason } from '../helpers/postgres.ts';
 import { SYNC_CONFIG } from '../helpers/scope-configs.ts';
 
 const DEVICES = 50;
@@ -178,13 +179,20 @@ runScenario('SQLite', async () => {
 describe.skipIf(pgSkipReason !== null)(
   `PostgreSQL ${pgSkipReason === null ? '' : `(skipped: ${pgSkipReason})`}`,
   () => {
-    const onPostgres = (servers: number) => async () => {
+    const onPostgres = (servers: number, pgPoolSize?: number) => async () => {
       const schema = await createTestSchema();
       const started: TestServer[] = [];
       // Servers sharing a database share its server key (the input secrets are sealed with it).
       const serverKey = randomBytes(32).toString('base64url');
       for (let n = 0; n < servers; n++)
-        started.push(await startTestServer({ config: SYNC_CONFIG, database: schema.url, serverKey }));
+        started.push(
+          await startTestServer({
+            config: SYNC_CONFIG,
+            database: schema.url,
+            serverKey,
+            ...(pgPoolSize === undefined ? {} : { pgPoolSize }),
+          }),
+        );
       const db = new Kysely<Schema>({
         dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: schema.url, max: 2 }) }),
       });
@@ -200,5 +208,66 @@ describe.skipIf(pgSkipReason !== null)(
     };
     runScenario('PostgreSQL', onPostgres(1));
     runScenario('[PG-3] PostgreSQL, two servers on one database', onPostgres(2));
+    runScenario('[PG-13] PostgreSQL, a pool of one connection', onPostgres(1, 1));
+
+    it('[PG-13] a server keeps at most --pg-pool-size connections, however many requests wait; unset, two per core and at least 4', async () => {
+      const schema = await createTestSchema();
+      const applicationName = `pool-${randomBytes(4).toString('hex')}`;
+      const url = new URL(schema.url);
+      url.searchParams.set('application_name', applicationName);
+      let defaultPool: number | undefined;
+      const serverKey = randomBytes(32).toString('base64url');
+      const sized = await startTestServer({
+        config: SYNC_CONFIG,
+        database: url.toString(),
+        serverKey,
+        pgPoolSize: 2,
+      });
+      const unsized = await startTestServer(
+        { config: SYNC_CONFIG, database: schema.url, serverKey },
+        {
+          onDatabaseOpen: (handle) =>
+            (defaultPool = handle.dialect === 'postgres' ? handle.pool.options.max : 0),
+        },
+      );
+      const watcher = new pg.Client({ connectionString: PG_URL });
+      await watcher.connect();
+      try {
+        const seen: number[] = [];
+        let running = true;
+        const watching = (async () => {
+          while (running) {
+            const { rows } = await watcher.query<{ n: string }>(
+              'select count(*) as n from pg_stat_activity where application_name = $1',
+              [applicationName],
+            );
+            seen.push(Number(rows[0]?.n));
+          }
+        })();
+        const statuses = await Promise.all(
+          Array.from({ length: 60 }, async (_, n) => {
+            const response = await fetch(`${sized.url}/v1/login`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-mp-key': API_KEY },
+              body: JSON.stringify({
+                environment: 'production',
+                known_identities: { customerid: `pool-${n}`, device_application_stamp: `pool-das-${n}` },
+              }),
+            });
+            return response.status;
+          }),
+        );
+        running = false;
+        await watching;
+        expect(statuses).toEqual(statuses.map(() => 200));
+        expect(Math.max(...seen), `connections seen in ${seen.length} looks`).toBe(2);
+        expect(defaultPool).toBe(Math.max(4, 2 * availableParallelism()));
+      } finally {
+        await watcher.end();
+        await sized.close();
+        await unsized.close();
+        await schema.drop();
+      }
+    });
   },
 );
