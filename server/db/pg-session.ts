@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
 import type { LastSeenTouch } from './pg-touch-batch.ts';
+import type { ProfilesSnapshot, SnapshotRead } from './profile-snapshot.ts';
 import type { SqlStoreLogic } from './sql-identity-store.ts';
 import { preparedName, returnsRows, type SqlRun, type Statement } from './sql-statements.ts';
 
@@ -168,7 +169,7 @@ function lastSeenTouches(write: WriteSet): { mpid: string; at: number }[] | null
  * check first tells it the request id to lock up front).
  */
 export async function answerWithoutTransaction<R>(
-  session: PgSession,
+  readSnapshot: (read: SnapshotRead) => Promise<ProfilesSnapshot>,
   logic: SqlStoreLogic,
   known: VersionedConfig,
   make: (config: ScopeConfig) => Program<R>,
@@ -182,7 +183,7 @@ export async function answerWithoutTransaction<R>(
   }
   if (step.value.op !== 'loadProfiles') return { outcome: 'in-transaction', keys: [] };
   const [ns, identities, mpids] = step.value.args;
-  const snapshot = await session.run(logic.profilesSnapshot(ns, identities, mpids, true));
+  const snapshot = await readSnapshot({ ns, identities, mpids });
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { outcome: 'in-transaction', keys };
   /** The last time each profile was seen, by MPID: a later touch of a profile replaces an earlier one. */

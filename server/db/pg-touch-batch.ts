@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
+import { GroupCall } from './group-call.ts';
 import { isRetryable, MAX_ATTEMPTS, onPgConnection } from './pg-session.ts';
 import { rows } from './sql-statements.ts';
 
@@ -34,11 +35,6 @@ export const TOUCH_CALLS_IN_FLIGHT = 1;
 
 /** Touches per routine call at most. */
 const MAX_BATCH = 256;
-
-interface Waiting {
-  readonly touch: LastSeenTouch;
-  readonly resolve: (written: boolean) => void;
-}
 
 /** The routine's parameters for a batch: per-entry arrays, and lists flattened with a count per entry. */
 export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown[] {
@@ -69,8 +65,14 @@ export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown
  * request runs alone in its write transaction, where only a request that fails there fails.
  */
 export class TouchBatcher {
-  private waiting: Waiting[] = [];
-  private inFlight = 0;
+  private readonly calls = new GroupCall<LastSeenTouch, boolean>(
+    TOUCH_CALLS_IN_FLIGHT,
+    MAX_BATCH,
+    async (touches) => {
+      const written = await this.write(touches);
+      return touches.map((_, i) => written[i] === true);
+    },
+  );
 
   constructor(
     private readonly pool: pg.Pool,
@@ -78,23 +80,7 @@ export class TouchBatcher {
   ) {}
 
   submit(touch: LastSeenTouch): Promise<boolean> {
-    return new Promise<boolean>((resolve) => {
-      this.waiting.push({ touch, resolve });
-      this.send();
-    });
-  }
-
-  private send(): void {
-    while (this.inFlight < TOUCH_CALLS_IN_FLIGHT && this.waiting.length > 0) {
-      this.inFlight++;
-      const batch = this.waiting.splice(0, MAX_BATCH);
-      void this.write(batch.map((w) => w.touch))
-        .then((written) => batch.forEach((w, i) => w.resolve(written[i] === true)))
-        .finally(() => {
-          this.inFlight--;
-          this.send();
-        });
-    }
+    return this.calls.submit(touch);
   }
 
   /** Whether each touch was written; all `false` when the batch could not be written. */

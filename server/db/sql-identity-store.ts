@@ -55,7 +55,16 @@ import {
   type PgSession,
   type VersionedConfig,
 } from './pg-session.ts';
+import { SnapshotReads } from './pg-snapshot-reads.ts';
 import { TouchBatcher } from './pg-touch-batch.ts';
+import {
+  snapshotParameters,
+  snapshotsFromRows,
+  toProfile,
+  type ProfilesSnapshot,
+  type SnapshotRead,
+  type SnapshotRow,
+} from './profile-snapshot.ts';
 import { hotCacheOf, type SqliteHotCache } from './sqlite-hot-cache.ts';
 import type { IdentityStoreObserver, IdentityStorePort } from './identity-store-port.ts';
 import type { AliasesTable, HistoryTable, ProfilesTable, RequestsTable } from './schema.ts';
@@ -72,28 +81,6 @@ import {
 
 const SEP = '\u0001';
 
-/** What one `profilesSnapshot` statement saw. */
-export interface ProfilesSnapshot {
-  /** The workspace's config version in the same snapshot (`null` without the workspace). */
-  readonly configVersion: number | null;
-  /** Holders of the values (first value held first), then the MPIDs asked for: the profiles to lock. */
-  readonly wanted: readonly string[];
-  /** The live profiles of the namespace among `wanted`, in that order. */
-  readonly records: ProfileRecord[];
-  /** A digest of everything the statement read, when asked for, else '' (PG-7: a later read with the same digest read the same). */
-  readonly digest: string;
-}
-
-type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
-  readonly config_version: number | null;
-  readonly wanted: string | null;
-  readonly holder_seq: number | null;
-  readonly mpid: string | null;
-  readonly identity_type: string | null;
-  readonly value: string | null;
-  readonly digest: string | null;
-};
-
 /** The unique-value index rejected a write: report it as the port's conflict. */
 function asConflict(error: unknown, type: IdentityType, value: string): unknown {
   const e = error as { code?: unknown; constraint?: unknown; message?: unknown };
@@ -103,19 +90,6 @@ function asConflict(error: unknown, type: IdentityType, value: string): unknown 
     e.message.includes('identities.scope_id');
   const postgresUnique = e.code === '23505' && e.constraint === 'identities_unique_value';
   return sqliteUnique || postgresUnique ? new StoreConflictError(type, value) : error;
-}
-
-export function toProfile(row: Selectable<ProfilesTable>, identities: IdentitySet): ProfileRecord {
-  return {
-    mpid: row.mpid,
-    scopeId: row.scope_id,
-    environment: row.environment as Environment,
-    identities,
-    createdAt: row.created_at,
-    firstSeenAt: row.first_seen_at,
-    lastSeenAt: row.last_seen_at,
-    orphanedAt: row.orphaned_at,
-  };
 }
 
 export function toStoredRequest(row: Omit<Selectable<RequestsTable>, 'seq'>): StoredRequest {
@@ -382,7 +356,7 @@ export class SqlStoreLogic {
     yield* this.lock(this.valueLockKeys(ns, identities));
     if (this.postgres) {
       for (;;) {
-        const snapshot = yield* this.profilesSnapshot(ns, identities, mpids);
+        const snapshot = yield* this.profilesSnapshot({ ns, identities, mpids });
         // Profiles are locked before they are read: a holder not locked yet is locked, then all read again.
         if ((yield* this.lock(this.profileLockKeys(snapshot.wanted))) === 0) return snapshot.records;
       }
@@ -402,47 +376,10 @@ export class SqlStoreLogic {
     return liveProfilesInOrder(found, live, identities, mpids);
   }
 
-  /**
-   * PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken); with
-   * `digest`, also the digest of that read (the read-only attempt's, PG-7), else `digest` is ''.
-   */
-  *profilesSnapshot(
-    ns: Namespace,
-    identities: readonly IdentityKey[],
-    mpids: readonly string[],
-    digest = false,
-  ): SqlRun<ProfilesSnapshot> {
-    const text = digest ? this.texts.fixed.profilesSnapshotWithDigest : this.texts.fixed.profilesSnapshot;
-    const found = yield* rows<SnapshotRow>(text, [
-      ns.scopeId,
-      ns.environment,
-      identities.map((k) => k.identityType),
-      identities.map((k) => k.value),
-      mpids,
-    ]);
-    const holders = new Map<string, number>();
-    const live = new Map<string, { row: SnapshotRow; identities: Record<string, string[]> }>();
-    for (const row of found) {
-      if (row.wanted !== null && row.holder_seq !== null) holders.set(row.wanted, row.holder_seq);
-      if (row.mpid === null) continue;
-      let entry = live.get(row.mpid);
-      if (entry === undefined) {
-        entry = { row, identities: {} };
-        live.set(row.mpid, entry);
-      }
-      if (row.identity_type !== null && row.value !== null)
-        (entry.identities[row.identity_type] ??= []).push(row.value);
-    }
-    const wanted = [...holders].sort((a, b) => a[1] - b[1]).map(([mpid]) => mpid);
-    for (const mpid of mpids) if (!wanted.includes(mpid)) wanted.push(mpid);
-    const records: ProfileRecord[] = [];
-    for (const mpid of wanted) {
-      const entry = live.get(mpid);
-      if (entry !== undefined)
-        records.push(toProfile(entry.row as Selectable<ProfilesTable>, entry.identities));
-    }
-    const first = found[0];
-    return { configVersion: first?.config_version ?? null, wanted, records, digest: first?.digest ?? '' };
+  /** PostgreSQL: what `loadProfiles` reads, in one statement (one snapshot, no locks taken). */
+  *profilesSnapshot(read: SnapshotRead): SqlRun<ProfilesSnapshot> {
+    const found = yield* rows<SnapshotRow>(this.texts.fixed.profilesSnapshot, snapshotParameters([read]));
+    return snapshotsFromRows([read], found)[0] as ProfilesSnapshot;
   }
 
   /** Live records of the namespace with these MPIDs, in the given order, identities in the order added. */
@@ -787,6 +724,7 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
   private readonly groupCommit: GroupCommit | null;
   /** PostgreSQL: this store's last-seen touches, written in batches (PG-10). */
   private readonly touches: TouchBatcher | null;
+  private readonly reads: SnapshotReads | null;
 
   /** SQLite: what returning identifies read, in memory (SPEC HP-6); shared by the connection's stores. */
   private readonly hot: SqliteHotCache | null;
@@ -801,6 +739,10 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
     this.touches =
       handle.dialect === 'postgres'
         ? new TouchBatcher(handle.pool, this.logic.texts.fixed.touchLastSeen)
+        : null;
+    this.reads =
+      handle.dialect === 'postgres'
+        ? new SnapshotReads(handle.pool, this.logic.texts.fixed.profilesSnapshot)
         : null;
   }
 
@@ -844,8 +786,11 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
       this.logic.cachedConfig(workspaceId) ??
       (await onPgConnection(pool, (session) => session.run(this.logic.loadConfig(workspaceId))));
     if (known === null) return null;
-    const attempt = await onPgConnection(pool, (session) =>
-      answerWithoutTransaction(session, this.logic, known, make),
+    const attempt = await answerWithoutTransaction(
+      (read) => (this.reads as SnapshotReads).read(read),
+      this.logic,
+      known,
+      make,
     );
     if (attempt.outcome === 'answered') return attempt.value;
     if (attempt.outcome === 'after-touch' && (await (this.touches as TouchBatcher).submit(attempt.touch)))

@@ -136,8 +136,6 @@ const snapshotCtes = (
   left join lateral (select id, identity_type, value from identities where mpid = p.mpid offset 0) as i on true
 )`;
 
-const SNAPSHOT_CTES = snapshotCtes('$1', '$2', '$3', '$4', '$5');
-
 /** A digest of every row of `snapshot` in a total order: equal digests, equal reads (SPEC PG-7). */
 const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity_id, d.wanted)) from snapshot as d)`;
 
@@ -169,24 +167,42 @@ function pgRoutine(prefix: string, parameters: string, definition: string): PgRo
 }
 
 /**
- * PostgreSQL only: what `loadProfiles` reads, in one statement (one snapshot; see
- * `SNAPSHOT_CTES`), rows in the order identities were added; with `digest`, each row also carries
- * the digest of the whole read (the read-only attempt's, PG-7), else null. A routine, so that its
- * plan is made once per connection (`ROUTINE_PLANNING`, PG-9); `stable`, so it reads with the
- * snapshot of the statement that calls it.
- * (scopeId, environment, identityTypes[], values[], mpids[], digest)
+ * PostgreSQL only: what `loadProfiles` reads, for a batch of reads in one statement (SPEC PG-14):
+ * for each entry in turn its `snapshotCtes` (one snapshot for the whole call: the routine is
+ * `stable`, so every query in it reads with the snapshot of the statement that calls it), rows in
+ * the order identities were added, each tagged with its entry (from 1) and carrying the digest of
+ * its entry's whole read (PG-7). A routine, so that its plans are made once per connection
+ * (`ROUTINE_PLANNING`, PG-9). Entries are given as arrays, lists flattened with a count per entry:
+ * (scopeIds[], environments[], identity counts[], identityTypes[], values[], mpid counts[], mpids[])
  */
 const PROFILES_SNAPSHOT_ROUTINE = pgRoutine(
   'idsync_profiles_snapshot',
-  '(text, text, text[], text[], text[], boolean)',
-  `returns table (config_version integer, wanted text, holder_seq bigint, mpid text, scope_id text,
-  environment text, created_at bigint, first_seen_at bigint, last_seen_at bigint, orphaned_at bigint,
-  deleted_at bigint, identity_id bigint, identity_type text, value text, digest text)
+  '(text[], text[], integer[], text[], text[], integer[], text[])',
+  `returns table (entry integer, config_version integer, wanted text, holder_seq bigint, mpid text,
+  scope_id text, environment text, created_at bigint, first_seen_at bigint, last_seen_at bigint,
+  orphaned_at bigint, deleted_at bigint, identity_id bigint, identity_type text, value text, digest text)
 language plpgsql stable ${ROUTINE_PLANNING} as $routine$
 #variable_conflict use_column
+declare
+  e_scope text;
+  e_environment text;
+  e_types text[];
+  e_values text[];
+  e_mpids text[];
+  e_identity integer := 1;
+  e_mpid integer := 1;
 begin
-  return query ${SNAPSHOT_CTES}
-  select s.*, case when $6 then ${SNAPSHOT_DIGEST} end from snapshot as s order by s.identity_id;
+  for e_n in 1 .. coalesce(array_length($1, 1), 0) loop
+    e_scope := $1[e_n];
+    e_environment := $2[e_n];
+    e_types := $4[e_identity : e_identity + $3[e_n] - 1];
+    e_values := $5[e_identity : e_identity + $3[e_n] - 1];
+    e_identity := e_identity + $3[e_n];
+    e_mpids := $7[e_mpid : e_mpid + $6[e_n] - 1];
+    e_mpid := e_mpid + $6[e_n];
+    return query ${snapshotCtes('e_scope', 'e_environment', 'e_types', 'e_values', 'e_mpids')}
+    select e_n, s.*, ${SNAPSHOT_DIGEST} from snapshot as s order by s.identity_id;
+  end loop;
 end
 $routine$`,
 );
@@ -371,10 +387,8 @@ function fixedTexts(db: Kysely<Database>, dialect: Dialect) {
     /** (workspaceId); SQLite (PostgreSQL checks the version with `lockAndConfigVersion`) */
     configVersion: db.selectFrom('workspaces').select('config_version').where('id', '=', P).compile().sql,
     lockAndConfigVersion: LOCK_AND_CONFIG_VERSION,
-    /** PostgreSQL only: the `PROFILES_SNAPSHOT_ROUTINE` call, (scopeId, environment, identityTypes[], values[], mpids[]) */
-    profilesSnapshot: `select * from ${PROFILES_SNAPSHOT_ROUTINE.name}($1, $2, $3, $4, $5, false)`,
-    /** PostgreSQL only: the same with the digest of the read on each row (PG-7) */
-    profilesSnapshotWithDigest: `select * from ${PROFILES_SNAPSHOT_ROUTINE.name}($1, $2, $3, $4, $5, true)`,
+    /** PostgreSQL only: the `PROFILES_SNAPSHOT_ROUTINE` call, (7 parameters as there, `snapshotParameters`) */
+    profilesSnapshot: `select * from ${PROFILES_SNAPSHOT_ROUTINE.name}($1, $2, $3, $4, $5, $6, $7)`,
     /**
      * (before, limit) → rows changed: drops the explain trace of up to `limit` stored requests
      * answered before `before`, oldest first (LS-10; served by the partial index `requests_with_trace`)

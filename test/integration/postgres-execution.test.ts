@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DatabaseHandle } from '../../server/db/connect.ts';
+import { SNAPSHOT_CALLS_IN_FLIGHT } from '../../server/db/pg-snapshot-reads.ts';
 import { TOUCH_CALLS_IN_FLIGHT as IN_FLIGHT } from '../../server/db/pg-touch-batch.ts';
 import { SqlIdentityStore } from '../../server/db/sql-identity-store.ts';
 import { preparedName } from '../../server/db/sql-statements.ts';
@@ -46,7 +47,13 @@ function wrappedPool(pool: pg.Pool) {
   const sent: Sent[] = [];
   /** The texts of the queries answered, in the order their answers arrived. */
   const received: string[] = [];
-  let failure: { readonly when: (text: string) => boolean; readonly code: string } | null = null;
+  /** The reads answered by snapshot calls (PG-14: one call may carry several). */
+  const readsAnswered = { count: 0 };
+  let failure: {
+    readonly when: (text: string, parameters: readonly unknown[]) => boolean;
+    readonly code: string;
+    readonly once: boolean;
+  } | null = null;
   let hook: { readonly when: (text: string) => boolean; readonly action: () => Promise<void> } | null = null;
   const wrap = (client: pg.PoolClient): pg.PoolClient =>
     new Proxy(client, {
@@ -60,13 +67,15 @@ function wrappedPool(pool: pg.Pool) {
               hook = null;
               await action();
             }
-            if (failure?.when(text) === true) {
+            const parameters = (typeof query === 'string' ? values : query.values) ?? [];
+            if (failure?.when(text, parameters) === true) {
               const code = failure.code;
-              failure = null;
+              if (failure.once) failure = null;
               throw Object.assign(new Error(`injected ${code}`), { code });
             }
             const result = await target.query(query as string, values);
             received.push(text);
+            if (isSnapshot(text)) readsAnswered.count += (parameters[0] as unknown[]).length;
             return result;
           };
         }
@@ -78,9 +87,14 @@ function wrappedPool(pool: pg.Pool) {
     pool: { connect: async () => wrap(await pool.connect()) } as unknown as pg.Pool,
     sent,
     received,
+    readsAnswered,
     /** The next query whose text matches fails once with this SQLSTATE. */
     failOnce: (code: string, when: (text: string) => boolean) => {
-      failure = { code, when };
+      failure = { code, when, once: true };
+    },
+    /** Every query whose text and parameters match fails with this SQLSTATE. */
+    failEvery: (code: string, when: (text: string, parameters: readonly unknown[]) => boolean) => {
+      failure = { code, when, once: false };
     },
     /** Before the next query whose text matches is sent, runs `action` (once). */
     beforeOnce: (when: (text: string) => boolean, action: () => Promise<void>) => {
@@ -387,8 +401,7 @@ describe.skipIf(pgSkipReason !== null)(
         release,
         started: () =>
           vi.waitFor(() => expect(wrapped.sent.filter((s) => isTouch(s.text))).toHaveLength(IN_FLIGHT)),
-        queue: (snapshots: number) =>
-          vi.waitFor(() => expect(wrapped.received.filter(isSnapshot)).toHaveLength(snapshots)),
+        queue: (snapshots: number) => vi.waitFor(() => expect(wrapped.readsAnswered.count).toBe(snapshots)),
       };
     };
 
@@ -398,10 +411,11 @@ describe.skipIf(pgSkipReason !== null)(
      * waiting ones answered so far; `answers` waits for every answer, once `release` is called.
      */
     const queuedBehindHeldTouches = async (wrapped: ReturnType<typeof storeOn>, count: number) => {
-      const { store, sent, received } = wrapped;
+      const { store, sent, received, readsAnswered } = wrapped;
       const { users, mpids } = await loggedIn(store, count);
       sent.length = 0;
       received.length = 0;
+      readsAnswered.count = 0;
       const hold = holdTouchCalls(wrapped);
       const firsts = users.slice(0, IN_FLIGHT).map((user) => identify(store, user, { now: 2_000 }));
       await hold.started();
@@ -434,9 +448,12 @@ describe.skipIf(pgSkipReason !== null)(
       queued.release();
       const answers = await queued.answers();
       expect(answers.map((a) => a.value.response.mpid)).toEqual(mpids);
-      // A snapshot each, the held touch calls, then one call for the four that waited.
+      // A snapshot read each (PG-14: some in one call), the held touch calls, then one call for the four that waited.
+      expect(wrapped.readsAnswered.count).toBe(users.length);
+      const snapshotCalls = sent.filter((s) => isSnapshot(s.text)).length;
+      expect(snapshotCalls).toBeLessThanOrEqual(users.length);
       expect(touchesSent(sent)).toBe(IN_FLIGHT + 1);
-      expect(sent).toHaveLength(users.length + IN_FLIGHT + 1);
+      expect(sent).toHaveLength(snapshotCalls + IN_FLIGHT + 1);
       expect(begins(sent)).toBe(0);
       for (const mpid of mpids) expect(await lastSeenOf(mpid)).toBe(2_000);
     });
@@ -492,6 +509,7 @@ describe.skipIf(pgSkipReason !== null)(
       for (const server of servers) {
         server.sent.length = 0;
         server.received.length = 0;
+        server.readsAnswered.count = 0;
       }
       const holds = servers.map((server) => holdTouchCalls(server));
       const sentAt = new Map<string, number[]>();
@@ -518,6 +536,90 @@ describe.skipIf(pgSkipReason !== null)(
       for (const mpid of mpids) expect(sentAt.get(mpid)).toContain(await lastSeenOf(mpid));
       const profiles = await handle.db.selectFrom('profiles').select('mpid').execute();
       expect(profiles).toHaveLength(users.length);
+    });
+
+    /**
+     * Holds the next snapshot calls, as many as a store keeps in flight, until `release`; `started`
+     * resolves when they are held.
+     */
+    const holdSnapshotCalls = (wrapped: ReturnType<typeof storeOn>) => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const holdNext = (left: number) =>
+        wrapped.beforeOnce(isSnapshot, async () => {
+          if (left > 1) holdNext(left - 1);
+          await held;
+        });
+      holdNext(SNAPSHOT_CALLS_IN_FLIGHT);
+      return {
+        release,
+        started: () =>
+          vi.waitFor(() =>
+            expect(wrapped.sent.filter((s) => isSnapshot(s.text))).toHaveLength(SNAPSHOT_CALLS_IN_FLIGHT),
+          ),
+      };
+    };
+
+    /** Returning users identifying (read-only) while the snapshot calls in flight are held. */
+    const readsBehindHeldCalls = async (
+      wrapped: ReturnType<typeof storeOn>,
+      waiting: number,
+      beforeReads = () => {},
+    ) => {
+      const { users, mpids } = await loggedIn(wrapped.store, SNAPSHOT_CALLS_IN_FLIGHT + waiting);
+      beforeReads();
+      wrapped.sent.length = 0;
+      wrapped.readsAnswered.count = 0;
+      const hold = holdSnapshotCalls(wrapped);
+      const ask = (user: (typeof users)[number]) =>
+        identify(wrapped.store, user, { readOnly: true }).then(
+          (ran) => ({ ok: true as const, mpid: ran.value.response.mpid }),
+          (error: unknown) => ({ ok: false as const, error }),
+        );
+      const firsts = users.slice(0, SNAPSHOT_CALLS_IN_FLIGHT).map(ask);
+      await hold.started();
+      const rest = users.slice(SNAPSHOT_CALLS_IN_FLIGHT).map(ask);
+      // The waiting reads are queued once their programs asked for them (no statement shows it).
+      for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+      expect(wrapped.sent.filter((s) => isSnapshot(s.text))).toHaveLength(SNAPSHOT_CALLS_IN_FLIGHT);
+      hold.release();
+      return { users, mpids, answers: await Promise.all([...firsts, ...rest]) };
+    };
+
+    it('[PG-14] the reads of identifies that wait while snapshot calls are in flight go out as one call, and each gets the answer it gets alone', async () => {
+      const wrapped = storeOn(handle);
+      const { mpids, answers } = await readsBehindHeldCalls(wrapped, 4);
+      expect(answers).toEqual(mpids.map((mpid) => ({ ok: true, mpid })));
+      const calls = wrapped.sent.filter((s) => isSnapshot(s.text));
+      expect(calls, 'the held calls, then one call for the four that waited').toHaveLength(
+        SNAPSHOT_CALLS_IN_FLIGHT + 1,
+      );
+      expect(wrapped.readsAnswered.count).toBe(mpids.length);
+      expect(
+        wrapped.sent.filter((s) => !isSnapshot(s.text)),
+        'read-only: nothing but the reads',
+      ).toEqual([]);
+    });
+
+    it('[PG-14] a snapshot call of several reads that fails is sent again one read per call: only the request whose read fails fails', async () => {
+      const wrapped = storeOn(handle);
+      const poisoned = `u${SNAPSHOT_CALLS_IN_FLIGHT + 1}`;
+      const { mpids, answers } = await readsBehindHeldCalls(wrapped, 3, () =>
+        wrapped.failEvery(
+          'XX000',
+          (text, parameters) => isSnapshot(text) && (parameters[4] as string[]).includes(poisoned),
+        ),
+      );
+      expect(answers.map((a) => a.ok)).toEqual(mpids.map((_, n) => n !== SNAPSHOT_CALLS_IN_FLIGHT + 1));
+      for (const [n, answer] of answers.entries()) if (answer.ok) expect(answer.mpid).toBe(mpids[n]);
+      const failed = answers[SNAPSHOT_CALLS_IN_FLIGHT + 1];
+      expect(failed?.ok === false ? (failed.error as { code?: string }).code : null).toBe('XX000');
+      expect(
+        wrapped.sent.filter((s) => isSnapshot(s.text)),
+        'the held calls, the failed call of three, then one call per read',
+      ).toHaveLength(SNAPSHOT_CALLS_IN_FLIGHT + 1 + 3);
     });
   },
 );

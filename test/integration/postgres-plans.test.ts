@@ -128,8 +128,26 @@ describe.skipIf(pgSkipReason !== null)(
           ['customerid', 'device_application_stamp'],
           ['customerid2', 'device_application_stamp2'],
         ];
-        const read = await send(texts.profilesSnapshotWithDigest, ['ws1', 'production', ...keys, []]);
-        await send(texts.profilesSnapshot, ['ws1', 'production', ...keys, ['m3']]);
+        const [types = [], values = []] = keys;
+        const read = await send(texts.profilesSnapshot, [
+          ['ws1'],
+          ['production'],
+          [2],
+          types,
+          values,
+          [0],
+          [],
+        ]);
+        // A batch of two reads (PG-14), the second also asking for a profile by MPID.
+        await send(texts.profilesSnapshot, [
+          ['ws1', 'ws1'],
+          ['production', 'production'],
+          [2, 2],
+          [...types, ...types],
+          [...values, ...values],
+          [0, 1],
+          ['m3'],
+        ]);
         const digest = (read.rows[0] as { digest: string }).digest;
         // A batch of two touches (PG-10), the second of a returning user whose snapshot is empty.
         const touched = await send(
