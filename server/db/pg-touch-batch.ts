@@ -9,15 +9,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { GroupCall } from './group-call.ts';
 import { isRetryable, MAX_ATTEMPTS, onPgConnection } from './pg-session.ts';
+import { readEntryParameters, type ReadEntry } from './profile-snapshot.ts';
 import { rows } from './sql-statements.ts';
 
 /** One request's last-seen touch: what its read-only attempt read, and the times it writes. */
-export interface LastSeenTouch {
-  readonly scopeId: string;
-  readonly environment: string;
-  readonly identityTypes: readonly string[];
-  readonly values: readonly string[];
-  readonly mpids: readonly string[];
+export interface LastSeenTouch extends ReadEntry {
   /** The advisory lock keys its write transaction would take (identity values, profiles read). */
   readonly keys: readonly string[];
   /** The digest of its read-only attempt's read (it carries the config version the program ran with). */
@@ -41,13 +37,7 @@ export function touchBatchParameters(touches: readonly LastSeenTouch[]): unknown
   const keys = new Set<string>();
   for (const t of touches) for (const key of t.keys) keys.add(key);
   return [
-    touches.map((t) => t.scopeId),
-    touches.map((t) => t.environment),
-    touches.map((t) => t.identityTypes.length),
-    touches.flatMap((t) => t.identityTypes),
-    touches.flatMap((t) => t.values),
-    touches.map((t) => t.mpids.length),
-    touches.flatMap((t) => t.mpids),
+    ...readEntryParameters(touches),
     [...keys],
     touches.map((t) => t.digest),
     touches.map((t) => t.touched.size),

@@ -51,17 +51,42 @@ export type SnapshotRow = Omit<Selectable<ProfilesTable>, 'mpid'> & {
   readonly digest: string | null;
 };
 
-/** The snapshot routine's parameters for a batch of reads: per-read arrays, lists flattened with a count per read. */
-export function snapshotParameters(reads: readonly SnapshotRead[]): unknown[] {
+/** One entry's read as the routines whose entries are reads take it (PG-7, PG-14). */
+export interface ReadEntry {
+  readonly scopeId: string;
+  readonly environment: string;
+  readonly identityTypes: readonly string[];
+  readonly values: readonly string[];
+  readonly mpids: readonly string[];
+}
+
+/**
+ * The first seven parameters of those routines: per-entry arrays, and lists flattened with a
+ * count per entry (`READ_ENTRY_SLICE` in sql-statements.ts takes them apart).
+ */
+export function readEntryParameters(entries: readonly ReadEntry[]): unknown[] {
   return [
-    reads.map((r) => r.ns.scopeId),
-    reads.map((r) => r.ns.environment),
-    reads.map((r) => r.identities.length),
-    reads.flatMap((r) => r.identities.map((k) => k.identityType)),
-    reads.flatMap((r) => r.identities.map((k) => k.value)),
-    reads.map((r) => r.mpids.length),
-    reads.flatMap((r) => r.mpids),
+    entries.map((e) => e.scopeId),
+    entries.map((e) => e.environment),
+    entries.map((e) => e.identityTypes.length),
+    entries.flatMap((e) => e.identityTypes),
+    entries.flatMap((e) => e.values),
+    entries.map((e) => e.mpids.length),
+    entries.flatMap((e) => e.mpids),
   ];
+}
+
+/** The snapshot routine's parameters for a batch of reads. */
+export function snapshotParameters(reads: readonly SnapshotRead[]): unknown[] {
+  return readEntryParameters(
+    reads.map((r) => ({
+      scopeId: r.ns.scopeId,
+      environment: r.ns.environment,
+      identityTypes: r.identities.map((k) => k.identityType),
+      values: r.identities.map((k) => k.value),
+      mpids: r.mpids,
+    })),
+  );
 }
 
 /** Each read's snapshot, in the reads' order, from the rows of the one call that read them all. */

@@ -136,6 +136,27 @@ const snapshotCtes = (
   left join lateral (select id, identity_type, value from identities where mpid = p.mpid offset 0) as i on true
 )`;
 
+/**
+ * PL/pgSQL for the routines whose entries are reads (PG-7, PG-14), given as (scopeIds[],
+ * environments[], identity counts[], identityTypes[], values[], mpid counts[], mpids[]) in their
+ * first seven parameters: the variables of one entry's read, and (inside `for e_n in …`) entry
+ * `e_n` sliced out of those arrays into them, for `snapshotCtes` over the variables.
+ */
+const READ_ENTRY_VARIABLES = `  e_scope text;
+  e_environment text;
+  e_types text[];
+  e_values text[];
+  e_mpids text[];
+  e_identity integer := 1;
+  e_mpid integer := 1;`;
+const READ_ENTRY_SLICE = `    e_scope := $1[e_n];
+    e_environment := $2[e_n];
+    e_types := $4[e_identity : e_identity + $3[e_n] - 1];
+    e_values := $5[e_identity : e_identity + $3[e_n] - 1];
+    e_identity := e_identity + $3[e_n];
+    e_mpids := $7[e_mpid : e_mpid + $6[e_n] - 1];
+    e_mpid := e_mpid + $6[e_n];`;
+
 /** A digest of every row of `snapshot` in a total order: equal digests, equal reads (SPEC PG-7). */
 const SNAPSHOT_DIGEST = `(select md5(string_agg(d::text, ',' order by d.identity_id, d.wanted)) from snapshot as d)`;
 
@@ -184,22 +205,10 @@ const PROFILES_SNAPSHOT_ROUTINE = pgRoutine(
 language plpgsql stable ${ROUTINE_PLANNING} as $routine$
 #variable_conflict use_column
 declare
-  e_scope text;
-  e_environment text;
-  e_types text[];
-  e_values text[];
-  e_mpids text[];
-  e_identity integer := 1;
-  e_mpid integer := 1;
+${READ_ENTRY_VARIABLES}
 begin
   for e_n in 1 .. coalesce(array_length($1, 1), 0) loop
-    e_scope := $1[e_n];
-    e_environment := $2[e_n];
-    e_types := $4[e_identity : e_identity + $3[e_n] - 1];
-    e_values := $5[e_identity : e_identity + $3[e_n] - 1];
-    e_identity := e_identity + $3[e_n];
-    e_mpids := $7[e_mpid : e_mpid + $6[e_n] - 1];
-    e_mpid := e_mpid + $6[e_n];
+${READ_ENTRY_SLICE}
     return query ${snapshotCtes('e_scope', 'e_environment', 'e_types', 'e_values', 'e_mpids')}
     select e_n, s.*, ${SNAPSHOT_DIGEST} from snapshot as s order by s.identity_id;
   end loop;
@@ -229,28 +238,16 @@ const TOUCH_LAST_SEEN_ROUTINE = pgRoutine(
   `returns boolean[] language plpgsql volatile ${ROUTINE_PLANNING} as $routine$
 declare
   e_written boolean[] := '{}';
-  e_scope text;
-  e_environment text;
-  e_types text[];
-  e_values text[];
-  e_mpids text[];
+${READ_ENTRY_VARIABLES}
   e_touched text[];
   e_times bigint[];
-  e_identity integer := 1;
-  e_mpid integer := 1;
   e_touch integer := 1;
 begin
   perform set_config('synchronous_commit', 'off', true);
   perform (${advisoryLocks('$8')});
   perform 1 from workspaces as w where w.id = any($1) for share of w;
   for e_n in 1 .. coalesce(array_length($1, 1), 0) loop
-    e_scope := $1[e_n];
-    e_environment := $2[e_n];
-    e_types := $4[e_identity : e_identity + $3[e_n] - 1];
-    e_values := $5[e_identity : e_identity + $3[e_n] - 1];
-    e_identity := e_identity + $3[e_n];
-    e_mpids := $7[e_mpid : e_mpid + $6[e_n] - 1];
-    e_mpid := e_mpid + $6[e_n];
+${READ_ENTRY_SLICE}
     e_touched := $11[e_touch : e_touch + $10[e_n] - 1];
     e_times := $12[e_touch : e_touch + $10[e_n] - 1];
     e_touch := e_touch + $10[e_n];
