@@ -152,10 +152,10 @@ describe.skipIf(pgSkipReason !== null)(
       handle = await openTestPostgres();
       workspaces = await createTestWorkspace(handle, CONFIG);
     });
-    /** Held touch calls (`holdFirstTouch`) are let go after each test, so a failing test does not hang. */
-    const heldTouches: (() => void)[] = [];
+    /** Held calls (`holdCalls`) are let go after each test, so a failing test does not hang. */
+    const heldCalls: (() => void)[] = [];
     afterEach(async () => {
-      for (const release of heldTouches.splice(0)) release();
+      for (const release of heldCalls.splice(0)) release();
       await handle.close();
     });
 
@@ -380,30 +380,40 @@ describe.skipIf(pgSkipReason !== null)(
     };
 
     /**
-     * Holds the next touch calls, as many as a store keeps in flight, until `release`; `started`
-     * resolves when they are held, and `queue` waits until these many snapshots were answered in all
-     * (so their requests are waiting to touch: nothing but promise continuations runs between a
-     * snapshot's answer and that).
+     * Holds the next `count` calls whose text matches until `release` (also released after each
+     * test); `started` resolves when they are held.
      */
-    const holdTouchCalls = (wrapped: ReturnType<typeof storeOn>) => {
+    const holdCalls = (
+      wrapped: ReturnType<typeof storeOn>,
+      when: (text: string) => boolean,
+      count: number,
+    ) => {
       let release = () => {};
       const held = new Promise<void>((resolve) => {
         release = resolve;
       });
-      heldTouches.push(release);
+      heldCalls.push(release);
       const holdNext = (left: number) =>
-        wrapped.beforeOnce(isTouch, async () => {
+        wrapped.beforeOnce(when, async () => {
           if (left > 1) holdNext(left - 1);
           await held;
         });
-      holdNext(IN_FLIGHT);
+      holdNext(count);
       return {
         release,
-        started: () =>
-          vi.waitFor(() => expect(wrapped.sent.filter((s) => isTouch(s.text))).toHaveLength(IN_FLIGHT)),
-        queue: (snapshots: number) => vi.waitFor(() => expect(wrapped.readsAnswered.count).toBe(snapshots)),
+        started: () => vi.waitFor(() => expect(wrapped.sent.filter((s) => when(s.text))).toHaveLength(count)),
       };
     };
+
+    /**
+     * Holds the next touch calls, as many as a store keeps in flight; `queue` waits until these
+     * many snapshots were answered in all (so their requests are waiting to touch: nothing but
+     * promise continuations runs between a snapshot's answer and that).
+     */
+    const holdTouchCalls = (wrapped: ReturnType<typeof storeOn>) => ({
+      ...holdCalls(wrapped, isTouch, IN_FLIGHT),
+      queue: (snapshots: number) => vi.waitFor(() => expect(wrapped.readsAnswered.count).toBe(snapshots)),
+    });
 
     /**
      * Returning users identifying at 2,000 while touch calls are held: the first `IN_FLIGHT` are the
@@ -538,30 +548,6 @@ describe.skipIf(pgSkipReason !== null)(
       expect(profiles).toHaveLength(users.length);
     });
 
-    /**
-     * Holds the next snapshot calls, as many as a store keeps in flight, until `release`; `started`
-     * resolves when they are held.
-     */
-    const holdSnapshotCalls = (wrapped: ReturnType<typeof storeOn>) => {
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const holdNext = (left: number) =>
-        wrapped.beforeOnce(isSnapshot, async () => {
-          if (left > 1) holdNext(left - 1);
-          await held;
-        });
-      holdNext(SNAPSHOT_CALLS_IN_FLIGHT);
-      return {
-        release,
-        started: () =>
-          vi.waitFor(() =>
-            expect(wrapped.sent.filter((s) => isSnapshot(s.text))).toHaveLength(SNAPSHOT_CALLS_IN_FLIGHT),
-          ),
-      };
-    };
-
     /** Returning users identifying (read-only) while the snapshot calls in flight are held. */
     const readsBehindHeldCalls = async (
       wrapped: ReturnType<typeof storeOn>,
@@ -572,7 +558,7 @@ describe.skipIf(pgSkipReason !== null)(
       beforeReads();
       wrapped.sent.length = 0;
       wrapped.readsAnswered.count = 0;
-      const hold = holdSnapshotCalls(wrapped);
+      const hold = holdCalls(wrapped, isSnapshot, SNAPSHOT_CALLS_IN_FLIGHT);
       const ask = (user: (typeof users)[number]) =>
         identify(wrapped.store, user, { readOnly: true }).then(
           (ran) => ({ ok: true as const, mpid: ran.value.response.mpid }),
