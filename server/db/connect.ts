@@ -94,7 +94,7 @@ export interface OpenOptions {
   readonly now?: () => number;
   /** PostgreSQL only: the schema to use (tests isolate themselves in a schema of their own). */
   readonly searchPath?: string;
-  /** PostgreSQL only: connections in the pool; `defaultPgPoolSize()` unset. */
+  /** PostgreSQL only: connections in the pool; `defaultPgPoolSize()` when unset. */
   readonly poolSize?: number | undefined;
 }
 

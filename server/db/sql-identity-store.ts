@@ -724,6 +724,7 @@ export class SqlIdentityStore implements IdentityStore, InspectableStore, Identi
   private readonly groupCommit: GroupCommit | null;
   /** PostgreSQL: this store's last-seen touches, written in batches (PG-10). */
   private readonly touches: TouchBatcher | null;
+  /** PostgreSQL: this store's read-only attempts' snapshot reads, sent together (PG-14). */
   private readonly reads: SnapshotReads | null;
 
   /** SQLite: what returning identifies read, in memory (SPEC HP-6); shared by the connection's stores. */
