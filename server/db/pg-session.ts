@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { ScopeConfig } from '../../shared/identity/scope-config.ts';
 import type { Program, WriteSet } from '../../shared/resolver/store-port.ts';
 import type { LastSeenTouch } from './pg-touch-batch.ts';
-import type { ProfilesSnapshot, SnapshotRead } from './profile-snapshot.ts';
+import { readEntryOf, type ProfilesSnapshot, type SnapshotRead } from './profile-snapshot.ts';
 import type { SqlStoreLogic } from './sql-identity-store.ts';
 import { preparedName, returnsRows, type SqlRun, type Statement } from './sql-statements.ts';
 
@@ -183,7 +183,8 @@ export async function answerWithoutTransaction<R>(
   }
   if (step.value.op !== 'loadProfiles') return { outcome: 'in-transaction', keys: [] };
   const [ns, identities, mpids] = step.value.args;
-  const snapshot = await readSnapshot({ ns, identities, mpids });
+  const read: SnapshotRead = { ns, identities, mpids };
+  const snapshot = await readSnapshot(read);
   const keys = [...logic.valueLockKeys(ns, identities), ...logic.profileLockKeys(snapshot.wanted)];
   if (snapshot.configVersion !== known.version) return { outcome: 'in-transaction', keys };
   /** The last time each profile was seen, by MPID: a later touch of a profile replaces an earlier one. */
@@ -198,15 +199,6 @@ export async function answerWithoutTransaction<R>(
     step = program.next(undefined);
   }
   if (touched.size === 0) return { outcome: 'answered', value: step.value };
-  const touch: LastSeenTouch = {
-    scopeId: ns.scopeId,
-    environment: ns.environment,
-    identityTypes: identities.map((k) => k.identityType),
-    values: identities.map((k) => k.value),
-    mpids,
-    keys,
-    digest: snapshot.digest,
-    touched,
-  };
+  const touch: LastSeenTouch = { ...readEntryOf(read), keys, digest: snapshot.digest, touched };
   return { outcome: 'after-touch', value: step.value, touch, keys };
 }

@@ -76,17 +76,20 @@ export function readEntryParameters(entries: readonly ReadEntry[]): unknown[] {
   ];
 }
 
+/** A read as the routines take it. */
+export function readEntryOf(read: SnapshotRead): ReadEntry {
+  return {
+    scopeId: read.ns.scopeId,
+    environment: read.ns.environment,
+    identityTypes: read.identities.map((k) => k.identityType),
+    values: read.identities.map((k) => k.value),
+    mpids: read.mpids,
+  };
+}
+
 /** The snapshot routine's parameters for a batch of reads. */
 export function snapshotParameters(reads: readonly SnapshotRead[]): unknown[] {
-  return readEntryParameters(
-    reads.map((r) => ({
-      scopeId: r.ns.scopeId,
-      environment: r.ns.environment,
-      identityTypes: r.identities.map((k) => k.identityType),
-      values: r.identities.map((k) => k.value),
-      mpids: r.mpids,
-    })),
-  );
+  return readEntryParameters(reads.map(readEntryOf));
 }
 
 /** Each read's snapshot, in the reads' order, from the rows of the one call that read them all. */

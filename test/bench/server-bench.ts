@@ -302,10 +302,12 @@ if (postgres !== null) {
   process.stderr.write('PostgreSQL skipped: set IDSYNC_TEST_PG_URL or --postgres to include it\n');
 }
 
+/** The measured server's PostgreSQL pool, when PostgreSQL was measured. */
+const pgPoolSize = postgres === null ? null : (PG_POOL_SIZE ?? defaultPgPoolSize());
 const f = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(
-  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms${postgres === null ? '' : `, PostgreSQL pool ${PG_POOL_SIZE ?? defaultPgPoolSize()}`}${args.analyze ? ', statistics gathered after populating' : ''}); no-op = GET /healthz`,
+  `\nserver over HTTP (${CONNECTIONS} connections, ${DURATION} s per run, ${f(PROFILES)} profiles, last-seen resolution ${f(LAST_SEEN_RESOLUTION_MS)} ms${pgPoolSize === null ? '' : `, PostgreSQL pool ${pgPoolSize}`}${args.analyze ? ', statistics gathered after populating' : ''}); no-op = GET /healthz`,
 );
 console.log(
   'database | no-op req/s  cpu µs | identify req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | login req/s  cpu µs  p50 ms  p99 ms  p99@½ ms (no-op)  ratio | bytes/identify',
@@ -336,7 +338,7 @@ console.log(
     profiles: PROFILES,
     readOnlyIdentify: args['read-only-identify'],
     lastSeenResolutionMs: LAST_SEEN_RESOLUTION_MS,
-    pgPoolSize: postgres === null ? null : (PG_POOL_SIZE ?? defaultPgPoolSize()),
+    pgPoolSize,
     analyzed: args.analyze,
     rows,
   }),
